@@ -1,0 +1,1 @@
+namespace Microsoft.ML.Agd.Samples; internal static class Program { private static int Main() => 0; }

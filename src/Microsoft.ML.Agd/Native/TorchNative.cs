@@ -1,0 +1,143 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Loader;
+using System.Security.Cryptography;
+using Microsoft.ML.Agd.Native;
+using TorchSharp;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// Loads TorchSharp's native backend, including on Linux distributions whose libstdc++ predates GCC 13
+/// (Debian 12, Ubuntu 22.04), and explains clearly what is missing when it cannot be loaded.
+/// </summary>
+/// <remarks>
+/// TorchSharp 0.107's libLibTorchSharp.so requires the libstdc++ version GLIBCXX_3.4.32 for a single marker symbol
+/// that nothing binds. Where the system lacks that version, and only there, a copy of the library with that one
+/// requirement marked weak is written to a per-user cache and loaded in its place. Nothing changes elsewhere.
+/// This happens automatically as soon as any type of this library is used; call <see cref="EnsureLoaded"/> first
+/// when an application touches TorchSharp before it touches this library.
+/// </remarks>
+public static class TorchNative
+{
+    /// <summary>The libstdc++ version that TorchSharp asks for and older systems lack.</summary>
+    internal const string MarkerVersion = "GLIBCXX_3.4.32";
+
+    private const string LibraryName = "LibTorchSharp";
+    private const string LibraryFile = "libLibTorchSharp.so";
+
+    private static readonly Lazy<IntPtr> s_compatibleCopy = new(LoadCompatibleCopy);
+    private static string? s_loadError;
+    private static int s_hooked;
+
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The hook must be in place before TorchSharp's first native call, whichever of our types comes first.")]
+    internal static void Hook()
+    {
+        if (Interlocked.Exchange(ref s_hooked, 1) == 0 && OperatingSystem.IsLinux())
+            AssemblyLoadContext.Default.ResolvingUnmanagedDll += OnResolvingUnmanagedDll;
+    }
+
+    /// <summary>
+    /// Loads the native backend for a device type, or throws an <see cref="InvalidOperationException"/> that says why
+    /// it could not be loaded and what to reference instead.
+    /// </summary>
+    /// <param name="deviceType">CPU, or CUDA where a CUDA backend package is referenced.</param>
+    public static void EnsureLoaded(DeviceType deviceType = DeviceType.CPU)
+    {
+        Hook();
+        try
+        {
+            torch.InitializeDeviceType(deviceType);
+        }
+        catch (Exception e) when (e is NotSupportedException or DllNotFoundException or TypeInitializationException or InvalidOperationException)
+        {
+            throw new InvalidOperationException(Diagnose(deviceType, e), e);
+        }
+    }
+
+    /// <summary>The path of the patched copy in use, or null when TorchSharp's own library loaded as it is.</summary>
+    public static string? CompatibilityCopyPath { get; private set; }
+
+    private static string Diagnose(DeviceType deviceType, Exception e)
+    {
+        string backend = deviceType == DeviceType.CUDA ? "TorchSharp-cuda-linux (or TorchSharp-cuda-windows)" : "TorchSharp-cpu (or libtorch-cpu-linux-x64 on Linux)";
+        string detail = s_loadError ?? e.Message.Split('\n')[0];
+        return $"TorchSharp's native backend for {deviceType} could not be loaded: {detail}. " +
+               $"The application (not only a library) must reference the native package {backend}, version {TorchPackageVersion}.";
+    }
+
+    private static string TorchPackageVersion => typeof(torch).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "matching TorchSharp";
+
+    private static IntPtr OnResolvingUnmanagedDll(Assembly assembly, string name)
+        => name == LibraryName ? s_compatibleCopy.Value : IntPtr.Zero;
+
+    private static IntPtr LoadCompatibleCopy()
+    {
+        string? original = FindNative(LibraryFile);
+        if (original is null)
+        {
+            s_loadError = $"{LibraryFile} was not found in the application's native search directories";
+            return IntPtr.Zero;
+        }
+        try
+        {
+            return NativeLibrary.Load(original);
+        }
+        catch (DllNotFoundException e) when (e.Message.Contains(MarkerVersion, StringComparison.Ordinal))
+        {
+            return LoadPatched(original);
+        }
+        catch (DllNotFoundException e)
+        {
+            s_loadError = e.Message;
+            return IntPtr.Zero;
+        }
+    }
+
+    private static IntPtr LoadPatched(string original)
+    {
+        var image = new ElfImage(File.ReadAllBytes(original));
+        // The copy lives elsewhere, so its $ORIGIN no longer finds libtorch: load what it needs from beside the original.
+        foreach (string needed in image.NeededLibraries())
+        {
+            string sibling = Path.Combine(Path.GetDirectoryName(original)!, needed);
+            if (File.Exists(sibling))
+                NativeLibrary.Load(sibling);
+        }
+        image.MarkVersionWeak(MarkerVersion);
+        string copy = WriteToCache(image.Bytes);
+        var handle = NativeLibrary.Load(copy);
+        CompatibilityCopyPath = copy;
+        return handle;
+    }
+
+    private static string WriteToCache(byte[] bytes)
+    {
+        string hash = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
+        string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        if (string.IsNullOrEmpty(root))
+            root = Path.Combine(Path.GetTempPath(), $"agd-{Environment.UserName}");
+        string directory = Path.Combine(root, "Microsoft.ML.Agd", "native", hash);
+        string path = Path.Combine(directory, LibraryFile);
+        if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
+            return path;
+        Directory.CreateDirectory(directory);
+        // Write then rename, so that concurrent processes never load a half-written file.
+        string temporary = Path.Combine(directory, $"{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+
+    private static string? FindNative(string file)
+    {
+        var directories = (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") as string ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "")
+            .Append(AppContext.BaseDirectory);
+        return directories.Select(d => Path.Combine(d, file)).FirstOrDefault(File.Exists);
+    }
+}
