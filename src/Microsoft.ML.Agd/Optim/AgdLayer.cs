@@ -1,0 +1,38 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// One AGD layer: a rank-2 (linear) or rank-4 (convolution) weight, its scale, and the rank-1 parameters
+/// (bias, normalisation scale and shift) that move with it.
+/// </summary>
+public sealed class AgdLayer
+{
+    internal AgdLayer(string name, Parameter weight, IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> members)
+    {
+        Name = name;
+        Weight = weight;
+        Members = members;
+        Scale = ScaleOf(weight.shape);
+    }
+
+    /// <summary>The weight's name, as in <c>named_parameters()</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The rank-2 or rank-4 weight that heads the layer.</summary>
+    public Parameter Weight { get; }
+
+    /// <summary>The layer's rank-1 parameters, each with its name and whether it is a multiplicative scale (initialised to one).</summary>
+    public IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> Members { get; }
+
+    /// <summary>s_k = sqrt(out / in), divided by sqrt(kh * kw) for a convolution: every singular value of the weight (or of each kernel slice) after initialisation.</summary>
+    public double Scale { get; }
+
+    /// <summary>The scale s_k of a weight of the given shape.</summary>
+    public static double ScaleOf(long[] shape)
+    {
+        double scale = Math.Sqrt((double)shape[0] / shape[1]);
+        return shape.Length == 4 ? scale / Math.Sqrt(shape[2] * shape[3]) : scale;
+    }
+}

@@ -1,0 +1,119 @@
+using Microsoft.ML.Agd.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// Automatic Gradient Descent (Bernstein et al., 2023): an optimizer whose step size follows from the architecture and
+/// the gradients, so there is no learning rate, schedule or momentum to choose. It keeps no state between steps.
+/// </summary>
+/// <remarks>
+/// Every rank-2 (linear) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
+/// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
+/// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position. A layer's bias and
+/// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
+/// </remarks>
+public sealed class AgdOptimizer
+{
+    private readonly double _gain;
+
+    /// <summary>Creates the optimizer for every trainable parameter of a module.</summary>
+    /// <param name="module">The network. Its rank-1 parameters must belong to a layer (see <see cref="Layers"/>).</param>
+    /// <param name="gain">Multiplies every step; 1 is the published algorithm.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
+    /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
+    public AgdOptimizer(nn.Module module, double gain = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (!double.IsFinite(gain) || gain <= 0)
+            throw new ArgumentOutOfRangeException(nameof(gain), gain, "The gain must be a positive finite number; 1 is the published algorithm.");
+        _gain = gain;
+        Layers = LayerGrouping.Group(module);
+        if (Layers.Count == 0)
+            throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
+    }
+
+    /// <summary>The layers in parameter order; their count is the depth L.</summary>
+    public IReadOnlyList<AgdLayer> Layers { get; }
+
+    /// <summary>The depth L: the number of rank-2 and rank-4 weights.</summary>
+    public int Depth => Layers.Count;
+
+    /// <summary>
+    /// AGD's initialisation, in place: each weight (each kernel-position slice of a convolution) becomes a random
+    /// semi-orthogonal matrix times s_k; biases and shifts become zero, normalisation scales one.
+    /// </summary>
+    public void InitializeWeights()
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        foreach (var layer in Layers)
+        {
+            var w = layer.Weight;
+            if (w.dim() == 2)
+                w.copy_(Orthogonal(w.shape[0], w.shape[1], w));
+            else
+                for (long i = 0; i < w.shape[2]; i++)
+                    for (long j = 0; j < w.shape[3]; j++)
+                        w[.., .., i, j].copy_(Orthogonal(w.shape[0], w.shape[1], w));
+            w.mul_(layer.Scale);
+            foreach (var (_, p, isScale) in layer.Members)
+                p.fill_(isScale ? 1.0 : 0.0);
+        }
+    }
+
+    /// <summary>Sets every parameter's gradient to zero, ready for the next backward pass.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var layer in Layers)
+        {
+            layer.Weight.grad?.zero_();
+            foreach (var (_, p, _) in layer.Members)
+                p.grad?.zero_();
+        }
+    }
+
+    /// <summary>Applies one AGD update from the gradients stored on the parameters.</summary>
+    /// <returns>eta, the step's automatically chosen learning rate.</returns>
+    /// <exception cref="InvalidOperationException">A gradient holds NaN or infinity (the weights are left unchanged).</exception>
+    public double Step()
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        // Per-layer norms: over the whole matrix for rank 2, per kernel position (dims 0 and 1) for rank 4.
+        var norms = Layers.Select(l => l.Weight.grad is { } g ? linalg.vector_norm(g, dims: [0, 1], keepdim: true) : null).ToList();
+        var terms = Layers.Zip(norms).Where(t => t.Second is not null).Select(t => t.Second!.sum() * t.First.Scale).ToList();
+        double g = terms.Count == 0 ? 0 : stack(terms).sum().to(ScalarType.Float64).item<double>() / Depth;
+        if (!double.IsFinite(g))
+            throw new InvalidOperationException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
+
+        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        for (int k = 0; k < Depth; k++)
+        {
+            if (norms[k] is not { } norm)
+                continue;
+            var layer = Layers[k];
+            double rate = _gain * eta / Depth * layer.Scale;
+            // A zero norm means a zero gradient: divide by one there, so the update is zero, never NaN.
+            layer.Weight.add_(layer.Weight.grad!.div(NonZero(norm)), alpha: -rate);
+            if (layer.Members.Count == 0)
+                continue;
+            var frobenius = NonZero(norm.square().sum().sqrt());
+            foreach (var (_, p, _) in layer.Members)
+                if (p.grad is { } pg)
+                    p.add_(pg.div(frobenius), alpha: -rate);
+        }
+        return eta;
+    }
+
+    private static Tensor NonZero(Tensor norm) => where(norm > 0, norm, ones_like(norm));
+
+    // A uniformly random semi-orthogonal matrix, as torch.nn.init.orthogonal_ makes it.
+    private static Tensor Orthogonal(long rows, long columns, Tensor like)
+    {
+        var q = empty(rows, columns, dtype: like.dtype, device: like.device);
+        nn.init.orthogonal_(q);
+        return q;
+    }
+}

@@ -1,0 +1,214 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static Microsoft.ML.Agd.Tests.Optim.ReferenceAgd;
+
+namespace Microsoft.ML.Agd.Tests.Optim;
+
+[TestClass]
+public class AgdOptimizerTests
+{
+    [TestMethod]
+    public void StepMatchesFloat64ReferenceOnFcn()
+    {
+        torch.manual_seed(1);
+        var net = new Fcn(inputSize: 6, width: 5, depth: 3, classes: 4);
+        var input = randn(8, 6);
+        CheckAgainstReference(net, input, classes: 4, groups: net.parameters().Select(p => new[] { p }).ToList());
+    }
+
+    [TestMethod]
+    public void StepMatchesFloat64ReferenceOnConvolutionalNet()
+    {
+        torch.manual_seed(2);
+        var net = nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
+            nn.Conv2d(4, 3, 3, stride: 2, padding: 1, bias: false), nn.ReLU(),
+            nn.Flatten(), nn.Linear(3 * 3 * 3, 5, hasBias: false));
+        var input = randn(6, 2, 5, 5);
+        CheckAgainstReference(net, input, classes: 5, groups: net.parameters().Select(p => new[] { p }).ToList());
+    }
+
+    [TestMethod]
+    public void StepMatchesFloat64ReferenceWithBiasesAndAffineParameters()
+    {
+        torch.manual_seed(3);
+        var conv = nn.Conv2d(2, 4, 3, padding: 1, bias: true);
+        var norm = nn.BatchNorm2d(4, affine: true);
+        var linear1 = nn.Linear(4 * 4 * 4, 6, hasBias: true);
+        var norm1d = nn.BatchNorm1d(6, affine: true);
+        var linear2 = nn.Linear(6, 3, hasBias: true);
+        var net = nn.Sequential(conv, norm, nn.ReLU(), nn.Flatten(), linear1, norm1d, nn.ReLU(), linear2);
+        var input = randn(5, 2, 4, 4);
+        // The grouping is stated here by hand: a weight, its own bias, then the normalisation that follows it.
+        var groups = new List<Parameter[]>
+        {
+            new[] { conv.weight!, conv.bias!, norm.weight!, norm.bias! },
+            new[] { linear1.weight!, linear1.bias!, norm1d.weight!, norm1d.bias! },
+            new[] { linear2.weight!, linear2.bias! },
+        };
+        CheckAgainstReference(net, input, classes: 3, groups);
+    }
+
+    [TestMethod]
+    public void ZeroGradientGivesZeroUpdateNeverNaN()
+    {
+        torch.manual_seed(4);
+        var conv = nn.Conv2d(2, 3, 3, bias: false);
+        var linear = nn.Linear(4, 2, hasBias: false);
+        var optimizer = new AgdOptimizer(nn.Sequential(conv, linear));
+        using var before = conv.weight!.detach().clone();
+        var linearBefore = linear.weight!.detach().clone();
+        conv.weight!.grad = zeros_like(conv.weight);
+        linear.weight!.grad = ones_like(linear.weight);
+        // One kernel position of a second convolution gradient is zero while the others are not.
+        double eta = optimizer.Step();
+
+        Assert.IsTrue(double.IsFinite(eta));
+        Assert.IsTrue(TensorAssert.Same(conv.weight, before), "A zero gradient must leave the weight unchanged.");
+        Assert.IsFalse(linear.weight.isnan().any().item<bool>());
+        Assert.IsFalse(TensorAssert.Same(linear.weight, linearBefore));
+
+        var g = randn(conv.weight.shape);
+        g[.., .., 1, 2] = zeros(3, 2);
+        conv.weight.grad = g;
+        using var before2 = conv.weight.detach().clone();
+        optimizer.Step();
+        Assert.IsFalse(conv.weight.isnan().any().item<bool>());
+        Assert.IsTrue(TensorAssert.Same(conv.weight[.., .., 1, 2], before2[.., .., 1, 2]), "A zero kernel slice must not move.");
+        Assert.IsFalse(TensorAssert.Same(conv.weight[.., .., 0, 0], before2[.., .., 0, 0]));
+    }
+
+    [TestMethod]
+    public void NonFiniteGradientIsRejectedWithoutTouchingTheWeights()
+    {
+        var linear = nn.Linear(3, 2, hasBias: false);
+        var optimizer = new AgdOptimizer(linear);
+        using var before = linear.weight!.detach().clone();
+        linear.weight.grad = full(2, 3, float.NaN);
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => optimizer.Step());
+        StringAssert.Contains(e.Message, "NaN");
+        Assert.IsTrue(TensorAssert.Same(linear.weight, before));
+    }
+
+    [TestMethod]
+    public void InitialisationGivesEverySliceSingularValuesEqualToItsScale()
+    {
+        torch.manual_seed(5);
+        var net = nn.Sequential(nn.Conv2d(3, 8, 3, bias: false), nn.Conv2d(8, 4, 5, bias: false), nn.Flatten(),
+            nn.Linear(20, 7, hasBias: false), nn.Linear(7, 30, hasBias: false));
+        var optimizer = new AgdOptimizer(net);
+        optimizer.InitializeWeights();
+
+        foreach (var layer in optimizer.Layers)
+        {
+            var w = layer.Weight.detach().to(float64);
+            double s = Scale(w.shape);
+            var slices = w.dim() == 2 ? [w] : KernelSlices(w);
+            foreach (var slice in slices)
+            {
+                var singular = linalg.svdvals(slice).data<double>().ToArray();
+                Assert.AreEqual((int)Math.Min(slice.shape[0], slice.shape[1]), singular.Length);
+                foreach (double sv in singular)
+                    Assert.AreEqual(s, sv, 1e-4, $"{layer.Name}: singular value {sv} != scale {s}");
+            }
+        }
+    }
+
+    [TestMethod]
+    public void InitialisationZeroesBiasesAndSetsNormalisationScalesToOne()
+    {
+        var linear = nn.Linear(4, 3, hasBias: true);
+        var norm = nn.BatchNorm1d(3, affine: true);
+        using (no_grad()) { norm.weight!.fill_(5); norm.bias!.fill_(5); }
+        var optimizer = new AgdOptimizer(nn.Sequential(linear, norm));
+        optimizer.InitializeWeights();
+        Assert.IsTrue(TensorAssert.Same(linear.bias!, zeros(3)));
+        Assert.IsTrue(TensorAssert.Same(norm.weight!, ones(3)));
+        Assert.IsTrue(TensorAssert.Same(norm.bias!, zeros(3)));
+    }
+
+    [TestMethod]
+    public void ParameterThatBelongsToNoLayerIsNamedInTheError()
+    {
+        var net = nn.Sequential(("norm", nn.BatchNorm1d(4, affine: true)), ("fc", nn.Linear(4, 2)));
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => new AgdOptimizer(net));
+        StringAssert.Contains(e.Message, "'norm.weight'");
+        StringAssert.Contains(e.Message, "belongs to no layer");
+    }
+
+    [TestMethod]
+    public void LayersFollowParameterOrderAndGroupByModule()
+    {
+        var net = nn.Sequential(("a", nn.Linear(4, 3)), ("bn", nn.BatchNorm1d(3)), ("b", nn.Linear(3, 2)));
+        var optimizer = new AgdOptimizer(net);
+        CollectionAssert.AreEqual(new[] { "a.weight", "b.weight" }, optimizer.Layers.Select(l => l.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "a.bias", "bn.weight", "bn.bias" }, optimizer.Layers[0].Members.Select(m => m.Name).ToArray());
+        Assert.AreEqual(2, optimizer.Depth);
+    }
+
+    [TestMethod]
+    public void InvalidGainIsRejected()
+    {
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new AgdOptimizer(nn.Linear(2, 2), gain: 0));
+        Assert.AreEqual("gain", e.ParamName);
+    }
+
+    [TestMethod]
+    public void StepAllocatesNoNativeMemoryThatOutlivesIt()
+    {
+        torch.manual_seed(6);
+        var net = new PreActResNet(18, classes: 3, inputChannels: 1, baseWidth: 4);
+        var optimizer = new AgdOptimizer(net);
+        var input = randn(2, 1, 8, 8);
+        void TrainStep()
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            net.call(input).square().mean().backward();
+            optimizer.Step();
+        }
+        TrainStep();
+        long before = TensorAssert.LiveTensors;
+        for (int i = 0; i < 5; i++)
+            TrainStep();
+        Assert.AreEqual(before, TensorAssert.LiveTensors, "Live tensors must not grow across steps.");
+    }
+
+    private static IEnumerable<Tensor> KernelSlices(Tensor w)
+    {
+        for (long i = 0; i < w.shape[2]; i++)
+            for (long j = 0; j < w.shape[3]; j++)
+                yield return w[.., .., i, j];
+    }
+
+    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, IReadOnlyList<Parameter[]> groups)
+    {
+        var optimizer = new AgdOptimizer(net);
+        optimizer.InitializeWeights();
+        using (no_grad())
+            foreach (var p in net.parameters().Where(p => p.dim() == 1))
+                p.add_(randn_like(p) * 0.1); // non-trivial biases and affine parameters
+        var labels = randint(classes, input.shape[0]);
+        optimizer.ZeroGrad();
+        var loss = nn.functional.cross_entropy(net.call(input), labels);
+        loss.backward();
+
+        var reference = groups.Select(g => new Layer(ToFloat64(g[0]), g.Skip(1).Select(ToFloat64).ToList())).ToList();
+        double expectedEta = ReferenceAgd.Step(reference);
+        double eta = optimizer.Step();
+
+        Assert.AreEqual(expectedEta, eta, 1e-6 * Math.Max(1, expectedEta), "eta");
+        for (int k = 0; k < groups.Count; k++)
+            for (int m = 0; m < groups[k].Length; m++)
+            {
+                var actual = groups[k][m].detach().to(float64).flatten().data<double>().ToArray();
+                var expected = m == 0 ? reference[k].Weight.Value : reference[k].Members[m - 1].Value;
+                for (int e = 0; e < actual.Length; e++)
+                    Assert.AreEqual(expected[e], actual[e], 2e-6, $"group {k} parameter {m} element {e}");
+            }
+    }
+
+    private static Tensor64 ToFloat64(Parameter p)
+        => new(p.shape, p.detach().to(float64).flatten().data<double>().ToArray(), p.grad!.to(float64).flatten().data<double>().ToArray());
+}
