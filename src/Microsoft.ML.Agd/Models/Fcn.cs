@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ namespace Microsoft.ML.Agd;
 /// The paper's fully connected network: <c>depth</c> linear layers, each hidden one followed by relu(x) * sqrt(2)
 /// (which keeps activations at unit scale), on the flattened input.
 /// </summary>
-public sealed class Fcn : nn.Module<Tensor, Tensor>
+public sealed class Fcn : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private static readonly double s_sqrt2 = Math.Sqrt(2);
     private readonly ModuleList<Linear> layers;
@@ -37,5 +38,13 @@ public sealed class Fcn : nn.Module<Tensor, Tensor>
         for (int i = 0; i < layers.Count - 1; i++)
             x = nn.functional.relu(layers[i].call(x)).mul(s_sqrt2);
         return layers[^1].call(x);
+    }
+
+    string IOnnxExportable.Export(OnnxGraph graph, string input)
+    {
+        var x = graph.Node("Flatten", [input], null, OnnxGraph.Int("axis", 1));
+        for (int i = 0; i < layers.Count - 1; i++)
+            x = graph.Scale(graph.Relu(graph.Linear(layers[i], x)), s_sqrt2);
+        return graph.Linear(layers[^1], x);
     }
 }

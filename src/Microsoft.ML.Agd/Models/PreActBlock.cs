@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Models;
 
 /// <summary>Pre-activation basic block (He et al., 2016): bn-relu-conv3x3, bn-relu-conv3x3, plus the shortcut.</summary>
-internal sealed class PreActBlock : nn.Module<Tensor, Tensor>
+internal sealed class PreActBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     public const int Expansion = 1;
 
@@ -31,5 +32,14 @@ internal sealed class PreActBlock : nn.Module<Tensor, Tensor>
         var y = conv1.call(a);
         y = conv2.call(nn.functional.relu(bn2.call(y)));
         return y.add(residual);
+    }
+
+    string IOnnxExportable.Export(OnnxGraph graph, string x)
+    {
+        var a = graph.Relu(graph.BatchNorm(bn1, x));
+        var residual = shortcut is null ? x : graph.Conv(shortcut, a);
+        var y = graph.Conv(conv1, a);
+        y = graph.Conv(conv2, graph.Relu(graph.BatchNorm(bn2, y)));
+        return graph.Node("Add", [y, residual]);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Models;
 
 /// <summary>Pre-activation bottleneck (He et al., 2016): 1x1 reduce, 3x3, 1x1 expand by four, each after bn-relu.</summary>
-internal sealed class PreActBottleneck : nn.Module<Tensor, Tensor>
+internal sealed class PreActBottleneck : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     public const int Expansion = 4;
 
@@ -34,5 +35,15 @@ internal sealed class PreActBottleneck : nn.Module<Tensor, Tensor>
         y = conv2.call(nn.functional.relu(bn2.call(y)));
         y = conv3.call(nn.functional.relu(bn3.call(y)));
         return y.add(residual);
+    }
+
+    string IOnnxExportable.Export(OnnxGraph graph, string x)
+    {
+        var a = graph.Relu(graph.BatchNorm(bn1, x));
+        var residual = shortcut is null ? x : graph.Conv(shortcut, a);
+        var y = graph.Conv(conv1, a);
+        y = graph.Conv(conv2, graph.Relu(graph.BatchNorm(bn2, y)));
+        y = graph.Conv(conv3, graph.Relu(graph.BatchNorm(bn3, y)));
+        return graph.Node("Add", [y, residual]);
     }
 }

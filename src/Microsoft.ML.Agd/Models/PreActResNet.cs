@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,13 +11,14 @@ namespace Microsoft.ML.Agd;
 /// batch norm without affine parameters by default, a 3x3 stem without max-pool for small images (the ImageNet stem,
 /// 7x7 stride 2 and max-pool, for large ones), global average pooling, so any image size and channel count works.
 /// </summary>
-public sealed class PreActResNet : nn.Module<Tensor, Tensor>
+public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     private readonly Conv2d stem;
     private readonly MaxPool2d? stemPool;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
     private readonly BatchNorm2d finalNorm;
     private readonly Linear classifier;
+    private readonly bool _imageNetStem;
 
     /// <summary>Creates the network.</summary>
     /// <param name="depth">18, 34 (basic blocks) or 50 (bottlenecks).</param>
@@ -59,6 +61,7 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>
                 inPlanes = planes * expansion;
             }
         }
+        _imageNetStem = imageNetStem;
         blocks = new ModuleList<nn.Module<Tensor, Tensor>>(list.ToArray());
         finalNorm = options.Norm(inPlanes);
         classifier = nn.Linear(inPlanes, classes, hasBias: bias);
@@ -79,5 +82,17 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>
         x = nn.functional.relu(finalNorm.call(x));
         x = nn.functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1);
         return classifier.call(x);
+    }
+
+    string IOnnxExportable.Export(OnnxGraph graph, string input)
+    {
+        var x = graph.Conv(stem, input);
+        if (_imageNetStem)
+            x = graph.MaxPool(x, kernel: 3, stride: 2, padding: 1);
+        foreach (var block in blocks)
+            x = ((IOnnxExportable)block).Export(graph, x);
+        x = graph.Relu(graph.BatchNorm(finalNorm, x));
+        x = graph.Node("Flatten", [graph.Node("GlobalAveragePool", [x])], null, OnnxGraph.Int("axis", 1));
+        return graph.Linear(classifier, x);
     }
 }

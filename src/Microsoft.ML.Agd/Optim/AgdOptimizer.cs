@@ -44,7 +44,8 @@ public sealed class AgdOptimizer
     /// AGD's initialisation, in place: each weight (each kernel-position slice of a convolution) becomes a random
     /// semi-orthogonal matrix times s_k; biases and shifts become zero, normalisation scales one.
     /// </summary>
-    public void InitializeWeights()
+    /// <param name="generator">Random source, for reproducible runs; the global one when null.</param>
+    public void InitializeWeights(Generator? generator = null)
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -52,11 +53,11 @@ public sealed class AgdOptimizer
         {
             var w = layer.Weight;
             if (w.dim() == 2)
-                w.copy_(Orthogonal(w.shape[0], w.shape[1], w));
+                w.copy_(Orthogonal(w.shape[0], w.shape[1], generator));
             else
                 for (long i = 0; i < w.shape[2]; i++)
                     for (long j = 0; j < w.shape[3]; j++)
-                        w[.., .., i, j].copy_(Orthogonal(w.shape[0], w.shape[1], w));
+                        w[.., .., i, j].copy_(Orthogonal(w.shape[0], w.shape[1], generator));
             w.mul_(layer.Scale);
             foreach (var (_, p, isScale) in layer.Members)
                 p.fill_(isScale ? 1.0 : 0.0);
@@ -109,11 +110,14 @@ public sealed class AgdOptimizer
 
     private static Tensor NonZero(Tensor norm) => where(norm > 0, norm, ones_like(norm));
 
-    // A uniformly random semi-orthogonal matrix, as torch.nn.init.orthogonal_ makes it.
-    private static Tensor Orthogonal(long rows, long columns, Tensor like)
+    // A uniformly random semi-orthogonal matrix, made as torch.nn.init.orthogonal_ makes it (QR of a Gaussian matrix,
+    // columns signed by R's diagonal), in float64 and on the CPU so that a seeded generator gives the same weights anywhere.
+    private static Tensor Orthogonal(long rows, long columns, Generator? generator)
     {
-        var q = empty(rows, columns, dtype: like.dtype, device: like.device);
-        nn.init.orthogonal_(q);
-        return q;
+        bool wide = rows < columns;
+        var gaussian = randn([Math.Max(rows, columns), Math.Min(rows, columns)], dtype: float64, generator: generator);
+        var (q, r) = linalg.qr(gaussian);
+        q = q.mul(r.diagonal().sign());
+        return wide ? q.t() : q;
     }
 }

@@ -1,0 +1,38 @@
+namespace Microsoft.ML.Agd;
+
+/// <summary>Adds the AGD image classification trainer to <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
+public static class AgdCatalog
+{
+    /// <summary>
+    /// Trains an image classifier with Automatic Gradient Descent: no learning rate, schedule or momentum to choose.
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelColumnName">Key-typed label column.</param>
+    /// <param name="featureColumnName">Known-size float vector column of pixels (ExtractPixels).</param>
+    /// <param name="architecture">Network family; FCN by default.</param>
+    /// <param name="numberOfEpochs">Passes over the data.</param>
+    /// <param name="batchSize">Rows per step.</param>
+    /// <param name="imageShape">Channels, height and width; read from the feature column when it carries them.</param>
+    public static AgdImageClassificationTrainer Agd(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string featureColumnName = "Features", AgdArchitecture architecture = AgdArchitecture.Fcn,
+        int numberOfEpochs = 10, int batchSize = 128, AgdImageShape? imageShape = null)
+        => catalog.Agd(new AgdImageClassificationTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            FeatureColumnName = featureColumnName,
+            Architecture = architecture,
+            NumberOfEpochs = numberOfEpochs,
+            BatchSize = batchSize,
+            ImageShape = imageShape,
+        });
+
+    /// <summary>Trains an image classifier with Automatic Gradient Descent, with every option given.</summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The trainer's options.</param>
+    public static AgdImageClassificationTrainer Agd(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        AgdImageClassificationTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new AgdImageClassificationTrainer(options);
+    }
+}

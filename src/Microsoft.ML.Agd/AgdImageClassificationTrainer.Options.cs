@@ -1,0 +1,80 @@
+namespace Microsoft.ML.Agd;
+
+public sealed partial class AgdImageClassificationTrainer
+{
+    /// <summary>
+    /// Options of the AGD trainer. There is no learning rate, schedule, momentum or weight decay: AGD derives its step
+    /// from the architecture and the gradients.
+    /// </summary>
+    public sealed class Options
+    {
+        /// <summary>The label column: a key type (from MapValueToKey). Default "Label".</summary>
+        public string LabelColumnName { get; set; } = "Label";
+
+        /// <summary>The feature column: a known-size vector of Single, such as ExtractPixels writes. Default "Features".</summary>
+        public string FeatureColumnName { get; set; } = "Features";
+
+        /// <summary>The network family. Default <see cref="AgdArchitecture.Fcn"/>.</summary>
+        public AgdArchitecture Architecture { get; set; } = AgdArchitecture.Fcn;
+
+        /// <summary>Number of linear layers of an FCN. Default 3.</summary>
+        public int Depth { get; set; } = 3;
+
+        /// <summary>Hidden width of an FCN. Default 256.</summary>
+        public int Width { get; set; } = 256;
+
+        /// <summary>Channels of a ResNet's first stage (the paper's is 64). Default 16, which trains well on a CPU.</summary>
+        public int BaseWidth { get; set; } = 16;
+
+        /// <summary>
+        /// Channels, height and width of the images, in ExtractPixels' channel-major order. Read from the feature column
+        /// when it carries them (ExtractPixels' output does); required otherwise for ResNets. An FCN needs none.
+        /// </summary>
+        public AgdImageShape? ImageShape { get; set; }
+
+        /// <summary>Passes over the training data. Default 10.</summary>
+        public int NumberOfEpochs { get; set; } = 10;
+
+        /// <summary>Rows per AGD step. Default 128.</summary>
+        public int BatchSize { get; set; } = 128;
+
+        /// <summary>The loss. Default <see cref="AgdLoss.Square"/>, as in the paper.</summary>
+        public AgdLoss Loss { get; set; } = AgdLoss.Square;
+
+        /// <summary>Where training runs. Default <see cref="AgdDevice.Auto"/>.</summary>
+        public AgdDevice Device { get; set; } = AgdDevice.Auto;
+
+        /// <summary>Seed of the initial weights and of the batch order; the same seed and data give the same model on a CPU. Default 0.</summary>
+        public int Seed { get; set; }
+
+        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the published algorithm; the authors report about 10 can train faster.</summary>
+        public double Gain { get; set; } = 1.0;
+
+        /// <summary>Receives each epoch's measurements as training goes.</summary>
+        public IProgress<AgdEpoch>? Progress { get; set; }
+
+        /// <summary>Stops training after the current batch; the model trained so far is returned.</summary>
+        public CancellationToken CancellationToken { get; set; }
+
+        internal void Validate()
+        {
+            CheckName(LabelColumnName, nameof(LabelColumnName));
+            CheckName(FeatureColumnName, nameof(FeatureColumnName));
+            Check.Positive(Depth, nameof(Depth));
+            Check.Positive(Width, nameof(Width));
+            Check.Positive(BaseWidth, nameof(BaseWidth));
+            Check.Positive(NumberOfEpochs, nameof(NumberOfEpochs));
+            Check.Positive(BatchSize, nameof(BatchSize));
+            if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
+                throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
+            if (!double.IsFinite(Gain) || Gain <= 0)
+                throw new ArgumentOutOfRangeException(nameof(Gain), Gain, "The gain must be a positive finite number; 1 is the published algorithm.");
+        }
+
+        private static void CheckName(string name, string option)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+                throw new ArgumentException($"{option} must name a column.", option);
+        }
+    }
+}

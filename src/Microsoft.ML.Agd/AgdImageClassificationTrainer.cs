@@ -1,0 +1,111 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// Trains an image classifier (a fully connected network or a pre-activation ResNet) with Automatic Gradient Descent:
+/// no learning rate to choose. Input: a known-size float vector of pixels and a key-typed label. Output: <c>Score</c>
+/// (class probabilities) and <c>PredictedLabel</c> (the label's key type), as ML.NET's multiclass trainers add them.
+/// </summary>
+public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageClassificationTransformer>
+{
+    private readonly Options _options;
+    private readonly InputColumns _columns;
+
+    /// <summary>Creates the trainer; <c>mlContext.MulticlassClassification.Trainers.Agd(...)</c> is the usual way.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public AgdImageClassificationTrainer(Options options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _columns = new InputColumns(options.FeatureColumnName, options.LabelColumnName);
+    }
+
+    /// <summary>Trains on <paramref name="input"/>.</summary>
+    public AgdImageClassificationTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="trainData"/>, measuring loss and accuracy on <paramref name="validationData"/> after every epoch.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type, or the sizes disagree; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">The data is empty, has one class or non-finite values, or training diverged.</exception>
+    public AgdImageClassificationTransformer Fit(IDataView trainData, IDataView? validationData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        TorchNative.EnsureLoaded();
+        var (shape, classes) = CheckSchema(trainData.Schema);
+        if (validationData is not null)
+            CheckSchema(validationData.Schema);
+
+        var device = ResolveDevice(_options.Device);
+        var generator = new Generator((ulong)_options.Seed);
+        using var train = LabelledImages.Read(trainData, _columns, shape, "training");
+        using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
+        CheckSeveralClasses(train);
+
+        var network = NetworkFactory.Create(_options, shape, classes);
+        var optimizer = new AgdOptimizer(network, _options.Gain);
+        optimizer.InitializeWeights(generator);
+        network.to(device);
+        var loop = new TrainingLoop(network, optimizer, _options.Loss, _options.BatchSize, device, generator);
+        var history = loop.Run(train, validation, _options.NumberOfEpochs, e => _options.Progress?.Report(e), _options.CancellationToken);
+        network.to(CPU).eval();
+
+        var label = trainData.Schema[_columns.Label];
+        var model = new AgdModel(network, _options.Architecture, shape, ScoringChain.ClassNames(label, classes), history,
+            history.Count < _options.NumberOfEpochs, _columns.Features);
+        var context = new MLContext(_options.Seed);
+        return new AgdImageClassificationTransformer(model, ScoringChain.Build(context, model, trainData, label), _columns);
+    }
+
+    /// <summary>The input schema plus <c>Score</c> (a vector of Single) and <c>PredictedLabel</c> (the label's key type).</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        Require(inputSchema, _columns.Features, c => c.Kind == SchemaShape.Column.VectorKind.Vector && c.ItemType == NumberDataViewType.Single, "a known-size vector of Single");
+        Require(inputSchema, _columns.Label, c => c.IsKey && c.Kind == SchemaShape.Column.VectorKind.Scalar, "a key type (use MapValueToKey)");
+        // Score has the feature column's shape kind and PredictedLabel the label's key type: public estimators say so.
+        var context = new MLContext();
+        return context.Transforms.Concatenate("Score", _columns.Features)
+            .Append(context.Transforms.CopyColumns("PredictedLabel", _columns.Label))
+            .GetOutputSchema(inputSchema);
+    }
+
+    private (AgdImageShape Shape, int Classes) CheckSchema(DataViewSchema schema)
+    {
+        var shape = _columns.CheckFeatures(schema, _options.ImageShape, NetworkFactory.IsConvolutional(_options.Architecture));
+        return (shape, _columns.CheckLabel(schema));
+    }
+
+    private void CheckSeveralClasses(LabelledImages train)
+    {
+        using var distinct = train.Labels.unique().Item1;
+        if (distinct.shape[0] < 2)
+            throw new InvalidOperationException(
+                $"Every labelled training row has the same class (key {distinct[0].item<long>() + 1} of column '{_columns.Label}'); a classifier needs at least two classes in the training data.");
+    }
+
+    private static void Require(SchemaShape schema, string name, Func<SchemaShape.Column, bool> valid, string expected)
+    {
+        var found = schema.Where(c => c.Name == name).ToList();
+        if (found.Count == 0)
+            throw new ArgumentOutOfRangeException(nameof(schema), $"The data has no column '{name}'.");
+        var column = found[^1];
+        if (!valid(column))
+            throw new ArgumentOutOfRangeException(nameof(schema), $"Column '{name}' must be {expected}; it is {column.Kind} of {column.ItemType}.");
+    }
+
+    private static Device ResolveDevice(AgdDevice device) => device switch
+    {
+        AgdDevice.Cpu => CPU,
+        AgdDevice.Auto => cuda.is_available() ? CUDA : CPU,
+        AgdDevice.Cuda when cuda.is_available() => CUDA,
+        _ => throw new InvalidOperationException(
+            "Device Cuda was requested but no CUDA device is available. The application must reference TorchSharp-cuda-linux " +
+            "(build with -p:AgdTorchBackend=cuda) and run on a machine with an NVIDIA GPU; or use AgdDevice.Auto."),
+    };
+}

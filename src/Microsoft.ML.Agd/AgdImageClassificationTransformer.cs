@@ -1,0 +1,52 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// A fitted AGD classifier: adds <c>Score</c> and <c>PredictedLabel</c>. It is saved by mlContext.Model.Save as a chain of
+/// ML.NET's own transformers (the network as ONNX), so mlContext.Model.Load needs nothing from this library.
+/// </summary>
+public sealed class AgdImageClassificationTransformer : ITransformer
+{
+    private readonly TransformerChain<ITransformer> _scoring;
+    private readonly InputColumns _columns;
+
+    internal AgdImageClassificationTransformer(AgdModel model, TransformerChain<ITransformer> scoring, InputColumns columns)
+    {
+        Model = model;
+        _scoring = scoring;
+        _columns = columns;
+    }
+
+    /// <summary>The trained network, its classes and its training history.</summary>
+    public AgdModel Model { get; }
+
+    /// <inheritdoc />
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc />
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scoring.GetOutputSchema(Checked(inputSchema));
+
+    /// <inheritdoc />
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)_scoring).GetRowToRowMapper(Checked(inputSchema));
+
+    /// <inheritdoc />
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Checked(input.Schema);
+        return _scoring.Transform(input);
+    }
+
+    /// <inheritdoc />
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scoring).Save(ctx);
+
+    // The feature column must have exactly the size the network was trained on; say so before ONNX Runtime would.
+    private DataViewSchema Checked(DataViewSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        _columns.CheckFeatures(schema, Model.ImageShape, needsImageShape: false);
+        return schema;
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.ML.Agd.Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>A network trained with AGD: the network itself, what it was trained on, and how training went.</summary>
+public sealed class AgdModel
+{
+    internal AgdModel(nn.Module<Tensor, Tensor> network, AgdArchitecture architecture, AgdImageShape imageShape, IReadOnlyList<string> classNames,
+        IReadOnlyList<AgdEpoch> history, bool cancelled, string featureColumnName)
+    {
+        Network = network;
+        Architecture = architecture;
+        ImageShape = imageShape;
+        ClassNames = classNames;
+        History = history;
+        Cancelled = cancelled;
+        FeatureColumnName = featureColumnName;
+    }
+
+    /// <summary>The trained TorchSharp network, in evaluation mode on the CPU; it returns logits.</summary>
+    public nn.Module<Tensor, Tensor> Network { get; }
+
+    /// <summary>The network family.</summary>
+    public AgdArchitecture Architecture { get; }
+
+    /// <summary>The image shape the network reads.</summary>
+    public AgdImageShape ImageShape { get; }
+
+    /// <summary>Class names, in the order of the label's keys and of the score vector.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>One entry per completed epoch.</summary>
+    public IReadOnlyList<AgdEpoch> History { get; }
+
+    /// <summary>Whether training was cancelled before its last epoch.</summary>
+    public bool Cancelled { get; }
+
+    internal string FeatureColumnName { get; }
+
+    /// <summary>
+    /// Writes the network as a standalone ONNX model (opset 17). Input "features": [batch, channels * height * width]
+    /// floats in channel-major order; outputs "scores": [batch, classes] softmax probabilities and "predicted_label":
+    /// [batch] class names.
+    /// </summary>
+    public void ExportOnnx(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Write(ToOnnx("features"));
+    }
+
+    /// <summary>Writes the network as a standalone ONNX file; see <see cref="ExportOnnx(Stream)"/>.</summary>
+    public void ExportOnnx(string path)
+    {
+        using var file = File.Create(path);
+        ExportOnnx(file);
+    }
+
+    internal byte[] ToOnnx(string inputName, string outputPrefix = "", bool flatOutputs = false)
+        => OnnxExport.Export(Network, ImageShape, ClassNames, inputName, outputPrefix, flatOutputs);
+}

@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+using Microsoft.ML.Data;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Data;
+
+/// <summary>Rows of an <see cref="IDataView"/> read once into two tensors: images [n, c, h, w] and labels [n] (0-based).</summary>
+internal sealed class LabelledImages : IDisposable
+{
+    private LabelledImages(Tensor images, Tensor labels) => (Images, Labels) = (images, labels);
+
+    public Tensor Images { get; }
+    public Tensor Labels { get; }
+    public long Count => Labels.shape[0];
+
+    /// <summary>Reads every labelled row; rows with a missing label are skipped, as ML.NET's trainers do.</summary>
+    /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
+    public static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
+    {
+        var features = data.Schema[columns.Features];
+        var label = data.Schema[columns.Label];
+        int size = checked((int)shape.Size);
+        var pixels = new List<float>();
+        var labels = new List<long>();
+        using (var cursor = data.GetRowCursor([features, label]))
+        {
+            var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
+            var getLabel = cursor.GetGetter<uint>(label);
+            VBuffer<float> row = default;
+            uint key = 0;
+            long position = 0;
+            while (cursor.MoveNext())
+            {
+                getLabel(ref key);
+                getFeatures(ref row);
+                if (key != 0)
+                {
+                    CheckFinite(row, columns.Features, position, role);
+                    int start = pixels.Count;
+                    CollectionsMarshal.SetCount(pixels, start + size);
+                    row.CopyTo(CollectionsMarshal.AsSpan(pixels).Slice(start, size));
+                    labels.Add(key - 1);
+                }
+                position++;
+            }
+        }
+        if (labels.Count == 0)
+            throw new InvalidOperationException($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
+        var images = tensor(pixels.ToArray(), [labels.Count, shape.Channels, shape.Height, shape.Width]);
+        return new LabelledImages(images, tensor(labels.ToArray()));
+    }
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+
+    private static void CheckFinite(in VBuffer<float> row, string column, long position, string role)
+    {
+        var values = row.GetValues();
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new InvalidOperationException(
+                    $"Column '{column}' of the {role} data holds {values[i]} in row {position} (value {(row.IsDense ? i : row.GetIndices()[i])}); " +
+                    "images must be finite numbers. Replace missing values (ReplaceMissingValues) or remove such rows.");
+    }
+}

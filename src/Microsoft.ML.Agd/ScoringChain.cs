@@ -1,0 +1,89 @@
+using Microsoft.ML.Agd.Onnx;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// Turns a trained network into a chain of ML.NET's own transformers, so that mlContext.Model.Save and Load keep it with
+/// public API alone: the network runs as an ONNX model; a naive Bayes model, fitted on one one-hot row per class,
+/// maps the network's one-hot prediction back to the label's key type and key values (exactly: each class's own
+/// one-hot row is the only one it has seen), giving a PredictedLabel that behaves like any ML.NET trainer's.
+/// </summary>
+internal static class ScoringChain
+{
+    private const string Prefix = "__Agd_";
+    private const string Scores = Prefix + OnnxExport.ScoresOutput;
+    private const string OneHotRaw = Prefix + OnnxExport.OneHotOutput;
+    private const string KeyValuesKind = "KeyValues";
+
+    public static TransformerChain<ITransformer> Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
+    {
+        var onnx = new MemoryStream(model.ToOnnx(model.FeatureColumnName, Prefix, flatOutputs: true));
+        // One row at a time: outputs are flat vectors of the class count, not [1, classes] matrices.
+        int classes = model.ClassNames.Count;
+        var shapes = new Dictionary<string, int[]> { [Scores] = [classes], [OneHotRaw] = [classes] };
+        var network = context.Transforms.ApplyOnnxModel([Scores, OneHotRaw], [model.FeatureColumnName], onnx, shapes, gpuDeviceId: null, fallbackToCpu: false)
+            .Fit(trainData);
+        var labelMap = context.MulticlassClassification.Trainers.NaiveBayes("Label", OneHotRaw)
+            .Fit(IdentityRows(context, label, model.ClassNames.Count));
+        var scored = labelMap.Transform(network.Transform(trainData));
+        var tidy = context.Transforms.Concatenate("Score", Scores)
+            .Append(context.Transforms.DropColumns(Scores, OneHotRaw))
+            .Fit(scored);
+        return new TransformerChain<ITransformer>(network, labelMap, tidy);
+    }
+
+    /// <summary>The label's class names: its key values as text, else the key indices from 0.</summary>
+    public static IReadOnlyList<string> ClassNames(DataViewSchema.Column label, int classes)
+    {
+        return (IReadOnlyList<string>?)WithKeyValueType(label, nameof(KeyValueText))
+            ?? Enumerable.Range(0, classes).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    }
+
+    // Calls one of our generic helpers with T the item type of the label's key values; null when it has none.
+    private static object? WithKeyValueType(DataViewSchema.Column label, string method, params object[] more)
+    {
+        if (label.Annotations.Schema.GetColumnOrNull(KeyValuesKind) is not { Type: VectorDataViewType type })
+            return null;
+        var generic = typeof(ScoringChain).GetMethod(method, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        return generic.MakeGenericMethod(type.ItemType.RawType).Invoke(null, [label, type, .. more]);
+    }
+
+    private static IReadOnlyList<string> KeyValueText<T>(DataViewSchema.Column label, DataViewType _)
+    {
+        VBuffer<T> values = default;
+        label.GetKeyValues(ref values);
+        return values.DenseValues().Select(v => v?.ToString() ?? "").ToList();
+    }
+
+    private sealed class IdentityRow
+    {
+        public uint Label { get; set; }
+        public float[] Features { get; set; } = [];
+    }
+
+    // One row per class k: the one-hot vector e_k, labelled k with the training label's key type and key values.
+    private static IDataView IdentityRows(MLContext context, DataViewSchema.Column label, int classes)
+    {
+        var definition = SchemaDefinition.Create(typeof(IdentityRow));
+        definition[nameof(IdentityRow.Label)].ColumnType = new KeyDataViewType(typeof(uint), classes);
+        definition[nameof(IdentityRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, classes);
+        definition[nameof(IdentityRow.Features)].ColumnName = OneHotRaw;
+        WithKeyValueType(label, nameof(CopyKeyValues), definition[nameof(IdentityRow.Label)]);
+        var rows = Enumerable.Range(0, classes).Select(k =>
+        {
+            var oneHot = new float[classes];
+            oneHot[k] = 1;
+            return new IdentityRow { Label = (uint)k + 1, Features = oneHot };
+        }).ToList();
+        return context.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    private static object? CopyKeyValues<T>(DataViewSchema.Column label, DataViewType type, SchemaDefinition.Column target)
+    {
+        VBuffer<T> values = default;
+        label.GetKeyValues(ref values);
+        target.AddAnnotation(KeyValuesKind, values, type);
+        return null;
+    }
+}

@@ -1,0 +1,145 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Agd.Tests.Trainer;
+
+[TestClass]
+public class EndToEndTests
+{
+    public sealed class Prediction
+    {
+        public string PredictedLabel { get; set; } = "";
+        public float[] Score { get; set; } = [];
+    }
+
+    [TestMethod]
+    [DataRow(AgdArchitecture.Fcn)]
+    [DataRow(AgdArchitecture.ResNet18)]
+    public void ImagePipelineTrainsEvaluatesSavesLoadsAndPredictsTheSame(AgdArchitecture architecture)
+    {
+        string folder = Directory.CreateTempSubdirectory("agd-images").FullName;
+        try
+        {
+            var ml = new MLContext(seed: 1);
+            var rows = SyntheticImages.WritePngs(folder, perClass: 40, size: 16, seed: 2);
+            var data = ml.Data.LoadFromEnumerable(rows);
+            var split = ml.Data.TrainTestSplit(data, testFraction: 0.25, seed: 3);
+            var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+                .Append(ml.Transforms.LoadImages("Image", folder, nameof(SyntheticImages.PathRow.ImagePath)))
+                .Append(ml.Transforms.ResizeImages("Image", 12, 12))
+                .Append(ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1f / 255))
+                .Append(ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+                {
+                    Architecture = architecture, BaseWidth = 4, Width = 64, NumberOfEpochs = 12, BatchSize = 16,
+                }))
+                .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+
+            var model = pipeline.Fit(split.TrainSet);
+            var scored = model.Transform(split.TestSet);
+            var metrics = ml.MulticlassClassification.Evaluate(scored);
+            Assert.IsTrue(metrics.MacroAccuracy > 0.8, $"macro accuracy {metrics.MacroAccuracy} (chance is 1/3)");
+
+            var agd = model.OfType<AgdImageClassificationTransformer>().Single().Model;
+            Assert.AreEqual(12, agd.History.Count);
+            CollectionAssert.AreEquivalent(SyntheticImages.Classes, agd.ClassNames.ToArray());
+            Assert.AreEqual(new AgdImageShape(3, 12, 12), agd.ImageShape);
+
+            string path = Path.Combine(folder, "model.zip");
+            ml.Model.Save(model, data.Schema, path);
+            var fresh = new MLContext();
+            var loaded = fresh.Model.Load(path, out var inputSchema);
+            Assert.AreEqual(data.Schema.Count, inputSchema.Count);
+
+            var before = ml.Data.CreateEnumerable<Prediction>(scored, reuseRowObject: false).ToList();
+            var after = fresh.Data.CreateEnumerable<Prediction>(loaded.Transform(split.TestSet), reuseRowObject: false).ToList();
+            Assert.AreEqual(before.Count, after.Count);
+            for (int i = 0; i < before.Count; i++)
+            {
+                Assert.AreEqual(before[i].PredictedLabel, after[i].PredictedLabel);
+                Assert.AreEqual(SyntheticImages.Classes.Length, after[i].Score.Length);
+                for (int k = 0; k < before[i].Score.Length; k++)
+                    Assert.AreEqual(before[i].Score[k], after[i].Score[k], 1e-5);
+                Assert.AreEqual(1.0, after[i].Score.Sum(), 1e-4, "Scores are probabilities.");
+            }
+
+            var engine = fresh.Model.CreatePredictionEngine<SyntheticImages.PathRow, Prediction>(loaded);
+            var single = engine.Predict(rows[0]);
+            Assert.IsTrue(SyntheticImages.Classes.Contains(single.PredictedLabel));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    public sealed class Scores
+    {
+        public float[] Score { get; set; } = [];
+        public uint PredictedLabel { get; set; }
+    }
+
+    [TestMethod]
+    public void SameSeedAndDataGiveIdenticalPredictions()
+    {
+        float[][] Run()
+        {
+            var ml = new MLContext(seed: 5);
+            var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
+            var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 3, batchSize: 8).Fit(data);
+            return ml.Data.CreateEnumerable<Scores>(model.Transform(data), false).Select(p => p.Score).ToArray();
+        }
+        var first = Run();
+        var second = Run();
+        for (int i = 0; i < first.Length; i++)
+            CollectionAssert.AreEqual(first[i], second[i], $"row {i}");
+    }
+
+    [TestMethod]
+    public void ValidationDataIsMeasuredEveryEpochAndReported()
+    {
+        var ml = new MLContext(seed: 7);
+        var train = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 8));
+        var validation = Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
+        var reported = new List<AgdEpoch>();
+        var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+        {
+            NumberOfEpochs = 4, BatchSize = 10, Progress = new SynchronousProgress<AgdEpoch>(reported.Add),
+        });
+        var history = trainer.Fit(train, validation).Model.History;
+        Assert.AreEqual(4, history.Count);
+        CollectionAssert.AreEqual(history.ToList(), reported);
+        Assert.IsTrue(history.All(e => e.ValidationAccuracy is >= 0 and <= 1 && e.ValidationLoss > 0 && e.MeanEta > 0 && e.Seconds > 0));
+        Assert.IsTrue(history[^1].TrainLoss < history[0].TrainLoss);
+    }
+
+    [TestMethod]
+    public void CancellationStopsTrainingPromptlyAndKeepsTheModel()
+    {
+        var ml = new MLContext(seed: 10);
+        var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 11));
+        using var cancel = new CancellationTokenSource();
+        var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+        {
+            NumberOfEpochs = 1000, BatchSize = 10, CancellationToken = cancel.Token,
+            Progress = new SynchronousProgress<AgdEpoch>(e => { if (e.Epoch == 2) cancel.Cancel(); }),
+        });
+        var model = trainer.Fit(data).Model;
+        Assert.IsTrue(model.Cancelled);
+        Assert.AreEqual(2, model.History.Count);
+    }
+
+    internal static IDataView Prepare(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
+    {
+        int size = rows.First().Features.Length;
+        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
+        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
+        var data = ml.Data.LoadFromEnumerable(rows, definition);
+        return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
+    }
+}
+
+/// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
