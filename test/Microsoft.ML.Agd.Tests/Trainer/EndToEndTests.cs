@@ -128,12 +128,17 @@ public class EndToEndTests
         Assert.AreEqual(2, model.History.Count);
     }
 
-    internal static IDataView Prepare(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
+    internal static IDataView Load(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
     {
         int size = rows.First().Features.Length;
         var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
         definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
-        var data = ml.Data.LoadFromEnumerable(rows, definition);
+        return ml.Data.LoadFromEnumerable(rows.ToList(), definition);
+    }
+
+    internal static IDataView Prepare(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
+    {
+        var data = Load(ml, rows);
         return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
     }
 }
