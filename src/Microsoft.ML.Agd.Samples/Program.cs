@@ -1,1 +1,24 @@
-namespace Microsoft.ML.Agd.Samples; internal static class Program { private static int Main() => 0; }
+using System.CommandLine;
+using Microsoft.ML.Agd.Samples.Cli;
+
+namespace Microsoft.ML.Agd.Samples;
+
+/// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare</c>.</summary>
+public static class Program
+{
+    /// <summary>Runs a verb; returns its exit code.</summary>
+    public static int Main(string[] args) => Run(args);
+
+    /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("Train, evaluate and compare image classifiers with Automatic Gradient Descent (no learning rate to tune).")
+        {
+            TrainCommand.Create(),
+            EvaluateCommand.Create(),
+            PredictCommand.Create(),
+            CompareCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
+}

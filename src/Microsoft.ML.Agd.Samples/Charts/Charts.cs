@@ -1,0 +1,89 @@
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+using OxyPlot.SkiaSharp;
+
+namespace Microsoft.ML.Agd.Samples.Charts;
+
+/// <summary>The PNG charts the verbs write: training curves, confusion matrices, comparisons and search progress.</summary>
+public static class Charts
+{
+    /// <summary>One line of a chart: a name and its points.</summary>
+    public sealed record Line(string Name, IReadOnlyList<(double X, double Y)> Points);
+
+    /// <summary>Training curves: loss, accuracy and eta per epoch, one panel each, side by side.</summary>
+    public static void TrainingCurves(IReadOnlyList<AgdEpoch> history, string title, string path)
+    {
+        var epochs = history.Select(e => (double)e.Epoch).ToList();
+        Line Of(string name, Func<AgdEpoch, double?> value)
+            => new(name, history.Where(e => value(e) is not null).Select(e => ((double)e.Epoch, value(e)!.Value)).ToList());
+        var panels = new[]
+        {
+            LineChart($"{title}: loss", "epoch", "loss", [Of("training", e => e.TrainLoss), Of("validation", e => e.ValidationLoss)]),
+            LineChart($"{title}: accuracy", "epoch", "accuracy", [Of("training", e => e.TrainAccuracy), Of("validation", e => e.ValidationAccuracy)]),
+            LineChart($"{title}: AGD's automatic learning rate", "epoch", "mean eta", [Of("eta", e => e.MeanEta)]),
+        };
+        SideBySide(panels, path, 600, 450);
+    }
+
+    /// <summary>A chart of named lines.</summary>
+    public static PlotModel LineChart(string title, string xTitle, string yTitle, IEnumerable<Line> lines, bool logX = false)
+    {
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Axes.Add(logX ? new LogarithmicAxis { Position = AxisPosition.Bottom, Title = xTitle } : new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
+        foreach (var line in lines.Where(l => l.Points.Count > 0))
+        {
+            var series = new LineSeries { Title = line.Name, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            series.Points.AddRange(line.Points.Select(p => new DataPoint(p.X, p.Y)));
+            model.Series.Add(series);
+        }
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendBackground = OxyColor.FromAColor(200, OxyColors.White) });
+        return model;
+    }
+
+    /// <summary>A confusion matrix as a heat map with counts, true classes down, predicted across.</summary>
+    public static void ConfusionMatrix(IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> classes, string title, string path)
+    {
+        int n = classes.Count;
+        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = "predicted class", ItemsSource = classes, Angle = -35 });
+        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Title = "true class", ItemsSource = classes, StartPosition = 1, EndPosition = 0 });
+        model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalette.Interpolate(200, OxyColors.White, OxyColors.SteelBlue, OxyColors.DarkBlue), Title = "images" });
+        var data = new double[n, n];
+        for (int t = 0; t < n; t++)
+            for (int p = 0; p < n; p++)
+                data[p, t] = counts[t][p];
+        model.Series.Add(new HeatMapSeries
+        {
+            X0 = 0, X1 = n - 1, Y0 = 0, Y1 = n - 1, Data = data, Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Rectangles, LabelFontSize = 0.25, LabelFormatString = "0",
+        });
+        Save(model, path, 200 + 60 * n, 160 + 55 * n);
+    }
+
+    /// <summary>Writes one chart as a PNG.</summary>
+    public static void Save(PlotModel model, string path, int width, int height)
+    {
+        using var file = File.Create(path);
+        new PngExporter { Width = width, Height = height }.Export(model, file);
+    }
+
+    // Renders each panel and joins them left to right in one PNG.
+    private static void SideBySide(IReadOnlyList<PlotModel> panels, string path, int width, int height)
+    {
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width * panels.Count, height));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        for (int i = 0; i < panels.Count; i++)
+        {
+            using var stream = new MemoryStream();
+            new PngExporter { Width = width, Height = height }.Export(panels[i], stream);
+            using var image = SkiaSharp.SKBitmap.Decode(stream.ToArray());
+            surface.Canvas.DrawBitmap(image, i * width, 0);
+        }
+        using var png = surface.Snapshot().Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+}

@@ -1,0 +1,40 @@
+using System.CommandLine;
+
+namespace Microsoft.ML.Agd.Samples.Cli;
+
+/// <summary>Options that several verbs share, made once here.</summary>
+internal static class CliOptions
+{
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = "An IDX folder (train-*/t10k-* files) or an image folder with one sub-folder per class. " +
+                      "Default: Fashion-MNIST, the full set when Debian's dataset-fashion-mnist is installed, else the shipped subset.",
+    };
+
+    public static Option<AgdArchitecture> Architecture() => new("--architecture", "-a") { Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn };
+    public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => 3 };
+    public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => 256 };
+    public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => 16 };
+    public static Option<int> Epochs(int value) => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => value };
+    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => 128 };
+    public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => 32 };
+    public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
+    public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => 0.2 };
+    public static Option<int> Seed() => new("--seed") { Description = "Seed of the split, the weights and the batch order.", DefaultValueFactory = _ => 0 };
+    public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
+    public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };
+
+    /// <summary>Runs a verb's body, turning the errors a user can fix into a message and exit code 1.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Spectre.Console;
+
+namespace Microsoft.ML.Agd.Samples.Cli;
+
+/// <summary><c>agd train</c>: trains through an ML.NET pipeline and writes the model, ONNX, metrics, curves and a snippet.</summary>
+internal static class TrainCommand
+{
+    public static System.CommandLine.Command Create()
+    {
+        var data = CliOptions.Data();
+        var architecture = CliOptions.Architecture();
+        var depth = CliOptions.Depth();
+        var width = CliOptions.Width();
+        var baseWidth = CliOptions.BaseWidth();
+        var epochs = CliOptions.Epochs(5);
+        var batchSize = CliOptions.BatchSize();
+        var imageSize = CliOptions.ImageSize();
+        var grey = CliOptions.Grey();
+        var testFraction = CliOptions.TestFraction();
+        var seed = CliOptions.Seed();
+        var output = CliOptions.Output("agd-output");
+        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and Predict.cs.")
+        {
+            data, architecture, depth, width, baseWidth, epochs, batchSize, imageSize, grey, testFraction, seed, output,
+        };
+        command.SetAction(result => CliOptions.Guard(() => Run(new TrainSettings
+        {
+            Data = result.GetValue(data),
+            Architecture = result.GetValue(architecture),
+            Depth = result.GetValue(depth),
+            Width = result.GetValue(width),
+            BaseWidth = result.GetValue(baseWidth),
+            Epochs = result.GetValue(epochs),
+            BatchSize = result.GetValue(batchSize),
+            ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
+            TestFraction = result.GetValue(testFraction),
+            Seed = result.GetValue(seed),
+            Output = result.GetValue(output)!,
+        })));
+        return command;
+    }
+
+    private static int Run(TrainSettings settings)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += stop;
+        try
+        {
+            AnsiConsole.MarkupLine($"Training [bold]{settings.Architecture}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the model.");
+            TrainResult? result = null;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("loading data", maxValue: settings.Epochs);
+                    var progress = new Progress(e =>
+                    {
+                        task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");
+                        task.Value = e.Epoch;
+                    });
+                    task.Description = "training";
+                    result = TrainJob.Run(settings, progress, cancel.Token);
+                    task.Value = task.MaxValue;
+                });
+            Report(result!);
+            return 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= stop;
+        }
+    }
+
+    private static void Report(TrainResult result)
+    {
+        if (result.Cancelled)
+            AnsiConsole.MarkupLine($"[yellow]Stopped after {result.History.Count} epoch(s); the model trained so far is saved.[/]");
+        AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
+        AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");
+        var table = new Table().AddColumns("output", "path");
+        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("C# snippet", result.Folder.Snippet) })
+            table.AddRow(name, Markup.Escape(path));
+        AnsiConsole.Write(table);
+    }
+
+    // Reports on the training thread, so the bar moves while Fit runs.
+    private sealed class Progress(Action<AgdEpoch> report) : IProgress<AgdEpoch>
+    {
+        public void Report(AgdEpoch value) => report(value);
+    }
+}

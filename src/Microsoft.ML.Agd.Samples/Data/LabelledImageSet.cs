@@ -1,0 +1,33 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.Agd.Samples.Data;
+
+/// <summary>One image as the model reads it: pixels in channel-major order, scaled to [0, 1], and its class name.</summary>
+public sealed class ImageRow
+{
+    /// <summary>channels * height * width floats.</summary>
+    public float[] Features { get; set; } = [];
+
+    /// <summary>The class name.</summary>
+    public string Label { get; set; } = "";
+}
+
+/// <summary>A set of labelled images of one shape, with its class names in label order.</summary>
+public sealed record LabelledImageSet(IReadOnlyList<ImageRow> Rows, AgdImageShape Shape, IReadOnlyList<string> ClassNames, string Description)
+{
+    /// <summary>The rows as an IDataView whose Features column carries the image shape, as ExtractPixels' output does.</summary>
+    public IDataView ToDataView(MLContext ml)
+    {
+        var definition = SchemaDefinition.Create(typeof(ImageRow));
+        definition[nameof(ImageRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Shape.Channels, Shape.Height, Shape.Width);
+        return ml.Data.LoadFromEnumerable(Rows, definition);
+    }
+
+    /// <summary>A key mapping of the class names in this set's order, so that every split and every model agrees on keys.</summary>
+    public ITransformer LabelKeys(MLContext ml)
+    {
+        var names = ml.Data.LoadFromEnumerable(ClassNames.Select(n => new ImageRow { Label = n }));
+        return ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Transforms.SelectColumns("Label").Fit(names).Transform(names))
+            .Fit(ToDataView(ml));
+    }
+}

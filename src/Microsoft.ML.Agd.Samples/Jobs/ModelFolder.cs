@@ -1,0 +1,58 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.ML.Agd.Samples.Data;
+
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>What a trained model folder holds and how to read it back.</summary>
+public sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn)
+{
+    /// <summary>The image shape the model reads.</summary>
+    [JsonIgnore]
+    public AgdImageShape Shape => new(Channels, Height, Width);
+}
+
+/// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, Predict.cs.</summary>
+public sealed class ModelFolder(string path)
+{
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The folder.</summary>
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    /// <summary>The ML.NET model.</summary>
+    public string Model => File("model.zip");
+    /// <summary>The standalone ONNX model.</summary>
+    public string Onnx => File("model.onnx");
+    /// <summary>The model's shape and classes.</summary>
+    public string Info => File("model.json");
+    /// <summary>Test metrics and the training history.</summary>
+    public string Metrics => File("metrics.json");
+    /// <summary>Training curves.</summary>
+    public string Curves => File("curves.png");
+    /// <summary>Generated C# that loads the model and predicts.</summary>
+    public string Snippet => File("Predict.cs");
+
+    /// <summary>A file of the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Reads model.json.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>
+    public ModelInfo ReadInfo()
+    {
+        if (!System.IO.File.Exists(Info) || !System.IO.File.Exists(Model))
+            throw new DirectoryNotFoundException($"'{Path}' is not a model folder: it needs model.zip and model.json, as 'agd train' writes them.");
+        return JsonSerializer.Deserialize<ModelInfo>(System.IO.File.ReadAllText(Info), Json)
+            ?? throw new InvalidDataException($"'{Info}' is empty.");
+    }
+
+    /// <summary>Writes an object as indented JSON.</summary>
+    public static void WriteJson<T>(string path, T value) => System.IO.File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
+
+    /// <summary>Loads the ML.NET model.</summary>
+    public ITransformer Load(MLContext ml) => ml.Model.Load(Model, out _);
+
+    /// <summary>Decodes image files to the rows the model reads.</summary>
+    public static IReadOnlyList<ImageRow> Decode(IEnumerable<string> files, AgdImageShape shape)
+        => files.Select(f => new ImageRow { Features = ImageDecoder.Decode(f, shape) }).ToList();
+}
