@@ -15,7 +15,7 @@ public static class AgdCatalog
     /// <param name="imageShape">Channels, height and width; read from the feature column when it carries them.</param>
     public static AgdImageClassificationTrainer Agd(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label", string featureColumnName = "Features", AgdArchitecture architecture = AgdArchitecture.Fcn,
-        int numberOfEpochs = 10, int batchSize = 128, AgdImageShape? imageShape = null)
+        int numberOfEpochs = 10, int batchSize = 64, AgdImageShape? imageShape = null)
         => catalog.Agd(new AgdImageClassificationTrainer.Options
         {
             LabelColumnName = labelColumnName,

@@ -20,8 +20,8 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Number of linear layers of an FCN. Default 3.</summary>
         public int Depth { get; set; } = 3;
 
-        /// <summary>Hidden width of an FCN. Default 256.</summary>
-        public int Width { get; set; } = 256;
+        /// <summary>Hidden width of an FCN. Default 512.</summary>
+        public int Width { get; set; } = 512;
 
         /// <summary>Channels of a ResNet's first stage (the paper's is 64). Default 16, which trains well on a CPU.</summary>
         public int BaseWidth { get; set; } = 16;
@@ -35,8 +35,8 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Passes over the training data. Default 10.</summary>
         public int NumberOfEpochs { get; set; } = 10;
 
-        /// <summary>Rows per AGD step. Default 128.</summary>
-        public int BatchSize { get; set; } = 128;
+        /// <summary>Rows per AGD step. Default 64.</summary>
+        public int BatchSize { get; set; } = 64;
 
         /// <summary>The loss. Default <see cref="AgdLoss.Square"/>, as in the paper.</summary>
         public AgdLoss Loss { get; set; } = AgdLoss.Square;

@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Data;
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Data;
 using TorchSharp;
@@ -47,7 +46,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
         CheckSeveralClasses(train);
 
-        var network = NetworkFactory.Create(_options, shape, classes);
+        var network = AgdNetworks.Create(_options, shape, classes);
         var optimizer = new AgdOptimizer(network, _options.Gain);
         optimizer.InitializeWeights(generator);
         network.to(device);
@@ -77,7 +76,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
     private (AgdImageShape Shape, int Classes) CheckSchema(DataViewSchema schema)
     {
-        var shape = _columns.CheckFeatures(schema, _options.ImageShape, NetworkFactory.IsConvolutional(_options.Architecture));
+        var shape = _columns.CheckFeatures(schema, _options.ImageShape, AgdNetworks.IsConvolutional(_options.Architecture));
         return (shape, _columns.CheckLabel(schema));
     }
 

@@ -62,7 +62,9 @@ internal static class ScoringChain
         public float[] Features { get; set; } = [];
     }
 
-    // One row per class k: the one-hot vector e_k, labelled k with the training label's key type and key values.
+    // One row per class k: the one-hot vector e_k, with the training label's key type and key values. ML.NET 5.0.1's
+    // naive Bayes indexes classes by the raw key value (key k counts for class k, not k - 1), so row k carries the raw
+    // value k; PredictedLabelTests checks that the predicted label is the best-scoring class.
     private static IDataView IdentityRows(MLContext context, DataViewSchema.Column label, int classes)
     {
         var definition = SchemaDefinition.Create(typeof(IdentityRow));
@@ -74,7 +76,7 @@ internal static class ScoringChain
         {
             var oneHot = new float[classes];
             oneHot[k] = 1;
-            return new IdentityRow { Label = (uint)k + 1, Features = oneHot };
+            return new IdentityRow { Label = (uint)k, Features = oneHot };
         }).ToList();
         return context.Data.LoadFromEnumerable(rows, definition);
     }

@@ -5,6 +5,9 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>Options that several verbs share, made once here.</summary>
 internal static class CliOptions
 {
+    // The trainer's own defaults, so the command line and the library agree.
+    private static readonly AgdImageClassificationTrainer.Options s_defaults = new();
+
     public static Option<string?> Data() => new("--data")
     {
         Description = "An IDX folder (train-*/t10k-* files) or an image folder with one sub-folder per class. " +
@@ -12,11 +15,11 @@ internal static class CliOptions
     };
 
     public static Option<AgdArchitecture> Architecture() => new("--architecture", "-a") { Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn };
-    public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => 3 };
-    public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => 256 };
-    public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => 16 };
-    public static Option<int> Epochs(int value) => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => value };
-    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => 128 };
+    public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => s_defaults.Depth };
+    public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => s_defaults.Width };
+    public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => s_defaults.BaseWidth };
+    public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => s_defaults.NumberOfEpochs };
+    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => s_defaults.BatchSize };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => 32 };
     public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
     public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => 0.2 };

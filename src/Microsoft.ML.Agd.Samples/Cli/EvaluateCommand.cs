@@ -1,8 +1,48 @@
 using System.CommandLine;
+using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Spectre.Console;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 
+/// <summary><c>agd evaluate</c>: a saved model's metrics, per-class table and confusion matrix on a data set.</summary>
 internal static class EvaluateCommand
 {
-    public static System.CommandLine.Command Create() => new("evaluate", "TODO");
+    public static System.CommandLine.Command Create()
+    {
+        var model = CliOptions.Model();
+        var data = CliOptions.Data();
+        var output = new Option<string?>("--output", "-o") { Description = "Folder for confusion.png (default: the model folder)." };
+        var command = new System.CommandLine.Command("evaluate", "Evaluate a saved model: accuracy, macro/micro accuracy, log-loss, per-class table and confusion matrix (printed and confusion.png).")
+        {
+            model, data, output,
+        };
+        command.SetAction(result => CliOptions.Guard(() =>
+        {
+            var folder = new ModelFolder(result.GetValue(model)!);
+            var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
+            string chart = Path.Combine(result.GetValue(output) ?? folder.Path, "confusion.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(chart)!);
+            Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", chart);
+            Print(evaluation);
+            AnsiConsole.MarkupLine($"Wrote {Markup.Escape(chart)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Print(Evaluation e)
+    {
+        AnsiConsole.MarkupLine($"[bold]Accuracy {e.Accuracy:P2}[/]  macro {e.MacroAccuracy:P2}  micro {e.MicroAccuracy:P2}  log-loss {e.LogLoss:F4}");
+        var perClass = new Table().AddColumns("class", "images", "recall", "precision", "log-loss");
+        foreach (var c in e.PerClass)
+            perClass.AddRow(Markup.Escape(c.Class), $"{c.Images}", $"{c.Recall:P1}", $"{c.Precision:P1}", $"{c.LogLoss:F3}");
+        AnsiConsole.Write(perClass);
+        var confusion = new Table().AddColumn("true \\ predicted");
+        foreach (var name in e.ClassNames)
+            confusion.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
+        for (int t = 0; t < e.ClassNames.Count; t++)
+            confusion.AddRow([Markup.Escape(e.ClassNames[t]), .. e.ConfusionMatrix[t].Select(v => $"{v:0}")]);
+        AnsiConsole.Write(confusion);
+    }
 }

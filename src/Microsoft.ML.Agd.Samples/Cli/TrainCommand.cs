@@ -14,7 +14,7 @@ internal static class TrainCommand
         var depth = CliOptions.Depth();
         var width = CliOptions.Width();
         var baseWidth = CliOptions.BaseWidth();
-        var epochs = CliOptions.Epochs(5);
+        var epochs = CliOptions.Epochs();
         var batchSize = CliOptions.BatchSize();
         var imageSize = CliOptions.ImageSize();
         var grey = CliOptions.Grey();

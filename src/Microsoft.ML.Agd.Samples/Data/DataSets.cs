@@ -32,6 +32,15 @@ public static class DataSets
         return ImageFolder.Split(all, testFraction, seed);
     }
 
+    /// <summary>The set to evaluate on: an IDX folder's test files, or every image of an image folder (the default when null).</summary>
+    public static LabelledImageSet LoadForEvaluation(string? folder, AgdImageShape imageShape)
+    {
+        folder ??= DefaultFolder;
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist.");
+        return IsIdxFolder(folder) ? LoadIdx(folder, "t10k") : ImageFolder.Load(folder, imageShape);
+    }
+
     /// <summary>Whether the folder holds IDX training files.</summary>
     public static bool IsIdxFolder(string folder) => IdxFile(folder, "train-images-idx3-ubyte") is not null;
 

@@ -7,20 +7,22 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// <summary>What <c>agd train</c> trains.</summary>
 public sealed record TrainSettings
 {
+    private static readonly AgdImageClassificationTrainer.Options Defaults = new();
+
     /// <summary>IDX folder or image folder; null for the default Fashion-MNIST.</summary>
     public string? Data { get; init; }
     /// <summary>The network family.</summary>
     public AgdArchitecture Architecture { get; init; } = AgdArchitecture.Fcn;
     /// <summary>FCN depth.</summary>
-    public int Depth { get; init; } = 3;
+    public int Depth { get; init; } = Defaults.Depth;
     /// <summary>FCN width.</summary>
-    public int Width { get; init; } = 256;
+    public int Width { get; init; } = Defaults.Width;
     /// <summary>ResNet base width.</summary>
-    public int BaseWidth { get; init; } = 16;
+    public int BaseWidth { get; init; } = Defaults.BaseWidth;
     /// <summary>Epochs.</summary>
-    public int Epochs { get; init; } = 10;
+    public int Epochs { get; init; } = Defaults.NumberOfEpochs;
     /// <summary>Batch size.</summary>
-    public int BatchSize { get; init; } = 128;
+    public int BatchSize { get; init; } = Defaults.BatchSize;
     /// <summary>Shape images of an image folder are resized to (IDX images keep theirs).</summary>
     public AgdImageShape ImageShape { get; init; } = new(3, 32, 32);
     /// <summary>Share of an image folder held out for validation and testing.</summary>
@@ -61,7 +63,7 @@ public static class TrainJob
         Directory.CreateDirectory(folder.Path);
         ml.Model.Save(model, train.ToDataView(ml).Schema, folder.Model);
         agd.Model.ExportOnnx(folder.Onnx);
-        var info = new ModelInfo(settings.Architecture.ToString(), train.Shape.Channels, train.Shape.Height, train.Shape.Width, train.ClassNames, train.Description);
+        var info = new ModelInfo(settings.Architecture.ToString(), train.Shape.Channels, train.Shape.Height, train.Shape.Width, agd.Model.ClassNames, train.Description);
         ModelFolder.WriteJson(folder.Info, info);
         var evaluation = Evaluation.Of(ml, agd, test);
         ModelFolder.WriteJson(folder.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });

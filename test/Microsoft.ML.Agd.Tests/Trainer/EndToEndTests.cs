@@ -148,3 +148,21 @@ internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }
+
+[TestClass]
+public class PredictedLabelTests
+{
+    [TestMethod]
+    public void PredictedLabelIsTheBestScoringClass()
+    {
+        var ml = new MLContext(seed: 12);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 13));
+        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 1, batchSize: 30).Fit(data);
+        var rows = ml.Data.CreateEnumerable<EndToEndTests.Scores>(model.Transform(data), reuseRowObject: false).ToList();
+        foreach (var row in rows)
+        {
+            int best = Array.IndexOf(row.Score, row.Score.Max());
+            Assert.AreEqual((uint)best + 1, row.PredictedLabel, $"scores {string.Join(", ", row.Score)}");
+        }
+    }
+}

@@ -1,11 +1,15 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Models;
+namespace Microsoft.ML.Agd;
 
-/// <summary>Builds the network that the trainer's options describe.</summary>
-internal static class NetworkFactory
+/// <summary>Builds the network that the trainer's options describe, as the trainer does (before AGD's initialisation).</summary>
+public static class AgdNetworks
 {
+    /// <summary>The network of the options' architecture and size for images of a shape and a number of classes.</summary>
+    /// <param name="options">Architecture, depth, width and base width are read.</param>
+    /// <param name="shape">The input images' shape.</param>
+    /// <param name="classes">Number of outputs.</param>
     public static nn.Module<Tensor, Tensor> Create(AgdImageClassificationTrainer.Options options, AgdImageShape shape, int classes) => options.Architecture switch
     {
         AgdArchitecture.Fcn => new Fcn(shape.Size, options.Width, options.Depth, classes),
@@ -15,6 +19,7 @@ internal static class NetworkFactory
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Architecture, "Unknown architecture."),
     };
 
+    /// <summary>Whether the architecture is a convolutional network, which needs the image shape.</summary>
     public static bool IsConvolutional(AgdArchitecture architecture) => architecture != AgdArchitecture.Fcn;
 
     // Images of 128 pixels and more get the ImageNet stem, which quarters the resolution before the first block.

@@ -1,0 +1,66 @@
+using Microsoft.ML.Agd.Samples.Data;
+
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>What <c>agd compare</c> compares: one AGD run against Adam and SGD over a learning-rate grid.</summary>
+public sealed record CompareSettings
+{
+    /// <summary>The learning rates tried for Adam and for SGD.</summary>
+    public static readonly double[] DefaultGrid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+
+    /// <summary>The model, data and training settings shared by every run.</summary>
+    public TrainSettings Train { get; init; } = new();
+
+    /// <summary>The learning-rate grid.</summary>
+    public IReadOnlyList<double> Grid { get; init; } = DefaultGrid;
+}
+
+/// <summary>Every run of a comparison, and the figures that sum it up.</summary>
+public sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Grid, string Data, int TrainImages, int TestImages)
+{
+    /// <summary>The grid run with the best final test accuracy for an optimizer.</summary>
+    public OptimizerRun BestOf(string optimizer) => Grid.Where(r => r.Optimizer == optimizer).MaxBy(r => r.FinalTestAccuracy)!;
+
+    /// <summary>Total wall time of the grid.</summary>
+    public double GridSeconds => Grid.Sum(r => r.Seconds);
+
+    /// <summary>A markdown table of every run, then the summary lines.</summary>
+    public string ToMarkdown()
+    {
+        var lines = new List<string>
+        {
+            $"Data: {Data} ({TrainImages} training, {TestImages} test images)",
+            "",
+            "| run | final test accuracy | best test accuracy | final training loss | wall time (s) |",
+            "|---|---:|---:|---:|---:|",
+        };
+        foreach (var run in Grid.Prepend(Agd))
+            lines.Add($"| {run.Name}{(run.Diverged ? " (diverged)" : "")} | {run.FinalTestAccuracy:P2} | {run.BestTestAccuracy:P2} | {run.FinalTrainLoss:F4} | {run.Seconds:F1} |");
+        var adam = BestOf("Adam");
+        lines.Add("");
+        lines.Add($"AGD (one run): {Agd.FinalTestAccuracy:P2} in {Agd.Seconds:F1} s. Best Adam ({adam.Name}): {adam.FinalTestAccuracy:P2}; " +
+                  $"AGD - best Adam = {(Agd.FinalTestAccuracy - adam.FinalTestAccuracy) * 100:+0.00;-0.00} points.");
+        lines.Add($"Grid total: {GridSeconds:F1} s for {Grid.Count} runs; AGD used {Agd.Seconds / (Agd.Seconds + GridSeconds):P1} of all compute " +
+                  $"({Agd.Seconds / GridSeconds:F3} of the grid's).");
+        return string.Join(Environment.NewLine, lines);
+    }
+}
+
+/// <summary>Runs AGD once and Adam and SGD at every learning rate of the grid, on the same network, data and batch order.</summary>
+public static class CompareJob
+{
+    /// <summary>Runs the comparison; <paramref name="onRun"/> hears of each run as it ends.</summary>
+    public static Comparison Run(CompareSettings settings, Action<OptimizerRun>? onRun = null, CancellationToken cancellation = default)
+    {
+        var s = settings.Train;
+        var (train, test) = DataSets.Load(s.Data, s.ImageShape, s.TestFraction, s.Seed);
+        using var harness = new BaselineTraining(train, test, s.TrainerOptions(null, cancellation));
+        OptimizerRun Report(OptimizerRun run) { onRun?.Invoke(run); return run; }
+        var agd = Report(harness.Agd(s.Epochs, cancellation));
+        var grid = new List<OptimizerRun>();
+        foreach (string optimizer in new[] { "Adam", "SGD" })
+            foreach (double lr in settings.Grid)
+                grid.Add(Report(harness.Baseline(optimizer, lr, s.Epochs, cancellation)));
+        return new Comparison(agd, grid, train.Description, train.Rows.Count, test.Rows.Count);
+    }
+}
