@@ -18,6 +18,7 @@ public static class Program
             EvaluateCommand.Create(),
             PredictCommand.Create(),
             CompareCommand.Create(),
+            SearchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

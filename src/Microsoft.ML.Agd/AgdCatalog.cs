@@ -35,4 +35,15 @@ public static class AgdCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new AgdImageClassificationTrainer(options);
     }
+
+    /// <summary>
+    /// Searches architecture sizes and batch sizes within a time budget, each trial one AGD run (no learning-rate grid).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="options">The search space, budget and columns.</param>
+    public static AgdSearch AgdSearch(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, AgdSearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new AgdSearch(options);
+    }
 }

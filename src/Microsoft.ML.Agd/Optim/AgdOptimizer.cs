@@ -82,33 +82,73 @@ public sealed class AgdOptimizer
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        // Per-layer norms: over the whole matrix for rank 2, per kernel position (dims 0 and 1) for rank 4.
-        var norms = Layers.Select(l => l.Weight.grad is { } g ? linalg.vector_norm(g, dims: [0, 1], keepdim: true) : null).ToList();
-        var terms = Layers.Zip(norms).Where(t => t.Second is not null).Select(t => t.Second!.sum() * t.First.Scale).ToList();
-        double g = terms.Count == 0 ? 0 : stack(terms).sum().to(ScalarType.Float64).item<double>() / Depth;
+        var layers = Layers.Where(l => l.Weight.grad is not null).ToList();
+        var norms = SliceNorms(layers);
+        double g = layers.Select((l, k) => l.Scale * norms[k].Sum()).Sum() / Depth;
         if (!double.IsFinite(g))
             throw new InvalidOperationException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
 
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
-        for (int k = 0; k < Depth; k++)
+        for (int k = 0; k < layers.Count; k++)
         {
-            if (norms[k] is not { } norm)
-                continue;
-            var layer = Layers[k];
+            var layer = layers[k];
             double rate = _gain * eta / Depth * layer.Scale;
-            // A zero norm means a zero gradient: divide by one there, so the update is zero, never NaN.
-            layer.Weight.add_(layer.Weight.grad!.div(NonZero(norm)), alpha: -rate);
-            if (layer.Members.Count == 0)
-                continue;
-            var frobenius = NonZero(norm.square().sum().sqrt());
+            Update(layer.Weight, layer.Weight.grad!, norms[k], rate);
+            double frobenius = Math.Sqrt(norms[k].Sum(n => n * n));
             foreach (var (_, p, _) in layer.Members)
-                if (p.grad is { } pg)
-                    p.add_(pg.div(frobenius), alpha: -rate);
+                if (p.grad is { } pg && frobenius > 0)
+                    p.add_(pg, alpha: -rate / frobenius);
         }
         return eta;
     }
 
-    private static Tensor NonZero(Tensor norm) => where(norm > 0, norm, ones_like(norm));
+    // Every layer's norms (one per kernel position; one for a matrix), brought to the host in a single transfer, so that
+    // G, eta and each layer's step size are plain arithmetic and the device synchronises once per step.
+    private static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
+    {
+        if (layers.Count == 0)
+            return [];
+        var perLayer = layers.Select(l => SliceNorms(l.Weight.grad!)).ToList();
+        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().ToArray();
+        var result = new double[layers.Count][];
+        for (int k = 0, offset = 0; k < layers.Count; offset += result[k].Length, k++)
+            result[k] = all[offset..(offset + (int)perLayer[k].numel())];
+        return result;
+    }
+
+    private static Tensor SliceNorms(Tensor gradient)
+    {
+        if (gradient.dim() == 2)
+        {
+            // A dot product of the gradient with itself: BLAS reads it once, about twice as fast as vector_norm here.
+            var flat = gradient.reshape(-1);
+            return flat.dot(flat).sqrt().reshape(1);
+        }
+        // Column sums of squares by a matrix product over [out, in * kh * kw]: libtorch reduces over leading dimensions
+        // of a convolution weight several times more slowly. The in input channels are then added per kernel position.
+        long positions = gradient.shape[2] * gradient.shape[3];
+        var squares = gradient.reshape(gradient.shape[0], -1).square();
+        var columns = ones(1, squares.shape[0], dtype: squares.dtype, device: squares.device).mm(squares);
+        return columns.view(-1, positions).sum(dim: 0).sqrt();
+    }
+
+    // W -= rate * g / n, slice by slice; a zero norm (a zero gradient) leaves its slice unchanged, never NaN.
+    private static void Update(Tensor weight, Tensor gradient, double[] norms, double rate)
+    {
+        if (weight.dim() == 2)
+        {
+            if (norms[0] > 0)
+                weight.add_(gradient, alpha: -rate / norms[0]);
+            return;
+        }
+        // One factor per kernel position, repeated across input channels so the fused update runs over long contiguous rows.
+        var factors = tensor(norms.Select(n => n > 0 ? (float)(-rate / n) : 0f).ToArray(), dtype: weight.dtype, device: weight.device);
+        long outputs = weight.shape[0], inputs = weight.shape[1];
+        if (weight.is_contiguous() && gradient.is_contiguous())
+            weight.view(outputs, -1).addcmul_(gradient.view(outputs, -1), factors.repeat(inputs).view(1, -1), value: 1);
+        else
+            weight.addcmul_(gradient, factors.view(1, 1, weight.shape[2], weight.shape[3]), value: 1);
+    }
 
     // A uniformly random semi-orthogonal matrix, made as torch.nn.init.orthogonal_ makes it (QR of a Gaussian matrix,
     // columns signed by R's diagonal), in float64 and on the CPU so that a seeded generator gives the same weights anywhere.

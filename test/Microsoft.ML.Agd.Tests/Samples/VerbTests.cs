@@ -98,3 +98,21 @@ public class VerbTests
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "compare.md")), "SGD lr=0.1");
     }
 }
+
+[TestClass]
+public class SearchVerbTests
+{
+    [TestMethod]
+    public void SearchPrintsItsLeaderboardAndWritesTheBestModel()
+    {
+        using var data = new TinyData();
+        string output = data.Path("search");
+        var outcome = SearchJob.Run(new SearchSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Budget = TimeSpan.FromSeconds(20), InitialTrials = 2, Output = output });
+        Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
+        StringAssert.Contains(outcome.Summary[2], "five times as long");
+        foreach (var file in new[] { "search.png", "model.zip", "model.onnx" })
+            Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
+        Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
+    }
+}

@@ -35,6 +35,7 @@ public class MemoryTests
     }
 
     [TestMethod]
+    [DoNotParallelize] // resident memory is the whole process's: other tests must not run meanwhile
     public void NativeMemoryStaysFlatOverManyPredictions()
     {
         var ml = new MLContext(seed: 3);

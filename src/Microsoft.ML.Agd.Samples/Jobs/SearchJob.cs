@@ -1,0 +1,74 @@
+using Microsoft.ML.Agd.Samples.Data;
+
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>What <c>agd search</c> searches.</summary>
+public sealed record SearchSettings
+{
+    /// <summary>IDX folder or image folder; null for the default Fashion-MNIST.</summary>
+    public string? Data { get; init; }
+    /// <summary>Wall time of the search.</summary>
+    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>Shape images of an image folder are resized to.</summary>
+    public AgdImageShape ImageShape { get; init; } = new(3, 32, 32);
+    /// <summary>Share of an image folder held out for testing.</summary>
+    public double TestFraction { get; init; } = 0.2;
+    /// <summary>Seed of everything.</summary>
+    public int Seed { get; init; }
+    /// <summary>Where the leaderboard, chart and best model go.</summary>
+    public string Output { get; init; } = "agd-search";
+    /// <summary>First-rung configurations.</summary>
+    public int InitialTrials { get; init; } = 8;
+}
+
+/// <summary>A finished search: its result, the best model's test metrics and the summary lines.</summary>
+public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary);
+
+/// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model.</summary>
+public static class SearchJob
+{
+    /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
+    public static SearchOutcome Run(SearchSettings settings, IProgress<AgdTrial>? progress = null, CancellationToken cancellation = default)
+    {
+        var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
+        var ml = new MLContext(settings.Seed);
+        var keys = train.LabelKeys(ml);
+        var search = ml.MulticlassClassification.Trainers.AgdSearch(new AgdSearchOptions
+        {
+            Budget = settings.Budget, Seed = settings.Seed, InitialTrials = settings.InitialTrials, Progress = progress, CancellationToken = cancellation,
+        });
+        var result = search.Fit(keys.Transform(train.ToDataView(ml)));
+        var evaluation = Evaluation.Of(ml, result.BestModel, test);
+
+        var folder = new ModelFolder(settings.Output);
+        Directory.CreateDirectory(folder.Path);
+        ml.Model.Save(result.BestModel, train.ToDataView(ml).Schema, folder.Model);
+        result.BestModel.Model.ExportOnnx(folder.Onnx);
+        var best = result.Best;
+        var summary = new List<string>
+        {
+            $"Best: {best.Configuration}, {best.Epochs} epoch(s), validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
+            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
+            $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
+        };
+        File.WriteAllText(folder.File("leaderboard.md"), Leaderboard(result, summary));
+        SearchChart(result, folder.File("search.png"));
+        return new SearchOutcome(result, evaluation, summary);
+    }
+
+    private static string Leaderboard(AgdSearchResult result, IEnumerable<string> summary)
+    {
+        var lines = new List<string> { "| rank | configuration | rung | epochs | validation accuracy | seconds |", "|---:|---|---:|---:|---:|---:|" };
+        lines.AddRange(result.Leaderboard.Select((t, i) => $"| {i + 1} | {t.Configuration} | {t.Rung} | {t.Epochs} | {t.ValidationAccuracy:P2} | {t.Seconds:F1} |"));
+        lines.AddRange(result.Trials.Where(t => t.Error is not null).Select(t => $"| - | {t.Configuration} | {t.Rung} | {t.Epochs} | failed: {t.Error} | {t.Seconds:F1} |"));
+        return string.Join(Environment.NewLine, lines.Append("").Concat(summary)) + Environment.NewLine;
+    }
+
+    // One line per configuration: its validation accuracy at the time each of its trials ended.
+    private static void SearchChart(AgdSearchResult result, string path)
+    {
+        var lines = result.Trials.Where(t => t.ValidationAccuracy is not null).GroupBy(t => t.Configuration)
+            .Select(g => new Charts.Charts.Line(g.Key.ToString(), g.Select(t => (t.FinishedAt, t.ValidationAccuracy!.Value)).ToList()));
+        Charts.Charts.Save(Charts.Charts.LineChart("Model search: validation accuracy of each trial when it ended", "seconds since the search began", "validation accuracy", lines), path, 1100, 650);
+    }
+}

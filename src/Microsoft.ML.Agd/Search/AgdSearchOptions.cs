@@ -1,0 +1,56 @@
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// What an <see cref="AgdSearch"/> explores and for how long. Every trial is one AGD run, so there is no learning rate
+/// in the space: only the architecture, its size and the batch size. Empty lists are filled from the data.
+/// </summary>
+public sealed class AgdSearchOptions
+{
+    /// <summary>The label column (a key type). Default "Label".</summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>The feature column (a known-size vector of Single). Default "Features".</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>The image shape, when the feature column does not carry it; ResNets are searched only when it is known.</summary>
+    public AgdImageShape? ImageShape { get; set; }
+
+    /// <summary>Wall time the whole search may take; it stops within about a tenth of it. Default 10 minutes.</summary>
+    public TimeSpan Budget { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Families to try. Default: FCN, and ResNet-18 when the image shape is known.</summary>
+    public IList<AgdArchitecture> Architectures { get; set; } = [];
+
+    /// <summary>FCN depths to try. Default 2, 3, 4.</summary>
+    public IList<int> Depths { get; set; } = [];
+
+    /// <summary>FCN widths to try. Default 128 to 1024.</summary>
+    public IList<int> Widths { get; set; } = [];
+
+    /// <summary>ResNet base widths to try. Default 8, 16.</summary>
+    public IList<int> BaseWidths { get; set; } = [];
+
+    /// <summary>Batch sizes to try. Default 32 to 256, none above a quarter of the training rows.</summary>
+    public IList<int> BatchSizes { get; set; } = [];
+
+    /// <summary>Configurations in the first rung of successive halving; each later rung keeps the better half with twice the epochs. Default 8.</summary>
+    public int InitialTrials { get; set; } = 8;
+
+    /// <summary>Epochs of a first-rung trial. Default 1.</summary>
+    public int InitialEpochs { get; set; } = 1;
+
+    /// <summary>Share of the training data held out for validation when no validation data is given. Default 0.2.</summary>
+    public double ValidationFraction { get; set; } = 0.2;
+
+    /// <summary>Seed of the sampled configurations, the split and every trial. Default 0.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>The loss every trial trains with. Default square.</summary>
+    public AgdLoss Loss { get; set; } = AgdLoss.Square;
+
+    /// <summary>Hears of every trial as it ends.</summary>
+    public IProgress<AgdTrial>? Progress { get; set; }
+
+    /// <summary>Stops the search after the running trial's current batch; the best model so far is returned.</summary>
+    public CancellationToken CancellationToken { get; set; }
+}

@@ -1,0 +1,32 @@
+namespace Microsoft.ML.Agd;
+
+/// <summary>One point of the search space.</summary>
+/// <param name="Architecture">Network family.</param>
+/// <param name="Depth">FCN depth (unused for ResNets).</param>
+/// <param name="Width">FCN width (unused for ResNets).</param>
+/// <param name="BaseWidth">ResNet base width (unused for FCNs).</param>
+/// <param name="BatchSize">Rows per step.</param>
+public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize)
+{
+    /// <inheritdoc />
+    public override string ToString() => Architecture == AgdArchitecture.Fcn
+        ? $"FCN depth {Depth} width {Width}, batch {BatchSize}"
+        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}";
+}
+
+/// <summary>One trial of a search: a configuration trained for some epochs, or the error that stopped it.</summary>
+/// <param name="Number">1 for the first trial.</param>
+/// <param name="Configuration">What was trained.</param>
+/// <param name="Rung">0 for the first round of successive halving.</param>
+/// <param name="Epochs">Epochs completed.</param>
+/// <param name="ValidationAccuracy">Accuracy on the validation data after the last epoch; null when the trial failed.</param>
+/// <param name="Seconds">Wall time of the trial.</param>
+/// <param name="FinishedAt">Seconds since the search started when the trial ended.</param>
+/// <param name="Error">Why the trial failed, when it did.</param>
+public sealed record AgdTrial(int Number, AgdConfiguration Configuration, int Rung, int Epochs, double? ValidationAccuracy, double Seconds, double FinishedAt, string? Error)
+{
+    /// <inheritdoc />
+    public override string ToString() => Error is null
+        ? $"trial {Number} (rung {Rung}): {Configuration}, {Epochs} epoch(s): validation accuracy {ValidationAccuracy:P2} in {Seconds:F1} s"
+        : $"trial {Number} (rung {Rung}): {Configuration} failed: {Error}";
+}

@@ -1,0 +1,39 @@
+namespace Microsoft.ML.Agd.Search;
+
+/// <summary>The configurations a search may try: the options' lists, or defaults derived from the data.</summary>
+internal sealed class ConfigurationSpace
+{
+    private readonly List<AgdConfiguration> _all;
+
+    public ConfigurationSpace(AgdSearchOptions options, bool imageShapeKnown, long trainingRows)
+    {
+        var architectures = Or(options.Architectures, imageShapeKnown ? [AgdArchitecture.Fcn, AgdArchitecture.ResNet18] : [AgdArchitecture.Fcn]);
+        if (!imageShapeKnown && architectures.Any(AgdNetworks.IsConvolutional))
+            throw new ArgumentException("The search space has a ResNet but the image shape is unknown: set AgdSearchOptions.ImageShape, or keep to Fcn.", nameof(options));
+        // A batch larger than a quarter of the data gives too few steps per epoch to compare configurations.
+        var batches = Or(options.BatchSizes, new[] { 32, 64, 128, 256 }.Where(b => b <= Math.Max(8, trainingRows / 4)).DefaultIfEmpty(8).ToList());
+        var depths = Or(options.Depths, [2, 3, 4]);
+        var widths = Or(options.Widths, [128, 256, 512, 1024]);
+        var baseWidths = Or(options.BaseWidths, [8, 16]);
+        _all = architectures.SelectMany(a => a == AgdArchitecture.Fcn
+                ? from d in depths from w in widths from b in batches select new AgdConfiguration(a, d, w, 0, b)
+                : from bw in baseWidths from b in batches select new AgdConfiguration(a, 0, 0, bw, b))
+            .ToList();
+    }
+
+    public int Count => _all.Count;
+
+    /// <summary>Up to <paramref name="count"/> distinct configurations, families taken in turn so each is represented.</summary>
+    public List<AgdConfiguration> Sample(int count, Random random)
+    {
+        var byFamily = _all.GroupBy(c => c.Architecture).Select(g => new Queue<AgdConfiguration>(g.OrderBy(_ => random.Next()))).ToList();
+        var sample = new List<AgdConfiguration>();
+        while (sample.Count < count && byFamily.Any(q => q.Count > 0))
+            foreach (var family in byFamily.Where(q => q.Count > 0))
+                if (sample.Count < count)
+                    sample.Add(family.Dequeue());
+        return sample;
+    }
+
+    private static List<T> Or<T>(IList<T> given, List<T> defaults) => given.Count > 0 ? given.ToList() : defaults;
+}

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Benchmarks;
+
+/// <summary>The benchmarks whose unit is a whole run (training, prediction), timed with a stopwatch side by side.</summary>
+internal static class Measurements
+{
+    /// <summary>What the hand-written loop measured, reused for the arithmetic efficiency.</summary>
+    public sealed record LoopThroughput(long ParametersPerImage, double ImagesPerSecond, int BatchSize);
+
+    public static void OptimizerMemory(Report report)
+    {
+        report.Section("2. Optimizer memory", "State an optimizer keeps between steps on ResNet-18 (base width 64, 11.2M parameters, 44.7 MB of float32): " +
+            "tensors alive after three steps that were not before them, and the process's resident memory growth over those steps.");
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (string name in new[] { "AGD", "SGD (momentum 0.9)", "Adam" })
+        {
+            torch.manual_seed(0);
+            using var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: 64);
+            foreach (var p in network.parameters())
+                p.grad = randn_like(p).DetachFromDisposeScope();
+            long weightBytes = network.parameters().Sum(p => p.numel() * 4);
+            Func<double> step = name switch
+            {
+                "AGD" => new AgdOptimizer(network).Step,
+                "Adam" => Steps(optim.Adam(network.parameters(), 1e-4)),
+                _ => Steps(optim.SGD(network.parameters(), 0.01, momentum: 0.9)),
+            };
+            long tensorsBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            long residentBefore = ResidentBytes();
+            for (int i = 0; i < 3; i++)
+                step();
+            long extraTensors = DisposeScopeManager.Statistics.ThreadTotalLiveCount - tensorsBefore;
+            long growth = ResidentBytes() - residentBefore;
+            rows.Add([name, $"{extraTensors}", $"{growth / 1048576.0:F1}", $"{(double)growth / weightBytes:F2}x"]);
+        }
+        report.Table(["optimizer", "extra live tensors", "resident growth (MiB)", "growth / weights"], rows,
+            "Expected: AGD none, SGD with momentum one copy of the weights, Adam two.");
+    }
+
+    private static Func<double> Steps(optim.Optimizer optimizer) => () => { optimizer.step(); return 0; };
+
+    public static LoopThroughput TrainingThroughput(Report report, LabelledImageSet train, LabelledImageSet test)
+    {
+        report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
+            "against a minimal hand-written TorchSharp loop with the same network, batch size and AGD, data already in tensors. Target: at least 0.9x.");
+        var rows = new List<IReadOnlyList<string>>();
+        LoopThroughput? fcn = null;
+        foreach (var (name, options, rowsUsed, epochs) in new[]
+        {
+            ("FCN (default)", new AgdImageClassificationTrainer.Options(), train.Rows.Count, 3),
+            ("ResNet-18 base width 16", new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.ResNet18 }, Math.Min(6000, train.Rows.Count), 1),
+        })
+        {
+            var subset = train with { Rows = train.Rows.Take(rowsUsed).ToList() };
+            using var harness = new BaselineTraining(subset, test with { Rows = test.Rows.Take(100).ToList() }, options);
+            var network = harness.InitialNetwork();
+            var agd = new AgdOptimizer(network);
+            var generator = new Generator(0);
+            var clock = Stopwatch.StartNew();
+            for (int e = 0; e < epochs; e++)
+                harness.TrainEpoch(network, agd.ZeroGrad, agd.Step, generator);
+            double loop = rowsUsed * epochs / clock.Elapsed.TotalSeconds;
+
+            var ml = new MLContext(0);
+            var data = subset.LabelKeys(ml).Transform(subset.ToDataView(ml));
+            options.NumberOfEpochs = epochs;
+            clock.Restart();
+            ml.MulticlassClassification.Trainers.Agd(options).Fit(data);
+            double trainer = rowsUsed * epochs / clock.Elapsed.TotalSeconds;
+            rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{trainer:F0}", $"{trainer / loop:F2}x"]);
+            if (options.Architecture == AgdArchitecture.Fcn)
+                fcn = new LoopThroughput(network.parameters().Sum(p => p.numel()), loop, options.BatchSize);
+            network.Dispose();
+        }
+        report.Table(["network", "images x epochs", "hand-written loop (images/s)", "ML.NET trainer (images/s)", "trainer / loop"], rows);
+        return fcn!;
+    }
+
+    public static void ArithmeticEfficiency(Report report, LoopThroughput fcn)
+    {
+        report.Section("4. Arithmetic efficiency", "FCN training's achieved FLOP/s (6 FLOPs per weight per image: 2 forward, 4 backward) against the " +
+            "matrix-multiply peak of the same libtorch on this machine (float32 2048x2048 matmul). Target: at least 60%.");
+        double peak = MatmulPeak(2048);
+        double batchPeak = MatmulPeak(fcn.BatchSize, 512, 512);
+        double achieved = 6.0 * fcn.ParametersPerImage * fcn.ImagesPerSecond;
+        report.Table(["measure", "GFLOP/s", "share of peak"],
+        [
+            ["matmul 2048x2048 (peak)", $"{peak / 1e9:F1}", "100%"],
+            [$"matmul {fcn.BatchSize}x512 by 512x512 (the FCN's shape at its batch size)", $"{batchPeak / 1e9:F1}", $"{batchPeak / peak:P0}"],
+            [$"FCN training, batch {fcn.BatchSize} ({fcn.ParametersPerImage:N0} weights, {fcn.ImagesPerSecond:F0} images/s)", $"{achieved / 1e9:F1}", $"{achieved / peak:P0}"],
+        ]);
+    }
+
+    private static double MatmulPeak(long rows, long inner = -1, long columns = -1)
+    {
+        inner = inner < 0 ? rows : inner;
+        columns = columns < 0 ? rows : columns;
+        using var a = randn(rows, inner);
+        using var b = randn(inner, columns);
+        for (int i = 0; i < 3; i++)
+            a.matmul(b).Dispose();
+        int repeats = (int)Math.Max(5, 2e10 / (2.0 * rows * inner * columns));
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < repeats; i++)
+            a.matmul(b).Dispose();
+        return repeats * 2.0 * rows * inner * columns / clock.Elapsed.TotalSeconds;
+    }
+
+    public static void QualityPerCompute(Report report, int epochs)
+    {
+        report.Section("5. Quality per compute", $"AGD's one run against Adam and SGD over the learning-rate grid (the `compare` verb's code), {epochs} epochs each, same network, initial weights and batch order.");
+        var comparison = CompareJob.Run(new CompareSettings { Train = new TrainSettings { Epochs = epochs } });
+        report.Line(comparison.ToMarkdown());
+    }
+
+    public static void Prediction(Report report, LabelledImageSet train)
+    {
+        report.Section("6. Prediction", "Rows per second of a `PredictionEngine` (one row at a time) and of a batch `Transform` over the whole set, " +
+            "for a trained FCN and ResNet-18 (base width 16; the network runs in ONNX Runtime inside the ML.NET model).");
+        var rows = new List<IReadOnlyList<string>>();
+        var subset = train with { Rows = train.Rows.Take(2000).ToList() };
+        foreach (var (name, architecture) in new[] { ("FCN (default)", AgdArchitecture.Fcn), ("ResNet-18 base width 16", AgdArchitecture.ResNet18) })
+        {
+            var ml = new MLContext(0);
+            var keys = subset.LabelKeys(ml);
+            var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { Architecture = architecture, NumberOfEpochs = 1 })
+                .Fit(keys.Transform(subset.ToDataView(ml)));
+            var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, inputSchemaDefinition: Input.Schema(subset.Shape));
+            var inputs = subset.Rows.Select(r => new Input { Features = r.Features }).ToList();
+            engine.Predict(inputs[0]);
+            var clock = Stopwatch.StartNew();
+            foreach (var input in inputs)
+                engine.Predict(input);
+            double single = inputs.Count / clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var scored = model.Transform(subset.ToDataView(ml));
+            long count = 0;
+            using (var cursor = scored.GetRowCursor(scored.Schema.Where(c => c.Name == "Score")))
+            {
+                var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+                VBuffer<float> score = default;
+                while (cursor.MoveNext()) { getter(ref score); count++; }
+            }
+            double batch = count / clock.Elapsed.TotalSeconds;
+            rows.Add([name, $"{single:F0}", $"{batch:F0}", $"{batch / single:F2}x"]);
+        }
+        report.Table(["model", "PredictionEngine (rows/s)", "Transform (rows/s)", "Transform / engine"], rows);
+    }
+
+    public sealed class Input
+    {
+        public float[] Features { get; set; } = [];
+
+        public static SchemaDefinition Schema(AgdImageShape shape)
+        {
+            var definition = SchemaDefinition.Create(typeof(Input));
+            definition[nameof(Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, shape.Channels, shape.Height, shape.Width);
+            return definition;
+        }
+    }
+
+    public sealed class Output
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    private static long ResidentBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        return long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1]) * Environment.SystemPageSize;
+    }
+}

@@ -1,0 +1,48 @@
+using BenchmarkDotNet.Attributes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Benchmarks;
+
+/// <summary>One optimizer step on the parameters of the paper's networks, gradients already in place.</summary>
+public class OptimizerStepBenchmarks
+{
+    private nn.Module<Tensor, Tensor> _network = null!;
+    private AgdOptimizer _agd = null!;
+    private optim.Optimizer _sgd = null!, _adam = null!;
+
+    /// <summary>Which network's parameter shapes.</summary>
+    [Params("FCN depth 4 width 1024", "ResNet-18 base width 64")]
+    public string Network { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TorchNative.EnsureLoaded();
+        torch.manual_seed(0);
+        _network = Network.StartsWith("FCN", StringComparison.Ordinal)
+            ? new Fcn(inputSize: 784, width: 1024, depth: 4, classes: 10)
+            : new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: 64);
+        foreach (var p in _network.parameters())
+            p.grad = randn_like(p).DetachFromDisposeScope();
+        _agd = new AgdOptimizer(_network);
+        _sgd = optim.SGD(_network.parameters(), 0.01);
+        _adam = optim.Adam(_network.parameters(), 1e-4);
+        _adam.step(); // Adam's two state buffers exist from the first step on
+    }
+
+    /// <summary>TorchSharp's SGD (no momentum): one fused update per parameter.</summary>
+    [Benchmark(Baseline = true)]
+    public void Sgd() => _sgd.step();
+
+    /// <summary>TorchSharp's Adam.</summary>
+    [Benchmark]
+    public void Adam() => _adam.step();
+
+    /// <summary>AGD: per-layer norms, one synchronisation for G, one fused update per layer.</summary>
+    [Benchmark]
+    public double Agd() => _agd.Step();
+
+    [GlobalCleanup]
+    public void Cleanup() => _network.Dispose();
+}

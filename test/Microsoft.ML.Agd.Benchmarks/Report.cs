@@ -1,0 +1,42 @@
+using System.Text;
+
+namespace Microsoft.ML.Agd.Benchmarks;
+
+/// <summary>The markdown the run prints and writes: one section per claim, each a table.</summary>
+internal sealed class Report
+{
+    private readonly StringBuilder _text = new();
+
+    public void Section(string title, string intro)
+    {
+        _text.AppendLine($"## {title}").AppendLine().AppendLine(intro).AppendLine();
+        Flush();
+    }
+
+    public void Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, string? note = null)
+    {
+        _text.AppendLine($"| {string.Join(" | ", header)} |");
+        _text.AppendLine($"|{string.Concat(header.Select((_, i) => i == 0 ? "---|" : "---:|"))}");
+        foreach (var row in rows)
+            _text.AppendLine($"| {string.Join(" | ", row)} |");
+        _text.AppendLine();
+        if (note is not null)
+            _text.AppendLine(note).AppendLine();
+        Flush();
+    }
+
+    public void Line(string text)
+    {
+        _text.AppendLine(text).AppendLine();
+        Flush();
+    }
+
+    public string Text { get; private set; } = "";
+
+    private void Flush()
+    {
+        string added = _text.ToString()[Text.Length..];
+        Console.Write(added);
+        Text = _text.ToString();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Agd.Tests.Trainer;
+
+namespace Microsoft.ML.Agd.Tests.Search;
+
+[TestClass]
+public class AgdSearchTests
+{
+    private static AgdSearchOptions Small(TimeSpan budget, int trials = 4) => new()
+    {
+        Budget = budget, InitialTrials = trials, InitialEpochs = 2, Depths = [2, 3], Widths = [32, 64], BatchSizes = [8, 16], Seed = 3,
+    };
+
+    [TestMethod]
+    public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsAndReturnsAUsableModel()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 2));
+        var result = ml.MulticlassClassification.Trainers.AgdSearch(Small(TimeSpan.FromMinutes(5))).Fit(data);
+
+        var rungs = result.Trials.GroupBy(t => t.Rung).OrderBy(g => g.Key).ToList();
+        CollectionAssert.AreEqual(new[] { 4, 2, 1 }, rungs.Select(g => g.Count()).ToArray());
+        CollectionAssert.AreEqual(new[] { 2, 4, 8 }, rungs.Select(g => g.First().Epochs).ToArray());
+        var promoted = rungs[0].OrderByDescending(t => t.ValidationAccuracy).Take(2).Select(t => t.Configuration).ToHashSet();
+        Assert.IsTrue(promoted.SetEquals(rungs[1].Select(t => t.Configuration)), "The better half of rung 0 is promoted.");
+
+        var board = result.Leaderboard;
+        Assert.AreEqual(7, board.Count);
+        Assert.IsTrue(board.Zip(board.Skip(1)).All(p => p.First.ValidationAccuracy >= p.Second.ValidationAccuracy));
+        Assert.IsTrue(board.All(t => t.Seconds > 0 && t.Epochs > 0 && t.Error is null));
+        Assert.AreEqual(result.TrialSeconds * 5, result.GridSearchSeconds(5), 1e-9);
+
+        var metrics = ml.MulticlassClassification.Evaluate(result.BestModel.Transform(data));
+        Assert.IsTrue(metrics.MacroAccuracy > 0.6, $"accuracy {metrics.MacroAccuracy}");
+        var path = Path.Combine(Path.GetTempPath(), $"agd-search-{Guid.NewGuid():N}.zip");
+        ml.Model.Save(result.BestModel, data.Schema, path);
+        var loaded = new MLContext().Model.Load(path, out _);
+        File.Delete(path);
+        Assert.AreEqual(metrics.MacroAccuracy, ml.MulticlassClassification.Evaluate(loaded.Transform(data)).MacroAccuracy, 1e-9);
+    }
+
+    [TestMethod]
+    [DoNotParallelize] // a wall-time check: other tests must not share the two cores
+    public void TheBudgetIsRespected()
+    {
+        var ml = new MLContext(seed: 4);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 5));
+        var options = Small(TimeSpan.FromSeconds(6), trials: 16);
+        options.InitialEpochs = 20;
+        options.Widths = [64, 256];
+        var clock = Stopwatch.StartNew();
+        var result = new AgdSearch(options).Fit(data);
+        Assert.IsTrue(clock.Elapsed.TotalSeconds < 6 * 1.1, $"took {clock.Elapsed.TotalSeconds:F2} s of 6 s");
+        Assert.IsTrue(result.Trials.Count < 16 * 2, "The budget stopped the search before it finished its rungs.");
+    }
+
+    [TestMethod]
+    public void AFailedTrialIsRecordedAndSkipped()
+    {
+        var ml = new MLContext(seed: 6);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 7));
+        var options = Small(TimeSpan.FromMinutes(5));
+        options.BatchSizes = [0, 8]; // batch size 0 is rejected by the trainer
+        var result = new AgdSearch(options).Fit(data);
+        var failed = result.Trials.Where(t => t.Error is not null).ToList();
+        Assert.IsTrue(failed.Count > 0);
+        Assert.IsTrue(failed.All(t => t.Configuration.BatchSize == 0 && t.ValidationAccuracy is null && t.Error!.Contains("BatchSize")));
+        Assert.IsTrue(result.Leaderboard.All(t => t.Configuration.BatchSize == 8));
+    }
+
+    [TestMethod]
+    public void TheSameSeedGivesTheSameSearch()
+    {
+        var ml = new MLContext(seed: 8);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
+        string Trace() => string.Join("\n", new AgdSearch(Small(TimeSpan.FromMinutes(5))).Fit(data).Trials.Select(t => $"{t.Configuration} {t.Rung} {t.Epochs} {t.ValidationAccuracy}"));
+        Assert.AreEqual(Trace(), Trace());
+    }
+
+    [TestMethod]
+    public void CancellationReturnsTheBestSoFar()
+    {
+        var ml = new MLContext(seed: 10);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 11));
+        using var cancel = new CancellationTokenSource();
+        var options = Small(TimeSpan.FromMinutes(5), trials: 8);
+        options.Progress = new SynchronousProgress<AgdTrial>(t => { if (t.Number == 2) cancel.Cancel(); });
+        options.CancellationToken = cancel.Token;
+        var result = new AgdSearch(options).Fit(data);
+        Assert.AreEqual(2, result.Trials.Count);
+        Assert.IsNotNull(result.BestModel);
+    }
+
+    [TestMethod]
+    public void ResNetsNeedTheImageShape()
+    {
+        var ml = new MLContext(seed: 12);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(5, 8, seed: 13));
+        var options = Small(TimeSpan.FromMinutes(1));
+        options.Architectures = [AgdArchitecture.ResNet18];
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new AgdSearch(options).Fit(data));
+        StringAssert.Contains(e.Message, "AgdSearchOptions.ImageShape");
+    }
+}
