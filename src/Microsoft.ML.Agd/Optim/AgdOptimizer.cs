@@ -108,28 +108,28 @@ public sealed class AgdOptimizer
     {
         if (layers.Count == 0)
             return [];
-        var perLayer = layers.Select(l => SliceNorms(l.Weight.grad!)).ToList();
-        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().ToArray();
+        var perLayer = layers.Select(l => SquaredSliceNorms(l.Weight.grad!)).ToList();
+        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().Select(Math.Sqrt).ToArray();
         var result = new double[layers.Count][];
         for (int k = 0, offset = 0; k < layers.Count; offset += result[k].Length, k++)
             result[k] = all[offset..(offset + (int)perLayer[k].numel())];
         return result;
     }
 
-    private static Tensor SliceNorms(Tensor gradient)
+    private static Tensor SquaredSliceNorms(Tensor gradient)
     {
         if (gradient.dim() == 2)
         {
             // A dot product of the gradient with itself: BLAS reads it once, about twice as fast as vector_norm here.
             var flat = gradient.reshape(-1);
-            return flat.dot(flat).sqrt().reshape(1);
+            return flat.dot(flat).reshape(1);
         }
         // Column sums of squares by a matrix product over [out, in * kh * kw]: libtorch reduces over leading dimensions
         // of a convolution weight several times more slowly. The in input channels are then added per kernel position.
         long positions = gradient.shape[2] * gradient.shape[3];
         var squares = gradient.reshape(gradient.shape[0], -1).square();
         var columns = ones(1, squares.shape[0], dtype: squares.dtype, device: squares.device).mm(squares);
-        return columns.view(-1, positions).sum(dim: 0).sqrt();
+        return columns.view(-1, positions).sum(dim: 0);
     }
 
     // W -= rate * g / n, slice by slice; a zero norm (a zero gradient) leaves its slice unchanged, never NaN.
