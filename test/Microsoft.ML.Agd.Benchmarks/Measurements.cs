@@ -48,7 +48,8 @@ internal static class Measurements
     public static LoopThroughput TrainingThroughput(Report report, LabelledImageSet train, LabelledImageSet test)
     {
         report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
-            "against a minimal hand-written TorchSharp loop with the same network, batch size and AGD, data already in tensors. Target: at least 0.9x.");
+            "against a minimal hand-written TorchSharp loop with the same network, batch size and AGD, data already in tensors. Target: at least 0.9x. " +
+            "The loop runs first, so one-time costs of the process (thread pools, allocator) fall on it.");
         var rows = new List<IReadOnlyList<string>>();
         LoopThroughput? fcn = null;
         foreach (var (name, options, rowsUsed, epochs) in new[]
@@ -71,14 +72,16 @@ internal static class Measurements
             var data = subset.LabelKeys(ml).Transform(subset.ToDataView(ml));
             options.NumberOfEpochs = epochs;
             clock.Restart();
-            ml.MulticlassClassification.Trainers.Agd(options).Fit(data);
+            var history = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model.History;
             double trainer = rowsUsed * epochs / clock.Elapsed.TotalSeconds;
-            rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{trainer:F0}", $"{trainer / loop:F2}x"]);
+            double perEpoch = rowsUsed * epochs / history.Sum(e => e.Seconds);
+            rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{trainer:F0}", $"{trainer / loop:F2}x"]);
             if (options.Architecture == AgdArchitecture.Fcn)
                 fcn = new LoopThroughput(network.parameters().Sum(p => p.numel()), loop, options.BatchSize);
             network.Dispose();
         }
-        report.Table(["network", "images x epochs", "hand-written loop (images/s)", "ML.NET trainer (images/s)", "trainer / loop"], rows);
+        report.Table(["network", "images x epochs", "hand-written loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
+            "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
         return fcn!;
     }
 

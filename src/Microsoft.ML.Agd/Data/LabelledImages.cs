@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
 
@@ -20,34 +19,43 @@ internal sealed class LabelledImages : IDisposable
         var features = data.Schema[columns.Features];
         var label = data.Schema[columns.Label];
         int size = checked((int)shape.Size);
-        var pixels = new List<float>();
+        // Rows are gathered in blocks that become tensors as they fill: no array of the whole set is ever built.
+        int blockRows = Math.Max(1, (1 << 20) / size);
+        var blocks = new List<Tensor>();
+        var block = new float[blockRows * size];
+        int filled = 0;
         var labels = new List<long>();
-        using (var cursor = data.GetRowCursor([features, label]))
+        using (var scope = NewDisposeScope())
         {
-            var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
-            var getLabel = cursor.GetGetter<uint>(label);
-            VBuffer<float> row = default;
-            uint key = 0;
-            long position = 0;
-            while (cursor.MoveNext())
+            using (var cursor = data.GetRowCursor([features, label]))
             {
-                getLabel(ref key);
-                getFeatures(ref row);
-                if (key != 0)
+                var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
+                var getLabel = cursor.GetGetter<uint>(label);
+                VBuffer<float> row = default;
+                uint key = 0;
+                for (long position = 0; cursor.MoveNext(); position++)
                 {
+                    getLabel(ref key);
+                    if (key == 0)
+                        continue;
+                    getFeatures(ref row);
                     CheckFinite(row, columns.Features, position, role);
-                    int start = pixels.Count;
-                    CollectionsMarshal.SetCount(pixels, start + size);
-                    row.CopyTo(CollectionsMarshal.AsSpan(pixels).Slice(start, size));
+                    row.CopyTo(block.AsSpan(filled * size, size));
                     labels.Add(key - 1);
+                    if (++filled == blockRows)
+                    {
+                        blocks.Add(tensor(block, [filled, size]));
+                        (block, filled) = (new float[blockRows * size], 0); // a fresh block: the tensor may share the last one
+                    }
                 }
-                position++;
             }
+            if (filled > 0)
+                blocks.Add(tensor(block.AsSpan(0, filled * size).ToArray(), [filled, size]));
+            if (labels.Count == 0)
+                throw new InvalidOperationException($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
+            var images = cat(blocks).view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
+            return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope());
         }
-        if (labels.Count == 0)
-            throw new InvalidOperationException($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
-        var images = tensor(pixels.ToArray(), [labels.Count, shape.Channels, shape.Height, shape.Width]);
-        return new LabelledImages(images, tensor(labels.ToArray()));
     }
 
     public void Dispose()

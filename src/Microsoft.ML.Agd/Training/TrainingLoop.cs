@@ -32,8 +32,10 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
         network.train();
         using var order = randperm(data.Count, generator: generator);
         double lossSum = 0, etaSum = 0;
-        long correct = 0, seen = 0;
+        long seen = 0;
         int steps = 0;
+        // Counted on the device and read once per epoch: no extra synchronisation per batch.
+        using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
         for (long start = 0; start < data.Count && !cancellation.IsCancellationRequested; start += batchSize)
         {
             long size = Math.Min(batchSize, data.Count - start);
@@ -54,11 +56,11 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
             batchLoss.backward();
             etaSum += optimizer.Step();
             lossSum += value * size;
-            correct += output.argmax(1).eq(labels).sum().item<long>();
+            correct.add_(output.argmax(1).eq(labels).sum());
             seen += size;
             steps++;
         }
-        return seen == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / seen, (double)correct / seen, etaSum / steps);
+        return seen == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / seen, (double)correct.item<long>() / seen, etaSum / steps);
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>
