@@ -9,35 +9,11 @@ internal static class CompareCommand
 {
     public static System.CommandLine.Command Create()
     {
-        var data = CliOptions.Data();
-        var architecture = CliOptions.Architecture();
-        var depth = CliOptions.Depth();
-        var width = CliOptions.Width();
-        var baseWidth = CliOptions.BaseWidth();
-        var epochs = CliOptions.Epochs();
-        var batchSize = CliOptions.BatchSize();
-        var imageSize = CliOptions.ImageSize();
-        var grey = CliOptions.Grey();
-        var seed = CliOptions.Seed();
+        var training = new TrainingOptions();
         var output = CliOptions.Output("agd-compare");
-        var command = new System.CommandLine.Command("compare", "Train AGD once and Adam and SGD at learning rates 1e-5 to 1e-1 on the same network, data and batch order; print a table and plot every curve.")
-        {
-            data, architecture, depth, width, baseWidth, epochs, batchSize, imageSize, grey, seed, output,
-        };
-        command.SetAction(result => CliOptions.Guard(() =>
-        {
-            var settings = new CompareSettings
-            {
-                Train = new TrainSettings
-                {
-                    Data = result.GetValue(data), Architecture = result.GetValue(architecture), Depth = result.GetValue(depth),
-                    Width = result.GetValue(width), BaseWidth = result.GetValue(baseWidth), Epochs = result.GetValue(epochs),
-                    BatchSize = result.GetValue(batchSize), Seed = result.GetValue(seed),
-                    ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
-                },
-            };
-            return Run(settings, result.GetValue(output)!);
-        }));
+        var command = new System.CommandLine.Command("compare", "Train AGD once and Adam and SGD at learning rates 1e-5 to 1e-1 on the same network, data and batch order; print a table and plot every curve.") { output };
+        training.AddTo(command);
+        command.SetAction(result => CliOptions.Guard(() => Run(new CompareSettings { Train = training.Read(result, result.GetValue(output)!) }, result.GetValue(output)!)));
         return command;
     }
 

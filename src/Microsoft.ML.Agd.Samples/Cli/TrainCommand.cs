@@ -9,36 +9,11 @@ internal static class TrainCommand
 {
     public static System.CommandLine.Command Create()
     {
-        var data = CliOptions.Data();
-        var architecture = CliOptions.Architecture();
-        var depth = CliOptions.Depth();
-        var width = CliOptions.Width();
-        var baseWidth = CliOptions.BaseWidth();
-        var epochs = CliOptions.Epochs();
-        var batchSize = CliOptions.BatchSize();
-        var imageSize = CliOptions.ImageSize();
-        var grey = CliOptions.Grey();
-        var testFraction = CliOptions.TestFraction();
-        var seed = CliOptions.Seed();
+        var training = new TrainingOptions();
         var output = CliOptions.Output("agd-output");
-        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and Predict.cs.")
-        {
-            data, architecture, depth, width, baseWidth, epochs, batchSize, imageSize, grey, testFraction, seed, output,
-        };
-        command.SetAction(result => CliOptions.Guard(() => Run(new TrainSettings
-        {
-            Data = result.GetValue(data),
-            Architecture = result.GetValue(architecture),
-            Depth = result.GetValue(depth),
-            Width = result.GetValue(width),
-            BaseWidth = result.GetValue(baseWidth),
-            Epochs = result.GetValue(epochs),
-            BatchSize = result.GetValue(batchSize),
-            ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
-            TestFraction = result.GetValue(testFraction),
-            Seed = result.GetValue(seed),
-            Output = result.GetValue(output)!,
-        })));
+        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and Predict.cs.") { output };
+        training.AddTo(command);
+        command.SetAction(result => CliOptions.Guard(() => Run(training.Read(result, result.GetValue(output)!))));
         return command;
     }
 
