@@ -18,7 +18,6 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
     private readonly ModuleList<nn.Module<Tensor, Tensor>> blocks;
     private readonly BatchNorm2d finalNorm;
     private readonly Linear classifier;
-    private readonly bool _imageNetStem;
 
     /// <summary>Creates the network.</summary>
     /// <param name="depth">18, 34 (basic blocks) or 50 (bottlenecks).</param>
@@ -61,7 +60,6 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
                 inPlanes = planes * expansion;
             }
         }
-        _imageNetStem = imageNetStem;
         blocks = new ModuleList<nn.Module<Tensor, Tensor>>(list.ToArray());
         finalNorm = options.Norm(inPlanes);
         classifier = nn.Linear(inPlanes, classes, hasBias: bias);
@@ -87,7 +85,7 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
     string IOnnxExportable.Export(OnnxGraph graph, string input)
     {
         var x = graph.Conv(stem, input);
-        if (_imageNetStem)
+        if (stemPool is not null)
             x = graph.MaxPool(x, kernel: 3, stride: 2, padding: 1);
         foreach (var block in blocks)
             x = ((IOnnxExportable)block).Export(graph, x);

@@ -41,4 +41,30 @@ public class OnnxExportTests
         var argmax = expected.argmax(1).data<long>().ToArray();
         CollectionAssert.AreEqual(argmax.Select(k => model.ClassNames[(int)k]).ToArray(), labels);
     }
+
+    [TestMethod]
+    public void ImageNetStemBiasesAndAffineBatchNormsExportExactly()
+    {
+        torch.manual_seed(4);
+        var network = new PreActResNet(18, classes: 4, inputChannels: 1, baseWidth: 2, imageNetStem: true, bias: true, affine: true);
+        using (no_grad())
+        {
+            network.train();
+            for (int i = 0; i < 3; i++)
+                network.call(rand(8, 1, 16, 16)); // running statistics away from their initial values
+            foreach (var p in network.parameters().Where(p => p.dim() == 1))
+                p.add_(randn_like(p) * 0.1);
+        }
+        network.eval();
+        var bytes = Microsoft.ML.Agd.Onnx.OnnxExport.Export(network, new AgdImageShape(1, 16, 16), ["a", "b", "c", "d"], "features");
+        using var session = new InferenceSession(bytes);
+        using var images = rand(3, 1, 16, 16);
+        using var expected = nn.functional.softmax(network.call(images), 1);
+        var input = new DenseTensor<float>(images.reshape(3, -1).data<float>().ToArray(), [3, 256]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("features", input)]);
+        var scores = results.Single(r => r.Name == "scores").AsTensor<float>().ToArray();
+        var want = expected.data<float>().ToArray();
+        for (int i = 0; i < want.Length; i++)
+            Assert.AreEqual(want[i], scores[i], 1e-4, $"score {i}");
+    }
 }
