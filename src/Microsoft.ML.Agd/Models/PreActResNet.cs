@@ -47,7 +47,6 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
             : options.Conv(inputChannels, baseWidth, 3, 1);
         stemPool = imageNetStem ? nn.MaxPool2d(3, stride: 2, padding: 1) : null;
 
-        int expansion = bottleneck ? PreActBottleneck.Expansion : PreActBlock.Expansion;
         var list = new List<nn.Module<Tensor, Tensor>>();
         long inPlanes = baseWidth;
         for (int s = 0; s < stages.Length; s++)
@@ -56,8 +55,9 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
             for (int b = 0; b < stages[s]; b++)
             {
                 long stride = s > 0 && b == 0 ? 2 : 1;
-                list.Add(bottleneck ? new PreActBottleneck(inPlanes, planes, stride, options) : new PreActBlock(inPlanes, planes, stride, options));
-                inPlanes = planes * expansion;
+                var unit = bottleneck ? PreActUnit.Bottleneck(inPlanes, planes, stride, options) : PreActUnit.Basic(inPlanes, planes, stride, options);
+                list.Add(unit);
+                inPlanes = unit.OutPlanes;
             }
         }
         blocks = new ModuleList<nn.Module<Tensor, Tensor>>(list.ToArray());
