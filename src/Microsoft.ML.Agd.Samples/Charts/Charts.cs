@@ -39,7 +39,8 @@ public static class Charts
             series.Points.AddRange(line.Points.Select(p => new DataPoint(p.X, p.Y)));
             model.Series.Add(series);
         }
-        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendBackground = OxyColor.FromAColor(200, OxyColors.White) });
+        // Below the plot area, so that no curve is hidden behind it.
+        model.Legends.Add(new Legend { LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.BottomCenter, LegendOrientation = LegendOrientation.Horizontal });
         return model;
     }
 
