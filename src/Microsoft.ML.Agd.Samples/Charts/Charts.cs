@@ -9,8 +9,8 @@ namespace Microsoft.ML.Agd.Samples.Charts;
 /// <summary>The PNG charts the verbs write: training curves, confusion matrices, comparisons and search progress.</summary>
 public static class Charts
 {
-    /// <summary>One line of a chart: a name and its points.</summary>
-    public sealed record Line(string Name, IReadOnlyList<(double X, double Y)> Points);
+    /// <summary>One line of a chart: a name, its points, and how it is drawn (a bold line stands out, a dashed one recedes).</summary>
+    public sealed record Line(string Name, IReadOnlyList<(double X, double Y)> Points, bool Bold = false, bool Dashed = false);
 
     /// <summary>Training curves: loss, accuracy and eta per epoch, one panel each, side by side.</summary>
     public static void TrainingCurves(IReadOnlyList<AgdEpoch> history, string title, string path)
@@ -35,7 +35,12 @@ public static class Charts
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
         foreach (var line in lines.Where(l => l.Points.Count > 0))
         {
-            var series = new LineSeries { Title = line.Name, MarkerType = MarkerType.Circle, MarkerSize = 3 };
+            var series = new LineSeries
+            {
+                Title = line.Name, MarkerType = MarkerType.Circle, MarkerSize = line.Bold ? 4 : 2.5,
+                StrokeThickness = line.Bold ? 4 : 1.5, LineStyle = line.Dashed ? LineStyle.Dash : LineStyle.Solid,
+                Color = line.Bold ? OxyColors.Black : OxyColors.Automatic,
+            };
             series.Points.AddRange(line.Points.Select(p => new DataPoint(p.X, p.Y)));
             model.Series.Add(series);
         }
