@@ -6,9 +6,10 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Agd;
 
 /// <summary>
-/// Finds a good architecture size and batch size within a time budget by successive halving: many short AGD runs,
-/// then the better half again with twice the epochs, until one remains. With AGD every trial is a single run; with
-/// Adam or SGD each would need a learning-rate grid.
+/// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive
+/// halving: many short AGD runs, then the better half again with twice the epochs, until one remains; the rest trains
+/// the best configuration for as many epochs as fit. With AGD every trial is a single run; with Adam or SGD each would
+/// need a learning-rate grid.
 /// </summary>
 public sealed class AgdSearch
 {
@@ -23,6 +24,9 @@ public sealed class AgdSearch
             throw new ArgumentOutOfRangeException(nameof(options), options.Budget, "The Budget must be positive.");
         Check.Positive(options.InitialTrials, nameof(options.InitialTrials));
         Check.Positive(options.InitialEpochs, nameof(options.InitialEpochs));
+        Check.Positive(options.MaxEpochs, nameof(options.MaxEpochs));
+        if (options.ExplorationShare is <= 0 or > 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.ExplorationShare, "The ExplorationShare must be in (0, 1].");
         if (options.ValidationFraction is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "The ValidationFraction must be between 0 and 1.");
         _options = options;
@@ -46,14 +50,17 @@ public sealed class AgdSearch
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
         var space = new ConfigurationSpace(_options, shapeKnown, Rows(trainData));
         var run = new Run(this, trainData, validationData, clock);
+        var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
-        for (int rung = 0, epochs = _options.InitialEpochs; alive.Count > 0 && !run.OutOfTime; rung++, epochs *= 2)
+        int rung = 0;
+        for (int epochs = _options.InitialEpochs; alive.Count > 0 && !run.OutOfTime(exploration); rung++, epochs = Math.Min(2 * epochs, _options.MaxEpochs))
         {
-            var finished = alive.Select(c => run.Trial(c, rung, epochs)).Where(t => t?.ValidationAccuracy is not null).ToList();
+            var finished = alive.Select(c => run.Trial(c, rung, epochs, exploration)).Where(t => t?.ValidationAccuracy is not null).ToList();
             if (alive.Count == 1 || finished.Count <= 1)
                 break;
             alive = finished.OrderByDescending(t => t!.ValidationAccuracy).Take((finished.Count + 1) / 2).Select(t => t!.Configuration).ToList();
         }
+        run.TrainBestLonger(rung + 1);
         return run.Result();
     }
 
@@ -75,17 +82,32 @@ public sealed class AgdSearch
         private AgdImageClassificationTransformer? _best;
 
         private AgdSearchOptions Options => search._options;
-        private TimeSpan Remaining => Options.Budget - clock.Elapsed;
-        public bool OutOfTime => Remaining <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
+        private TimeSpan Until(TimeSpan deadline) => deadline - clock.Elapsed;
+        public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
-        /// <summary>Trains one configuration, stopping it at the budget; a failure is recorded, never thrown.</summary>
-        public AgdTrial? Trial(AgdConfiguration configuration, int rung, int epochs)
+        /// <summary>
+        /// The final part of the budget: the best configuration again, from scratch, with as many epochs as its measured
+        /// pace fits in the time left (never fewer than it had).
+        /// </summary>
+        public void TrainBestLonger(int rung)
         {
-            if (OutOfTime || PredictedSeconds(configuration, epochs) > Remaining.TotalSeconds)
+            var best = _trials.Where(t => t.ValidationAccuracy is not null).MaxBy(t => t.ValidationAccuracy);
+            if (best is null || OutOfTime(Options.Budget))
+                return;
+            double secondsPerEpoch = best.Seconds / best.Epochs;
+            int epochs = Math.Min(Options.MaxEpochs, (int)(Until(Options.Budget).TotalSeconds * 0.9 / secondsPerEpoch));
+            if (epochs > best.Epochs)
+                Trial(best.Configuration, rung, epochs, Options.Budget);
+        }
+
+        /// <summary>Trains one configuration, stopping it at the deadline; a failure is recorded, never thrown.</summary>
+        public AgdTrial? Trial(AgdConfiguration configuration, int rung, int epochs, TimeSpan deadline)
+        {
+            if (OutOfTime(deadline) || PredictedSeconds(configuration, epochs) > Until(deadline).TotalSeconds)
                 return null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken);
             // Stop training a little early: building the stopped trial's model takes a moment too.
-            stop.CancelAfter(Remaining * 0.95);
+            stop.CancelAfter(Until(deadline) * 0.95);
             var started = clock.Elapsed;
             AgdTrial trial;
             try

@@ -39,6 +39,15 @@ public sealed class AgdSearchOptions
     /// <summary>Epochs of a first-rung trial. Default 1.</summary>
     public int InitialEpochs { get; set; } = 1;
 
+    /// <summary>
+    /// Share of the budget spent comparing configurations; the rest trains the best one for as many epochs as fit
+    /// (at most <see cref="MaxEpochs"/>). Default 0.5.
+    /// </summary>
+    public double ExplorationShare { get; set; } = 0.5;
+
+    /// <summary>Most epochs the final training of the best configuration may take. Default 100.</summary>
+    public int MaxEpochs { get; set; } = 100;
+
     /// <summary>Share of the training data held out for validation when no validation data is given. Default 0.2.</summary>
     public double ValidationFraction { get; set; } = 0.2;
 

@@ -9,24 +9,26 @@ public class AgdSearchTests
 {
     private static AgdSearchOptions Small(TimeSpan budget, int trials = 4) => new()
     {
-        Budget = budget, InitialTrials = trials, InitialEpochs = 2, Depths = [2, 3], Widths = [32, 64], BatchSizes = [8, 16], Seed = 3,
+        Budget = budget, InitialTrials = trials, InitialEpochs = 2, MaxEpochs = 16, Depths = [2, 3], Widths = [32, 64], BatchSizes = [8, 16], Seed = 3,
     };
 
     [TestMethod]
-    public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsAndReturnsAUsableModel()
+    public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsThenTrainsTheBestLonger()
     {
         var ml = new MLContext(seed: 1);
         var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 2));
         var result = ml.MulticlassClassification.Trainers.AgdSearch(Small(TimeSpan.FromMinutes(5))).Fit(data);
 
         var rungs = result.Trials.GroupBy(t => t.Rung).OrderBy(g => g.Key).ToList();
-        CollectionAssert.AreEqual(new[] { 4, 2, 1 }, rungs.Select(g => g.Count()).ToArray());
-        CollectionAssert.AreEqual(new[] { 2, 4, 8 }, rungs.Select(g => g.First().Epochs).ToArray());
+        CollectionAssert.AreEqual(new[] { 4, 2, 1, 1 }, rungs.Select(g => g.Count()).ToArray());
+        CollectionAssert.AreEqual(new[] { 2, 4, 8, 16 }, rungs.Select(g => g.First().Epochs).ToArray(), "The last rung is the final training, capped at MaxEpochs.");
         var promoted = rungs[0].OrderByDescending(t => t.ValidationAccuracy).Take(2).Select(t => t.Configuration).ToHashSet();
         Assert.IsTrue(promoted.SetEquals(rungs[1].Select(t => t.Configuration)), "The better half of rung 0 is promoted.");
+        var bestExplored = result.Trials.Where(t => t.Rung < 3).MaxBy(t => t.ValidationAccuracy)!;
+        Assert.AreEqual(bestExplored.Configuration, rungs[3].Single().Configuration, "The final training is the best explored configuration.");
 
         var board = result.Leaderboard;
-        Assert.AreEqual(7, board.Count);
+        Assert.AreEqual(8, board.Count);
         Assert.IsTrue(board.Zip(board.Skip(1)).All(p => p.First.ValidationAccuracy >= p.Second.ValidationAccuracy));
         Assert.IsTrue(board.All(t => t.Seconds > 0 && t.Epochs > 0 && t.Error is null));
         Assert.AreEqual(result.TrialSeconds * 5, result.GridSearchSeconds(5), 1e-9);
