@@ -86,24 +86,23 @@ public sealed class AgdSearch
         public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
         /// <summary>
-        /// The final part of the budget: the best configuration again, from scratch, with as many epochs as its measured
-        /// pace fits in the time left (never fewer than it had).
+        /// The final part of the budget: the best configuration again, from scratch, for up to MaxEpochs epochs; the
+        /// deadline stops it, keeping every epoch that finished.
         /// </summary>
         public void TrainBestLonger(int rung)
         {
             var best = _trials.Where(t => t.ValidationAccuracy is not null).MaxBy(t => t.ValidationAccuracy);
-            if (best is null || OutOfTime(Options.Budget))
-                return;
-            double secondsPerEpoch = best.Seconds / best.Epochs;
-            int epochs = Math.Min(Options.MaxEpochs, (int)(Until(Options.Budget).TotalSeconds * 0.9 / secondsPerEpoch));
-            if (epochs > best.Epochs)
-                Trial(best.Configuration, rung, epochs, Options.Budget);
+            if (best is not null && best.Epochs < Options.MaxEpochs)
+                Trial(best.Configuration, rung, Options.MaxEpochs, Options.Budget, runToDeadline: true);
         }
 
-        /// <summary>Trains one configuration, stopping it at the deadline; a failure is recorded, never thrown.</summary>
-        public AgdTrial? Trial(AgdConfiguration configuration, int rung, int epochs, TimeSpan deadline)
+        /// <summary>
+        /// Trains one configuration, stopping it at the deadline; a failure is recorded, never thrown. A configuration whose
+        /// measured pace would overrun the deadline is not started, unless it is meant to run until the deadline.
+        /// </summary>
+        public AgdTrial? Trial(AgdConfiguration configuration, int rung, int epochs, TimeSpan deadline, bool runToDeadline = false)
         {
-            if (OutOfTime(deadline) || PredictedSeconds(configuration, epochs) > Until(deadline).TotalSeconds)
+            if (OutOfTime(deadline) || (!runToDeadline && PredictedSeconds(configuration, epochs) > Until(deadline).TotalSeconds))
                 return null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken);
             // Stop training a little early: building the stopped trial's model takes a moment too.

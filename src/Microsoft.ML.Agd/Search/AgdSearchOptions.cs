@@ -40,8 +40,8 @@ public sealed class AgdSearchOptions
     public int InitialEpochs { get; set; } = 1;
 
     /// <summary>
-    /// Share of the budget spent comparing configurations; the rest trains the best one for as many epochs as fit
-    /// (at most <see cref="MaxEpochs"/>). Default 0.5.
+    /// Share of the budget spent comparing configurations; the rest trains the best one until the budget ends
+    /// (at most <see cref="MaxEpochs"/> epochs). Default 0.5.
     /// </summary>
     public double ExplorationShare { get; set; } = 0.5;
 
