@@ -29,7 +29,7 @@ internal static class SearchCommand
                 TestFraction = result.GetValue(testFraction),
             };
             AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run.");
-            var outcome = SearchJob.Run(settings, new Progress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
+            var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
             Print(outcome);
             return 0;
         }));
@@ -44,11 +44,5 @@ internal static class SearchCommand
         AnsiConsole.Write(table);
         foreach (var line in outcome.Summary)
             AnsiConsole.MarkupLine(Markup.Escape(line));
-    }
-
-    // Reports on the searching thread, so lines print as trials end.
-    private sealed class Progress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -31,7 +31,7 @@ internal static class TrainCommand
                 .Start(context =>
                 {
                     var task = context.AddTask("loading data", maxValue: settings.Epochs);
-                    var progress = new Progress(e =>
+                    var progress = new SynchronousProgress<AgdEpoch>(e =>
                     {
                         task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");
                         task.Value = e.Epoch;
@@ -59,11 +59,5 @@ internal static class TrainCommand
         foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("C# snippet", result.Folder.Snippet) })
             table.AddRow(name, Markup.Escape(path));
         AnsiConsole.Write(table);
-    }
-
-    // Reports on the training thread, so the bar moves while Fit runs.
-    private sealed class Progress(Action<AgdEpoch> report) : IProgress<AgdEpoch>
-    {
-        public void Report(AgdEpoch value) => report(value);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -35,6 +36,25 @@ public sealed class ModelFolder(string path)
 
     /// <summary>A file of the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>
+    /// Writes a trained model as every verb reads it: model.zip (Features in; Score and PredictedLabel, as text, out),
+    /// model.onnx, model.json and Predict.cs.
+    /// </summary>
+    public ModelInfo Write(MLContext ml, AgdImageClassificationTransformer agd, LabelledImageSet train)
+    {
+        Directory.CreateDirectory(Path);
+        var input = train.ToDataView(ml);
+        var scored = agd.Transform(train.LabelKeys(ml).Transform(input));
+        var model = new TransformerChain<ITransformer>(agd, ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored));
+        ml.Model.Save(model, input.Schema, Model);
+        agd.Model.ExportOnnx(Onnx);
+        var shape = agd.Model.ImageShape;
+        var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description);
+        WriteJson(Info, info);
+        System.IO.File.WriteAllText(Snippet, Jobs.Snippet.For(info, this));
+        return info;
+    }
 
     /// <summary>Reads model.json.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>

@@ -24,7 +24,7 @@ public sealed record SearchSettings
 /// <summary>A finished search: its result, the best model's test metrics and the summary lines.</summary>
 public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary);
 
-/// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model.</summary>
+/// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model (as <c>agd train</c> writes one).</summary>
 public static class SearchJob
 {
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
@@ -41,9 +41,7 @@ public static class SearchJob
         var evaluation = Evaluation.Of(ml, result.BestModel, test);
 
         var folder = new ModelFolder(settings.Output);
-        Directory.CreateDirectory(folder.Path);
-        ml.Model.Save(result.BestModel, train.ToDataView(ml).Schema, folder.Model);
-        result.BestModel.Model.ExportOnnx(folder.Onnx);
+        folder.Write(ml, result.BestModel, train);
         var best = result.Best;
         var summary = new List<string>
         {

@@ -56,20 +56,12 @@ public static class TrainJob
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.TrainerOptions(progress, cancellation));
         var agd = trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml)));
         double seconds = clock.Elapsed.TotalSeconds;
-        // The saved model reads Features and writes Score and PredictedLabel (as text): what a consumer needs.
-        var model = new TransformerChain<ITransformer>(agd, ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(agd.Transform(keys.Transform(train.ToDataView(ml)))));
-
         var folder = new ModelFolder(settings.Output);
-        Directory.CreateDirectory(folder.Path);
-        ml.Model.Save(model, train.ToDataView(ml).Schema, folder.Model);
-        agd.Model.ExportOnnx(folder.Onnx);
-        var info = new ModelInfo(settings.Architecture.ToString(), train.Shape.Channels, train.Shape.Height, train.Shape.Width, agd.Model.ClassNames, train.Description);
-        ModelFolder.WriteJson(folder.Info, info);
+        folder.Write(ml, agd, train);
         var evaluation = Evaluation.Of(ml, agd, test);
         ModelFolder.WriteJson(folder.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
         if (agd.Model.History.Count > 0)
             Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Architecture}", folder.Curves);
-        File.WriteAllText(folder.Snippet, Snippet.For(info, folder));
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
     }
 }

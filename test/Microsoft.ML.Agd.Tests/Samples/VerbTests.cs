@@ -111,8 +111,12 @@ public class SearchVerbTests
         Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
         StringAssert.Contains(outcome.Summary[2], "five times as long");
-        foreach (var file in new[] { "search.png", "model.zip", "model.onnx" })
+        foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "Predict.cs" })
             Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
+        // The best model is written as train writes one, so the other verbs read it.
+        string image = Path.Combine(data.Root, "one.png");
+        TinyData.WritePng(image, Trainer.SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        Assert.IsTrue(Trainer.SyntheticImages.Classes.Contains(PredictJob.Run(new ModelFolder(output), [image], top: 1).Single().Label));
         Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
     }
 }
