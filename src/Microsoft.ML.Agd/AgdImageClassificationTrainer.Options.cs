@@ -50,6 +50,13 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Advanced: multiplies every AGD step. 1, the default, is the published algorithm; the authors report about 10 can train faster.</summary>
         public double Gain { get; set; } = 1.0;
 
+        /// <summary>
+        /// Return the network of the epoch with the best validation accuracy rather than of the last epoch (as early
+        /// stopping with restored weights does), so training longer cannot make the model worse on the validation data.
+        /// Needs validation data: <c>Fit(trainData, validationData)</c>. Costs one copy of the weights. Default false.
+        /// </summary>
+        public bool KeepBestEpoch { get; set; }
+
         /// <summary>Receives each epoch's measurements as training goes.</summary>
         public IProgress<AgdEpoch>? Progress { get; set; }
 

@@ -32,33 +32,79 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     /// <summary>Trains on <paramref name="trainData"/>, measuring loss and accuracy on <paramref name="validationData"/> after every epoch.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type, or the sizes disagree; the message names it.</exception>
     /// <exception cref="InvalidOperationException">The data is empty, has one class or non-finite values, or training diverged.</exception>
-    public AgdImageClassificationTransformer Fit(IDataView trainData, IDataView? validationData)
+    public AgdImageClassificationTransformer Fit(IDataView trainData, IDataView? validationData) => Train(trainData, validationData, null);
+
+    /// <summary>
+    /// Continues training <paramref name="initialModel"/> for <see cref="Options.NumberOfEpochs"/> more epochs, as ML.NET's
+    /// linear trainers continue from model parameters. AGD keeps no state between steps, so this is the same as never
+    /// having stopped (up to the batch order). <paramref name="initialModel"/> itself is not changed; the result's
+    /// history holds its epochs and the new ones.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options describe a different network than <paramref name="initialModel"/>'s; the message names the first difference.</exception>
+    public AgdImageClassificationTransformer Fit(IDataView trainData, IDataView? validationData, AgdModel initialModel)
+    {
+        ArgumentNullException.ThrowIfNull(initialModel);
+        return Train(trainData, validationData, initialModel);
+    }
+
+    private AgdImageClassificationTransformer Train(IDataView trainData, IDataView? validationData, AgdModel? initialModel)
     {
         ArgumentNullException.ThrowIfNull(trainData);
+        if (_options.KeepBestEpoch && validationData is null)
+            throw new ArgumentNullException(nameof(validationData),
+                "KeepBestEpoch picks the epoch with the best validation accuracy, so it needs validation data: call Fit(trainData, validationData), or turn KeepBestEpoch off.");
         TorchNative.EnsureLoaded();
         var (shape, classes) = CheckSchema(trainData.Schema);
         if (validationData is not null)
             CheckSchema(validationData.Schema);
 
         var device = ResolveDevice(_options.Device);
-        var generator = new Generator((ulong)_options.Seed);
+        var earlier = initialModel?.History ?? [];
+        // A continued run draws new batch orders: the same seed would replay the first run's.
+        var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * 7919);
         using var train = LabelledImages.Read(trainData, _columns, shape, "training");
         using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
         CheckSeveralClasses(train);
 
         var network = AgdNetworks.Create(_options, shape, classes);
         var optimizer = new AgdOptimizer(network, _options.Gain);
-        optimizer.InitializeWeights(generator);
+        if (initialModel is null)
+            optimizer.InitializeWeights(generator);
+        else
+            CopyWeights(initialModel, network, shape);
         network.to(device);
         var loop = new TrainingLoop(network, optimizer, _options.Loss, _options.BatchSize, device, generator);
-        var history = loop.Run(train, validation, _options.NumberOfEpochs, e => _options.Progress?.Report(e), _options.CancellationToken);
+        using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
+        var history = earlier.Concat(loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
+        {
+            best?.Offer(e);
+            _options.Progress?.Report(e);
+        }, _options.CancellationToken)).ToList();
+        best?.Restore();
         network.to(CPU).eval();
 
         var label = trainData.Schema[_columns.Label];
         var model = new AgdModel(network, _options.Architecture, shape, ScoringChain.ClassNames(label, classes), history,
-            history.Count < _options.NumberOfEpochs, _columns.Features);
+            best is { Epoch: > 0 } ? best.Epoch : history.Count, history.Count - earlier.Count < _options.NumberOfEpochs, _columns.Features);
         var context = new MLContext(_options.Seed);
         return new AgdImageClassificationTransformer(model, ScoringChain.Build(context, model, trainData, label), _columns);
+    }
+
+    private void CopyWeights(AgdModel from, nn.Module network, AgdImageShape shape)
+    {
+        if (from.Architecture != _options.Architecture || from.ImageShape != shape)
+            throw new ArgumentException($"The initial model is a {from.Architecture} for {from.ImageShape} images, but the options and data describe a " +
+                $"{_options.Architecture} for {shape} images; continue with the options the model was trained with.", "initialModel");
+        var source = from.Network.state_dict();
+        var target = network.state_dict();
+        using var noGrad = no_grad();
+        foreach (var (name, tensor) in target)
+        {
+            if (!source.TryGetValue(name, out var value) || !value.shape.SequenceEqual(tensor.shape))
+                throw new ArgumentException($"The initial model's network differs from the options' at '{name}' (shape [{string.Join(", ", tensor.shape)}] expected, " +
+                    (value is null ? "absent" : $"[{string.Join(", ", value.shape)}]") + "); continue with the depth, width and base width the model was trained with.", "initialModel");
+            tensor.copy_(value);
+        }
     }
 
     /// <summary>The input schema plus <c>Score</c> (a vector of Single) and <c>PredictedLabel</c> (the label's key type).</summary>

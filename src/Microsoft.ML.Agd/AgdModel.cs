@@ -8,13 +8,14 @@ namespace Microsoft.ML.Agd;
 public sealed class AgdModel
 {
     internal AgdModel(nn.Module<Tensor, Tensor> network, AgdArchitecture architecture, AgdImageShape imageShape, IReadOnlyList<string> classNames,
-        IReadOnlyList<AgdEpoch> history, bool cancelled, string featureColumnName)
+        IReadOnlyList<AgdEpoch> history, int epoch, bool cancelled, string featureColumnName)
     {
         Network = network;
         Architecture = architecture;
         ImageShape = imageShape;
         ClassNames = classNames;
         History = history;
+        Epoch = epoch;
         Cancelled = cancelled;
         FeatureColumnName = featureColumnName;
     }
@@ -33,6 +34,12 @@ public sealed class AgdModel
 
     /// <summary>One entry per completed epoch.</summary>
     public IReadOnlyList<AgdEpoch> History { get; }
+
+    /// <summary>
+    /// The epoch whose weights the network holds: the last one, or with <see cref="AgdImageClassificationTrainer.Options.KeepBestEpoch"/>
+    /// the one with the best validation accuracy. 0 when training was cancelled before an epoch ended.
+    /// </summary>
+    public int Epoch { get; }
 
     /// <summary>Whether training was cancelled before its last epoch.</summary>
     public bool Cancelled { get; }

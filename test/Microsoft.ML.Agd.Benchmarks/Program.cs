@@ -51,7 +51,8 @@ public static class Program
         var config = ManualConfig.CreateEmpty()
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .AddColumnProvider(DefaultColumnProviders.Instance)
-            .AddLogger(ConsoleLogger.Default);
+            .AddLogger(ConsoleLogger.Default)
+            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts")); // under bin/, not the working folder
         var summary = BenchmarkRunner.Run<OptimizerStepBenchmarks>(config);
         var rows = summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Network"]).SelectMany(group =>
         {

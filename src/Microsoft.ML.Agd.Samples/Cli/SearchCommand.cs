@@ -16,9 +16,15 @@ internal static class SearchCommand
         var testFraction = CliOptions.TestFraction();
         var seed = CliOptions.Seed();
         var output = CliOptions.Output("agd-search");
+        var architectures = List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18.");
+        var depths = List<int>("--depths", "FCN depths to try. Default: 2 3 4.");
+        var widths = List<int>("--widths", "FCN widths to try. Default: 128 256 512 1024.");
+        var baseWidths = List<int>("--base-widths", "ResNet base widths to try. Default: 8 16.");
+        var batchSizes = List<int>("--batch-sizes", "Batch sizes to try. Default: 32 64 128 256.");
+        var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving.", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
         var command = new System.CommandLine.Command("search", "Search FCN and ResNet sizes and batch sizes by successive halving within a time budget; print the leaderboard, plot it, save the best model.")
         {
-            data, budget, imageSize, grey, testFraction, seed, output,
+            data, budget, architectures, depths, widths, baseWidths, batchSizes, trials, imageSize, grey, testFraction, seed, output,
         };
         command.SetAction(result => CliOptions.Guard(() =>
         {
@@ -26,7 +32,9 @@ internal static class SearchCommand
             {
                 Data = result.GetValue(data), Budget = result.GetValue(budget), Seed = result.GetValue(seed), Output = result.GetValue(output)!,
                 ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
-                TestFraction = result.GetValue(testFraction),
+                TestFraction = result.GetValue(testFraction), InitialTrials = result.GetValue(trials),
+                Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
+                BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
             };
             AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run.");
             var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
@@ -36,11 +44,14 @@ internal static class SearchCommand
         return command;
     }
 
+    // A space-separated list; empty means the search derives the values from the data.
+    private static Option<T[]> List<T>(string name, string description) => new(name) { Description = description, AllowMultipleArgumentsPerToken = true };
+
     private static void Print(SearchOutcome outcome)
     {
-        var table = new Table().AddColumns("rank", "configuration", "epochs", "validation accuracy", "seconds");
+        var table = new Table().AddColumns("rank", "configuration", "epochs", "kept epoch", "validation accuracy", "seconds");
         foreach (var (trial, rank) in outcome.Result.Leaderboard.Select((t, i) => (t, i + 1)))
-            table.AddRow($"{rank}", Markup.Escape(trial.Configuration.ToString()), $"{trial.Epochs}", $"{trial.ValidationAccuracy:P2}", $"{trial.Seconds:F1}");
+            table.AddRow($"{rank}", Markup.Escape(trial.Configuration.ToString()), $"{trial.Epochs:0.##}", $"{trial.BestEpoch:0.##}", $"{trial.ValidationAccuracy:P2}", $"{trial.Seconds:F1}");
         AnsiConsole.Write(table);
         foreach (var line in outcome.Summary)
             AnsiConsole.MarkupLine(Markup.Escape(line));

@@ -18,7 +18,17 @@ public sealed record SearchSettings
     /// <summary>Where the leaderboard, chart and best model go.</summary>
     public string Output { get; init; } = "agd-search";
     /// <summary>First-rung configurations.</summary>
-    public int InitialTrials { get; init; } = 8;
+    public int InitialTrials { get; init; } = new AgdSearchOptions().InitialTrials;
+    /// <summary>Families to try; empty for the search's default.</summary>
+    public IList<AgdArchitecture> Architectures { get; init; } = [];
+    /// <summary>FCN depths to try; empty for the search's default.</summary>
+    public IList<int> Depths { get; init; } = [];
+    /// <summary>FCN widths to try; empty for the search's default.</summary>
+    public IList<int> Widths { get; init; } = [];
+    /// <summary>ResNet base widths to try; empty for the search's default.</summary>
+    public IList<int> BaseWidths { get; init; } = [];
+    /// <summary>Batch sizes to try; empty for the search's default.</summary>
+    public IList<int> BatchSizes { get; init; } = [];
 }
 
 /// <summary>A finished search: its result, the best model's test metrics and the summary lines.</summary>
@@ -36,6 +46,7 @@ public static class SearchJob
         var search = ml.MulticlassClassification.Trainers.AgdSearch(new AgdSearchOptions
         {
             Budget = settings.Budget, Seed = settings.Seed, InitialTrials = settings.InitialTrials, Progress = progress, CancellationToken = cancellation,
+            Architectures = settings.Architectures, Depths = settings.Depths, Widths = settings.Widths, BaseWidths = settings.BaseWidths, BatchSizes = settings.BatchSizes,
         });
         var result = search.Fit(keys.Transform(train.ToDataView(ml)));
         var evaluation = Evaluation.Of(ml, result.BestModel, test);
@@ -45,7 +56,7 @@ public static class SearchJob
         var best = result.Best;
         var summary = new List<string>
         {
-            $"Best: {best.Configuration}, {best.Epochs} epoch(s), validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
+            $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
             $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
             $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
@@ -56,9 +67,9 @@ public static class SearchJob
 
     private static string Leaderboard(AgdSearchResult result, IEnumerable<string> summary)
     {
-        var lines = new List<string> { "| rank | configuration | rung | epochs | validation accuracy | seconds |", "|---:|---|---:|---:|---:|---:|" };
-        lines.AddRange(result.Leaderboard.Select((t, i) => $"| {i + 1} | {t.Configuration} | {t.Rung} | {t.Epochs} | {t.ValidationAccuracy:P2} | {t.Seconds:F1} |"));
-        lines.AddRange(result.Trials.Where(t => t.Error is not null).Select(t => $"| - | {t.Configuration} | {t.Rung} | {t.Epochs} | failed: {t.Error} | {t.Seconds:F1} |"));
+        var lines = new List<string> { "| rank | configuration | rung | epochs | kept epoch | validation accuracy | seconds |", "|---:|---|---:|---:|---:|---:|---:|" };
+        lines.AddRange(result.Leaderboard.Select((t, i) => $"| {i + 1} | {t.Configuration} | {t.Rung} | {t.Epochs:0.##} | {t.BestEpoch:0.##} | {t.ValidationAccuracy:P2} | {t.Seconds:F1} |"));
+        lines.AddRange(result.Trials.Where(t => t.Error is not null).Select(t => $"| - | {t.Configuration} | {t.Rung} | {t.Epochs:0.##} | - | failed: {t.Error} | {t.Seconds:F1} |"));
         return string.Join(Environment.NewLine, lines.Append("").Concat(summary)) + Environment.NewLine;
     }
 

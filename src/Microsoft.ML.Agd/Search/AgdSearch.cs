@@ -7,8 +7,8 @@ namespace Microsoft.ML.Agd;
 
 /// <summary>
 /// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive
-/// halving: many short AGD runs, then the better half again with twice the epochs, until one remains; the rest trains
-/// the best configuration for as many epochs as fit. With AGD every trial is a single run; with Adam or SGD each would
+/// halving: many short AGD runs, then the better half trained on to twice the epochs, and the last two racing on, until
+/// the exploration time is spent; the rest continues the best configuration's training for as many epochs as fit. With AGD every trial is a single run; with Adam or SGD each would
 /// need a learning-rate grid.
 /// </summary>
 public sealed class AgdSearch
@@ -23,7 +23,8 @@ public sealed class AgdSearch
         if (options.Budget <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.Budget, "The Budget must be positive.");
         Check.Positive(options.InitialTrials, nameof(options.InitialTrials));
-        Check.Positive(options.InitialEpochs, nameof(options.InitialEpochs));
+        if (!double.IsFinite(options.InitialEpochs) || options.InitialEpochs <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpochs, "The InitialEpochs must be positive (a fraction trains on that share of the rows).");
         Check.Positive(options.MaxEpochs, nameof(options.MaxEpochs));
         if (options.ExplorationShare is <= 0 or > 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ExplorationShare, "The ExplorationShare must be in (0, 1].");
@@ -48,21 +49,37 @@ public sealed class AgdSearch
             (trainData, validationData) = (ml.Data.Cache(split.TrainSet), ml.Data.Cache(split.TestSet));
         }
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
-        var space = new ConfigurationSpace(_options, shapeKnown, Rows(trainData));
-        var run = new Run(this, trainData, validationData, clock);
+        long rows = Rows(trainData);
+        var space = new ConfigurationSpace(_options, shapeKnown, rows);
+        var run = new Run(this, ml, trainData, validationData, clock);
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
         int rung = 0;
-        for (int epochs = _options.InitialEpochs; alive.Count > 0 && !run.OutOfTime(exploration); rung++, epochs = Math.Min(2 * epochs, _options.MaxEpochs))
+        for (double epochs = FirstRungEpochs(rows); ; rung++, epochs = NextRungEpochs(epochs))
         {
             var finished = alive.Select(c => run.Trial(c, rung, epochs, exploration)).Where(t => t?.ValidationAccuracy is not null).ToList();
-            if (alive.Count == 1 || finished.Count <= 1)
+            // The last doubling up to MaxEpochs is the final training's.
+            if (finished.Count <= 1 || 2 * epochs >= _options.MaxEpochs || run.OutOfTime(exploration))
                 break;
-            alive = finished.OrderByDescending(t => t!.ValidationAccuracy).Take((finished.Count + 1) / 2).Select(t => t!.Configuration).ToList();
+            // The last two race on, each rung continuing their training, until the exploration time is spent: early
+            // accuracy favours small fast learners, a longer race the configuration that ends best.
+            alive = finished.OrderByDescending(t => t!.ValidationAccuracy).Take(Math.Max(2, (finished.Count + 1) / 2)).Select(t => t!.Configuration).ToList();
+            run.Drop(c => !alive.Contains(c));
         }
         run.TrainBestLonger(rung + 1);
         return run.Result();
     }
+
+    // A trial shorter than an epoch trains on a random share of the rows, but on no fewer than this many.
+    private const int FewestRows = 1024;
+
+    private double FirstRungEpochs(long rows)
+        => Snap(_options.InitialEpochs < 1 ? Math.Min(1, Math.Max(_options.InitialEpochs, (double)FewestRows / rows)) : _options.InitialEpochs);
+
+    private double NextRungEpochs(double epochs) => Math.Min(Snap(2 * epochs), _options.MaxEpochs);
+
+    // Fractions of an epoch stay as they are; whole trainings are whole epochs.
+    private static double Snap(double epochs) => epochs < 1 ? epochs : Math.Round(epochs);
 
     private static long Rows(IDataView data)
     {
@@ -75,10 +92,14 @@ public sealed class AgdSearch
         return rows;
     }
 
-    /// <summary>One search's progress: the trials so far, the best model, and the clock.</summary>
-    private sealed class Run(AgdSearch search, IDataView train, IDataView validation, Stopwatch clock)
+    /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
+    private sealed class Run(AgdSearch search, MLContext ml, IDataView train, IDataView validation, Stopwatch clock)
     {
         private readonly List<AgdTrial> _trials = [];
+        // Models trained on all the rows, which a later rung or the final training continues.
+        private readonly Dictionary<AgdConfiguration, AgdImageClassificationTransformer> _latest = [];
+        // Seconds per epoch each configuration took last.
+        private readonly Dictionary<AgdConfiguration, double> _pace = [];
         private AgdImageClassificationTransformer? _best;
 
         private AgdSearchOptions Options => search._options;
@@ -86,23 +107,29 @@ public sealed class AgdSearch
         public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
         /// <summary>
-        /// The final part of the budget: the best configuration again, from scratch, for up to MaxEpochs epochs; the
-        /// deadline stops it, keeping every epoch that finished.
+        /// The final part of the budget: the best configuration's latest model trains on for up to MaxEpochs epochs in all;
+        /// the deadline stops it, and the epoch with the best validation accuracy is kept.
         /// </summary>
         public void TrainBestLonger(int rung)
         {
             var best = _trials.Where(t => t.ValidationAccuracy is not null).MaxBy(t => t.ValidationAccuracy);
-            if (best is not null && best.Epochs < Options.MaxEpochs)
-                Trial(best.Configuration, rung, Options.MaxEpochs, Options.Budget, runToDeadline: true);
+            if (best is not null)
+                Trial(best.Configuration, rung, Options.MaxEpochs, Options.Budget, final: true);
+            Drop(_ => true);
         }
 
         /// <summary>
-        /// Trains one configuration, stopping it at the deadline; a failure is recorded, never thrown. A configuration whose
-        /// measured pace would overrun the deadline is not started, unless it is meant to run until the deadline.
+        /// Trains one configuration to <paramref name="epochs"/> in all, continuing its latest model when it has one;
+        /// stops at the deadline; a failure is recorded, never thrown. A configuration whose measured pace would overrun
+        /// the deadline is not started, except the final training, which runs until the deadline.
         /// </summary>
-        public AgdTrial? Trial(AgdConfiguration configuration, int rung, int epochs, TimeSpan deadline, bool runToDeadline = false)
+        public AgdTrial? Trial(AgdConfiguration configuration, int rung, double epochs, TimeSpan deadline, bool final = false)
         {
-            if (OutOfTime(deadline) || (!runToDeadline && PredictedSeconds(configuration, epochs) > Until(deadline).TotalSeconds))
+            double share = Math.Min(1, epochs);
+            var previous = share < 1 ? null : _latest.GetValueOrDefault(configuration);
+            int done = previous?.Model.History.Count ?? 0;
+            double more = share < 1 ? share : epochs - done;
+            if (more <= 0 || OutOfTime(deadline) || (!final && _pace.GetValueOrDefault(configuration) * more > Until(deadline).TotalSeconds))
                 return null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken);
             // Stop training a little early: building the stopped trial's model takes a moment too.
@@ -111,19 +138,35 @@ public sealed class AgdSearch
             AgdTrial trial;
             try
             {
-                var model = Trainer(configuration, epochs, stop.Token).Fit(train, validation);
-                var history = model.Model.History;
-                trial = history.Count == 0
-                    ? Record(configuration, rung, 0, null, started, "stopped by the time budget before its first epoch ended")
-                    : Record(configuration, rung, history.Count, history[^1].ValidationAccuracy, started, null);
-                Keep(model, trial);
+                var data = share < 1 ? ml.Data.TrainTestSplit(train, 1 - share, seed: Options.Seed + rung + 1).TrainSet : train;
+                var trainer = Trainer(configuration, share < 1 ? 1 : (int)more, final, stop.Token);
+                var fitted = previous is null ? trainer.Fit(data, validation) : trainer.Fit(data, validation, previous.Model);
+                var model = fitted.Model;
+                trial = model.History.Count == done
+                    ? Record(configuration, rung, 0, 0, null, started, "stopped by the time budget before its first epoch ended")
+                    : Record(configuration, rung, share < 1 ? share : model.History.Count, share < 1 ? share : model.Epoch,
+                        model.History[model.Epoch - 1].ValidationAccuracy, started, null);
+                if (trial.ValidationAccuracy is not null)
+                    _pace[configuration] = trial.Seconds / (share < 1 ? share : model.History.Count - done);
+                Keep(configuration, fitted, trial, continuable: share >= 1);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or OutOfMemoryException or System.Runtime.InteropServices.ExternalException)
             {
-                trial = Record(configuration, rung, 0, null, started, e.Message);
+                trial = Record(configuration, rung, 0, 0, null, started, e.Message);
             }
             Options.Progress?.Report(trial);
             return trial;
+        }
+
+        /// <summary>Forgets the latest models of the configurations that no longer race, releasing their networks.</summary>
+        public void Drop(Func<AgdConfiguration, bool> dropped)
+        {
+            foreach (var configuration in _latest.Keys.Where(dropped).ToList())
+            {
+                var model = _latest[configuration];
+                _latest.Remove(configuration);
+                Release(model);
+            }
         }
 
         public AgdSearchResult Result()
@@ -134,33 +177,39 @@ public sealed class AgdSearch
             return new AgdSearchResult(_best, _trials, clock.Elapsed);
         }
 
-        private AgdImageClassificationTrainer Trainer(AgdConfiguration c, int epochs, CancellationToken token) => new(new AgdImageClassificationTrainer.Options
+        private AgdImageClassificationTrainer Trainer(AgdConfiguration c, int epochs, bool final, CancellationToken token) => new(new AgdImageClassificationTrainer.Options
         {
             LabelColumnName = Options.LabelColumnName, FeatureColumnName = Options.FeatureColumnName, ImageShape = Options.ImageShape,
             Architecture = c.Architecture, Depth = Math.Max(1, c.Depth), Width = Math.Max(1, c.Width), BaseWidth = Math.Max(1, c.BaseWidth),
             BatchSize = c.BatchSize, NumberOfEpochs = epochs, Loss = Options.Loss, Seed = Options.Seed, CancellationToken = token,
+            // Rungs end on their last epoch, so the next rung continues from it; the final training keeps its best.
+            KeepBestEpoch = final,
         });
 
-        // The best by validation accuracy is kept; the others' networks are released at once.
-        private void Keep(AgdImageClassificationTransformer model, AgdTrial trial)
+        // The best model by validation accuracy, and each configuration's latest full-data model, are kept; others are released at once.
+        private void Keep(AgdConfiguration configuration, AgdImageClassificationTransformer model, AgdTrial trial, bool continuable)
         {
+            var previousBest = _best;
             var bestTrial = _trials.Where(t => t.ValidationAccuracy is not null && t != trial).MaxBy(t => t.ValidationAccuracy);
             if (trial.ValidationAccuracy is { } accuracy && (_best is null || accuracy > bestTrial?.ValidationAccuracy))
-            {
-                _best?.Model.Network.Dispose();
                 _best = model;
-            }
-            else
+            var previousLatest = _latest.GetValueOrDefault(configuration);
+            if (continuable)
+                _latest[configuration] = model;
+            foreach (var candidate in new[] { previousBest, previousLatest, model })
+                if (candidate is not null)
+                    Release(candidate);
+        }
+
+        private void Release(AgdImageClassificationTransformer model)
+        {
+            if (model != _best && !_latest.ContainsValue(model))
                 model.Model.Network.Dispose();
         }
 
-        // A configuration seen before takes its seconds per epoch again; an unseen one is not predicted (the budget still stops it).
-        private double PredictedSeconds(AgdConfiguration configuration, int epochs)
-            => _trials.LastOrDefault(t => t.Configuration == configuration && t.Epochs > 0) is { } seen ? seen.Seconds / seen.Epochs * epochs : 0;
-
-        private AgdTrial Record(AgdConfiguration configuration, int rung, int epochs, double? accuracy, TimeSpan started, string? error)
+        private AgdTrial Record(AgdConfiguration configuration, int rung, double epochs, double bestEpoch, double? accuracy, TimeSpan started, string? error)
         {
-            var trial = new AgdTrial(_trials.Count + 1, configuration, rung, epochs, accuracy, (clock.Elapsed - started).TotalSeconds, clock.Elapsed.TotalSeconds, error);
+            var trial = new AgdTrial(_trials.Count + 1, configuration, rung, epochs, bestEpoch, accuracy, (clock.Elapsed - started).TotalSeconds, clock.Elapsed.TotalSeconds, error);
             _trials.Add(trial);
             return trial;
         }

@@ -36,20 +36,23 @@ public sealed class AgdSearchOptions
     /// <summary>Configurations in the first rung of successive halving; each later rung keeps the better half with twice the epochs. Default 8.</summary>
     public int InitialTrials { get; set; } = 8;
 
-    /// <summary>Epochs of a first-rung trial. Default 1.</summary>
-    public int InitialEpochs { get; set; } = 1;
+    /// <summary>
+    /// Epochs of a first-rung trial. A fraction trains one pass over that share of the training rows (at least 1,024
+    /// of them), so slow configurations are compared cheaply; from one epoch on, rungs train whole epochs. Default 0.25.
+    /// </summary>
+    public double InitialEpochs { get; set; } = 0.25;
 
     /// <summary>
     /// Share of the budget spent comparing configurations; the rest trains the best one until the budget ends
-    /// (at most <see cref="MaxEpochs"/> epochs). Default 0.5.
+    /// (at most <see cref="MaxEpochs"/> epochs), keeping its epoch with the best validation accuracy. Default 0.5.
     /// </summary>
     public double ExplorationShare { get; set; } = 0.5;
 
-    /// <summary>Most epochs the final training of the best configuration may take. Default 100.</summary>
-    public int MaxEpochs { get; set; } = 100;
+    /// <summary>Most epochs the final training of the best configuration may take; the budget usually ends it first. Default 500.</summary>
+    public int MaxEpochs { get; set; } = 500;
 
-    /// <summary>Share of the training data held out for validation when no validation data is given. Default 0.2.</summary>
-    public double ValidationFraction { get; set; } = 0.2;
+    /// <summary>Share of the training data held out for validation when no validation data is given. Default 0.1.</summary>
+    public double ValidationFraction { get; set; } = 0.1;
 
     /// <summary>Seed of the sampled configurations, the split and every trial. Default 0.</summary>
     public int Seed { get; set; }

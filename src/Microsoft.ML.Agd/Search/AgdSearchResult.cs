@@ -16,10 +16,10 @@ public sealed class AgdSearchResult
     /// <summary>Every trial in the order it ran, failed ones included.</summary>
     public IReadOnlyList<AgdTrial> Trials { get; }
 
-    /// <summary>The trials that finished, best validation accuracy first.</summary>
-    public IReadOnlyList<AgdTrial> Leaderboard => Trials.Where(t => t.ValidationAccuracy is not null).OrderByDescending(t => t.ValidationAccuracy).ThenBy(t => t.Seconds).ToList();
+    /// <summary>The trials that finished, best validation accuracy first (ties: the earlier trial first).</summary>
+    public IReadOnlyList<AgdTrial> Leaderboard => Trials.Where(t => t.ValidationAccuracy is not null).OrderByDescending(t => t.ValidationAccuracy).ThenBy(t => t.Number).ToList();
 
-    /// <summary>The best trial.</summary>
+    /// <summary>The best trial, whose model <see cref="BestModel"/> is.</summary>
     public AgdTrial Best => Leaderboard[0];
 
     /// <summary>Wall time of the search.</summary>

@@ -10,12 +10,12 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
 {
     private const int EvaluationBatchSize = 1024;
 
-    /// <summary>Trains for some epochs; stops after the current batch when cancelled, keeping what was trained.</summary>
+    /// <summary>Trains for some epochs after <paramref name="epochsDone"/> earlier ones; stops after the current batch when cancelled, keeping what was trained.</summary>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
-    public List<AgdEpoch> Run(LabelledImages train, LabelledImages? validation, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
+    public List<AgdEpoch> Run(LabelledImages train, LabelledImages? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
-        for (int epoch = 1; epoch <= epochs && !cancellation.IsCancellationRequested; epoch++)
+        for (int epoch = epochsDone + 1; epoch <= epochsDone + epochs && !cancellation.IsCancellationRequested; epoch++)
         {
             var clock = Stopwatch.StartNew();
             var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, cancellation);

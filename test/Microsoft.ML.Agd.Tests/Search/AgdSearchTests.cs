@@ -13,22 +13,26 @@ public class AgdSearchTests
     };
 
     [TestMethod]
-    public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsThenTrainsTheBestLonger()
+    public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsRacesTheLastTwoThenTrainsTheBestLonger()
     {
         var ml = new MLContext(seed: 1);
         var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 2));
         var result = ml.MulticlassClassification.Trainers.AgdSearch(Small(TimeSpan.FromMinutes(5))).Fit(data);
 
         var rungs = result.Trials.GroupBy(t => t.Rung).OrderBy(g => g.Key).ToList();
-        CollectionAssert.AreEqual(new[] { 4, 2, 1, 1 }, rungs.Select(g => g.Count()).ToArray());
-        CollectionAssert.AreEqual(new[] { 2, 4, 8, 16 }, rungs.Select(g => g.First().Epochs).ToArray(), "The last rung is the final training, capped at MaxEpochs.");
+        CollectionAssert.AreEqual(new[] { 4, 2, 2, 1 }, rungs.Select(g => g.Count()).ToArray());
+        CollectionAssert.AreEqual(new[] { 2.0, 4.0, 8.0, 16.0 }, rungs.Select(g => g.First().Epochs).ToArray(), "Epochs in all; the last rung is the final training, up to MaxEpochs.");
         var promoted = rungs[0].OrderByDescending(t => t.ValidationAccuracy).Take(2).Select(t => t.Configuration).ToHashSet();
         Assert.IsTrue(promoted.SetEquals(rungs[1].Select(t => t.Configuration)), "The better half of rung 0 is promoted.");
-        var bestExplored = result.Trials.Where(t => t.Rung < 3).MaxBy(t => t.ValidationAccuracy)!;
-        Assert.AreEqual(bestExplored.Configuration, rungs[3].Single().Configuration, "The final training is the best explored configuration.");
+        Assert.IsTrue(promoted.SetEquals(rungs[2].Select(t => t.Configuration)), "The last two race on.");
+        var bestRaced = rungs[2].MaxBy(t => t.ValidationAccuracy)!;
+        var final = rungs[3].Single();
+        Assert.AreEqual(bestRaced.Configuration, final.Configuration, "The final training is the race's winner.");
+        Assert.IsTrue(final.BestEpoch is >= 9 and <= 16, "The final training continues from epoch 8 and keeps its best validation epoch.");
+        Assert.AreEqual(result.Best.BestEpoch, result.BestModel.Model.Epoch, "The returned model is the best trial's.");
 
         var board = result.Leaderboard;
-        Assert.AreEqual(8, board.Count);
+        Assert.AreEqual(9, board.Count);
         Assert.IsTrue(board.Zip(board.Skip(1)).All(p => p.First.ValidationAccuracy >= p.Second.ValidationAccuracy));
         Assert.IsTrue(board.All(t => t.Seconds > 0 && t.Epochs > 0 && t.Error is null));
         Assert.AreEqual(result.TrialSeconds * 5, result.GridSearchSeconds(5), 1e-9);
@@ -40,6 +44,28 @@ public class AgdSearchTests
         var loaded = new MLContext().Model.Load(path, out _);
         File.Delete(path);
         Assert.AreEqual(metrics.MacroAccuracy, ml.MulticlassClassification.Evaluate(loaded.Transform(data)).MacroAccuracy, 1e-9);
+    }
+
+    [TestMethod]
+    public void FirstRungsShorterThanAnEpochTrainOnThatShareOfTheRows()
+    {
+        var ml = new MLContext(seed: 14);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(1400, 4, seed: 15)); // 4,200 rows, 3,780 after validation
+        var options = Small(TimeSpan.FromMinutes(5), trials: 8);
+        options.InitialEpochs = 0.25;
+        options.MaxEpochs = 2;
+        options.Widths = [16, 32];
+        options.BatchSizes = [64, 128];
+        var result = new AgdSearch(options).Fit(data);
+
+        var rungs = result.Trials.GroupBy(t => t.Rung).OrderBy(g => g.Key).ToList();
+        CollectionAssert.AreEqual(new[] { 8, 4, 2, 1 }, rungs.Select(g => g.Count()).ToArray());
+        // 0.25 of 3,780 rows is 945, under the 1,024 a trial sees at least: the first rung takes 1,024 / 3,780 of an epoch.
+        Assert.IsTrue(rungs[0].All(t => Math.Abs(t.Epochs - 1024.0 / 3780) < 0.02), string.Join(", ", rungs[0].Select(t => t.Epochs)));
+        Assert.IsTrue(rungs[1].All(t => t.Epochs == 2 * rungs[0].First().Epochs && t.BestEpoch == t.Epochs));
+        Assert.IsTrue(rungs[2].All(t => t.Epochs == 1), "twice 0.54 epochs, rounded to whole epochs");
+        Assert.AreEqual(2.0, rungs[3].Single().Epochs, "the final training, capped at MaxEpochs");
+        Assert.IsTrue(rungs[3].Single().ValidationAccuracy > 0.9, $"the final training learned the task: {rungs[3].Single().ValidationAccuracy}");
     }
 
     [TestMethod]

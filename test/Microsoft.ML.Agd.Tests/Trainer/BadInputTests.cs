@@ -59,6 +59,16 @@ public class BadInputTests
     }
 
     [TestMethod]
+    public void KeepBestEpochWithoutValidationDataAsksForIt()
+    {
+        var trainer = _ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { KeepBestEpoch = true });
+        var e = Assert.ThrowsExactly<ArgumentNullException>(() => trainer.Fit(Good()));
+        Assert.AreEqual("validationData", e.ParamName);
+        StringAssert.Contains(e.Message, "KeepBestEpoch picks the epoch with the best validation accuracy");
+        StringAssert.Contains(e.Message, "Fit(trainData, validationData)");
+    }
+
+    [TestMethod]
     public void ResNetWithoutAnImageShapeAsksForOne()
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => Trainer(AgdArchitecture.ResNet18).Fit(Good()));

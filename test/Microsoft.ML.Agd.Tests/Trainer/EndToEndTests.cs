@@ -113,6 +113,61 @@ public class EndToEndTests
     }
 
     [TestMethod]
+    public void KeepBestEpochReturnsTheWeightsOfTheBestValidationEpoch()
+    {
+        var ml = new MLContext(seed: 20);
+        var rows = SyntheticImages.Vectors(20, 8, seed: 21);
+        var train = Prepare(ml, rows);
+        // The validation labels are the training labels shifted by one class: learning the task makes them worse, so the
+        // best validation epoch comes before the last.
+        var shifted = rows.Select(r => new SyntheticImages.VectorRow
+        {
+            Features = r.Features, Label = SyntheticImages.Classes[(Array.IndexOf(SyntheticImages.Classes, r.Label) + 1) % SyntheticImages.Classes.Length],
+        });
+        var validation = Prepare(ml, shifted);
+        var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { NumberOfEpochs = 6, BatchSize = 10, KeepBestEpoch = true });
+        var model = trainer.Fit(train, validation);
+
+        var history = model.Model.History;
+        var accuracies = history.Select(e => e.ValidationAccuracy!.Value).ToList();
+        Assert.AreEqual(6, history.Count);
+        Assert.AreEqual(accuracies.IndexOf(accuracies.Max()) + 1, model.Model.Epoch, "the first epoch with the highest validation accuracy");
+        Assert.IsTrue(accuracies[model.Model.Epoch - 1] > accuracies[^1], "the test needs a best epoch better than the last");
+        var measured = ml.MulticlassClassification.Evaluate(model.Transform(validation)).MicroAccuracy;
+        Assert.AreEqual(accuracies[model.Model.Epoch - 1], measured, 1e-9, "the returned network is the best epoch's, not the last one's");
+
+        var last = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { NumberOfEpochs = 6, BatchSize = 10 }).Fit(train, validation);
+        Assert.AreEqual(6, last.Model.Epoch);
+        Assert.AreEqual(accuracies[^1], ml.MulticlassClassification.Evaluate(last.Transform(validation)).MicroAccuracy, 1e-9, "without KeepBestEpoch the last epoch's network");
+    }
+
+    [TestMethod]
+    public void TrainingContinuesFromAnEarlierModelWithoutChangingIt()
+    {
+        var ml = new MLContext(seed: 22);
+        var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 23));
+        AgdImageClassificationTrainer Trainer(int epochs, int width = 64) => ml.MulticlassClassification.Trainers.Agd(
+            new AgdImageClassificationTrainer.Options { NumberOfEpochs = epochs, BatchSize = 10, Width = width });
+        var first = Trainer(2).Fit(data);
+        var weightsBefore = first.Model.Network.parameters().Select(p => p.data<float>().ToArray()).ToList();
+
+        var continued = Trainer(3).Fit(data, null, first.Model);
+
+        var history = continued.Model.History;
+        CollectionAssert.AreEqual(new[] { 1, 2, 3, 4, 5 }, history.Select(e => e.Epoch).ToArray());
+        CollectionAssert.AreEqual(first.Model.History.ToList(), history.Take(2).ToList());
+        Assert.AreEqual(5, continued.Model.Epoch);
+        Assert.IsTrue(history[2].TrainLoss < history[0].TrainLoss, "epoch 3 starts from epoch 2's weights, not from a new initialisation");
+        var weightsAfter = first.Model.Network.parameters().Select(p => p.data<float>().ToArray()).ToList();
+        for (int i = 0; i < weightsBefore.Count; i++)
+            CollectionAssert.AreEqual(weightsBefore[i], weightsAfter[i], $"parameter {i} of the initial model changed");
+
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Trainer(1, width: 32).Fit(data, null, first.Model));
+        Assert.AreEqual("initialModel", e.ParamName);
+        StringAssert.Contains(e.Message, "shape [32, 64] expected, [64, 64]");
+    }
+
+    [TestMethod]
     public void CancellationStopsTrainingPromptlyAndKeepsTheModel()
     {
         var ml = new MLContext(seed: 10);
