@@ -10,8 +10,8 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// <summary>The benchmarks whose unit is a whole run (training, prediction), timed with a stopwatch side by side.</summary>
 internal static class Measurements
 {
-    /// <summary>What the hand-written loop measured, reused for the arithmetic efficiency.</summary>
-    public sealed record LoopThroughput(long ParametersPerImage, double ImagesPerSecond, int BatchSize);
+    /// <summary>What the FCN's training measured (hand-written loop and trainer's epochs), reused for the arithmetic efficiency.</summary>
+    public sealed record LoopThroughput(long ParametersPerImage, double LoopImagesPerSecond, double TrainerImagesPerSecond, int BatchSize);
 
     public static void OptimizerMemory(Report report)
     {
@@ -50,7 +50,7 @@ internal static class Measurements
     {
         report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
             "against a minimal hand-written TorchSharp loop with the same network, batch size and AGD, data already in tensors. Target: at least 0.9x. " +
-            "The loop runs first, so one-time costs of the process (thread pools, allocator) fall on it.");
+            "One untimed warm-up epoch on 1,000 images comes first, so one-time costs of the process (thread pools, allocator) fall on neither.");
         var rows = new List<IReadOnlyList<string>>();
         LoopThroughput? fcn = null;
         foreach (var (name, options, rowsUsed, epochs) in new[]
@@ -60,6 +60,7 @@ internal static class Measurements
         })
         {
             var subset = train with { Rows = train.Rows.Take(rowsUsed).ToList() };
+            WarmUp(train with { Rows = train.Rows.Take(1000).ToList() }, test, options);
             using var harness = new BaselineTraining(subset, test with { Rows = test.Rows.Take(100).ToList() }, options);
             var network = harness.InitialNetwork();
             var agd = new AgdOptimizer(network);
@@ -78,12 +79,20 @@ internal static class Measurements
             double perEpoch = rowsUsed * epochs / history.Sum(e => e.Seconds);
             rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{trainer:F0}", $"{trainer / loop:F2}x"]);
             if (options.Architecture == AgdArchitecture.Fcn)
-                fcn = new LoopThroughput(network.parameters().Sum(p => p.numel()), loop, options.BatchSize);
+                fcn = new LoopThroughput(network.parameters().Sum(p => p.numel()), loop, perEpoch, options.BatchSize);
             network.Dispose();
         }
         report.Table(["network", "images x epochs", "hand-written loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
             "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
         return fcn!;
+    }
+
+    private static void WarmUp(LabelledImageSet rows, LabelledImageSet test, AgdImageClassificationTrainer.Options options)
+    {
+        using var harness = new BaselineTraining(rows, test with { Rows = test.Rows.Take(100).ToList() }, options);
+        using var network = harness.InitialNetwork();
+        var agd = new AgdOptimizer(network);
+        harness.TrainEpoch(network, agd.ZeroGrad, agd.Step, new Generator(0));
     }
 
     public static void ArithmeticEfficiency(Report report, LoopThroughput fcn)
@@ -92,12 +101,13 @@ internal static class Measurements
             "matrix-multiply peak of the same libtorch on this machine (float32 2048x2048 matmul). Target: at least 60%.");
         double peak = MatmulPeak(2048);
         double batchPeak = MatmulPeak(fcn.BatchSize, 512, 512);
-        double achieved = 6.0 * fcn.ParametersPerImage * fcn.ImagesPerSecond;
+        double loop = 6.0 * fcn.ParametersPerImage * fcn.LoopImagesPerSecond, trainer = 6.0 * fcn.ParametersPerImage * fcn.TrainerImagesPerSecond;
         report.Table(["measure", "GFLOP/s", "share of peak"],
         [
             ["matmul 2048x2048 (peak)", $"{peak / 1e9:F1}", "100%"],
             [$"matmul {fcn.BatchSize}x512 by 512x512 (the FCN's shape at its batch size)", $"{batchPeak / 1e9:F1}", $"{batchPeak / peak:P0}"],
-            [$"FCN training, batch {fcn.BatchSize} ({fcn.ParametersPerImage:N0} weights, {fcn.ImagesPerSecond:F0} images/s)", $"{achieved / 1e9:F1}", $"{achieved / peak:P0}"],
+            [$"FCN training, ML.NET trainer's epochs, batch {fcn.BatchSize} ({fcn.ParametersPerImage:N0} weights, {fcn.TrainerImagesPerSecond:F0} images/s)", $"{trainer / 1e9:F1}", $"{trainer / peak:P0}"],
+            [$"FCN training, hand-written loop ({fcn.LoopImagesPerSecond:F0} images/s)", $"{loop / 1e9:F1}", $"{loop / peak:P0}"],
         ]);
     }
 

@@ -102,16 +102,26 @@ public sealed class AgdOptimizer
         return eta;
     }
 
-    // Every layer's norms (one per kernel position; one for a matrix), brought to the host in a single transfer, so that
-    // G, eta and each layer's step size are plain arithmetic and the device synchronises once per step.
+    // Every layer's norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
+    // size are plain arithmetic. In CPU memory they are read in place; on a GPU they come over in a single transfer.
     private static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
     {
-        if (layers.Count == 0)
+        var gradients = layers.Select(l => l.Weight.grad!).ToList();
+        var positions = gradients.Select(g => g.dim() == 2 ? 1 : (int)(g.shape[2] * g.shape[3])).ToList();
+        var squares = gradients.Zip(positions).All(p => SquareSums.CanRead(p.First, p.Second))
+            ? SquareSums.Compute(gradients, positions)
+            : DeviceSquareSums(gradients);
+        return squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+    }
+
+    private static double[][] DeviceSquareSums(IReadOnlyList<Tensor> gradients)
+    {
+        if (gradients.Count == 0)
             return [];
-        var perLayer = layers.Select(l => SquaredSliceNorms(l.Weight.grad!)).ToList();
-        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().Select(Math.Sqrt).ToArray();
-        var result = new double[layers.Count][];
-        for (int k = 0, offset = 0; k < layers.Count; offset += result[k].Length, k++)
+        var perLayer = gradients.Select(SquaredSliceNorms).ToList();
+        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().ToArray();
+        var result = new double[gradients.Count][];
+        for (int k = 0, offset = 0; k < gradients.Count; offset += result[k].Length, k++)
             result[k] = all[offset..(offset + (int)perLayer[k].numel())];
         return result;
     }
@@ -120,7 +130,6 @@ public sealed class AgdOptimizer
     {
         if (gradient.dim() == 2)
         {
-            // A dot product of the gradient with itself: BLAS reads it once, about twice as fast as vector_norm here.
             var flat = gradient.reshape(-1);
             return flat.dot(flat).reshape(1);
         }

@@ -7,8 +7,8 @@ namespace Microsoft.ML.Agd;
 
 /// <summary>
 /// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive
-/// halving: many short AGD runs, then the better half trained on to twice the epochs, and the last two racing on, until
-/// the exploration time is spent; the rest continues the best configuration's training for as many epochs as fit. With AGD every trial is a single run; with Adam or SGD each would
+/// halving: many short AGD runs, then the better half trained on to twice the epochs, until one remains; the rest of the
+/// budget continues its training, keeping its best epoch. With AGD every trial is a single run; with Adam or SGD each would
 /// need a learning-rate grid.
 /// </summary>
 public sealed class AgdSearch
@@ -42,7 +42,7 @@ public sealed class AgdSearch
         var ml = new MLContext(_options.Seed);
         var columns = new InputColumns(_options.FeatureColumnName, _options.LabelColumnName);
         columns.CheckLabel(trainData.Schema);
-        columns.CheckFeatures(trainData.Schema, _options.ImageShape, needsImageShape: false);
+        var imageShape = columns.CheckFeatures(trainData.Schema, _options.ImageShape, needsImageShape: false);
         if (validationData is null)
         {
             var split = ml.Data.TrainTestSplit(trainData, _options.ValidationFraction, seed: _options.Seed);
@@ -50,23 +50,20 @@ public sealed class AgdSearch
         }
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
         long rows = Rows(trainData);
-        var space = new ConfigurationSpace(_options, shapeKnown, rows);
+        var space = new ConfigurationSpace(_options, shapeKnown, rows, imageShape.Size);
         var run = new Run(this, ml, trainData, validationData, clock);
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
         int rung = 0;
-        for (double epochs = FirstRungEpochs(rows); ; rung++, epochs = NextRungEpochs(epochs))
+        for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++, epochs = NextRungEpochs(epochs))
         {
-            var finished = alive.Select(c => run.Trial(c, rung, epochs, exploration)).Where(t => t?.ValidationAccuracy is not null).ToList();
-            // The last doubling up to MaxEpochs is the final training's.
-            if (finished.Count <= 1 || 2 * epochs >= _options.MaxEpochs || run.OutOfTime(exploration))
-                break;
-            // The last two race on, each rung continuing their training, until the exploration time is spent: early
-            // accuracy favours small fast learners, a longer race the configuration that ends best.
-            alive = finished.OrderByDescending(t => t!.ValidationAccuracy).Take(Math.Max(2, (finished.Count + 1) / 2)).Select(t => t!.Configuration).ToList();
+            var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null);
+            alive = trials.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
+            alive = alive.Take(Math.Max(1, (alive.Count + 1) / 2)).ToList();
             run.Drop(c => !alive.Contains(c));
         }
-        run.TrainBestLonger(rung + 1);
+        if (alive.Count > 0)
+            run.TrainFinal(alive[0], rung);
         return run.Result();
     }
 
@@ -107,14 +104,12 @@ public sealed class AgdSearch
         public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
         /// <summary>
-        /// The final part of the budget: the best configuration's latest model trains on for up to MaxEpochs epochs in all;
-        /// the deadline stops it, and the epoch with the best validation accuracy is kept.
+        /// The rest of the budget: the winner's latest model trains on (up to MaxEpochs epochs in all) until the budget
+        /// ends, keeping its epoch with the best validation accuracy.
         /// </summary>
-        public void TrainBestLonger(int rung)
+        public void TrainFinal(AgdConfiguration winner, int rung)
         {
-            var best = _trials.Where(t => t.ValidationAccuracy is not null).MaxBy(t => t.ValidationAccuracy);
-            if (best is not null)
-                Trial(best.Configuration, rung, Options.MaxEpochs, Options.Budget, final: true);
+            Trial(winner, rung, Options.MaxEpochs, Options.Budget, final: true);
             Drop(_ => true);
         }
 

@@ -24,7 +24,7 @@ public sealed class AgdSearchOptions
     /// <summary>FCN depths to try. Default 2, 3, 4.</summary>
     public IList<int> Depths { get; set; } = [];
 
-    /// <summary>FCN widths to try. Default 128 to 1024.</summary>
+    /// <summary>FCN widths to try. Default: the powers of two from half to twice the image size, within 128 to 2048 (512 and 1024 for 28x28 grey images).</summary>
     public IList<int> Widths { get; set; } = [];
 
     /// <summary>ResNet base widths to try. Default 8, 16.</summary>
@@ -38,17 +38,17 @@ public sealed class AgdSearchOptions
 
     /// <summary>
     /// Epochs of a first-rung trial. A fraction trains one pass over that share of the training rows (at least 1,024
-    /// of them), so slow configurations are compared cheaply; from one epoch on, rungs train whole epochs. Default 0.25.
+    /// of them), so slow configurations are compared cheaply; from one epoch on, rungs train whole epochs. Default 0.125.
     /// </summary>
-    public double InitialEpochs { get; set; } = 0.25;
+    public double InitialEpochs { get; set; } = 0.125;
 
     /// <summary>
-    /// Share of the budget spent comparing configurations; the rest trains the best one until the budget ends
-    /// (at most <see cref="MaxEpochs"/> epochs), keeping its epoch with the best validation accuracy. Default 0.5.
+    /// Most of the budget successive halving may spend; the rest, and whatever it leaves, trains the best configuration
+    /// on. It usually needs far less. Default 0.5.
     /// </summary>
     public double ExplorationShare { get; set; } = 0.5;
 
-    /// <summary>Most epochs the final training of the best configuration may take; the budget usually ends it first. Default 500.</summary>
+    /// <summary>Most epochs the best configuration may train in all; the budget usually ends it first. Default 500.</summary>
     public int MaxEpochs { get; set; } = 500;
 
     /// <summary>Share of the training data held out for validation when no validation data is given. Default 0.1.</summary>

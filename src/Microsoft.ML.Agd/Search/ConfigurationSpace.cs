@@ -5,7 +5,7 @@ internal sealed class ConfigurationSpace
 {
     private readonly List<AgdConfiguration> _all;
 
-    public ConfigurationSpace(AgdSearchOptions options, bool imageShapeKnown, long trainingRows)
+    public ConfigurationSpace(AgdSearchOptions options, bool imageShapeKnown, long trainingRows, long inputSize)
     {
         var architectures = Or(options.Architectures, imageShapeKnown ? [AgdArchitecture.Fcn, AgdArchitecture.ResNet18] : [AgdArchitecture.Fcn]);
         if (!imageShapeKnown && architectures.Any(AgdNetworks.IsConvolutional))
@@ -13,7 +13,7 @@ internal sealed class ConfigurationSpace
         // A batch larger than a quarter of the data gives too few steps per epoch to compare configurations.
         var batches = Or(options.BatchSizes, new[] { 32, 64, 128, 256 }.Where(b => b <= Math.Max(8, trainingRows / 4)).DefaultIfEmpty(8).ToList());
         var depths = Or(options.Depths, [2, 3, 4]);
-        var widths = Or(options.Widths, [128, 256, 512, 1024]);
+        var widths = Or(options.Widths, Widths(inputSize));
         var baseWidths = Or(options.BaseWidths, [8, 16]);
         _all = architectures.SelectMany(a => a == AgdArchitecture.Fcn
                 ? from d in depths from w in widths from b in batches select new AgdConfiguration(a, d, w, 0, b)
@@ -33,6 +33,14 @@ internal sealed class ConfigurationSpace
                 if (sample.Count < count)
                     sample.Add(family.Dequeue());
         return sample;
+    }
+
+    // Hidden layers narrower than the image lose information an FCN cannot recover, and wide ones generalise better
+    // once trained: powers of two from half to twice the input size, within 128 to 2048.
+    private static List<int> Widths(long inputSize)
+    {
+        var widths = new[] { 128, 256, 512, 1024, 2048 }.Where(w => w >= inputSize / 2 && w <= 2 * inputSize).ToList();
+        return widths.Count > 0 ? widths : [inputSize < 128 ? 128 : 2048];
     }
 
     private static List<T> Or<T>(IList<T> given, List<T> defaults) => given.Count > 0 ? given.ToList() : defaults;

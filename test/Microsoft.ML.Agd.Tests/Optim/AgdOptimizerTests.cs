@@ -30,6 +30,18 @@ public class AgdOptimizerTests
     }
 
     [TestMethod]
+    public void StepMatchesFloat64ReferenceOnAFloat64Net()
+    {
+        // Float64 gradients take the other way to the norms (libtorch's reductions, as on a GPU), not SquareSums.
+        torch.manual_seed(4);
+        var net = nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
+            nn.Flatten(), nn.Linear(4 * 5 * 5, 5, hasBias: false)).to(float64);
+        var input = randn(6, 2, 5, 5, dtype: float64);
+        CheckAgainstReference(net, input, classes: 5, groups: net.parameters().Select(p => new[] { p }).ToList());
+    }
+
+    [TestMethod]
     public void StepMatchesFloat64ReferenceWithBiasesAndAffineParameters()
     {
         torch.manual_seed(3);
