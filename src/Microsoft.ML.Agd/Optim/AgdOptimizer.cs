@@ -103,39 +103,40 @@ public sealed class AgdOptimizer
     }
 
     // Every layer's norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
-    // size are plain arithmetic. In CPU memory they are read in place; on a GPU they come over in a single transfer.
+    // size are plain arithmetic. Convolution gradients in CPU memory are read in place; the others' squared norms are
+    // computed by libtorch and come over in a single transfer.
     private static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
     {
-        var gradients = layers.Select(l => l.Weight.grad!).ToList();
-        var positions = gradients.Select(g => g.dim() == 2 ? 1 : (int)(g.shape[2] * g.shape[3])).ToList();
-        var squares = gradients.Zip(positions).All(p => SquareSums.CanRead(p.First, p.Second))
-            ? SquareSums.Compute(gradients, positions)
-            : DeviceSquareSums(gradients);
+        var squares = new double[layers.Count][];
+        var computed = new List<(int Layer, Tensor Squares)>();
+        for (int k = 0; k < layers.Count; k++)
+        {
+            var gradient = layers[k].Weight.grad!;
+            int positions = gradient.dim() == 2 ? 1 : (int)(gradient.shape[2] * gradient.shape[3]);
+            if (SquareSums.CanRead(gradient, positions))
+                squares[k] = SquareSums.Compute(gradient, positions);
+            else
+                computed.Add((k, SquaredSliceNorms(gradient, positions)));
+        }
+        if (computed.Count > 0)
+        {
+            var all = cat(computed.Select(c => c.Squares).ToList()).cpu().to(ScalarType.Float64).data<double>().ToArray();
+            for (int i = 0, offset = 0; i < computed.Count; offset += squares[computed[i].Layer].Length, i++)
+                squares[computed[i].Layer] = all[offset..(offset + (int)computed[i].Squares.numel())];
+        }
         return squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
     }
 
-    private static double[][] DeviceSquareSums(IReadOnlyList<Tensor> gradients)
+    private static Tensor SquaredSliceNorms(Tensor gradient, int positions)
     {
-        if (gradients.Count == 0)
-            return [];
-        var perLayer = gradients.Select(SquaredSliceNorms).ToList();
-        var all = cat(perLayer).cpu().to(ScalarType.Float64).data<double>().ToArray();
-        var result = new double[gradients.Count][];
-        for (int k = 0, offset = 0; k < gradients.Count; offset += result[k].Length, k++)
-            result[k] = all[offset..(offset + (int)perLayer[k].numel())];
-        return result;
-    }
-
-    private static Tensor SquaredSliceNorms(Tensor gradient)
-    {
-        if (gradient.dim() == 2)
+        if (positions == 1)
         {
+            // A dot product of the gradient with itself: BLAS reads it once, about twice as fast as vector_norm here.
             var flat = gradient.reshape(-1);
             return flat.dot(flat).reshape(1);
         }
         // Column sums of squares by a matrix product over [out, in * kh * kw]: libtorch reduces over leading dimensions
         // of a convolution weight several times more slowly. The in input channels are then added per kernel position.
-        long positions = gradient.shape[2] * gradient.shape[3];
         var squares = gradient.reshape(gradient.shape[0], -1).square();
         var columns = ones(1, squares.shape[0], dtype: squares.dtype, device: squares.device).mm(squares);
         return columns.view(-1, positions).sum(dim: 0);
