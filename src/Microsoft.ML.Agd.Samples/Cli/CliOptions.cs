@@ -18,6 +18,7 @@ internal static class CliOptions
     public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => s_defaults.Depth };
     public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => s_defaults.Width };
     public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => s_defaults.BaseWidth };
+    public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => s_defaults.Loss };
     public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => s_defaults.NumberOfEpochs };
     public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => s_defaults.BatchSize };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => 32 };

@@ -21,10 +21,11 @@ internal static class SearchCommand
         var widths = List<int>("--widths", "FCN widths to try. Default: 128 256 512 1024.");
         var baseWidths = List<int>("--base-widths", "ResNet base widths to try. Default: 8 16.");
         var batchSizes = List<int>("--batch-sizes", "Batch sizes to try. Default: 32 64 128 256.");
+        var losses = List<AgdLoss>("--losses", "Losses to try (square, crossentropy). Default: both.");
         var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving.", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
         var command = new System.CommandLine.Command("search", "Search FCN and ResNet sizes and batch sizes by successive halving within a time budget; print the leaderboard, plot it, save the best model.")
         {
-            data, budget, architectures, depths, widths, baseWidths, batchSizes, trials, imageSize, grey, testFraction, seed, output,
+            data, budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, imageSize, grey, testFraction, seed, output,
         };
         command.SetAction(result => CliOptions.Guard(() =>
         {
@@ -32,7 +33,7 @@ internal static class SearchCommand
             {
                 Data = result.GetValue(data), Budget = result.GetValue(budget), Seed = result.GetValue(seed), Output = result.GetValue(output)!,
                 ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
-                TestFraction = result.GetValue(testFraction), InitialTrials = result.GetValue(trials),
+                TestFraction = result.GetValue(testFraction), InitialTrials = result.GetValue(trials), Losses = result.GetValue(losses) ?? [],
                 Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
                 BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
             };

@@ -3,7 +3,7 @@ using Microsoft.ML.Agd.Samples.Jobs;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 
-/// <summary>The options that say what to train on what (data, network, epochs, batch size, seed), shared by train and compare.</summary>
+/// <summary>The options that say what to train on what (data, network, epochs, loss, batch size, seed), shared by train and compare.</summary>
 internal sealed class TrainingOptions
 {
     private readonly Option<string?> _data = CliOptions.Data();
@@ -12,6 +12,7 @@ internal sealed class TrainingOptions
     private readonly Option<int> _width = CliOptions.Width();
     private readonly Option<int> _baseWidth = CliOptions.BaseWidth();
     private readonly Option<int> _epochs = CliOptions.Epochs();
+    private readonly Option<AgdLoss> _loss = CliOptions.Loss();
     private readonly Option<int> _batchSize = CliOptions.BatchSize();
     private readonly Option<int> _imageSize = CliOptions.ImageSize();
     private readonly Option<bool> _grey = CliOptions.Grey();
@@ -21,7 +22,7 @@ internal sealed class TrainingOptions
     /// <summary>Adds every option to a command.</summary>
     public void AddTo(System.CommandLine.Command command)
     {
-        foreach (Option option in new Option[] { _data, _architecture, _depth, _width, _baseWidth, _epochs, _batchSize, _imageSize, _grey, _testFraction, _seed })
+        foreach (Option option in new Option[] { _data, _architecture, _depth, _width, _baseWidth, _epochs, _loss, _batchSize, _imageSize, _grey, _testFraction, _seed })
             command.Options.Add(option);
     }
 
@@ -34,6 +35,7 @@ internal sealed class TrainingOptions
         Width = result.GetValue(_width),
         BaseWidth = result.GetValue(_baseWidth),
         Epochs = result.GetValue(_epochs),
+        Loss = result.GetValue(_loss),
         BatchSize = result.GetValue(_batchSize),
         ImageShape = new AgdImageShape(result.GetValue(_grey) ? 1 : 3, result.GetValue(_imageSize), result.GetValue(_imageSize)),
         TestFraction = result.GetValue(_testFraction),

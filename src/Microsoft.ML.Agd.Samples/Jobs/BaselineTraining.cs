@@ -103,8 +103,7 @@ public sealed class BaselineTraining : IDisposable
                 break;
             zeroGrad();
             var output = network.call(_trainImages.index_select(0, rows));
-            var target = nn.functional.one_hot(_trainLabels.index_select(0, rows), _classes).to(float32).mul(Math.Sqrt(_classes));
-            var loss = output.sub(target).square().mean();
+            var loss = _network.Loss.Compute(output, _trainLabels.index_select(0, rows));
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 return double.NaN;

@@ -19,6 +19,8 @@ public sealed record SearchSettings
     public string Output { get; init; } = "agd-search";
     /// <summary>First-rung configurations.</summary>
     public int InitialTrials { get; init; } = new AgdSearchOptions().InitialTrials;
+    /// <summary>Losses to try; empty for the search's default.</summary>
+    public IList<AgdLoss> Losses { get; init; } = [];
     /// <summary>Families to try; empty for the search's default.</summary>
     public IList<AgdArchitecture> Architectures { get; init; } = [];
     /// <summary>FCN depths to try; empty for the search's default.</summary>
@@ -46,7 +48,7 @@ public static class SearchJob
         var search = ml.MulticlassClassification.Trainers.AgdSearch(new AgdSearchOptions
         {
             Budget = settings.Budget, Seed = settings.Seed, InitialTrials = settings.InitialTrials, Progress = progress, CancellationToken = cancellation,
-            Architectures = settings.Architectures, Depths = settings.Depths, Widths = settings.Widths, BaseWidths = settings.BaseWidths, BatchSizes = settings.BatchSizes,
+            Losses = settings.Losses, Architectures = settings.Architectures, Depths = settings.Depths, Widths = settings.Widths, BaseWidths = settings.BaseWidths, BatchSizes = settings.BatchSizes,
         });
         var result = search.Fit(keys.Transform(train.ToDataView(ml)));
         var evaluation = Evaluation.Of(ml, result.BestModel, test);

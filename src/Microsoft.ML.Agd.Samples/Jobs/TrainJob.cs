@@ -23,6 +23,8 @@ public sealed record TrainSettings
     public int Epochs { get; init; } = Defaults.NumberOfEpochs;
     /// <summary>Batch size.</summary>
     public int BatchSize { get; init; } = Defaults.BatchSize;
+    /// <summary>The training loss.</summary>
+    public AgdLoss Loss { get; init; } = Defaults.Loss;
     /// <summary>Shape images of an image folder are resized to (IDX images keep theirs).</summary>
     public AgdImageShape ImageShape { get; init; } = new(3, 32, 32);
     /// <summary>Share of an image folder held out for validation and testing.</summary>
@@ -36,7 +38,7 @@ public sealed record TrainSettings
     public AgdImageClassificationTrainer.Options TrainerOptions(IProgress<AgdEpoch>? progress, CancellationToken cancellation) => new()
     {
         Architecture = Architecture, Depth = Depth, Width = Width, BaseWidth = BaseWidth, NumberOfEpochs = Epochs,
-        BatchSize = BatchSize, Seed = Seed, Progress = progress, CancellationToken = cancellation,
+        BatchSize = BatchSize, Loss = Loss, Seed = Seed, Progress = progress, CancellationToken = cancellation,
     };
 }
 

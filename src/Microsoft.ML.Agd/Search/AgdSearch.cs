@@ -176,7 +176,7 @@ public sealed class AgdSearch
         {
             LabelColumnName = Options.LabelColumnName, FeatureColumnName = Options.FeatureColumnName, ImageShape = Options.ImageShape,
             Architecture = c.Architecture, Depth = Math.Max(1, c.Depth), Width = Math.Max(1, c.Width), BaseWidth = Math.Max(1, c.BaseWidth),
-            BatchSize = c.BatchSize, NumberOfEpochs = epochs, Loss = Options.Loss, Seed = Options.Seed, CancellationToken = token,
+            BatchSize = c.BatchSize, NumberOfEpochs = epochs, Loss = c.Loss, Seed = Options.Seed, CancellationToken = token,
             // Rungs end on their last epoch, so the next rung continues from it; the final training keeps its best.
             KeepBestEpoch = final,
         });

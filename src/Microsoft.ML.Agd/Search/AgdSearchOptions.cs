@@ -57,8 +57,8 @@ public sealed class AgdSearchOptions
     /// <summary>Seed of the sampled configurations, the split and every trial. Default 0.</summary>
     public int Seed { get; set; }
 
-    /// <summary>The loss every trial trains with. Default square.</summary>
-    public AgdLoss Loss { get; set; } = AgdLoss.Square;
+    /// <summary>Losses to try. Default both: the paper's square loss and cross-entropy, which can end better after long training.</summary>
+    public IList<AgdLoss> Losses { get; set; } = [];
 
     /// <summary>Hears of every trial as it ends.</summary>
     public IProgress<AgdTrial>? Progress { get; set; }

@@ -6,12 +6,15 @@ namespace Microsoft.ML.Agd;
 /// <param name="Width">FCN width (unused for ResNets).</param>
 /// <param name="BaseWidth">ResNet base width (unused for FCNs).</param>
 /// <param name="BatchSize">Rows per step.</param>
-public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize)
+/// <param name="Loss">The training loss.</param>
+public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize, AgdLoss Loss = AgdLoss.Square)
 {
     /// <inheritdoc />
     public override string ToString() => Architecture == AgdArchitecture.Fcn
-        ? $"FCN depth {Depth} width {Width}, batch {BatchSize}"
-        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}";
+        ? $"FCN depth {Depth} width {Width}, batch {BatchSize}, {LossName}"
+        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}, {LossName}";
+
+    private string LossName => Loss == AgdLoss.Square ? "square loss" : "cross-entropy";
 }
 
 /// <summary>One trial of a search: a configuration trained for some epochs, or the error that stopped it.</summary>

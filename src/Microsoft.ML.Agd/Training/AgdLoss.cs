@@ -12,10 +12,11 @@ public enum AgdLoss
     CrossEntropy,
 }
 
-/// <summary>The losses as tensor functions.</summary>
-internal static class Losses
+/// <summary>The losses as tensor functions, for training loops written by hand with <see cref="AgdOptimizer"/>.</summary>
+public static class AgdLossFunctions
 {
-    public static Tensor Compute(AgdLoss loss, Tensor output, Tensor labels) => loss switch
+    /// <summary>The mean loss of a batch: <paramref name="output"/> [batch, classes] logits, <paramref name="labels"/> [batch] class indices.</summary>
+    public static Tensor Compute(this AgdLoss loss, Tensor output, Tensor labels) => loss switch
     {
         AgdLoss.Square => Square(output, labels),
         AgdLoss.CrossEntropy => nn.functional.cross_entropy(output, labels),

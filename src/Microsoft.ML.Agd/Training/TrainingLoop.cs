@@ -47,7 +47,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
             var labels = data.Labels.index_select(0, rows).to(device);
             optimizer.ZeroGrad();
             var output = network.call(images);
-            var batchLoss = Losses.Compute(loss, output, labels);
+            var batchLoss = loss.Compute(output, labels);
             double value = batchLoss.item<float>();
             if (!double.IsFinite(value))
                 throw new InvalidOperationException(
@@ -76,7 +76,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
             long size = Math.Min(EvaluationBatchSize, data.Count - start);
             var labels = data.Labels.narrow(0, start, size).to(device);
             var output = network.call(data.Images.narrow(0, start, size).to(device));
-            lossSum += Losses.Compute(loss, output, labels).item<float>() * size;
+            lossSum += loss.Compute(output, labels).item<float>() * size;
             correct += output.argmax(1).eq(labels).sum().item<long>();
         }
         return (lossSum / data.Count, (double)correct / data.Count);

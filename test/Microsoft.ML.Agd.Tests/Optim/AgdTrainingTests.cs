@@ -39,7 +39,7 @@ public class AgdTrainingTests
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            var loss = Losses.Compute(AgdLoss.Square, net.call(inputs), labels);
+            var loss = AgdLoss.Square.Compute(net.call(inputs), labels);
             loss.backward();
             double eta = optimizer.Step();
             Assert.IsTrue(eta > 0 && double.IsFinite(eta));

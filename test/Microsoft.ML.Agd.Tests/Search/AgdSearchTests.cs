@@ -133,6 +133,22 @@ public class AgdSearchTests
     }
 
     [TestMethod]
+    public void TheDefaultSpaceTriesBothLossesAndATrialTrainsWithItsOwn()
+    {
+        var all = new ConfigurationSpace(new AgdSearchOptions(), imageShapeKnown: false, trainingRows: 10_000, inputSize: 64).Sample(1000, new Random(0));
+        CollectionAssert.AreEquivalent(new[] { AgdLoss.Square, AgdLoss.CrossEntropy }, all.Select(c => c.Loss).Distinct().ToArray());
+        StringAssert.Contains(all.First(c => c.Loss == AgdLoss.CrossEntropy).ToString(), "cross-entropy");
+
+        var ml = new MLContext(seed: 16);
+        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 17));
+        var options = Small(TimeSpan.FromMinutes(1), trials: 1);
+        options.Losses = [AgdLoss.CrossEntropy];
+        var result = new AgdSearch(options).Fit(data);
+        Assert.IsTrue(result.Trials.All(t => t.Configuration.Loss == AgdLoss.CrossEntropy));
+        Assert.AreEqual(AgdLoss.CrossEntropy, result.Best.Configuration.Loss);
+    }
+
+    [TestMethod]
     public void ResNetsNeedTheImageShape()
     {
         var ml = new MLContext(seed: 12);
