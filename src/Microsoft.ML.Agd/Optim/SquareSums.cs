@@ -23,18 +23,18 @@ internal static partial class SquareSums
 
     /// <summary>The sums of squares of the tensor's elements i grouped by i mod <paramref name="period"/>.</summary>
     public static unsafe double[] Compute(Tensor tensor, int period)
-        => SumChunk((float*)THSTensor_data(tensor.Handle), 0, tensor.numel(), period);
+        => period == 9
+            ? SumOfSquares3x3((float*)THSTensor_data(tensor.Handle), tensor.numel())
+            : SumOfSquares((float*)THSTensor_data(tensor.Handle), tensor.numel(), period);
 
-    private static unsafe double[] SumChunk(float* data, long start, long end, int period)
+    private static unsafe double[] SumOfSquares(float* data, long end, int period)
     {
-        if (period == 9)
-            return SumOfSquares3x3(data, start, end);
         int width = Vector<float>.Count;
         int block = period * width;
         Span<Vector<float>> lanes = stackalloc Vector<float>[period];
         lanes.Clear();
         var sums = new double[period];
-        long i = start;
+        long i = 0;
         for (int blocks = 0; i + block <= end; i += block)
         {
             // A block holds `width` whole periods; vector j's lane l is element j * width + l of the block.
@@ -48,17 +48,17 @@ internal static partial class SquareSums
         }
         Flush(lanes, sums, width);
         for (; i < end; i++)
-            sums[(int)((i - start) % period)] += (double)data[i] * data[i];
+            sums[(int)(i % period)] += (double)data[i] * data[i];
         return sums;
     }
 
-    // 3x3 kernels, the common case: nine accumulators held in registers rather than in a span, about twice as fast.
-    private static unsafe double[] SumOfSquares3x3(float* data, long start, long end)
+    // 3x3 kernels, the common case: nine accumulators held in registers rather than read and written through a span.
+    private static unsafe double[] SumOfSquares3x3(float* data, long end)
     {
         const int period = 9;
         int width = Vector<float>.Count, block = period * width;
         var sums = new double[period];
-        long i = start;
+        long i = 0;
         while (i + block <= end)
         {
             Vector<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
@@ -73,7 +73,7 @@ internal static partial class SquareSums
             Flush(lanes, sums, width);
         }
         for (; i < end; i++)
-            sums[(int)((i - start) % period)] += (double)data[i] * data[i];
+            sums[(int)(i % period)] += (double)data[i] * data[i];
         return sums;
     }
 
