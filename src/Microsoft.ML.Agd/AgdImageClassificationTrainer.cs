@@ -58,13 +58,23 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         if (validationData is not null)
             CheckSchema(validationData.Schema);
 
+        using var train = LabelledImages.Read(trainData, _columns, shape, "training");
+        using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
+        return Train(trainData, train, validation, shape, classes, initialModel);
+    }
+
+    /// <summary>
+    /// Trains on rows already read into tensors, so a search reads its data once for all its trials; <paramref name="trainData"/>
+    /// only gives the schema the scoring chain is built for.
+    /// </summary>
+    internal AgdImageClassificationTransformer Train(IDataView trainData, LabelledImages train, LabelledImages? validation, AgdImageShape shape, int classes,
+        AgdModel? initialModel)
+    {
+        CheckSeveralClasses(train);
         var device = ResolveDevice(_options.Device);
         var earlier = initialModel?.History ?? [];
         // A continued run draws new batch orders: the same seed would replay the first run's.
         var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * 7919);
-        using var train = LabelledImages.Read(trainData, _columns, shape, "training");
-        using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
-        CheckSeveralClasses(train);
 
         var network = AgdNetworks.Create(_options, shape, classes);
         var optimizer = new AgdOptimizer(network, _options.Gain);

@@ -39,7 +39,8 @@ internal static class SearchCommand
             };
             AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run.");
             var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
-            Print(outcome);
+            Console.WriteLine();
+            Console.Write(outcome.Report);
             return 0;
         }));
         return command;
@@ -47,14 +48,4 @@ internal static class SearchCommand
 
     // A space-separated list; empty means the search derives the values from the data.
     private static Option<T[]> List<T>(string name, string description) => new(name) { Description = description, AllowMultipleArgumentsPerToken = true };
-
-    private static void Print(SearchOutcome outcome)
-    {
-        var table = new Table().AddColumns("rank", "configuration", "epochs", "kept epoch", "validation accuracy", "seconds");
-        foreach (var (trial, rank) in outcome.Result.Leaderboard.Select((t, i) => (t, i + 1)))
-            table.AddRow($"{rank}", Markup.Escape(trial.Configuration.ToString()), $"{trial.Epochs:0.##}", $"{trial.BestEpoch:0.##}", $"{trial.ValidationAccuracy:P2}", $"{trial.Seconds:F1}");
-        AnsiConsole.Write(table);
-        foreach (var line in outcome.Summary)
-            AnsiConsole.MarkupLine(Markup.Escape(line));
-    }
 }

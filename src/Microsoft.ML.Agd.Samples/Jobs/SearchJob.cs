@@ -33,8 +33,8 @@ public sealed record SearchSettings
     public IList<int> BatchSizes { get; init; } = [];
 }
 
-/// <summary>A finished search: its result, the best model's test metrics and the summary lines.</summary>
-public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary);
+/// <summary>A finished search: its result, the best model's test metrics, the summary lines, and the leaderboard with them as markdown (leaderboard.md).</summary>
+public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary, string Report);
 
 /// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model (as <c>agd train</c> writes one).</summary>
 public static class SearchJob
@@ -62,9 +62,10 @@ public static class SearchJob
             $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
             $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
-        File.WriteAllText(folder.File("leaderboard.md"), Leaderboard(result, summary));
+        string report = Leaderboard(result, summary);
+        File.WriteAllText(folder.File("leaderboard.md"), report);
         SearchChart(result, folder.File("search.png"));
-        return new SearchOutcome(result, evaluation, summary);
+        return new SearchOutcome(result, evaluation, summary, report);
     }
 
     private static string Leaderboard(AgdSearchResult result, IEnumerable<string> summary)

@@ -58,6 +58,15 @@ internal sealed class LabelledImages : IDisposable
         }
     }
 
+    /// <summary>A random share of the rows (at least one), the same ones for the same seed.</summary>
+    public LabelledImages Sample(double share, int seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        using var order = randperm(Count, generator: generator);
+        using var rows = order.narrow(0, 0, Math.Max(1, (long)Math.Round(share * Count)));
+        return new LabelledImages(Images.index_select(0, rows), Labels.index_select(0, rows));
+    }
+
     public void Dispose()
     {
         Images.Dispose();

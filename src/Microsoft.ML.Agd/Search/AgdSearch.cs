@@ -39,19 +39,27 @@ public sealed class AgdSearch
     {
         ArgumentNullException.ThrowIfNull(trainData);
         var clock = Stopwatch.StartNew();
-        var ml = new MLContext(_options.Seed);
+        TorchNative.EnsureLoaded();
         var columns = new InputColumns(_options.FeatureColumnName, _options.LabelColumnName);
-        columns.CheckLabel(trainData.Schema);
+        int classes = columns.CheckLabel(trainData.Schema);
         var imageShape = columns.CheckFeatures(trainData.Schema, _options.ImageShape, needsImageShape: false);
         if (validationData is null)
         {
-            var split = ml.Data.TrainTestSplit(trainData, _options.ValidationFraction, seed: _options.Seed);
-            (trainData, validationData) = (ml.Data.Cache(split.TrainSet), ml.Data.Cache(split.TestSet));
+            var split = new MLContext(_options.Seed).Data.TrainTestSplit(trainData, _options.ValidationFraction, seed: _options.Seed);
+            (trainData, validationData) = (split.TrainSet, split.TestSet);
         }
+        else
+        {
+            columns.CheckLabel(validationData.Schema);
+            columns.CheckFeatures(validationData.Schema, _options.ImageShape, needsImageShape: false);
+        }
+        // Read once for every trial.
+        using var train = LabelledImages.Read(trainData, columns, imageShape, "training");
+        using var validation = LabelledImages.Read(validationData, columns, imageShape, "validation");
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
-        long rows = Rows(trainData);
+        long rows = train.Count;
         var space = new ConfigurationSpace(_options, shapeKnown, rows, imageShape.Size);
-        var run = new Run(this, ml, trainData, validationData, clock);
+        var run = new Run(this, new TrialData(trainData, train, validation, imageShape, classes), clock);
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
         int rung = 0;
@@ -78,19 +86,11 @@ public sealed class AgdSearch
     // Fractions of an epoch stay as they are; whole trainings are whole epochs.
     private static double Snap(double epochs) => epochs < 1 ? epochs : Math.Round(epochs);
 
-    private static long Rows(IDataView data)
-    {
-        if (data.GetRowCount() is { } known)
-            return known;
-        long rows = 0;
-        using var cursor = data.GetRowCursor([]);
-        while (cursor.MoveNext())
-            rows++;
-        return rows;
-    }
+    /// <summary>The search's data, read once: the training rows, the validation rows, and the schema models are built for.</summary>
+    private sealed record TrialData(IDataView Schema, LabelledImages Train, LabelledImages Validation, AgdImageShape Shape, int Classes);
 
     /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
-    private sealed class Run(AgdSearch search, MLContext ml, IDataView train, IDataView validation, Stopwatch clock)
+    private sealed class Run(AgdSearch search, TrialData data, Stopwatch clock)
     {
         private readonly List<AgdTrial> _trials = [];
         // Models trained on all the rows, which a later rung or the final training continues.
@@ -133,9 +133,10 @@ public sealed class AgdSearch
             AgdTrial trial;
             try
             {
-                var data = share < 1 ? ml.Data.TrainTestSplit(train, 1 - share, seed: Options.Seed + rung + 1).TrainSet : train;
-                var trainer = Trainer(configuration, share < 1 ? 1 : (int)more, final, stop.Token);
-                var fitted = previous is null ? trainer.Fit(data, validation) : trainer.Fit(data, validation, previous.Model);
+                // Every trial of a rung shorter than an epoch sees the same random share of the rows.
+                using var sample = share < 1 ? data.Train.Sample(share, Options.Seed + rung + 1) : null;
+                var fitted = Trainer(configuration, share < 1 ? 1 : (int)more, final, stop.Token)
+                    .Train(data.Schema, sample ?? data.Train, data.Validation, data.Shape, data.Classes, previous?.Model);
                 var model = fitted.Model;
                 trial = model.History.Count == done
                     ? Record(configuration, rung, 0, 0, null, started, "stopped by the time budget before its first epoch ended")
@@ -153,7 +154,7 @@ public sealed class AgdSearch
             return trial;
         }
 
-        /// <summary>Forgets the latest models of the configurations that no longer race, releasing their networks.</summary>
+        /// <summary>Forgets the latest models of the configurations that halving dropped, releasing their networks.</summary>
         public void Drop(Func<AgdConfiguration, bool> dropped)
         {
             foreach (var configuration in _latest.Keys.Where(dropped).ToList())

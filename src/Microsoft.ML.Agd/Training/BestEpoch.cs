@@ -13,14 +13,14 @@ internal sealed class BestEpoch(nn.Module network) : IDisposable
     /// <summary>The epoch whose weights are kept; 0 before any.</summary>
     public int Epoch { get; private set; }
 
-    public double Accuracy { get; private set; } = double.NegativeInfinity;
+    private double _accuracy = double.NegativeInfinity;
 
     /// <summary>Keeps this epoch's weights when its validation accuracy beats every earlier epoch's (ties keep the earlier).</summary>
     public void Offer(AgdEpoch epoch)
     {
-        if (epoch.ValidationAccuracy is not { } accuracy || accuracy <= Accuracy)
+        if (epoch.ValidationAccuracy is not { } accuracy || accuracy <= _accuracy)
             return;
-        (Epoch, Accuracy) = (epoch.Epoch, accuracy);
+        (Epoch, _accuracy) = (epoch.Epoch, accuracy);
         using var noGrad = no_grad();
         _weights ??= network.state_dict().Values.Select(t => (t, empty_like(t).DetachFromDisposeScope())).ToList();
         foreach (var (live, copy) in _weights)

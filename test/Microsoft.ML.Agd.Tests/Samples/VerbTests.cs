@@ -110,6 +110,7 @@ public class SearchVerbTests
         var outcome = SearchJob.Run(new SearchSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Budget = TimeSpan.FromSeconds(12), InitialTrials = 2, Output = output });
         Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
+        Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");
         StringAssert.Contains(outcome.Summary[2], "five times as long");
         foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "Predict.cs" })
             Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
