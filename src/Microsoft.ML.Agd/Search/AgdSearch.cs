@@ -87,7 +87,7 @@ public sealed class AgdSearch
     private static double Snap(double epochs) => epochs < 1 ? epochs : Math.Round(epochs);
 
     /// <summary>The search's data, read once: the training rows, the validation rows, and the schema models are built for.</summary>
-    private sealed record TrialData(IDataView Schema, LabelledImages Train, LabelledImages Validation, AgdImageShape Shape, int Classes);
+    private sealed record TrialData(IDataView Source, LabelledImages Train, LabelledImages Validation, AgdImageShape Shape, int Classes);
 
     /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
     private sealed class Run(AgdSearch search, TrialData data, Stopwatch clock)
@@ -136,7 +136,7 @@ public sealed class AgdSearch
                 // Every trial of a rung shorter than an epoch sees the same random share of the rows.
                 using var sample = share < 1 ? data.Train.Sample(share, Options.Seed + rung + 1) : null;
                 var fitted = Trainer(configuration, share < 1 ? 1 : (int)more, final, stop.Token)
-                    .Train(data.Schema, sample ?? data.Train, data.Validation, data.Shape, data.Classes, previous?.Model);
+                    .Train(data.Source, sample ?? data.Train, data.Validation, data.Shape, data.Classes, previous?.Model);
                 var model = fitted.Model;
                 trial = model.History.Count == done
                     ? Record(configuration, rung, 0, 0, null, started, "stopped by the time budget before its first epoch ended")
