@@ -7,7 +7,8 @@ namespace Microsoft.ML.Agd;
 
 /// <summary>
 /// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive
-/// halving: many short AGD runs, then the better half trained on to twice the epochs, until one remains; the rest of the
+/// halving: many short AGD runs, then the better half (within each architecture family while it has several) trained on
+/// to twice the epochs, until one remains; the rest of the
 /// budget continues its training, keeping its best epoch. With AGD every trial is a single run; with Adam or SGD each would
 /// need a learning-rate grid.
 /// </summary>
@@ -65,14 +66,30 @@ public sealed class AgdSearch
         int rung = 0;
         for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++, epochs = NextRungEpochs(epochs))
         {
-            var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null);
-            alive = trials.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
-            alive = alive.Take(Math.Max(1, (alive.Count + 1) / 2)).ToList();
+            var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
+            alive = Promote(trials);
             run.Drop(c => !alive.Contains(c));
         }
         if (alive.Count > 0)
             run.TrainFinal(alive[0], rung);
         return run.Result();
+    }
+
+    /// <summary>
+    /// The better half of a rung, by validation accuracy. Families learn at different speeds (an FCN leads a ResNet after a
+    /// fraction of an epoch, and falls behind after a few), so while a family has more than one configuration left, each
+    /// family keeps its own better half; families meet once each is down to one.
+    /// </summary>
+    internal static List<AgdConfiguration> Promote(List<AgdTrial> rung)
+    {
+        static List<AgdTrial> BetterHalf(IEnumerable<AgdTrial> trials)
+        {
+            var ranked = trials.OrderByDescending(t => t.ValidationAccuracy).ToList();
+            return ranked.Take(Math.Max(1, (ranked.Count + 1) / 2)).ToList();
+        }
+        var families = rung.GroupBy(t => t.Configuration.Architecture).ToList();
+        var kept = families.Any(f => f.Count() > 1) ? families.SelectMany(BetterHalf) : BetterHalf(rung);
+        return kept.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
     }
 
     // A trial shorter than an epoch trains on a random share of the rows, but on no fewer than this many.

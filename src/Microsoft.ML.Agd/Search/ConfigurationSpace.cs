@@ -15,7 +15,7 @@ internal sealed class ConfigurationSpace
         var depths = Or(options.Depths, [2, 3, 4]);
         var widths = Or(options.Widths, Widths(inputSize));
         var baseWidths = Or(options.BaseWidths, [8, 16]);
-        var losses = Or(options.Losses, [AgdLoss.Square, AgdLoss.CrossEntropy]);
+        var losses = Or(options.Losses, [AgdLoss.CrossEntropy]);
         _all = architectures.SelectMany(a => a == AgdArchitecture.Fcn
                 ? from d in depths from w in widths from b in batches from l in losses select new AgdConfiguration(a, d, w, 0, b, l)
                 : from bw in baseWidths from b in batches from l in losses select new AgdConfiguration(a, 0, 0, bw, b, l))

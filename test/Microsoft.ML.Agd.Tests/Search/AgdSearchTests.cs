@@ -133,19 +133,43 @@ public class AgdSearchTests
     }
 
     [TestMethod]
-    public void TheDefaultSpaceTriesBothLossesAndATrialTrainsWithItsOwn()
+    public void TheDefaultSpaceUsesCrossEntropyAndATrialTrainsWithItsOwnLoss()
     {
-        var all = new ConfigurationSpace(new AgdSearchOptions(), imageShapeKnown: false, trainingRows: 10_000, inputSize: 64).Sample(1000, new Random(0));
-        CollectionAssert.AreEquivalent(new[] { AgdLoss.Square, AgdLoss.CrossEntropy }, all.Select(c => c.Loss).Distinct().ToArray());
-        StringAssert.Contains(all.First(c => c.Loss == AgdLoss.CrossEntropy).ToString(), "cross-entropy");
+        static AgdLoss[] Losses(AgdSearchOptions options) => new ConfigurationSpace(options, imageShapeKnown: false, trainingRows: 10_000, inputSize: 64)
+            .Sample(1000, new Random(0)).Select(c => c.Loss).Distinct().ToArray();
+        CollectionAssert.AreEqual(new[] { AgdLoss.CrossEntropy }, Losses(new AgdSearchOptions()));
+        CollectionAssert.AreEquivalent(new[] { AgdLoss.Square, AgdLoss.CrossEntropy }, Losses(new AgdSearchOptions { Losses = [AgdLoss.Square, AgdLoss.CrossEntropy] }));
 
         var ml = new MLContext(seed: 16);
         var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 17));
         var options = Small(TimeSpan.FromMinutes(1), trials: 1);
-        options.Losses = [AgdLoss.CrossEntropy];
+        options.Losses = [AgdLoss.Square];
         var result = new AgdSearch(options).Fit(data);
-        Assert.IsTrue(result.Trials.All(t => t.Configuration.Loss == AgdLoss.CrossEntropy));
-        Assert.AreEqual(AgdLoss.CrossEntropy, result.Best.Configuration.Loss);
+        Assert.IsTrue(result.Trials.All(t => t.Configuration.Loss == AgdLoss.Square));
+        StringAssert.Contains(result.Best.ToString(), "square loss");
+    }
+
+    [TestMethod]
+    public void EachFamilyKeepsItsBetterHalfUntilOneIsLeftThenTheyMeet()
+    {
+        static AgdConfiguration Fcn(int width) => new(AgdArchitecture.Fcn, 2, width, 0, 32);
+        static AgdConfiguration ResNet(int batch) => new(AgdArchitecture.ResNet18, 0, 0, 8, batch);
+        static AgdTrial Trial(AgdConfiguration c, double accuracy) => new(1, c, 0, 0.125, 0.125, accuracy, 1, 1, null);
+
+        // Every FCN leads every ResNet after an eighth of an epoch: halving the rung as a whole would drop all ResNets.
+        var rung = new List<AgdTrial>
+        {
+            Trial(Fcn(128), 0.70), Trial(Fcn(256), 0.72), Trial(Fcn(512), 0.68), Trial(Fcn(1024), 0.66),
+            Trial(ResNet(32), 0.60), Trial(ResNet(64), 0.50), Trial(ResNet(128), 0.30),
+        };
+        CollectionAssert.AreEqual(new[] { Fcn(256), Fcn(128), ResNet(32), ResNet(64) }, AgdSearch.Promote(rung));
+        // One FCN left and two ResNets: the ResNets still halve among themselves.
+        CollectionAssert.AreEqual(new[] { Fcn(256), ResNet(64) },
+            AgdSearch.Promote([Trial(Fcn(256), 0.80), Trial(ResNet(32), 0.70), Trial(ResNet(64), 0.75)]));
+        // One of each: the better one goes on.
+        CollectionAssert.AreEqual(new[] { ResNet(32) }, AgdSearch.Promote([Trial(Fcn(256), 0.72), Trial(ResNet(32), 0.78)]));
+        // One family: the better half of the rung, as plain successive halving.
+        CollectionAssert.AreEqual(new[] { Fcn(256), Fcn(128) }, AgdSearch.Promote(rung.Take(4).ToList()));
     }
 
     [TestMethod]
