@@ -64,11 +64,12 @@ public sealed class AgdSearch
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
         int rung = 0;
-        for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++, epochs = NextRungEpochs(epochs))
+        for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++)
         {
             var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
-            alive = Promote(trials);
+            alive = Promote(trials, epochs);
             run.Drop(c => !alive.Contains(c));
+            epochs = NextRungEpochs(epochs, familiesMeet: alive.Count > 1 && alive.CountBy(c => c.Architecture).All(f => f.Value == 1));
         }
         if (alive.Count > 0)
             run.TrainFinal(alive[0], rung);
@@ -76,11 +77,11 @@ public sealed class AgdSearch
     }
 
     /// <summary>
-    /// The better half of a rung, by validation accuracy. Families learn at different speeds (an FCN leads a ResNet after a
-    /// fraction of an epoch, and falls behind after a few), so while a family has more than one configuration left, each
-    /// family keeps its own better half; families meet once each is down to one.
+    /// The better half of a rung of <paramref name="epochs"/>, by validation accuracy. Families learn at different speeds:
+    /// after half an epoch an FCN can lead a ResNet that is well ahead after one. So while a family has more than one
+    /// configuration left, each family keeps its own better half; once each is down to one, they meet, on whole epochs only.
     /// </summary>
-    internal static List<AgdConfiguration> Promote(List<AgdTrial> rung)
+    internal static List<AgdConfiguration> Promote(List<AgdTrial> rung, double epochs)
     {
         static List<AgdTrial> BetterHalf(IEnumerable<AgdTrial> trials)
         {
@@ -88,7 +89,9 @@ public sealed class AgdSearch
             return ranked.Take(Math.Max(1, (ranked.Count + 1) / 2)).ToList();
         }
         var families = rung.GroupBy(t => t.Configuration.Architecture).ToList();
-        var kept = families.Any(f => f.Count() > 1) ? families.SelectMany(BetterHalf) : BetterHalf(rung);
+        var kept = families.Any(f => f.Count() > 1) ? families.SelectMany(BetterHalf)
+            : families.Count > 1 && epochs < 1 ? rung
+            : BetterHalf(rung);
         return kept.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
     }
 
@@ -98,7 +101,9 @@ public sealed class AgdSearch
     private double FirstRungEpochs(long rows)
         => Snap(_options.InitialEpochs < 1 ? Math.Min(1, Math.Max(_options.InitialEpochs, (double)FewestRows / rows)) : _options.InitialEpochs);
 
-    private double NextRungEpochs(double epochs) => Math.Min(Snap(2 * epochs), _options.MaxEpochs);
+    // Twice the epochs; families about to meet go straight to a whole epoch, where they are compared.
+    private double NextRungEpochs(double epochs, bool familiesMeet)
+        => Math.Min(familiesMeet ? Math.Max(1, Snap(2 * epochs)) : Snap(2 * epochs), _options.MaxEpochs);
 
     // Fractions of an epoch stay as they are; whole trainings are whole epochs.
     private static double Snap(double epochs) => epochs < 1 ? epochs : Math.Round(epochs);

@@ -14,7 +14,7 @@ internal sealed class ConfigurationSpace
         var batches = Or(options.BatchSizes, new[] { 32, 64, 128, 256 }.Where(b => b <= Math.Max(8, trainingRows / 4)).DefaultIfEmpty(8).ToList());
         var depths = Or(options.Depths, [2, 3, 4]);
         var widths = Or(options.Widths, Widths(inputSize));
-        var baseWidths = Or(options.BaseWidths, [8, 16]);
+        var baseWidths = Or(options.BaseWidths, [8]);
         var losses = Or(options.Losses, [AgdLoss.CrossEntropy]);
         _all = architectures.SelectMany(a => a == AgdArchitecture.Fcn
                 ? from d in depths from w in widths from b in batches from l in losses select new AgdConfiguration(a, d, w, 0, b, l)
