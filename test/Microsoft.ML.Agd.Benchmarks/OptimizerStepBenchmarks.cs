@@ -43,6 +43,15 @@ public class OptimizerStepBenchmarks
     [Benchmark]
     public double Agd() => _agd.Step();
 
+    /// <summary>The part of AGD's step that SGD has no counterpart for: one read of every gradient for its norms.</summary>
+    [Benchmark]
+    public int AgdNorms()
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        return AgdOptimizer.SliceNorms(_agd.Layers).Length;
+    }
+
     [GlobalCleanup]
     public void Cleanup() => _network.Dispose();
 }

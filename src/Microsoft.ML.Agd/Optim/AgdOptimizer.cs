@@ -105,7 +105,7 @@ public sealed class AgdOptimizer
     // Every layer's norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
     // size are plain arithmetic. Convolution gradients in CPU memory are read in place; the others' squared norms are
     // computed by libtorch and come over in a single transfer.
-    private static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
+    internal static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
     {
         var squares = new double[layers.Count][];
         var computed = new List<(int Layer, Tensor Squares)>();
