@@ -30,6 +30,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
     private (double Loss, double Accuracy, double MeanEta) TrainEpoch(LabelledImages data, int epoch, CancellationToken cancellation)
     {
         network.train();
+        // Gradients are needed even when the caller trains inside torch.no_grad().
+        using var gradients = enable_grad();
         using var order = randperm(data.Count, generator: generator);
         double lossSum = 0, etaSum = 0;
         long seen = 0;

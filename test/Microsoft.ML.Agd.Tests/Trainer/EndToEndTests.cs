@@ -95,6 +95,24 @@ public class EndToEndTests
     }
 
     [TestMethod]
+    public void TrainingInsideACallersNoGradScopeIsTheSameAsOutsideIt()
+    {
+        float[][] Run(bool insideNoGrad)
+        {
+            var ml = new MLContext(seed: 5);
+            var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
+            using var noGrad = insideNoGrad ? TorchSharp.torch.no_grad() : null;
+            var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 3, batchSize: 8).Fit(data);
+            Assert.AreEqual(insideNoGrad, !TorchSharp.torch.is_grad_enabled(), "the caller's setting is restored");
+            return ml.Data.CreateEnumerable<Scores>(model.Transform(data), false).Select(p => p.Score).ToArray();
+        }
+        var outside = Run(insideNoGrad: false);
+        var inside = Run(insideNoGrad: true);
+        for (int i = 0; i < outside.Length; i++)
+            CollectionAssert.AreEqual(outside[i], inside[i], $"row {i}");
+    }
+
+    [TestMethod]
     public void ValidationDataIsMeasuredEveryEpochAndReported()
     {
         var ml = new MLContext(seed: 7);
