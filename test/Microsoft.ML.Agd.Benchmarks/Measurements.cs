@@ -50,7 +50,8 @@ internal static class Measurements
     {
         report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
             "against a minimal hand-written TorchSharp loop with the same network, batch size and AGD, data already in tensors. Target: at least 0.9x. " +
-            "One untimed warm-up epoch on 1,000 images comes first, so one-time costs of the process (thread pools, allocator) fall on neither.");
+            "An untimed warm-up on 1,000 images comes first, one epoch of each, so one-time costs of the process (thread pools, allocator, JIT, ONNX Runtime) fall on neither. " +
+            "The machine is shared, so each is measured twice, in the order loop, trainer, trainer, loop, and the faster of its two runs is reported.");
         var rows = new List<IReadOnlyList<string>>();
         LoopThroughput? fcn = null;
         foreach (var (name, options, rowsUsed, epochs) in new[]
@@ -61,44 +62,59 @@ internal static class Measurements
         {
             var subset = train with { Rows = train.Rows.Take(rowsUsed).ToList() };
             WarmUp(train with { Rows = train.Rows.Take(1000).ToList() }, test, options);
-            using var harness = new BaselineTraining(subset, test with { Rows = test.Rows.Take(100).ToList() }, options);
-            var network = harness.InitialNetwork();
-            var agd = new AgdOptimizer(network);
-            var generator = new Generator(0);
-            var clock = Stopwatch.StartNew();
-            for (int e = 0; e < epochs; e++)
-                harness.TrainEpoch(network, agd.ZeroGrad, agd.Step, generator);
-            double loop = rowsUsed * epochs / clock.Elapsed.TotalSeconds;
-
-            var ml = new MLContext(0);
-            var data = subset.LabelKeys(ml).Transform(subset.ToDataView(ml));
             options.NumberOfEpochs = epochs;
-            clock.Restart();
-            var history = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model.History;
-            double trainer = rowsUsed * epochs / clock.Elapsed.TotalSeconds;
-            double perEpoch = rowsUsed * epochs / history.Sum(e => e.Seconds);
-            rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{trainer:F0}", $"{trainer / loop:F2}x"]);
+            var first = LoopRate(subset, test, options);
+            var trainer = TrainerRate(subset, options);
+            var second = TrainerRate(subset, options);
+            double loop = Math.Max(first, LoopRate(subset, test, options));
+            double perEpoch = Math.Max(trainer.PerEpoch, second.PerEpoch), whole = Math.Max(trainer.Whole, second.Whole);
+            rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{whole:F0}", $"{whole / loop:F2}x"]);
             if (options.Architecture == AgdArchitecture.Fcn)
-                fcn = new LoopThroughput(network.parameters().Sum(p => p.numel()), loop, perEpoch, options.BatchSize);
-            network.Dispose();
+                fcn = new LoopThroughput(trainer.Parameters, loop, perEpoch, options.BatchSize);
         }
         report.Table(["network", "images x epochs", "hand-written loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
             "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
         return fcn!;
     }
 
-    private static void WarmUp(LabelledImageSet rows, LabelledImageSet test, AgdImageClassificationTrainer.Options options)
+    // Images per second of the hand-written loop over options.NumberOfEpochs epochs.
+    private static double LoopRate(LabelledImageSet data, LabelledImageSet test, AgdImageClassificationTrainer.Options options)
     {
-        using var harness = new BaselineTraining(rows, test with { Rows = test.Rows.Take(100).ToList() }, options);
+        using var harness = new BaselineTraining(data, test with { Rows = test.Rows.Take(100).ToList() }, options);
         using var network = harness.InitialNetwork();
         var agd = new AgdOptimizer(network);
-        harness.TrainEpoch(network, agd.ZeroGrad, agd.Step, new Generator(0));
+        var generator = new Generator(0);
+        var clock = Stopwatch.StartNew();
+        for (int e = 0; e < options.NumberOfEpochs; e++)
+            harness.TrainEpoch(network, agd.ZeroGrad, agd.Step, generator);
+        return data.Rows.Count * options.NumberOfEpochs / clock.Elapsed.TotalSeconds;
+    }
+
+    // Images per second of the trainer's epochs (its own history) and of its whole Fit.
+    private static (double PerEpoch, double Whole, long Parameters) TrainerRate(LabelledImageSet data, AgdImageClassificationTrainer.Options options)
+    {
+        var ml = new MLContext(0);
+        var view = data.LabelKeys(ml).Transform(data.ToDataView(ml));
+        var clock = Stopwatch.StartNew();
+        var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(view).Model;
+        double whole = data.Rows.Count * options.NumberOfEpochs / clock.Elapsed.TotalSeconds;
+        double perEpoch = data.Rows.Count * options.NumberOfEpochs / model.History.Sum(e => e.Seconds);
+        long parameters = model.Network.parameters().Sum(p => p.numel());
+        model.Network.Dispose();
+        return (perEpoch, whole, parameters);
+    }
+
+    private static void WarmUp(LabelledImageSet rows, LabelledImageSet test, AgdImageClassificationTrainer.Options options)
+    {
+        options.NumberOfEpochs = 1;
+        LoopRate(rows, test, options);
+        TrainerRate(rows, options);
     }
 
     public static void ArithmeticEfficiency(Report report, LoopThroughput fcn)
     {
         report.Section("4. Arithmetic efficiency", "FCN training's achieved FLOP/s (6 FLOPs per weight per image: 2 forward, 4 backward) against the " +
-            "matrix-multiply peak of the same libtorch on this machine (float32 2048x2048 matmul). Target: at least 60%.");
+            "matrix-multiply peak of the same libtorch on this machine (float32 2048x2048 matmul, the fastest of three timed blocks). Target: at least 60%.");
         double peak = MatmulPeak(2048);
         double batchPeak = MatmulPeak(fcn.BatchSize, 512, 512);
         double loop = 6.0 * fcn.ParametersPerImage * fcn.LoopImagesPerSecond, trainer = 6.0 * fcn.ParametersPerImage * fcn.TrainerImagesPerSecond;
@@ -119,11 +135,17 @@ internal static class Measurements
         using var b = randn(inner, columns);
         for (int i = 0; i < 3; i++)
             a.matmul(b).Dispose();
-        int repeats = (int)Math.Max(5, 2e10 / (2.0 * rows * inner * columns));
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < repeats; i++)
-            a.matmul(b).Dispose();
-        return repeats * 2.0 * rows * inner * columns / clock.Elapsed.TotalSeconds;
+        int repeats = (int)Math.Max(5, 1e10 / (2.0 * rows * inner * columns));
+        // The fastest of three timed blocks: on a shared machine a slow block would understate the peak.
+        double fastest = double.MaxValue;
+        for (int block = 0; block < 3; block++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < repeats; i++)
+                a.matmul(b).Dispose();
+            fastest = Math.Min(fastest, clock.Elapsed.TotalSeconds);
+        }
+        return repeats * 2.0 * rows * inner * columns / fastest;
     }
 
     public static void QualityPerCompute(Report report, int epochs)
