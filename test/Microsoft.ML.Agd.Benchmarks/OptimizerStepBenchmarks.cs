@@ -49,7 +49,7 @@ public class OptimizerStepBenchmarks
     {
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        return AgdOptimizer.SliceNorms(_agd.Layers).Length;
+        return AgdOptimizer.SquaredNorms(_agd.Layers).Length;
     }
 
     [GlobalCleanup]

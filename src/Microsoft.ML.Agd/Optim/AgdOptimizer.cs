@@ -83,7 +83,8 @@ public sealed class AgdOptimizer
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var layers = Layers.Where(l => l.Weight.grad is not null).ToList();
-        var norms = SliceNorms(layers);
+        var squares = SquaredNorms(layers);
+        var norms = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
         double g = layers.Select((l, k) => l.Scale * norms[k].Sum()).Sum() / Depth;
         if (!double.IsFinite(g))
             throw new InvalidOperationException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
@@ -94,7 +95,7 @@ public sealed class AgdOptimizer
             var layer = layers[k];
             double rate = _gain * eta / Depth * layer.Scale;
             Update(layer.Weight, layer.Weight.grad!, norms[k], rate);
-            double frobenius = Math.Sqrt(norms[k].Sum(n => n * n));
+            double frobenius = Math.Sqrt(squares[k].Sum());
             foreach (var (_, p, _) in layer.Members)
                 if (p.grad is { } pg && frobenius > 0)
                     p.add_(pg, alpha: -rate / frobenius);
@@ -102,10 +103,10 @@ public sealed class AgdOptimizer
         return eta;
     }
 
-    // Every layer's norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
+    // Every layer's squared norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
     // size are plain arithmetic. Convolution gradients in CPU memory are read in place; the others' squared norms are
     // computed by libtorch and come over in a single transfer.
-    internal static double[][] SliceNorms(IReadOnlyList<AgdLayer> layers)
+    internal static double[][] SquaredNorms(IReadOnlyList<AgdLayer> layers)
     {
         var squares = new double[layers.Count][];
         var computed = new List<(int Layer, Tensor Squares)>();
@@ -124,7 +125,7 @@ public sealed class AgdOptimizer
             for (int i = 0, offset = 0; i < computed.Count; offset += squares[computed[i].Layer].Length, i++)
                 squares[computed[i].Layer] = all[offset..(offset + (int)computed[i].Squares.numel())];
         }
-        return squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+        return squares;
     }
 
     private static Tensor SquaredSliceNorms(Tensor gradient, int positions)

@@ -69,7 +69,7 @@ public sealed class AgdSearch
             var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
             alive = Promote(trials, epochs);
             run.Drop(c => !alive.Contains(c));
-            epochs = NextRungEpochs(epochs, familiesMeet: alive.Count > 1 && alive.CountBy(c => c.Architecture).All(f => f.Value == 1));
+            epochs = NextRungEpochs(epochs, FamiliesMeet(alive));
         }
         if (alive.Count > 0)
             run.TrainFinal(alive[0], rung);
@@ -88,12 +88,15 @@ public sealed class AgdSearch
             var ranked = trials.OrderByDescending(t => t.ValidationAccuracy).ToList();
             return ranked.Take(Math.Max(1, (ranked.Count + 1) / 2)).ToList();
         }
-        var families = rung.GroupBy(t => t.Configuration.Architecture).ToList();
-        var kept = families.Any(f => f.Count() > 1) ? families.SelectMany(BetterHalf)
-            : families.Count > 1 && epochs < 1 ? rung
+        var kept = !FamiliesMeet(rung.Select(t => t.Configuration).ToList()) ? rung.GroupBy(t => t.Configuration.Architecture).SelectMany(BetterHalf)
+            : epochs < 1 ? rung
             : BetterHalf(rung);
         return kept.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
     }
+
+    // Several families, each down to one configuration.
+    private static bool FamiliesMeet(IReadOnlyCollection<AgdConfiguration> configurations)
+        => configurations.Count > 1 && configurations.DistinctBy(c => c.Architecture).Count() == configurations.Count;
 
     // A trial shorter than an epoch trains on a random share of the rows, but on no fewer than this many.
     private const int FewestRows = 1024;
