@@ -36,6 +36,7 @@ public static class Program
         }
         if (Run(5)) Measurements.QualityPerCompute(report, epochs: 3);
         if (Run(6)) Measurements.Prediction(report, train);
+        if (Run(7)) ConvolutionRemedyBenchmark.Run(report, train, test);
 
         if (only is null)
         {

@@ -28,6 +28,14 @@ internal static class CliOptions
     public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
     public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };
 
+    /// <summary>Says, in one line, when this CPU's libtorch needs the convolution remedy (verbs that train call it first).</summary>
+    public static void SayConvolutionRemedy()
+    {
+        var check = TorchNative.ConvolutionCheck;
+        if (check.Remedy != ConvolutionRemedy.None)
+            Spectre.Console.AnsiConsole.MarkupLine($"[yellow]{Spectre.Console.Markup.Escape("Note: " + check)}[/]");
+    }
+
     /// <summary>Runs a verb's body, turning the errors a user can fix into a message and exit code 1.</summary>
     public static int Guard(Func<int> body)
     {

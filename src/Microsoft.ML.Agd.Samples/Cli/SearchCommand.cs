@@ -37,6 +37,7 @@ internal static class SearchCommand
                 Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
                 BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
             };
+            CliOptions.SayConvolutionRemedy();
             AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run.");
             var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
             Console.WriteLine();

@@ -24,6 +24,7 @@ internal static class TrainCommand
         Console.CancelKeyPress += stop;
         try
         {
+            CliOptions.SayConvolutionRemedy();
             AnsiConsole.MarkupLine($"Training [bold]{settings.Architecture}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the model.");
             TrainResult? result = null;
             AnsiConsole.Progress()

@@ -40,9 +40,13 @@ public static class TorchNative
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += OnResolvingUnmanagedDll;
     }
 
+    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>narrow</c> or <c>all</c>.</summary>
+    public const string RemedyVariable = "AGD_CONVOLUTION_REMEDY";
+
     /// <summary>
-    /// Loads the native backend for a device type, or throws an <see cref="InvalidOperationException"/> that says why
-    /// it could not be loaded and what to reference instead.
+    /// Loads the native backend for a device type and, once per process, runs the convolution self-test
+    /// (<see cref="ConvolutionCheck"/>); or throws an <see cref="InvalidOperationException"/> that says why the backend
+    /// could not be loaded and what to do.
     /// </summary>
     /// <param name="deviceType">CPU, or CUDA where a CUDA backend package is referenced.</param>
     public static void EnsureLoaded(DeviceType deviceType = DeviceType.CPU)
@@ -56,20 +60,74 @@ public static class TorchNative
         {
             throw new InvalidOperationException(Diagnose(deviceType, e), e);
         }
+        _ = s_check.Value;
     }
 
     /// <summary>The path of the patched copy in use, or null when TorchSharp's own library loaded as it is.</summary>
     public static string? CompatibilityCopyPath { get; private set; }
 
-    private static string Diagnose(DeviceType deviceType, Exception e)
+    /// <summary>
+    /// What the self-test of float32 convolution gradients found on this machine, and the remedy that every network
+    /// trained by this library gets (<see cref="AgdOptimizer"/> applies it; see <see cref="ProtectConvolutions"/>).
+    /// </summary>
+    public static ConvolutionCheck ConvolutionCheck
     {
-        string backend = deviceType == DeviceType.CUDA ? "TorchSharp-cuda-linux (or TorchSharp-cuda-windows)" : "TorchSharp-cpu (or libtorch-cpu-linux-x64 on Linux)";
-        string detail = s_loadError ?? e.Message.Split('\n')[0];
-        return $"TorchSharp's native backend for {deviceType} could not be loaded: {detail}. " +
-               $"The application (not only a library) must reference the native package {backend}, version {TorchPackageVersion}.";
+        get
+        {
+            EnsureLoaded();
+            return s_check.Value;
+        }
     }
 
-    private static string TorchPackageVersion => typeof(torch).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "matching TorchSharp";
+    /// <summary>
+    /// Applies <see cref="ConvolutionCheck"/>'s remedy to a module's convolutions, so that they train right on this CPU;
+    /// <see cref="AgdOptimizer"/> does this itself, so call it for a module trained with another optimizer. Forward passes
+    /// are unchanged. Calling it again for the same module changes nothing.
+    /// </summary>
+    /// <returns>The names of the convolutions that the remedy covers (none where no remedy is needed).</returns>
+    public static IReadOnlyList<string> ProtectConvolutions(torch.nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return ConvolutionGuard.Protect(module, ConvolutionCheck.Remedy);
+    }
+
+    private static readonly Lazy<ConvolutionCheck> s_check = new(CheckConvolutions);
+
+    private static ConvolutionCheck CheckConvolutions()
+    {
+        var cases = ConvolutionSelfTest.Run();
+        var forced = Environment.GetEnvironmentVariable(RemedyVariable)?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "auto" => (ConvolutionRemedy?)null,
+            "none" => ConvolutionRemedy.None,
+            "narrow" => ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn,
+            "all" => ConvolutionRemedy.AllConvolutionsWithoutOneDnn,
+            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, narrow or all."),
+        };
+        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases), forced is not null);
+        // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
+        if (check.Remedy != ConvolutionRemedy.None && LibTorchSwitches.Available)
+            LibTorchSwitches.SetNnpack(false);
+        return check;
+    }
+
+    private static string Diagnose(DeviceType deviceType, Exception e)
+    {
+        if (e is TypeInitializationException && OperatingSystem.IsLinux() && !s_compatibleCopy.IsValueCreated && s_compatibleCopy.Value != IntPtr.Zero && CompatibilityCopyPath is not null)
+            return "TorchSharp was used before Microsoft.ML.Agd, and on this system (its libstdc++ lacks " + MarkerVersion + ") TorchSharp cannot load its " +
+                   "native library without this library's help; TorchSharp keeps that failure for the life of the process. Call " +
+                   "Microsoft.ML.Agd.TorchNative.EnsureLoaded() before the first TorchSharp call (for example as the first line of Main) and restart the process.";
+        string backend = deviceType == DeviceType.CUDA
+            ? $"TorchSharp-cuda-linux or TorchSharp-cuda-windows, version {PackageVersion("TorchSharpVersion")}"
+            : $"TorchSharp-cpu, version {PackageVersion("TorchSharpVersion")} (or on Linux libtorch-cpu-linux-x64, version {PackageVersion("LibTorchVersion")})";
+        string detail = s_loadError ?? e.Message.Split('\n')[0];
+        return $"TorchSharp's native backend for {deviceType} could not be loaded: {detail}. " +
+               $"The application (not only a library) must reference the native package {backend}.";
+    }
+
+    // The versions this library was built against, recorded by its project file.
+    internal static string PackageVersion(string key)
+        => typeof(TorchNative).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     private static IntPtr OnResolvingUnmanagedDll(Assembly assembly, string name)
         => name == LibraryName ? s_compatibleCopy.Value : IntPtr.Zero;

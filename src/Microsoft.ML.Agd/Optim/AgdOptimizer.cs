@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,12 +19,20 @@ public sealed class AgdOptimizer
 {
     private readonly double _gain;
 
-    /// <summary>Creates the optimizer for every trainable parameter of a module.</summary>
+    /// <summary>
+    /// Creates the optimizer for every trainable parameter of a module, and gives the module's convolutions the remedy
+    /// that <see cref="TorchNative.ConvolutionCheck"/> chose for this CPU, if any.
+    /// </summary>
     /// <param name="module">The network. Its rank-1 parameters must belong to a layer (see <see cref="Layers"/>).</param>
     /// <param name="gain">Multiplies every step; 1 is the published algorithm.</param>
     /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
-    public AgdOptimizer(nn.Module module, double gain = 1.0)
+    public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, TorchNative.ConvolutionCheck.Remedy)
+    {
+    }
+
+    /// <summary>Creates the optimizer with a given convolution remedy (tests and benchmarks compare remedies on one machine).</summary>
+    internal AgdOptimizer(nn.Module module, double gain, ConvolutionRemedy remedy)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (!double.IsFinite(gain) || gain <= 0)
@@ -32,6 +41,8 @@ public sealed class AgdOptimizer
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)
             throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
+        // Where this CPU's libtorch computes some convolution gradients wrongly, those convolutions get the remedy.
+        ConvolutionGuard.Protect(module, remedy);
     }
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>

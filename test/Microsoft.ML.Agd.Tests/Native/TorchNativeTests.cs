@@ -27,6 +27,43 @@ public class TorchNativeTests
     }
 
     [TestMethod]
+    public void AnApplicationThatCallsTorchSharpFirstWorksOrGetsTheLibrarysOwnAdvice()
+    {
+        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        string app = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "Microsoft.ML.Agd.TorchFirstApp", "bin", configuration, "net10.0", "Microsoft.ML.Agd.TorchFirstApp.dll"));
+        Assert.IsTrue(File.Exists(app), app);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [app]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var error = child.StandardError.ReadToEndAsync();
+        string output = child.StandardOutput.ReadToEnd();
+        Assert.IsTrue(child.WaitForExit(120_000), "The child process did not finish.");
+
+        if (SystemLibStdCxxVersions().Contains(TorchNative.MarkerVersion))
+        {
+            Assert.AreEqual("torch: ok\nagd: ok\n", output.ReplaceLineEndings("\n"), error.Result);
+            return;
+        }
+        // TorchSharp fails its own way and remembers it; the library's message then says what to call first, and to restart.
+        var lines = output.Split('\n');
+        Assert.AreEqual("torch: TypeInitializationException", lines.Single(l => l.StartsWith("torch: ", StringComparison.Ordinal)));
+        string advice = lines.Single(l => l.StartsWith("agd: ", StringComparison.Ordinal));
+        StringAssert.Contains(advice, "TorchSharp was used before Microsoft.ML.Agd");
+        StringAssert.Contains(advice, "Call Microsoft.ML.Agd.TorchNative.EnsureLoaded() before the first TorchSharp call");
+        StringAssert.Contains(advice, "restart the process");
+    }
+
+    [TestMethod]
+    public void MessagesNameTheNativePackagesAtTheVersionsInUse()
+    {
+        // The versions the test application restored, from its own dependency manifest.
+        string deps = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Microsoft.ML.Agd.Tests.deps.json"));
+        string Restored(string package) => System.Text.RegularExpressions.Regex.Match(deps, $"\"{package}/([0-9.]+)\"").Groups[1].Value;
+        Assert.AreEqual(Restored("libtorch-cpu-linux-x64"), TorchNative.PackageVersion("LibTorchVersion"));
+        Assert.AreEqual(Restored("TorchSharp"), TorchNative.PackageVersion("TorchSharpVersion"));
+        Assert.AreNotEqual(TorchNative.PackageVersion("LibTorchVersion"), TorchNative.PackageVersion("TorchSharpVersion"));
+    }
+
+    [TestMethod]
     public void MarkingTheMarkerVersionWeakChangesOnlyItsFlags()
     {
         string original = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Native;
+
+/// <summary>
+/// Runs the backward pass of chosen convolutions without oneDNN, and everything else as it was. A forward hook puts an
+/// identity function after the convolution and another before it; in the backward pass the first turns oneDNN off
+/// before the convolution's gradients are computed and the second turns it back on after them. A count of open
+/// windows (under a lock: the switch is process-wide) keeps oneDNN off while any guarded convolution is inside its own.
+/// </summary>
+internal static class ConvolutionGuard
+{
+    private static readonly object s_lock = new();
+    private static readonly ConditionalWeakTable<Convolution, object> s_guarded = [];
+    private static int s_open;
+    [ThreadStatic] private static long t_backwardPasses;
+
+    /// <summary>Backward passes of guarded convolutions that ran on this thread (libtorch runs a CPU backward pass on its caller's).</summary>
+    public static long BackwardPassesOnThisThread => t_backwardPasses;
+
+    /// <summary>Guards every convolution of <paramref name="module"/> that the remedy covers (once each); returns their names.</summary>
+    public static IReadOnlyList<string> Protect(nn.Module module, ConvolutionRemedy remedy)
+    {
+        if (remedy == ConvolutionRemedy.None)
+            return [];
+        var covered = module.named_modules().Prepend(("", module))
+            .Where(m => m.Item2 is Convolution convolution && Covers(remedy, convolution))
+            .DistinctBy(m => m.Item2).ToList();
+        if (covered.Count > 0 && !LibTorchSwitches.Available)
+            throw new InvalidOperationException(
+                $"libtorch computes wrong float32 convolution gradients on this CPU ({TorchNative.ConvolutionCheck}), and this libtorch build " +
+                "does not let the library turn oneDNN off. Use the libtorch version this package was built with.");
+        foreach (var (_, convolution) in covered)
+            Guard((Convolution)convolution);
+        return covered.Select(m => m.Item1).ToList();
+    }
+
+    private static bool Covers(ConvolutionRemedy remedy, Convolution convolution)
+        => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || convolution.in_channels % 16 != 0 || convolution.out_channels % 16 != 0;
+
+    private static void Guard(Convolution convolution)
+    {
+        lock (s_guarded)
+        {
+            if (s_guarded.TryGetValue(convolution, out _))
+                return;
+            s_guarded.Add(convolution, new object());
+        }
+        // Only where the input needs a gradient (then the backward pass computes one, and both functions run in it), and on
+    // the CPU: oneDNN is a CPU library.
+        convolution.register_forward_pre_hook((_, input) => Needed(input) ? AfterBackward.apply(input) : input);
+        convolution.register_forward_hook((_, input, output) => Needed(input) ? BeforeBackward.apply(output) : output);
+    }
+
+    private static bool Needed(Tensor input) => input.requires_grad && input.device_type == DeviceType.CPU && is_grad_enabled();
+
+    private static void Open()
+    {
+        lock (s_lock)
+        {
+            if (s_open++ == 0)
+                LibTorchSwitches.SetOneDnn(false);
+        }
+    }
+
+    private static void Close()
+    {
+        lock (s_lock)
+        {
+            if (s_open > 0 && --s_open == 0)
+                LibTorchSwitches.SetOneDnn(true);
+        }
+        t_backwardPasses++;
+    }
+
+    /// <summary>Identity after the convolution: its backward runs first, and turns oneDNN off.</summary>
+    private sealed class BeforeBackward : autograd.SingleTensorFunction<BeforeBackward>
+    {
+        public override string Name => nameof(BeforeBackward);
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            Open();
+            return [grad_output];
+        }
+    }
+
+    /// <summary>Identity before the convolution: its backward runs once the convolution's has, and turns oneDNN back on.</summary>
+    private sealed class AfterBackward : autograd.SingleTensorFunction<AfterBackward>
+    {
+        public override string Name => nameof(AfterBackward);
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            Close();
+            return [grad_output];
+        }
+    }
+}

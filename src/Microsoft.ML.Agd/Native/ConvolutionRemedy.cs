@@ -1,0 +1,17 @@
+namespace Microsoft.ML.Agd;
+
+/// <summary>What the library does to keep float32 convolution gradients right on this CPU (see <see cref="TorchNative.ConvolutionCheck"/>).</summary>
+public enum ConvolutionRemedy
+{
+    /// <summary>Nothing: libtorch's convolutions passed the self-test.</summary>
+    None,
+
+    /// <summary>
+    /// Convolutions with a channel count that is not a multiple of 16 run their backward pass without oneDNN; the others,
+    /// and every forward pass, keep it. On AVX-512 CPUs where oneDNN's blocked kernels get such shapes wrong.
+    /// </summary>
+    NarrowConvolutionsWithoutOneDnn,
+
+    /// <summary>Every convolution runs its backward pass without oneDNN: the self-test found wrong gradients at any width.</summary>
+    AllConvolutionsWithoutOneDnn,
+}

@@ -1,0 +1,61 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Native;
+
+/// <summary>
+/// The known-answer test behind <see cref="TorchNative.ConvolutionCheck"/>: the input gradient of sum(conv(x, w)^2) for a
+/// few small 3x3 convolutions, float32 (what training uses) against float64 (which libtorch computes without oneDNN).
+/// </summary>
+internal static class ConvolutionSelfTest
+{
+    /// <summary>Channel counts that are, and are not, multiples of oneDNN's block of 16.</summary>
+    private static readonly (int In, int Out)[] s_shapes = [(4, 4), (8, 8), (12, 12), (24, 24), (16, 16), (16, 32)];
+
+    /// <summary>Runs the test with libtorch's own float32 kernels, on one thread, where the wrong kernels fail every time.</summary>
+    public static IReadOnlyList<ConvolutionCheckCase> Run() => Run(InputGradient);
+
+    /// <summary>Runs the test with a given float32 gradient computation (tests pass deliberately wrong ones).</summary>
+    public static IReadOnlyList<ConvolutionCheckCase> Run(Func<Tensor, Tensor, Tensor> float32InputGradient)
+    {
+        int threads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            using var generator = new Generator(20230508);
+            return s_shapes.Select(s => Case(s.In, s.Out, generator, float32InputGradient)).ToList();
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    /// <summary>The remedy for what the test found: none, the narrow convolutions, or all of them.</summary>
+    public static ConvolutionRemedy Decide(IReadOnlyList<ConvolutionCheckCase> cases)
+    {
+        var failed = cases.Where(c => !c.Passed).ToList();
+        if (failed.Count == 0)
+            return ConvolutionRemedy.None;
+        return failed.All(c => !c.IsBlockAligned) ? ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn : ConvolutionRemedy.AllConvolutionsWithoutOneDnn;
+    }
+
+    /// <summary>The gradient of sum(conv2d(x, w, padding 1)^2) with respect to x, in the tensors' own precision.</summary>
+    public static Tensor InputGradient(Tensor x, Tensor w)
+    {
+        using var gradients = enable_grad();
+        var input = x.detach().requires_grad_(true);
+        nn.functional.conv2d(input, w, padding: [1, 1]).square().sum().backward();
+        return input.grad!.detach();
+    }
+
+    private static ConvolutionCheckCase Case(int inputs, int outputs, Generator generator, Func<Tensor, Tensor, Tensor> float32InputGradient)
+    {
+        using var scope = NewDisposeScope();
+        var x = randn([16, inputs, 12, 12], dtype: float64, generator: generator);
+        var w = randn([outputs, inputs, 3, 3], dtype: float64, generator: generator).div(3 * Math.Sqrt(inputs));
+        var expected = InputGradient(x, w);
+        var actual = float32InputGradient(x.to(float32), w.to(float32)).to(float64);
+        double error = actual.sub(expected).norm().item<double>() / expected.norm().item<double>();
+        return new ConvolutionCheckCase(inputs, outputs, double.IsNaN(error) ? double.PositiveInfinity : error);
+    }
+}

@@ -1,0 +1,91 @@
+using Microsoft.ML.Agd.Native;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Tests.Native;
+
+[TestClass]
+public class ConvolutionRemedyTests
+{
+    [TestMethod]
+    public void SelfTestOfRightGradientsAsksForNoRemedy()
+    {
+        var cases = ConvolutionSelfTest.Run(ConvolutionSelfTest.InputGradient);
+        Assert.IsTrue(cases.All(c => c.Passed), string.Join("; ", cases));
+        Assert.IsTrue(cases.Any(c => c.IsBlockAligned) && cases.Any(c => !c.IsBlockAligned), "The test must cover both kinds of channel counts.");
+        Assert.AreEqual(ConvolutionRemedy.None, ConvolutionSelfTest.Decide(cases));
+    }
+
+    [TestMethod]
+    public void SelfTestOfWrongNarrowGradientsGuardsTheNarrowConvolutions()
+    {
+        // What the AVX-512 kernels do: NaN or slightly wrong input gradients where a channel count is not a multiple of 16.
+        var cases = ConvolutionSelfTest.Run((x, w) =>
+        {
+            var right = ConvolutionSelfTest.InputGradient(x, w);
+            return w.shape[0] % 16 == 0 && w.shape[1] % 16 == 0 ? right : w.shape[0] == 4 ? right.mul(double.NaN) : right.mul(1.001);
+        });
+        CollectionAssert.AreEqual(cases.Select(c => c.IsBlockAligned).ToList(), cases.Select(c => c.Passed).ToList());
+        Assert.IsTrue(double.IsPositiveInfinity(cases.Single(c => c.InputChannels == 4).RelativeError), "NaN gradients count as an infinite error.");
+        Assert.AreEqual(1e-3, cases.Single(c => c.InputChannels == 8).RelativeError, 1e-6);
+        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn, ConvolutionSelfTest.Decide(cases));
+        StringAssert.Contains(new ConvolutionCheck(cases, ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn, false).ToString(), "wrong for 4->4, 8->8, 12->12, 24->24 channels");
+    }
+
+    [TestMethod]
+    public void SelfTestOfWrongAlignedGradientsGuardsEveryConvolution()
+    {
+        var cases = ConvolutionSelfTest.Run((x, w) => ConvolutionSelfTest.InputGradient(x, w).mul(w.shape[0] == 32 ? 1.01 : 1.0));
+        Assert.AreEqual(1, cases.Count(c => !c.Passed));
+        Assert.AreEqual(ConvolutionRemedy.AllConvolutionsWithoutOneDnn, ConvolutionSelfTest.Decide(cases));
+    }
+
+    [TestMethod]
+    public void ThisProcessRanTheSelfTestAndFollowsItsDecision()
+    {
+        var check = TorchNative.ConvolutionCheck;
+        Assert.AreEqual(6, check.Cases.Count);
+        if (!check.Forced)
+            Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases), check.Remedy, check.ToString());
+        Assert.IsTrue(LibTorchSwitches.Available, "libtorch must export the switches the remedy needs.");
+    }
+
+    [TestMethod]
+    [DataRow(4)]
+    [DataRow(8)]
+    [DataRow(12)]
+    [DataRow(16)]
+    public void ForcedRemedyGivesResNetGradientsThatAgreeWithFloat64(int baseWidth)
+    {
+        using var scope = NewDisposeScope();
+        var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        new AgdOptimizer(network).InitializeWeights(new Generator(7));
+        var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        reference.load_state_dict(network.state_dict());
+        reference.to(float64);
+        var guarded = ConvolutionGuard.Protect(network, ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn);
+        int expectedPasses = guarded.Count(name => name != "stem"); // the stem's input needs no gradient
+
+        var generator = new Generator(11);
+        var images = randn([8, 3, 16, 16], generator: generator);
+        var labels = randint(0, 10, [8], generator: generator);
+        long passesBefore = ConvolutionGuard.BackwardPassesOnThisThread;
+        AgdLoss.Square.Compute(network.call(images), labels).backward();
+        Assert.AreEqual(expectedPasses, ConvolutionGuard.BackwardPassesOnThisThread - passesBefore, "Every guarded convolution's backward pass ran in a window without oneDNN.");
+        Assert.IsTrue(LibTorchSwitches.OneDnnEnabled, "oneDNN is back on after the backward pass.");
+        AgdLoss.Square.Compute(reference.call(images.to(float64)), labels).backward();
+
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            var want = expected[name];
+            double error = parameter.grad!.to(float64).sub(want).norm().item<double>() / want.norm().item<double>();
+            Assert.IsTrue(error <= 1e-4, $"base width {baseWidth}: gradient of {name} is {error:E2} from float64 (guarded: {string.Join(", ", guarded)}).");
+        }
+        // Exactly the convolutions whose weight has a channel count that is not a multiple of 16.
+        var narrow = network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
+            .Select(p => p.name[..^".weight".Length]).ToList();
+        CollectionAssert.AreEquivalent(narrow, guarded.ToList());
+        Assert.AreEqual(baseWidth == 16, guarded.SequenceEqual(["stem"]));
+    }
+}
