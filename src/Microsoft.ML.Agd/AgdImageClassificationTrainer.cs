@@ -76,7 +76,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         // A continued run draws new batch orders: the same seed would replay the first run's.
         var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * 7919);
 
-        var network = AgdNetworks.Create(_options, shape, classes);
+        // The network standardizes its input with the training data's statistics (a continued model's are copied below).
+        var network = new StandardizedNetwork(AgdNetworks.Create(_options, shape, classes), train.Mean, train.StandardDeviation);
         var optimizer = new AgdOptimizer(network, _options.Gain);
         if (initialModel is null)
             optimizer.InitializeWeights(generator);

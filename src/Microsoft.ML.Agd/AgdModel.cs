@@ -7,7 +7,7 @@ namespace Microsoft.ML.Agd;
 /// <summary>A network trained with AGD: the network itself, what it was trained on, and how training went.</summary>
 public sealed class AgdModel
 {
-    internal AgdModel(nn.Module<Tensor, Tensor> network, AgdArchitecture architecture, AgdImageShape imageShape, IReadOnlyList<string> classNames,
+    internal AgdModel(StandardizedNetwork network, AgdArchitecture architecture, AgdImageShape imageShape, IReadOnlyList<string> classNames,
         IReadOnlyList<AgdEpoch> history, int epoch, bool cancelled, string featureColumnName)
     {
         Network = network;
@@ -20,8 +20,17 @@ public sealed class AgdModel
         FeatureColumnName = featureColumnName;
     }
 
-    /// <summary>The trained TorchSharp network, in evaluation mode on the CPU; it returns logits.</summary>
-    public nn.Module<Tensor, Tensor> Network { get; }
+    /// <summary>
+    /// The trained TorchSharp network, in evaluation mode on the CPU: it reads raw images [batch, channels, height, width],
+    /// at the scale training saw, standardizes them with the training data's statistics, and returns logits.
+    /// </summary>
+    public StandardizedNetwork Network { get; }
+
+    /// <summary>Each input channel's mean over the training data, which the network subtracts.</summary>
+    public IReadOnlyList<double> InputMean => Network.Mean;
+
+    /// <summary>Each input channel's standard deviation over the training data (1 for a constant channel), by which the network divides.</summary>
+    public IReadOnlyList<double> InputStandardDeviation => Network.StandardDeviation;
 
     /// <summary>The network family.</summary>
     public AgdArchitecture Architecture { get; }

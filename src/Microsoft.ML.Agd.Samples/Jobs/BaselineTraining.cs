@@ -44,10 +44,13 @@ public sealed class BaselineTraining : IDisposable
     /// <summary>Training images.</summary>
     public long TrainCount => _trainLabels.shape[0];
 
-    /// <summary>A fresh network with AGD's initial weights for the seed: every run starts from the same one.</summary>
+    /// <summary>
+    /// A fresh network with AGD's initial weights for the seed, standardizing its input with the training set's
+    /// statistics as the trainer's networks do: every optimizer starts from the same one and sees the same input.
+    /// </summary>
     public nn.Module<Tensor, Tensor> InitialNetwork()
     {
-        var network = AgdNetworks.Create(_network, _shape, _classes);
+        var network = StandardizedNetwork.Measure(AgdNetworks.Create(_network, _shape, _classes), _trainImages);
         new AgdOptimizer(network).InitializeWeights(new Generator((ulong)_seed));
         return network;
     }

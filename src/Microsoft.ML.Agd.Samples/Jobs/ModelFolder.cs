@@ -6,7 +6,8 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What a trained model folder holds and how to read it back.</summary>
-public sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn)
+public sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn,
+    IReadOnlyList<double> InputMean, IReadOnlyList<double> InputStandardDeviation)
 {
     /// <summary>The image shape the model reads.</summary>
     [JsonIgnore]
@@ -50,7 +51,8 @@ public sealed class ModelFolder(string path)
         ml.Model.Save(model, input.Schema, Model);
         agd.Model.ExportOnnx(Onnx);
         var shape = agd.Model.ImageShape;
-        var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description);
+        var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description,
+            agd.Model.InputMean, agd.Model.InputStandardDeviation);
         WriteJson(Info, info);
         System.IO.File.WriteAllText(Snippet, Jobs.Snippet.For(info, this));
         return info;

@@ -6,13 +6,23 @@ namespace Microsoft.ML.Agd.Data;
 /// <summary>Rows of an <see cref="IDataView"/> read once into two tensors: images [n, c, h, w] and labels [n] (0-based).</summary>
 internal sealed class LabelledImages : IDisposable
 {
-    private LabelledImages(Tensor images, Tensor labels) => (Images, Labels) = (images, labels);
+    private LabelledImages(Tensor images, Tensor labels, double[] mean, double[] standardDeviation)
+        => (Images, Labels, Mean, StandardDeviation) = (images, labels, mean, standardDeviation);
 
     public Tensor Images { get; }
     public Tensor Labels { get; }
+
+    /// <summary>Each channel's mean over the rows read (a sample keeps its whole set's).</summary>
+    public double[] Mean { get; }
+
+    /// <summary>Each channel's standard deviation over the rows read (1 for a constant channel).</summary>
+    public double[] StandardDeviation { get; }
     public long Count => Labels.shape[0];
 
-    /// <summary>Reads every labelled row; rows with a missing label are skipped, as ML.NET's trainers do.</summary>
+    /// <summary>
+    /// Reads every labelled row, measuring each channel's mean and standard deviation on the way; rows with a missing
+    /// label are skipped, as ML.NET's trainers do.
+    /// </summary>
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
     public static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
     {
@@ -25,6 +35,7 @@ internal sealed class LabelledImages : IDisposable
         var block = new float[blockRows * size];
         int filled = 0;
         var labels = new List<long>();
+        var statistics = new ChannelStatistics(shape.Channels, shape.Height * shape.Width);
         using (var scope = NewDisposeScope())
         {
             using (var cursor = data.GetRowCursor([features, label]))
@@ -41,6 +52,7 @@ internal sealed class LabelledImages : IDisposable
                     getFeatures(ref row);
                     CheckFinite(row, columns.Features, position, role);
                     row.CopyTo(block.AsSpan(filled * size, size));
+                    statistics.Add(block.AsSpan(filled * size, size));
                     labels.Add(key - 1);
                     if (++filled == blockRows)
                     {
@@ -54,7 +66,7 @@ internal sealed class LabelledImages : IDisposable
             if (labels.Count == 0)
                 throw new InvalidOperationException($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
             var images = cat(blocks).view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
-            return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope());
+            return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope(), statistics.Mean, statistics.StandardDeviation);
         }
     }
 
@@ -64,7 +76,7 @@ internal sealed class LabelledImages : IDisposable
         using var generator = new Generator((ulong)seed);
         using var order = randperm(Count, generator: generator);
         using var rows = order.narrow(0, 0, Math.Max(1, (long)Math.Round(share * Count)));
-        return new LabelledImages(Images.index_select(0, rows), Labels.index_select(0, rows));
+        return new LabelledImages(Images.index_select(0, rows), Labels.index_select(0, rows), Mean, StandardDeviation);
     }
 
     public void Dispose()

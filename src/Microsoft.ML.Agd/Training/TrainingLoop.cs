@@ -54,7 +54,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
             if (!double.IsFinite(value))
                 throw new InvalidOperationException(
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {steps + 1}. No model was produced. " +
-                    "Check the features for extreme values (scale pixels to [0, 1]) or try a smaller gain.");
+                    "Check the features for extreme values or try a smaller gain.");
             batchLoss.backward();
             etaSum += optimizer.Step();
             lossSum += value * size;

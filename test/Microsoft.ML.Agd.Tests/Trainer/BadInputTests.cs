@@ -112,12 +112,21 @@ public class BadInputTests
     [TestMethod]
     public void DivergenceStopsWithAClearErrorAndNoModel()
     {
+        // Steps 1e20 times the published size: the weights, then the square loss, overflow float32.
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer(gain: 1e20).Fit(Good(size: 4)));
+        StringAssert.Contains(e.Message, "Training diverged");
+    }
+
+    [TestMethod]
+    public void ExtremeButFiniteFeaturesAreStandardizedAndTrain()
+    {
         var rows = SyntheticImages.Vectors(4, 4, seed: 5);
         foreach (var row in rows)
             for (int i = 0; i < row.Features.Length; i++)
-                row.Features[i] *= 1e30f; // finite, but the square loss overflows
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer().Fit(EndToEndTests.Prepare(_ml, rows)));
-        StringAssert.Contains(e.Message, "Training diverged");
+                row.Features[i] *= 1e30f; // overflowed the square loss before the network standardized its input
+        var model = Trainer().Fit(EndToEndTests.Prepare(_ml, rows)).Model;
+        Assert.IsTrue(model.History.All(h => double.IsFinite(h.TrainLoss)));
+        Assert.AreEqual(0.5e30, model.InputMean[0], 0.1e30);
     }
 
     [TestMethod]

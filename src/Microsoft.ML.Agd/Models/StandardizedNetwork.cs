@@ -1,0 +1,83 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd;
+
+/// <summary>
+/// A network that standardizes its own input: each channel becomes (x - mean) / standard deviation, with the training
+/// data's statistics kept as buffers (in <c>state_dict()</c>, the saved model and the ONNX export), so prediction takes
+/// the raw pixels training took, at any scale. AGD's step follows from a bound that assumes inputs of unit scale, and
+/// there is no learning rate to absorb another scale, so the trainer always puts its networks inside one of these.
+/// </summary>
+public sealed class StandardizedNetwork : nn.Module<Tensor, Tensor>, IOnnxExportable
+{
+    private readonly Tensor mean, deviation;
+    private readonly nn.Module<Tensor, Tensor> network;
+
+    /// <summary>Wraps a network with given per-channel statistics.</summary>
+    /// <param name="network">The network that reads standardized images [batch, channels, height, width].</param>
+    /// <param name="mean">Each channel's mean.</param>
+    /// <param name="standardDeviation">Each channel's standard deviation (positive).</param>
+    public StandardizedNetwork(nn.Module<Tensor, Tensor> network, IReadOnlyList<double> mean, IReadOnlyList<double> standardDeviation) : base(nameof(StandardizedNetwork))
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (mean.Count == 0 || mean.Count != standardDeviation.Count)
+            throw new ArgumentException($"Need one mean and one standard deviation per channel; got {mean.Count} and {standardDeviation.Count}.", nameof(standardDeviation));
+        if (standardDeviation.Any(s => !(s > 0) || !double.IsFinite(s)) || mean.Any(m => !double.IsFinite(m)))
+            throw new ArgumentOutOfRangeException(nameof(standardDeviation), "Means must be finite and standard deviations positive and finite.");
+        this.network = network;
+        this.mean = tensor(mean.Select(v => (float)v).ToArray());
+        deviation = tensor(standardDeviation.Select(v => (float)v).ToArray());
+        register_buffer("mean", this.mean);
+        register_buffer("deviation", deviation);
+        register_module("network", network);
+    }
+
+    /// <summary>Wraps a network with the per-channel statistics of a set of images [count, channels, height, width].</summary>
+    public static StandardizedNetwork Measure(nn.Module<Tensor, Tensor> network, Tensor images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() != 4 || images.shape[0] == 0)
+            throw new ArgumentException($"Images must be [count, channels, height, width] with at least one image; got [{string.Join(", ", images.shape)}].", nameof(images));
+        using var values = images.to(float32).cpu().contiguous();
+        var statistics = new ChannelStatistics((int)images.shape[1], (int)(images.shape[2] * images.shape[3]));
+        int size = (int)(values.numel() / images.shape[0]);
+        for (long start = 0; start < images.shape[0]; start += 4096)
+        {
+            // Blocks of rows read in place: a row of a contiguous tensor is a contiguous run of floats.
+            using var block = values.narrow(0, start, Math.Min(4096, images.shape[0] - start));
+            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(block.bytes);
+            for (int row = 0; row < block.shape[0]; row++)
+                statistics.Add(floats.Slice(row * size, size));
+        }
+        return new StandardizedNetwork(network, statistics.Mean, statistics.StandardDeviation);
+    }
+
+    /// <summary>The network that reads the standardized images.</summary>
+    public nn.Module<Tensor, Tensor> Network => network;
+
+    /// <summary>Each channel's mean, as used.</summary>
+    public IReadOnlyList<double> Mean => mean.to(float64).data<double>().ToArray();
+
+    /// <summary>Each channel's standard deviation, as used.</summary>
+    public IReadOnlyList<double> StandardDeviation => deviation.to(float64).data<double>().ToArray();
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        long[] shape = input.dim() == 4 ? [1, mean.shape[0], 1, 1] : [-1];
+        return network.call(input.sub(mean.view(shape)).div(deviation.view(shape)));
+    }
+
+    string IOnnxExportable.Export(OnnxGraph graph, string input)
+    {
+        if (network is not IOnnxExportable exportable)
+            throw new NotSupportedException($"{network.GetType().Name} cannot be exported to ONNX; Fcn and PreActResNet can.");
+        long[] shape = [1, mean.shape[0], 1, 1];
+        var centred = graph.Node("Sub", [input, graph.Floats(mean.view(shape), "mean")]);
+        return exportable.Export(graph, graph.Node("Div", [centred, graph.Floats(deviation.view(shape), "deviation")]));
+    }
+}
