@@ -1,4 +1,7 @@
-namespace Microsoft.ML.Agd;
+using Microsoft.ML.Agd;
+
+// In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds them.
+namespace Microsoft.ML;
 
 /// <summary>Adds the AGD image classification trainer to <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
 public static class AgdCatalog

@@ -11,7 +11,7 @@ internal static class TrainCommand
     {
         var training = new TrainingOptions();
         var output = CliOptions.Output("agd-output");
-        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and Predict.cs.") { output };
+        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).") { output };
         training.AddTo(command);
         command.SetAction(result => CliOptions.Guard(() => Run(training.Read(result, result.GetValue(output)!))));
         return command;
@@ -57,7 +57,7 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
         AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");
         var table = new Table().AddColumns("output", "path");
-        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("C# snippet", result.Folder.Snippet) })
+        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("consumption project", result.Folder.PredictProject) })
             table.AddRow(name, Markup.Escape(path));
         AnsiConsole.Write(table);
     }

@@ -14,7 +14,7 @@ public sealed record ModelInfo(string Architecture, int Channels, int Height, in
     public AgdImageShape Shape => new(Channels, Height, Width);
 }
 
-/// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, Predict.cs.</summary>
+/// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, and the predict/ project.</summary>
 public sealed class ModelFolder(string path)
 {
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
@@ -32,15 +32,15 @@ public sealed class ModelFolder(string path)
     public string Metrics => File("metrics.json");
     /// <summary>Training curves.</summary>
     public string Curves => File("curves.png");
-    /// <summary>Generated C# that loads the model and predicts.</summary>
-    public string Snippet => File("Predict.cs");
+    /// <summary>The generated console project (Predict.csproj, Program.cs) that loads the model and classifies image files.</summary>
+    public string PredictProject => File("predict");
 
     /// <summary>A file of the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     /// <summary>
     /// Writes a trained model as every verb reads it: model.zip (Features in; Score and PredictedLabel, as text, out),
-    /// model.onnx, model.json and Predict.cs.
+    /// model.onnx, model.json and the predict/ consumption project.
     /// </summary>
     public ModelInfo Write(MLContext ml, AgdImageClassificationTransformer agd, LabelledImageSet train)
     {
@@ -54,7 +54,7 @@ public sealed class ModelFolder(string path)
         var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description,
             agd.Model.InputMean, agd.Model.InputStandardDeviation);
         WriteJson(Info, info);
-        System.IO.File.WriteAllText(Snippet, Jobs.Snippet.For(info, this));
+        ConsumptionProject.Write(PredictProject, info);
         return info;
     }
 

@@ -17,10 +17,10 @@ public class VerbTests
         int exit = Program.Run(["train", "--data", data.IdxFolder(), "--epochs", "8", "--batch-size", "10", "--width", "32", "--output", output]);
         Assert.AreEqual(0, exit);
         var folder = new ModelFolder(output);
-        foreach (string file in new[] { folder.Model, folder.Onnx, folder.Info, folder.Metrics, folder.Curves, folder.Snippet })
+        foreach (string file in new[] { folder.Model, folder.Onnx, folder.Info, folder.Metrics, folder.Curves, Path.Combine(folder.PredictProject, "Program.cs"), Path.Combine(folder.PredictProject, "Predict.csproj") })
             Assert.IsTrue(File.Exists(file) && new FileInfo(file).Length > 0, file);
         CollectionAssert.AreEqual(s_pngSignature, File.ReadAllBytes(folder.Curves)[..4]);
-        StringAssert.Contains(File.ReadAllText(folder.Snippet), "[VectorType(1, 8, 8)]");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(folder.PredictProject, "Program.cs")), "[VectorType(1, 8, 8)]");
 
         var info = folder.ReadInfo();
         CollectionAssert.AreEqual(Trainer.SyntheticImages.Classes, info.ClassNames.ToArray());
@@ -112,7 +112,7 @@ public class SearchVerbTests
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
         Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");
         StringAssert.Contains(outcome.Summary[2], "five times as long");
-        foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "Predict.cs" })
+        foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "predict/Program.cs" })
             Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
         // The best model is written as train writes one, so the other verbs read it.
         string image = Path.Combine(data.Root, "one.png");

@@ -1,0 +1,40 @@
+using System.Diagnostics;
+
+namespace Microsoft.ML.Agd.Tests.Packaging;
+
+/// <summary>Runs the dotnet CLI as a user would, in a folder outside the repository.</summary>
+internal static class DotNet
+{
+    /// <summary>The repository's root (the folder holding the solution).</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>The configuration these tests were built in (Release under build/test.sh).</summary>
+    public static string Configuration { get; } = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+    /// <summary>Runs <c>dotnet</c> with arguments; returns its combined output, or fails the test with it.</summary>
+    public static string Run(string folder, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"dotnet {string.Join(' ', arguments)} did not finish in 5 minutes:\n{output}");
+        }
+        string all = output + error.Result;
+        Assert.AreEqual(0, process.ExitCode, $"dotnet {string.Join(' ', arguments)} in {folder} failed:\n{all}");
+        return all;
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Microsoft.ML.Agd.sln")))
+                return dir.FullName;
+        throw new InvalidOperationException("The tests must run from inside the repository.");
+    }
+}
