@@ -19,6 +19,7 @@ internal static class CompareCommand
 
     private static int Run(CompareSettings settings, string output)
     {
+        settings.Train.Validate();
         CliOptions.SayConvolutionRemedy();
         AnsiConsole.MarkupLine($"Comparing AGD with Adam and SGD at {settings.Grid.Count} learning rates each, {settings.Train.Epochs} epochs per run.");
         var comparison = CompareJob.Run(settings, run => AnsiConsole.MarkupLine(Markup.Escape(

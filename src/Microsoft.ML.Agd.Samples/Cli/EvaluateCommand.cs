@@ -20,11 +20,24 @@ internal static class EvaluateCommand
         command.SetAction(result => CliOptions.Guard(() =>
         {
             var folder = new ModelFolder(result.GetValue(model)!);
+            string chartFolder = result.GetValue(output) ?? folder.Path;
+            if (File.Exists(chartFolder))
+                throw new IOException($"The output folder (-o) '{chartFolder}' is a file; give a folder for confusion.png.");
             var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
-            string chart = Path.Combine(result.GetValue(output) ?? folder.Path, "confusion.png");
-            Directory.CreateDirectory(Path.GetDirectoryName(chart)!);
-            Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", chart);
-            Print(evaluation);
+            Print(evaluation); // the metrics first: they stand even if the chart cannot be written
+            string chart = Path.Combine(chartFolder, "confusion.png");
+            try
+            {
+                Directory.CreateDirectory(chartFolder);
+                // Beside, then moved into place: a kill never leaves a half-written chart.
+                string partial = Path.Combine(chartFolder, $".confusion-{Guid.NewGuid():N}.png");
+                Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
+                File.Move(partial, chart, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"The output folder (-o) '{chartFolder}' cannot take confusion.png: {e.Message}", e);
+            }
             AnsiConsole.MarkupLine($"Wrote {Markup.Escape(chart)}.");
             return 0;
         }));

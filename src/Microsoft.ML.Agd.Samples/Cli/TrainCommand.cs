@@ -44,6 +44,11 @@ internal static class TrainCommand
             Report(result!);
             return 0;
         }
+        catch (OperationCanceledException e)
+        {
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(e.Message)}[/]");
+            return 130; // the shell's code for a run stopped by Ctrl+C
+        }
         finally
         {
             Console.CancelKeyPress -= stop;

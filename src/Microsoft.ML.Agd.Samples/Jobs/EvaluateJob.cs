@@ -10,13 +10,14 @@ public static class EvaluateJob
     public static Evaluation Run(ModelFolder folder, string? data)
     {
         var info = folder.ReadInfo();
+        var ml = new MLContext(0);
+        var model = folder.Load(ml, info); // a damaged folder is named before any data is read
         var set = DataSets.LoadForEvaluation(data, info.Shape);
         var unknown = set.Rows.Select(r => r.Label).Distinct().Except(info.ClassNames).ToList();
         if (unknown.Count > 0)
             throw new InvalidDataException($"The data has classes the model was not trained on: {string.Join(", ", unknown.Select(u => $"'{u}'"))}. The model knows {string.Join(", ", info.ClassNames)}.");
         if (set.Shape != info.Shape)
             throw new InvalidDataException($"The data's images are {set.Shape} but the model reads {info.Shape}.");
-        var ml = new MLContext(0);
-        return Evaluation.Of(ml, folder.Load(ml), set with { ClassNames = info.ClassNames });
+        return Evaluation.Of(ml, model, set with { ClassNames = info.ClassNames });
     }
 }

@@ -38,13 +38,74 @@ public sealed class ModelFolder(string path)
     /// <summary>A file of the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
+    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
+    private static readonly string[] s_folders = ["predict"];
+
+    /// <summary>
+    /// Checks, before any training, that the folder can be written as a whole: it is not a file, holds nothing but a
+    /// model folder's own files (a new model replaces the whole folder), and its parent takes a new folder.
+    /// </summary>
+    /// <exception cref="IOException">The folder cannot be written; the message names the option, the path and why.</exception>
+    public void CheckWritable(string option = "-o")
+    {
+        if (System.IO.File.Exists(Path))
+            throw Unwritable(option, "is a file; give a folder (a new one, or one 'agd train' wrote)");
+        if (Directory.Exists(Path))
+        {
+            var foreign = new DirectoryInfo(Path).EnumerateFileSystemInfos()
+                .Where(e => !(e is FileInfo && s_files.Contains(e.Name) || e is DirectoryInfo && s_folders.Contains(e.Name)))
+                .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
+            if (foreign.Count > 0)
+                throw Unwritable(option, $"holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, which is not part of a model folder, and a new " +
+                    "model replaces the whole folder; choose a new or empty folder");
+        }
+        string probe = AtomicFolder.Beside(Path, "probe");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            System.IO.File.WriteAllBytes(System.IO.Path.Combine(probe, "probe"), [0]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw Unwritable(option, $"cannot be written: {e.Message}");
+        }
+        finally
+        {
+            if (Directory.Exists(probe))
+                Directory.Delete(probe, recursive: true);
+        }
+    }
+
+    private IOException Unwritable(string option, string why) => new($"The output folder ({option}) '{Path}' {why}.");
+
+    /// <summary>
+    /// Writes the folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
+    /// takes its place in one step (<see cref="AtomicFolder"/>). A failure or a kill leaves the earlier folder as it was.
+    /// </summary>
+    public void WriteWhole(Action<ModelFolder> write)
+    {
+        CheckWritable();
+        string staging = AtomicFolder.Beside(Path, "staging");
+        try
+        {
+            Directory.CreateDirectory(staging);
+            write(new ModelFolder(staging));
+            AtomicFolder.Replace(staging, Path);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Writes a trained model as every verb reads it: model.zip (Features in; Score and PredictedLabel, as text, out),
-    /// model.onnx, model.json and the predict/ consumption project.
+    /// model.onnx, model.json and the predict/ consumption project. Call it inside <see cref="WriteWhole"/>.
     /// </summary>
-    public ModelInfo Write(MLContext ml, AgdImageClassificationTransformer agd, LabelledImageSet train)
+    public ModelInfo WriteModel(MLContext ml, AgdImageClassificationTransformer agd, LabelledImageSet train)
     {
-        Directory.CreateDirectory(Path);
         var input = train.ToDataView(ml);
         var scored = agd.Transform(train.LabelKeys(ml).Transform(input));
         var model = new TransformerChain<ITransformer>(agd, ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(scored));
@@ -60,19 +121,52 @@ public sealed class ModelFolder(string path)
 
     /// <summary>Reads model.json.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>
+    /// <exception cref="InvalidDataException">model.json is damaged.</exception>
     public ModelInfo ReadInfo()
     {
         if (!System.IO.File.Exists(Info) || !System.IO.File.Exists(Model))
             throw new DirectoryNotFoundException($"'{Path}' is not a model folder: it needs model.zip and model.json, as 'agd train' writes them.");
-        return JsonSerializer.Deserialize<ModelInfo>(System.IO.File.ReadAllText(Info), Json)
-            ?? throw new InvalidDataException($"'{Info}' is empty.");
+        ModelInfo? info;
+        try
+        {
+            info = JsonSerializer.Deserialize<ModelInfo>(System.IO.File.ReadAllText(Info), Json);
+        }
+        catch (JsonException e)
+        {
+            throw Damaged(Info, $"it is not valid JSON ({e.Message})");
+        }
+        if (info is null || info.Channels < 1 || info.Height < 1 || info.Width < 1 || info.ClassNames is not { Count: >= 2 } || string.IsNullOrEmpty(info.Architecture))
+            throw Damaged(Info, "it lacks the image shape (Channels, Height, Width), the architecture or at least two ClassNames");
+        return info;
     }
+
+    /// <summary>Loads the ML.NET model and checks it against model.json: the image shape it reads and its number of classes.</summary>
+    /// <exception cref="InvalidDataException">model.zip is damaged, or it and model.json disagree.</exception>
+    public ITransformer Load(MLContext ml, ModelInfo info)
+    {
+        ITransformer model;
+        DataViewSchema input;
+        try
+        {
+            model = ml.Model.Load(Model, out input);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw Damaged(Model, $"ML.NET cannot read it ({e.Message.Split('\n')[0].Trim()})");
+        }
+        if (input.GetColumnOrNull("Features")?.Type is not VectorDataViewType { Dimensions: var dimensions } || !dimensions.SequenceEqual([info.Channels, info.Height, info.Width]))
+            throw Damaged(Info, $"it says the model reads {info.Shape} images, but model.zip reads {input.GetColumnOrNull("Features")?.Type.ToString() ?? "no Features column"}: the two files are from different models or were edited");
+        int scores = model.GetOutputSchema(input).GetColumnOrNull("Score")?.Type is VectorDataViewType score ? score.Size : 0;
+        if (scores != info.ClassNames.Count)
+            throw Damaged(Info, $"it names {info.ClassNames.Count} classes, but model.zip scores {scores}: the two files are from different models or were edited");
+        return model;
+    }
+
+    private InvalidDataException Damaged(string file, string why)
+        => new($"The model folder '{Path}' is damaged: {System.IO.Path.GetFileName(file)} cannot be used because {why}. Train the model again (agd train -o {Path}).");
 
     /// <summary>Writes an object as indented JSON.</summary>
     public static void WriteJson<T>(string path, T value) => System.IO.File.WriteAllText(path, JsonSerializer.Serialize(value, Json));
-
-    /// <summary>Loads the ML.NET model.</summary>
-    public ITransformer Load(MLContext ml) => ml.Model.Load(Model, out _);
 
     /// <summary>Decodes image files to the rows the model reads.</summary>
     public static IReadOnlyList<ImageRow> Decode(IEnumerable<string> files, AgdImageShape shape)

@@ -21,12 +21,13 @@ public static class PredictJob
         if (top < 1)
             throw new ArgumentOutOfRangeException(nameof(top), top, "--top must be at least 1.");
         var info = folder.ReadInfo();
+        var ml = new MLContext(0);
+        var model = folder.Load(ml, info);
         foreach (var file in files.Where(f => !File.Exists(f)))
             throw new FileNotFoundException($"Image '{file}' does not exist.", file);
-        var ml = new MLContext(0);
         var rows = ModelFolder.Decode(files, info.Shape);
         var set = new LabelledImageSet(rows, info.Shape, info.ClassNames, "images");
-        var scored = folder.Load(ml).Transform(set.ToDataView(ml));
+        var scored = model.Transform(set.ToDataView(ml));
         return ml.Data.CreateEnumerable<Output>(scored, reuseRowObject: false).Zip(files, (o, f) => new FilePrediction(f, o.PredictedLabel,
             o.Score.Select((s, k) => (info.ClassNames[k], s)).OrderByDescending(p => p.s).Take(top).ToList())).ToList();
     }

@@ -42,6 +42,8 @@ public static class SearchJob
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
     public static SearchOutcome Run(SearchSettings settings, IProgress<AgdTrial>? progress = null, CancellationToken cancellation = default)
     {
+        var folder = new ModelFolder(settings.Output);
+        folder.CheckWritable();
         var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
         var ml = new MLContext(settings.Seed);
         var keys = train.LabelKeys(ml);
@@ -53,8 +55,6 @@ public static class SearchJob
         var result = search.Fit(keys.Transform(train.ToDataView(ml)));
         var evaluation = Evaluation.Of(ml, result.BestModel, test);
 
-        var folder = new ModelFolder(settings.Output);
-        folder.Write(ml, result.BestModel, train);
         var best = result.Best;
         var summary = new List<string>
         {
@@ -63,8 +63,12 @@ public static class SearchJob
             $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
         string report = Leaderboard(result, summary);
-        File.WriteAllText(folder.File("leaderboard.md"), report);
-        SearchChart(result, folder.File("search.png"));
+        folder.WriteWhole(staging =>
+        {
+            staging.WriteModel(ml, result.BestModel, train);
+            File.WriteAllText(staging.File("leaderboard.md"), report);
+            SearchChart(result, staging.File("search.png"));
+        });
         return new SearchOutcome(result, evaluation, summary, report);
     }
 

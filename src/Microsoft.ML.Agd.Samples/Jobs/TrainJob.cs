@@ -34,6 +34,17 @@ public sealed record TrainSettings
     /// <summary>Where the outputs go.</summary>
     public string Output { get; init; } = "agd-output";
 
+    /// <summary>Checks every setting before anything is read or trained, with the trainer's own checks and messages.</summary>
+    /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        _ = new AgdImageClassificationTrainer(TrainerOptions(null, default));
+        if (!(TestFraction > 0 && TestFraction < 1))
+            throw new ArgumentOutOfRangeException("--test-fraction", TestFraction, "The test fraction must be between 0 and 1 (exclusive).");
+        if (ImageShape.Channels < 1 || ImageShape.Height < 1 || ImageShape.Width < 1)
+            throw new ArgumentOutOfRangeException("--image-size", ImageShape.Height, "The image size must be at least 1.");
+    }
+
     /// <summary>The trainer's options for these settings.</summary>
     public AgdImageClassificationTrainer.Options TrainerOptions(IProgress<AgdEpoch>? progress, CancellationToken cancellation) => new()
     {
@@ -48,9 +59,13 @@ public sealed record TrainResult(ModelFolder Folder, Evaluation Test, IReadOnlyL
 /// <summary>Trains a classifier through an ML.NET pipeline and writes the model, its ONNX export, metrics, curves and a C# snippet.</summary>
 public static class TrainJob
 {
-    /// <summary>Runs the job.</summary>
+    /// <summary>Runs the job: checks the settings and the output folder, trains, then writes the model folder as a whole.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the first epoch ended: no model was written, and an earlier one is untouched.</exception>
     public static TrainResult Run(TrainSettings settings, IProgress<AgdEpoch>? progress = null, CancellationToken cancellation = default)
     {
+        settings.Validate();
+        var folder = new ModelFolder(settings.Output);
+        folder.CheckWritable();
         var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
         var ml = new MLContext(settings.Seed);
         var keys = train.LabelKeys(ml);
@@ -58,12 +73,16 @@ public static class TrainJob
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.TrainerOptions(progress, cancellation));
         var agd = trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml)));
         double seconds = clock.Elapsed.TotalSeconds;
-        var folder = new ModelFolder(settings.Output);
-        folder.Write(ml, agd, train);
+        // An untrained network is not a model anyone wants, and must never replace one.
+        if (agd.Model.History.Count == 0)
+            throw new OperationCanceledException($"Stopped before the first epoch ended: no model was written{(Directory.Exists(folder.Path) ? $"; '{folder.Path}' still holds the earlier one" : "")}.");
         var evaluation = Evaluation.Of(ml, agd, test);
-        ModelFolder.WriteJson(folder.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
-        if (agd.Model.History.Count > 0)
-            Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Architecture}", folder.Curves);
+        folder.WriteWhole(staging =>
+        {
+            staging.WriteModel(ml, agd, train);
+            ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
+            Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Architecture}", staging.Curves);
+        });
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
     }
 }
