@@ -57,6 +57,12 @@ public sealed partial class AgdImageClassificationTrainer
         /// </summary>
         public bool KeepBestEpoch { get; set; }
 
+        /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>
+        public AgdDataLoading DataLoading { get; set; } = AgdDataLoading.Auto;
+
+        /// <summary>The most float32 image bytes that <see cref="AgdDataLoading.Auto"/> reads into memory; 1 GiB by default.</summary>
+        public long InMemoryLimitBytes { get; set; } = 1L << 30;
+
         /// <summary>Receives each epoch's measurements as training goes.</summary>
         public IProgress<AgdEpoch>? Progress { get; set; }
 
@@ -72,6 +78,7 @@ public sealed partial class AgdImageClassificationTrainer
             Check.Positive(BaseWidth, nameof(BaseWidth));
             Check.Positive(NumberOfEpochs, nameof(NumberOfEpochs));
             Check.Positive(BatchSize, nameof(BatchSize));
+            Check.Positive(InMemoryLimitBytes, nameof(InMemoryLimitBytes));
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
             if (!double.IsFinite(Gain) || Gain <= 0)

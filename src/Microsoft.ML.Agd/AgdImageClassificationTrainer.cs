@@ -58,8 +58,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         if (validationData is not null)
             CheckSchema(validationData.Schema);
 
-        using var train = LabelledImages.Read(trainData, _columns, shape, "training");
-        using var validation = validationData is null ? null : LabelledImages.Read(validationData, _columns, shape, "validation");
+        using var train = Open(trainData, shape, "training");
+        using var validation = validationData is null ? null : Open(validationData, shape, "validation");
         return Train(trainData, train, validation, shape, classes, initialModel);
     }
 
@@ -67,7 +67,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     /// Trains on rows already read into tensors, so a search reads its data once for all its trials; <paramref name="trainData"/>
     /// only gives the schema the scoring chain is built for.
     /// </summary>
-    internal AgdImageClassificationTransformer Train(IDataView trainData, LabelledImages train, LabelledImages? validation, AgdImageShape shape, int classes,
+    internal AgdImageClassificationTransformer Train(IDataView trainData, IImageBatches train, IImageBatches? validation, AgdImageShape shape, int classes,
         AgdModel? initialModel)
     {
         CheckSeveralClasses(train);
@@ -137,12 +137,24 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         return (shape, _columns.CheckLabel(schema));
     }
 
-    private void CheckSeveralClasses(LabelledImages train)
+    private void CheckSeveralClasses(IImageBatches train)
     {
-        using var distinct = train.Labels.unique().Item1;
-        if (distinct.shape[0] < 2)
+        var classes = train.Classes;
+        if (classes.Length < 2)
             throw new InvalidOperationException(
-                $"Every labelled training row has the same class (key {distinct[0].item<long>() + 1} of column '{_columns.Label}'); a classifier needs at least two classes in the training data.");
+                $"Every labelled training row has the same class (key {classes[0] + 1} of column '{_columns.Label}'); a classifier needs at least two classes in the training data.");
+    }
+
+    // In memory or streamed, as the options say; Auto keeps in memory what the view can count and what fits the limit.
+    private IImageBatches Open(IDataView data, AgdImageShape shape, string role)
+    {
+        bool inMemory = _options.DataLoading switch
+        {
+            AgdDataLoading.InMemory => true,
+            AgdDataLoading.Streaming => false,
+            _ => data.GetRowCount() is long rows && rows * shape.Size * sizeof(float) <= _options.InMemoryLimitBytes,
+        };
+        return inMemory ? LabelledImages.Read(data, _columns, shape, role) : StreamedImages.Open(data, _columns, shape, role, _options.Seed);
     }
 
     private static void Require(SchemaShape schema, string name, Func<SchemaShape.Column, bool> valid, string expected)

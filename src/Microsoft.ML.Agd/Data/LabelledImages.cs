@@ -1,10 +1,10 @@
-using Microsoft.ML.Data;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Data;
 
 /// <summary>Rows of an <see cref="IDataView"/> read once into two tensors: images [n, c, h, w] and labels [n] (0-based).</summary>
-internal sealed class LabelledImages : IDisposable
+internal sealed class LabelledImages : IImageBatches
 {
     private LabelledImages(Tensor images, Tensor labels, double[] mean, double[] standardDeviation)
         => (Images, Labels, Mean, StandardDeviation) = (images, labels, mean, standardDeviation);
@@ -12,61 +12,79 @@ internal sealed class LabelledImages : IDisposable
     public Tensor Images { get; }
     public Tensor Labels { get; }
 
-    /// <summary>Each channel's mean over the rows read (a sample keeps its whole set's).</summary>
+    /// <inheritdoc />
     public double[] Mean { get; }
 
-    /// <summary>Each channel's standard deviation over the rows read (1 for a constant channel).</summary>
+    /// <inheritdoc />
     public double[] StandardDeviation { get; }
+
     public long Count => Labels.shape[0];
+
+    /// <inheritdoc />
+    public long[] Classes
+    {
+        get
+        {
+            using var distinct = Labels.unique().Item1;
+            return distinct.data<long>().ToArray();
+        }
+    }
 
     /// <summary>
     /// Reads every labelled row, measuring each channel's mean and standard deviation on the way; rows with a missing
-    /// label are skipped, as ML.NET's trainers do.
+    /// label are skipped, as ML.NET's trainers do. Rows are written straight into blocks of native memory (one block when
+    /// the view knows its row count), so the set is held once, not twice.
     /// </summary>
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
     public static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
     {
-        var features = data.Schema[columns.Features];
-        var label = data.Schema[columns.Label];
         int size = checked((int)shape.Size);
-        // Rows are gathered in blocks that become tensors as they fill: no array of the whole set is ever built.
-        int blockRows = Math.Max(1, (1 << 20) / size);
+        // At most 1 GiB a block, so that a block's memory is one span.
+        long blockRows = Math.Min(data.GetRowCount() is long known && known > 0 ? known : (1 << 24) / size, Math.Max(1, (1 << 30) / (4L * size)));
         var blocks = new List<Tensor>();
-        var block = new float[blockRows * size];
-        int filled = 0;
         var labels = new List<long>();
         var statistics = new ChannelStatistics(shape.Channels, shape.Height * shape.Width);
-        using (var scope = NewDisposeScope())
+        using var scope = NewDisposeScope();
+        using (var reader = new RowReader(data, columns, role))
         {
-            using (var cursor = data.GetRowCursor([features, label]))
+            Span<float> block = default;
+            long filled = blockRows;
+            while (true)
             {
-                var getFeatures = cursor.GetGetter<VBuffer<float>>(features);
-                var getLabel = cursor.GetGetter<uint>(label);
-                VBuffer<float> row = default;
-                uint key = 0;
-                for (long position = 0; cursor.MoveNext(); position++)
+                if (filled == blockRows)
                 {
-                    getLabel(ref key);
-                    if (key == 0)
-                        continue;
-                    getFeatures(ref row);
-                    CheckFinite(row, columns.Features, position, role);
-                    row.CopyTo(block.AsSpan(filled * size, size));
-                    statistics.Add(block.AsSpan(filled * size, size));
-                    labels.Add(key - 1);
-                    if (++filled == blockRows)
-                    {
-                        blocks.Add(tensor(block, [filled, size]));
-                        (block, filled) = (new float[blockRows * size], 0); // a fresh block: the tensor may share the last one
-                    }
+                    blocks.Add(empty(blockRows, size));
+                    block = MemoryMarshal.Cast<byte, float>(blocks[^1].bytes);
+                    filled = 0;
                 }
+                var row = block.Slice((int)(filled * size), size);
+                if (!reader.Next(row, out long label))
+                    break;
+                statistics.Add(row);
+                labels.Add(label);
+                filled++;
             }
-            if (filled > 0)
-                blocks.Add(tensor(block.AsSpan(0, filled * size).ToArray(), [filled, size]));
-            if (labels.Count == 0)
-                throw new InvalidOperationException($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
-            var images = cat(blocks).view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
-            return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope(), statistics.Mean, statistics.StandardDeviation);
+            blocks[^1] = blocks[^1].narrow(0, 0, filled);
+        }
+        if (labels.Count == 0)
+            throw RowReader.NoLabelledRows(columns, role);
+        var all = blocks.Count == 1 ? blocks[0] : cat(blocks.Where(b => b.shape[0] > 0).ToList());
+        var images = all.view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
+        return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope(), statistics.Mean, statistics.StandardDeviation);
+    }
+
+    /// <inheritdoc />
+    public void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default)
+    {
+        using var order = shuffle is null ? null : randperm(Count, generator: shuffle);
+        for (long start = 0; start < Count && !cancellation.IsCancellationRequested; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            long size = Math.Min(batchSize, Count - start);
+            var rows = order?.narrow(0, start, size);
+            var images = rows is null ? Images.narrow(0, start, size) : Images.index_select(0, rows);
+            var labels = rows is null ? Labels.narrow(0, start, size) : Labels.index_select(0, rows);
+            body(images.to(device), labels.to(device));
         }
     }
 
@@ -83,15 +101,5 @@ internal sealed class LabelledImages : IDisposable
     {
         Images.Dispose();
         Labels.Dispose();
-    }
-
-    private static void CheckFinite(in VBuffer<float> row, string column, long position, string role)
-    {
-        var values = row.GetValues();
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new InvalidOperationException(
-                    $"Column '{column}' of the {role} data holds {values[i]} in row {position} (value {(row.IsDense ? i : row.GetIndices()[i])}); " +
-                    "images must be finite numbers. Replace missing values (ReplaceMissingValues) or remove such rows.");
     }
 }

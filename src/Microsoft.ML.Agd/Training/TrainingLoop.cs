@@ -8,11 +8,12 @@ namespace Microsoft.ML.Agd.Training;
 /// <summary>Mini-batch training with AGD: shuffled batches, one AGD step each, an <see cref="AgdEpoch"/> per epoch.</summary>
 internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimizer optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
 {
-    private const int EvaluationBatchSize = 1024;
+    // Small enough that a ResNet's activations for one batch, all alive until the batch's scope ends, stay in tens of MB.
+    private const int EvaluationBatchSize = 128;
 
     /// <summary>Trains for some epochs after <paramref name="epochsDone"/> earlier ones; stops after the current batch when cancelled, keeping what was trained.</summary>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
-    public List<AgdEpoch> Run(LabelledImages train, LabelledImages? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
+    public List<AgdEpoch> Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
         for (int epoch = epochsDone + 1; epoch <= epochsDone + epochs && !cancellation.IsCancellationRequested; epoch++)
@@ -27,26 +28,21 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
         return history;
     }
 
-    private (double Loss, double Accuracy, double MeanEta) TrainEpoch(LabelledImages data, int epoch, CancellationToken cancellation)
+    private (double Loss, double Accuracy, double MeanEta) TrainEpoch(IImageBatches data, int epoch, CancellationToken cancellation)
     {
         network.train();
         // Gradients are needed even when the caller trains inside torch.no_grad().
         using var gradients = enable_grad();
-        using var order = randperm(data.Count, generator: generator);
         double lossSum = 0, etaSum = 0;
         long seen = 0;
         int steps = 0;
         // Counted on the device and read once per epoch: no extra synchronisation per batch.
         using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
-        for (long start = 0; start < data.Count && !cancellation.IsCancellationRequested; start += batchSize)
+        data.ForEachBatch(batchSize, generator, device, (images, labels) =>
         {
-            long size = Math.Min(batchSize, data.Count - start);
-            if (size == 1 && data.Count > 1)
-                break; // batch norm cannot train on a single row; it rejoins the shuffle next epoch
-            using var scope = NewDisposeScope();
-            var rows = order.narrow(0, start, size);
-            var images = data.Images.index_select(0, rows).to(device);
-            var labels = data.Labels.index_select(0, rows).to(device);
+            long size = images.shape[0];
+            if (size == 1 && batchSize > 1)
+                return; // batch norm cannot train on a single row; it rejoins the shuffle next epoch
             optimizer.ZeroGrad();
             var output = network.call(images);
             var batchLoss = loss.Compute(output, labels);
@@ -61,26 +57,24 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
             correct.add_(output.argmax(1).eq(labels).sum());
             seen += size;
             steps++;
-        }
+        }, cancellation);
         return seen == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / seen, (double)correct.item<long>() / seen, etaSum / steps);
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>
-    public (double Loss, double Accuracy) Evaluate(LabelledImages data)
+    public (double Loss, double Accuracy) Evaluate(IImageBatches data)
     {
         network.eval();
         using var noGrad = no_grad();
         double lossSum = 0;
-        long correct = 0;
-        for (long start = 0; start < data.Count; start += EvaluationBatchSize)
+        long correct = 0, count = 0;
+        data.ForEachBatch(EvaluationBatchSize, null, device, (images, labels) =>
         {
-            using var scope = NewDisposeScope();
-            long size = Math.Min(EvaluationBatchSize, data.Count - start);
-            var labels = data.Labels.narrow(0, start, size).to(device);
-            var output = network.call(data.Images.narrow(0, start, size).to(device));
-            lossSum += loss.Compute(output, labels).item<float>() * size;
+            var output = network.call(images);
+            lossSum += loss.Compute(output, labels).item<float>() * images.shape[0];
             correct += output.argmax(1).eq(labels).sum().item<long>();
-        }
-        return (lossSum / data.Count, (double)correct / data.Count);
+            count += images.shape[0];
+        });
+        return (lossSum / count, (double)correct / count);
     }
 }

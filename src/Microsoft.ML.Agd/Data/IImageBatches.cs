@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Data;
+
+/// <summary>Labelled images that training reads in batches: held in memory, or streamed from an IDataView.</summary>
+internal interface IImageBatches : IDisposable
+{
+    /// <summary>Each channel's mean, measured on the training data.</summary>
+    double[] Mean { get; }
+
+    /// <summary>Each channel's standard deviation (1 for a constant channel).</summary>
+    double[] StandardDeviation { get; }
+
+    /// <summary>The distinct classes (0-based) among the labelled rows.</summary>
+    long[] Classes { get; }
+
+    /// <summary>
+    /// Calls <paramref name="body"/> with each batch, images [n, c, h, w] and labels [n] on <paramref name="device"/>,
+    /// inside a dispose scope of its own; every labelled row once, in an order drawn from <paramref name="shuffle"/>, or
+    /// in the data's order when it is null. Stops early when <paramref name="cancellation"/> is cancelled.
+    /// </summary>
+    void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default);
+}

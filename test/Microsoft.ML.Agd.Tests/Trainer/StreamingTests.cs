@@ -1,0 +1,113 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Data;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Tests.Trainer;
+
+[TestClass]
+public class StreamingTests
+{
+    private static readonly InputColumns s_columns = new("Features", "Label");
+
+    // Rows whose first pixel is their index, so an epoch's order can be read back from its batches.
+    private static IDataView Numbered(MLContext ml, int rows, int nanAt = -1)
+    {
+        var data = EndToEndTests.Load(ml, Enumerable.Range(0, rows).Select(i => new SyntheticImages.VectorRow
+        {
+            Features = [i == nanAt ? float.NaN : i, i % 7, 1, 2],
+            Label = SyntheticImages.Classes[i % 3],
+        }));
+        return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+    }
+
+    private static List<long> Order(IImageBatches images, Generator? shuffle)
+    {
+        var order = new List<long>();
+        images.ForEachBatch(32, shuffle, CPU, (batch, _) => order.AddRange(batch[.., 0, 0, 0].to(ScalarType.Int64).data<long>().ToArray()));
+        return order;
+    }
+
+    [TestMethod]
+    public void EachEpochReadsEveryRowOnceInAnOrderOfItsOwn()
+    {
+        var ml = new MLContext(1);
+        using var streamed = StreamedImages.Open(Numbered(ml, 500), s_columns, new AgdImageShape(1, 1, 4), "training", seed: 0);
+        using var generator = new Generator(5);
+        var first = Order(streamed, generator);
+        var second = Order(streamed, generator);
+        using var otherSeed = new Generator(6);
+        var third = Order(streamed, otherSeed);
+        foreach (var epoch in new[] { first, second, third })
+            CollectionAssert.AreEqual(Enumerable.Range(0, 500).Select(i => (long)i).ToList(), epoch.Order().ToList(), "every row once");
+        CollectionAssert.AreNotEqual(first, second, "a new order each epoch");
+        CollectionAssert.AreNotEqual(first, third, "a new order for another seed");
+        CollectionAssert.AreEqual(Enumerable.Range(0, 500).Select(i => (long)i).ToList(), Order(streamed, null), "evaluation reads in the data's order");
+        CollectionAssert.AreEqual(new long[] { 0, 1, 2 }, streamed.Classes);
+    }
+
+    [TestMethod]
+    public void StreamedStatisticsComeFromTheData()
+    {
+        var ml = new MLContext(2);
+        var view = Numbered(ml, 300);
+        using var streamed = StreamedImages.Open(view, s_columns, new AgdImageShape(4, 1, 1), "training", seed: 0);
+        using var inMemory = LabelledImages.Read(view, s_columns, new AgdImageShape(4, 1, 1), "training");
+        for (int c = 0; c < 4; c++)
+        {
+            Assert.AreEqual(inMemory.Mean[c], streamed.Mean[c], 1e-9 * (1 + Math.Abs(inMemory.Mean[c])), "fewer rows than the statistics sample: the same rows");
+            Assert.AreEqual(inMemory.StandardDeviation[c], streamed.StandardDeviation[c], 1e-9 * inMemory.StandardDeviation[c]);
+        }
+    }
+
+    [TestMethod]
+    public void ABadRowInTheMiddleOfAStreamGivesTheErrorThatNamesIt()
+    {
+        var ml = new MLContext(3);
+        string Error(AgdDataLoading loading) => Assert.ThrowsExactly<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.Agd(
+            new AgdImageClassificationTrainer.Options { DataLoading = loading, NumberOfEpochs = 1, Width = 8, BatchSize = 16 }).Fit(Numbered(ml, 400, nanAt: 250))).Message;
+        string inMemory = Error(AgdDataLoading.InMemory);
+        StringAssert.Contains(inMemory, "holds NaN in row 250");
+        Assert.AreEqual(inMemory, Error(AgdDataLoading.Streaming));
+    }
+
+    [TestMethod]
+    public void CancellingMidEpochWithAPrefetchInFlightLeavesNoThreadOrTensorBehind()
+    {
+        var ml = new MLContext(4);
+        using var streamed = StreamedImages.Open(Numbered(ml, 2000), s_columns, new AgdImageShape(1, 1, 4), "training", seed: 0);
+        using var stop = new CancellationTokenSource();
+        using var generator = new Generator(7);
+        long tensorsBefore = TensorAssert.LiveTensors;
+        int batches = 0;
+        streamed.ForEachBatch(16, generator, CPU, (_, _) =>
+        {
+            if (++batches == 3)
+                stop.Cancel(); // the reader is a few batches ahead by now
+            Thread.Sleep(20);
+        }, stop.Token);
+        Assert.AreEqual(3, batches, "No batch runs after the cancellation.");
+        Assert.IsFalse(streamed.LastReader!.IsAlive, "The reading thread has ended.");
+        Assert.AreEqual(tensorsBefore, TensorAssert.LiveTensors, "No tensor outlives its batch.");
+    }
+
+    [TestMethod]
+    public void AViewThatNeverExistsAsAWholeTrainsStreamed()
+    {
+        // ML.NET's LoadFromEnumerable over an iterator: rows are made as the cursor asks, and the row count is unknown.
+        var ml = new MLContext(5);
+        static IEnumerable<SyntheticImages.VectorRow> Lazily()
+        {
+            foreach (var row in SyntheticImages.Vectors(40, 8, seed: 6))
+                yield return row;
+        }
+        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
+        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 64);
+        var view = ml.Data.LoadFromEnumerable(Lazily(), definition);
+        Assert.IsNull(view.GetRowCount(), "Auto cannot size it, so it streams.");
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
+        var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { NumberOfEpochs = 4, BatchSize = 10, Width = 32 }).Fit(data);
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
+        Assert.IsTrue(metrics.MicroAccuracy > 0.8, $"accuracy {metrics.MicroAccuracy}");
+        Assert.AreEqual(4, model.Model.History.Count);
+    }
+}
