@@ -17,6 +17,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == DataLoadingBenchmark.CaseArgument)
+            return DataLoadingBenchmark.RunCase(args);
         string output = args.Length > 0 && args[0].Length > 0 ? args[0] : Path.Combine(ProjectFolder(), "results.md");
         var only = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToHashSet() : null;
         bool Run(int section) => only is null || only.Contains(section);
@@ -37,6 +39,7 @@ public static class Program
         if (Run(5)) Measurements.QualityPerCompute(report, epochs: 3);
         if (Run(6)) Measurements.Prediction(report, train);
         if (Run(7)) ConvolutionRemedyBenchmark.Run(report, train, test);
+        if (Run(8)) DataLoadingBenchmark.Run(report);
 
         if (only is null)
         {

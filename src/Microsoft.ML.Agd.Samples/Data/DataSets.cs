@@ -53,7 +53,8 @@ public static class DataSets
         if (classes.Length != pixels.Length)
             throw new InvalidDataException($"'{labels}' has {classes.Length} labels but '{images}' has {pixels.Length} images.");
         var names = ClassNames(folder, classes.Max() + 1);
-        var rows = pixels.Select((p, i) => new ImageRow { Features = p.Select(b => b / 255f).ToArray(), Label = names[classes[i]] }).ToList();
+        // One byte a pixel in memory; floats only for the rows a cursor is reading.
+        var rows = pixels.Select((p, i) => ImageRow.Lazy(() => Array.ConvertAll(p, b => b / 255f), names[classes[i]])).ToList();
         return new LabelledImageSet(rows, new AgdImageShape(1, height, width), names, $"{prefix} of {folder}");
     }
 

@@ -3,7 +3,7 @@ namespace Microsoft.ML.Agd.Samples.Data;
 /// <summary>An image folder with one sub-folder per class, as ML.NET Model Builder reads it.</summary>
 public static class ImageFolder
 {
-    /// <summary>Decodes every image of every class folder.</summary>
+    /// <summary>Lists every image of every class folder; each is decoded when a cursor reads it.</summary>
     /// <exception cref="InvalidDataException">A class folder has no images, there are fewer than two classes, or an image is corrupt.</exception>
     public static LabelledImageSet Load(string folder, AgdImageShape shape)
     {
@@ -17,7 +17,10 @@ public static class ImageFolder
             var files = Files(classFolder);
             if (files.Count == 0)
                 throw new InvalidDataException($"Class folder '{classFolder}' has no images ({string.Join(", ", ImageDecoder.Extensions)}).");
-            rows.AddRange(files.Select(f => new ImageRow { Features = ImageDecoder.Decode(f, shape), Label = name }));
+            // Decoded when a cursor reads the row: the set holds file names, not pixels.
+            foreach (string file in files)
+                ImageDecoder.Check(file); // an undecodable file is named now, not in the middle of training
+            rows.AddRange(files.Select(f => ImageRow.Lazy(() => ImageDecoder.Decode(f, shape), name)));
         }
         return new LabelledImageSet(rows, shape, classFolders.Select(Path.GetFileName).ToList()!, folder);
     }

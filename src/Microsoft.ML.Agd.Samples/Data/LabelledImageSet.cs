@@ -2,11 +2,25 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Data;
 
-/// <summary>One image as the model reads it: pixels in channel-major order, scaled to [0, 1], and its class name.</summary>
+/// <summary>
+/// One image as the model reads it: pixels in channel-major order, scaled to [0, 1], and its class name. A lazy row
+/// decodes its pixels each time they are read (as an ML.NET cursor reads them), so a set of such rows holds file names
+/// or compact bytes, not floats.
+/// </summary>
 public sealed class ImageRow
 {
+    private Func<float[]>? _decode;
+    private float[] _features = [];
+
+    /// <summary>A row whose pixels are decoded when read.</summary>
+    public static ImageRow Lazy(Func<float[]> decode, string label) => new() { _decode = decode, Label = label };
+
     /// <summary>channels * height * width floats.</summary>
-    public float[] Features { get; set; } = [];
+    public float[] Features
+    {
+        get => _decode?.Invoke() ?? _features;
+        set => (_features, _decode) = (value, null);
+    }
 
     /// <summary>The class name.</summary>
     public string Label { get; set; } = "";

@@ -13,6 +13,8 @@ namespace Microsoft.ML.Agd.Tests.Packaging;
 /// the README's own pipeline snippet; and the consumption project that 'agd train' writes. Restores share the
 /// machine's NuGet cache, so they cost seconds once the repository itself has been restored.
 /// </summary>
+// The agd verbs draw a progress display on the one console, which cannot show two at once.
+[DoNotParallelize]
 [TestClass]
 public class ConsumerTests
 {

@@ -4,6 +4,8 @@ using Microsoft.ML.Agd.Samples.Jobs;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>A model folder is written whole or not at all, checked before training, and named as damaged when it is.</summary>
+// The agd verbs draw a progress display on the one console, which cannot show two at once.
+[DoNotParallelize]
 [TestClass]
 public class NothingLostTests
 {

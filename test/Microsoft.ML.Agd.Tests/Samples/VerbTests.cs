@@ -4,6 +4,8 @@ using Microsoft.ML.Agd.Samples.Jobs;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
 
+// The agd verbs draw a progress display on the one console, which cannot show two at once.
+[DoNotParallelize]
 [TestClass]
 public class VerbTests
 {
