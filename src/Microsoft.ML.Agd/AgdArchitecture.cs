@@ -14,6 +14,9 @@ public enum AgdArchitecture
 
     /// <summary>Pre-activation ResNet-50 (bottleneck blocks); sized by base width.</summary>
     ResNet50,
+
+    /// <summary>Your own network, from <see cref="AgdImageClassificationTrainer.Options.NetworkFactory"/>.</summary>
+    Custom,
 }
 
 /// <summary>Where training runs.</summary>

@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace Microsoft.ML.Agd;
 
 public sealed partial class AgdImageClassificationTrainer
@@ -57,6 +60,19 @@ public sealed partial class AgdImageClassificationTrainer
         /// </summary>
         public bool KeepBestEpoch { get; set; }
 
+        /// <summary>
+        /// Your own network, instead of <see cref="Architecture"/>'s: called with the image shape and the number of classes, it
+        /// returns a TorchSharp module that maps images [batch, channels, height, width] to logits [batch, classes], for
+        /// example an <c>nn.Sequential</c> of convolutions, normalisations, activations, pooling and linear layers. AGD makes
+        /// each rank-2/4 weight a layer (see <see cref="AgdOptimizer.Describe"/>); the model exports to ONNX when every module
+        /// is one of TorchSharp's standard layers or implements <see cref="Onnx.IOnnxExportable"/>. Both are checked before
+        /// the first step. The fitted model saves and loads without the factory.
+        /// </summary>
+        public Func<AgdImageShape, int, nn.Module<Tensor, Tensor>>? NetworkFactory { get; set; }
+
+        /// <summary>The architecture trained: <see cref="AgdArchitecture.Custom"/> when a <see cref="NetworkFactory"/> is set, else <see cref="Architecture"/>.</summary>
+        public AgdArchitecture EffectiveArchitecture => NetworkFactory is null ? Architecture : AgdArchitecture.Custom;
+
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>
         public AgdDataLoading DataLoading { get; set; } = AgdDataLoading.Auto;
 
@@ -79,6 +95,8 @@ public sealed partial class AgdImageClassificationTrainer
             Check.Positive(NumberOfEpochs, nameof(NumberOfEpochs));
             Check.Positive(BatchSize, nameof(BatchSize));
             Check.Positive(InMemoryLimitBytes, nameof(InMemoryLimitBytes));
+            if (Architecture == AgdArchitecture.Custom && NetworkFactory is null)
+                throw new ArgumentException("Architecture Custom needs a NetworkFactory that builds the network.", nameof(NetworkFactory));
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
             if (!double.IsFinite(Gain) || Gain <= 0)

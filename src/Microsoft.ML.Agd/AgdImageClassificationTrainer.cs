@@ -78,7 +78,10 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
         var network = new StandardizedNetwork(AgdNetworks.Create(_options, shape, classes), train.Mean, train.StandardDeviation);
+        // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
+        // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         var optimizer = new AgdOptimizer(network, _options.Gain);
+        Onnx.OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
             optimizer.InitializeWeights(generator);
         else
@@ -95,7 +98,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         network.to(CPU).eval();
 
         var label = trainData.Schema[_columns.Label];
-        var model = new AgdModel(network, _options.Architecture, shape, ScoringChain.ClassNames(label, classes), history,
+        var model = new AgdModel(network, _options.EffectiveArchitecture, shape, ScoringChain.ClassNames(label, classes), history,
             best is { Epoch: > 0 } ? best.Epoch : history.Count, history.Count - earlier.Count < _options.NumberOfEpochs, _columns.Features);
         var context = new MLContext(_options.Seed);
         return new AgdImageClassificationTransformer(model, ScoringChain.Build(context, model, trainData, label), _columns);
@@ -103,9 +106,9 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
     private void CopyWeights(AgdModel from, nn.Module network, AgdImageShape shape)
     {
-        if (from.Architecture != _options.Architecture || from.ImageShape != shape)
+        if (from.Architecture != _options.EffectiveArchitecture || from.ImageShape != shape)
             throw new ArgumentException($"The initial model is a {from.Architecture} for {from.ImageShape} images, but the options and data describe a " +
-                $"{_options.Architecture} for {shape} images; continue with the options the model was trained with.", "initialModel");
+                $"{_options.EffectiveArchitecture} for {shape} images; continue with the options the model was trained with.", "initialModel");
         var source = from.Network.state_dict();
         var target = network.state_dict();
         using var noGrad = no_grad();
@@ -133,7 +136,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
     private (AgdImageShape Shape, int Classes) CheckSchema(DataViewSchema schema)
     {
-        var shape = _columns.CheckFeatures(schema, _options.ImageShape, AgdNetworks.IsConvolutional(_options.Architecture));
+        var shape = _columns.CheckFeatures(schema, _options.ImageShape, AgdNetworks.IsConvolutional(_options.EffectiveArchitecture));
         return (shape, _columns.CheckLabel(schema));
     }
 

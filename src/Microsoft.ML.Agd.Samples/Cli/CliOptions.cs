@@ -15,6 +15,7 @@ internal static class CliOptions
     };
 
     public static Option<AgdArchitecture> Architecture() => new("--architecture", "-a") { Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn };
+    public static Option<string?> Network() => new("--network") { Description = "A network written with TorchSharp's layers, from the samples, instead of -a: vgg16 (sized by --base-width)." };
     public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => s_defaults.Depth };
     public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => s_defaults.Width };
     public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => s_defaults.BaseWidth };

@@ -25,7 +25,7 @@ internal static class TrainCommand
         try
         {
             CliOptions.SayConvolutionRemedy();
-            AnsiConsole.MarkupLine($"Training [bold]{settings.Architecture}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the model.");
+            AnsiConsole.MarkupLine($"Training [bold]{settings.Network ?? settings.Architecture.ToString()}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the model.");
             TrainResult? result = null;
             AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

@@ -8,6 +8,7 @@ internal sealed class TrainingOptions
 {
     private readonly Option<string?> _data = CliOptions.Data();
     private readonly Option<AgdArchitecture> _architecture = CliOptions.Architecture();
+    private readonly Option<string?> _network = CliOptions.Network();
     private readonly Option<int> _depth = CliOptions.Depth();
     private readonly Option<int> _width = CliOptions.Width();
     private readonly Option<int> _baseWidth = CliOptions.BaseWidth();
@@ -22,7 +23,7 @@ internal sealed class TrainingOptions
     /// <summary>Adds every option to a command.</summary>
     public void AddTo(System.CommandLine.Command command)
     {
-        foreach (Option option in new Option[] { _data, _architecture, _depth, _width, _baseWidth, _epochs, _loss, _batchSize, _imageSize, _grey, _testFraction, _seed })
+        foreach (Option option in new Option[] { _data, _architecture, _network, _depth, _width, _baseWidth, _epochs, _loss, _batchSize, _imageSize, _grey, _testFraction, _seed })
             command.Options.Add(option);
     }
 
@@ -31,6 +32,7 @@ internal sealed class TrainingOptions
     {
         Data = result.GetValue(_data),
         Architecture = result.GetValue(_architecture),
+        Network = result.GetValue(_network),
         Depth = result.GetValue(_depth),
         Width = result.GetValue(_width),
         BaseWidth = result.GetValue(_baseWidth),

@@ -13,6 +13,8 @@ public sealed record TrainSettings
     public string? Data { get; init; }
     /// <summary>The network family.</summary>
     public AgdArchitecture Architecture { get; init; } = AgdArchitecture.Fcn;
+    /// <summary>A network from the samples instead of <see cref="Architecture"/>: "vgg16", or null.</summary>
+    public string? Network { get; init; }
     /// <summary>FCN depth.</summary>
     public int Depth { get; init; } = Defaults.Depth;
     /// <summary>FCN width.</summary>
@@ -50,6 +52,12 @@ public sealed record TrainSettings
     {
         Architecture = Architecture, Depth = Depth, Width = Width, BaseWidth = BaseWidth, NumberOfEpochs = Epochs,
         BatchSize = BatchSize, Loss = Loss, Seed = Seed, Progress = progress, CancellationToken = cancellation,
+        NetworkFactory = Network?.ToLowerInvariant() switch
+        {
+            null => null,
+            "vgg16" => (shape, classes) => Networks.Vgg.Create(shape, classes, BaseWidth),
+            _ => throw new ArgumentOutOfRangeException("--network", Network, "The samples' networks are: vgg16."),
+        },
     };
 }
 
@@ -81,7 +89,7 @@ public static class TrainJob
         {
             staging.WriteModel(ml, agd, train);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
-            Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Architecture}", staging.Curves);
+            Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Network ?? settings.Architecture.ToString()}", staging.Curves);
         });
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
     }

@@ -10,8 +10,10 @@ public static class AgdNetworks
     /// <param name="options">Architecture, depth, width and base width are read.</param>
     /// <param name="shape">The input images' shape.</param>
     /// <param name="classes">Number of outputs.</param>
-    public static nn.Module<Tensor, Tensor> Create(AgdImageClassificationTrainer.Options options, AgdImageShape shape, int classes) => options.Architecture switch
+    public static nn.Module<Tensor, Tensor> Create(AgdImageClassificationTrainer.Options options, AgdImageShape shape, int classes) => options.EffectiveArchitecture switch
     {
+        AgdArchitecture.Custom => options.NetworkFactory!(shape, classes)
+            ?? throw new InvalidOperationException($"NetworkFactory returned null for images of shape {shape} and {classes} classes; it must return the network."),
         AgdArchitecture.Fcn => new Fcn(shape.Size, options.Width, options.Depth, classes),
         AgdArchitecture.ResNet18 => ResNet(18, options, shape, classes),
         AgdArchitecture.ResNet34 => ResNet(34, options, shape, classes),
@@ -19,8 +21,8 @@ public static class AgdNetworks
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Architecture, "Unknown architecture."),
     };
 
-    /// <summary>Whether the architecture is a convolutional network, which needs the image shape.</summary>
-    public static bool IsConvolutional(AgdArchitecture architecture) => architecture != AgdArchitecture.Fcn;
+    /// <summary>Whether the architecture is one of our convolutional networks, which need the image shape (a custom network is given whatever shape there is).</summary>
+    public static bool IsConvolutional(AgdArchitecture architecture) => architecture is AgdArchitecture.ResNet18 or AgdArchitecture.ResNet34 or AgdArchitecture.ResNet50;
 
     // Images of 128 pixels and more get the ImageNet stem, which quarters the resolution before the first block.
     private static PreActResNet ResNet(int depth, AgdImageClassificationTrainer.Options options, AgdImageShape shape, int classes)

@@ -44,7 +44,7 @@ public sealed class Fcn : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         var x = graph.Node("Flatten", [input], null, OnnxGraph.Int("axis", 1));
         for (int i = 0; i < layers.Count - 1; i++)
-            x = graph.Scale(graph.Relu(graph.Linear(layers[i], x)), s_sqrt2);
-        return graph.Linear(layers[^1], x);
+            x = graph.Scale(graph.Relu(graph.Module(layers[i], x)), s_sqrt2);
+        return graph.Module(layers[^1], x);
     }
 }

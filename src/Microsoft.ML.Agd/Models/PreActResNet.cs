@@ -84,13 +84,13 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     string IOnnxExportable.Export(OnnxGraph graph, string input)
     {
-        var x = graph.Conv(stem, input);
+        var x = graph.Module(stem, input);
         if (stemPool is not null)
-            x = graph.MaxPool(x, kernel: 3, stride: 2, padding: 1);
+            x = graph.Module(stemPool, x);
         foreach (var block in blocks)
             x = ((IOnnxExportable)block).Export(graph, x);
-        x = graph.Relu(graph.BatchNorm(finalNorm, x));
+        x = graph.Relu(graph.Module(finalNorm, x));
         x = graph.Node("Flatten", [graph.Node("GlobalAveragePool", [x])], null, OnnxGraph.Int("axis", 1));
-        return graph.Linear(classifier, x);
+        return graph.Module(classifier, x);
     }
 }

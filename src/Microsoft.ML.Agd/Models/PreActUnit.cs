@@ -60,11 +60,11 @@ internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     string IOnnxExportable.Export(OnnxGraph graph, string x)
     {
-        var y = graph.Relu(graph.BatchNorm(_norms[0], x));
-        var residual = shortcut is null ? x : graph.Conv(shortcut, y);
-        y = graph.Conv(_convs[0], y);
+        var y = graph.Relu(graph.Module(_norms[0], x));
+        var residual = shortcut is null ? x : graph.Module(shortcut, y);
+        y = graph.Module(_convs[0], y);
         for (int i = 1; i < _convs.Length; i++)
-            y = graph.Conv(_convs[i], graph.Relu(graph.BatchNorm(_norms[i], y)));
+            y = graph.Module(_convs[i], graph.Relu(graph.Module(_norms[i], y)));
         return graph.Node("Add", [y, residual]);
     }
 }

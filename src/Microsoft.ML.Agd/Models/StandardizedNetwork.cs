@@ -74,10 +74,8 @@ public sealed class StandardizedNetwork : nn.Module<Tensor, Tensor>, IOnnxExport
 
     string IOnnxExportable.Export(OnnxGraph graph, string input)
     {
-        if (network is not IOnnxExportable exportable)
-            throw new NotSupportedException($"{network.GetType().Name} cannot be exported to ONNX; Fcn and PreActResNet can.");
         long[] shape = [1, mean.shape[0], 1, 1];
         var centred = graph.Node("Sub", [input, graph.Floats(mean.view(shape), "mean")]);
-        return exportable.Export(graph, graph.Node("Div", [centred, graph.Floats(deviation.view(shape), "deviation")]));
+        return graph.Module(network, graph.Node("Div", [centred, graph.Floats(deviation.view(shape), "deviation")]));
     }
 }

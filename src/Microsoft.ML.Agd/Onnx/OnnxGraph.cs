@@ -1,29 +1,41 @@
 using Google.Protobuf;
 using Onnx;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Onnx;
 
-/// <summary>Builds an ONNX graph node by node: each call adds a node and returns the name of its output.</summary>
-internal sealed class OnnxGraph
+/// <summary>
+/// Builds an ONNX graph (opset 17) node by node: each call adds nodes and returns the name of the value they produce.
+/// <see cref="Module"/> writes any module built from TorchSharp's standard layers (and any <see cref="IOnnxExportable"/>).
+/// </summary>
+public sealed partial class OnnxGraph
 {
     private const int Opset = 17;
     private readonly GraphProto _graph = new() { Name = "agd" };
+    private readonly IReadOnlyDictionary<nn.Module, long[]> _inputShapes;
+    private readonly bool _dryRun;
     private int _names;
 
+    /// <summary>A graph whose modules read inputs of the traced shapes (for layers whose export depends on their input's size).</summary>
+    internal OnnxGraph(IReadOnlyDictionary<nn.Module, long[]> inputShapes, bool dryRun = false) => (_inputShapes, _dryRun) = (inputShapes, dryRun);
+
+    /// <summary>Declares a float graph input; a negative dimension is the batch.</summary>
     public string Input(string name, params long[] dims)
     {
         _graph.Input.Add(Value(name, TensorProto.Types.DataType.Float, dims));
         return name;
     }
 
+    /// <summary>Declares a graph output named <paramref name="name"/> holding <paramref name="value"/>.</summary>
     public void Output(string value, string name, TensorProto.Types.DataType type, params long[] dims)
     {
         Node("Identity", [value], name);
         _graph.Output.Add(Value(name, type, dims));
     }
 
+    /// <summary>Adds a node of an ONNX operator; returns the name of its (first) output.</summary>
     public string Node(string op, string[] inputs, string? output = null, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = Fresh(op) };
@@ -34,16 +46,21 @@ internal sealed class OnnxGraph
         return output;
     }
 
+    /// <summary>Adds a float constant (a weight) with the tensor's shape and values.</summary>
     public string Floats(Tensor values, string hint = "w")
     {
-        using var cpu = values.detach().to(float32).cpu().contiguous();
         var tensor = new TensorProto { Name = Fresh(hint), DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange(cpu.shape);
-        tensor.RawData = ByteString.CopyFrom(cpu.bytes);
+        tensor.Dims.AddRange(values.shape);
+        if (!_dryRun)
+        {
+            using var cpu = values.detach().to(float32).cpu().contiguous();
+            tensor.RawData = ByteString.CopyFrom(cpu.bytes);
+        }
         _graph.Initializer.Add(tensor);
         return tensor.Name;
     }
 
+    /// <summary>Adds a 64-bit integer vector constant (shapes, axes).</summary>
     public string Int64s(params long[] values)
     {
         var tensor = new TensorProto { Name = Fresh("i"), DataType = (int)TensorProto.Types.DataType.Int64 };
@@ -53,6 +70,7 @@ internal sealed class OnnxGraph
         return tensor.Name;
     }
 
+    /// <summary>Adds a string vector constant.</summary>
     public string Strings(IEnumerable<string> values)
     {
         var tensor = new TensorProto { Name = Fresh("s"), DataType = (int)TensorProto.Types.DataType.String };
@@ -62,44 +80,24 @@ internal sealed class OnnxGraph
         return tensor.Name;
     }
 
-    public string Linear(Linear linear, string x)
-    {
-        var inputs = linear.bias is null ? new[] { x, Floats(linear.weight!) } : [x, Floats(linear.weight!), Floats(linear.bias)];
-        return Node("Gemm", inputs, null, Int("transB", 1));
-    }
-
-    public string Conv(Conv2d conv, string x)
-    {
-        var inputs = conv.bias is null ? new[] { x, Floats(conv.weight!) } : [x, Floats(conv.weight!), Floats(conv.bias)];
-        long[] kernel = conv.weight!.shape[2..];
-        return Node("Conv", inputs, null, Ints("kernel_shape", kernel), Ints("strides", conv.stride), Ints("pads", Pads(conv.padding!)));
-    }
-
-    /// <summary>Batch norm as evaluated after training: running statistics, and a unit scale and zero shift when not affine.</summary>
-    public string BatchNorm(BatchNorm2d norm, string x)
-    {
-        var mean = norm.running_mean!;
-        string scale = norm.weight is null ? Floats(ones_like(mean)) : Floats(norm.weight);
-        string shift = norm.bias is null ? Floats(zeros_like(mean)) : Floats(norm.bias);
-        return Node("BatchNormalization", [x, scale, shift, Floats(mean), Floats(norm.running_var!)], null, Float("epsilon", (float)norm.eps));
-    }
-
-    public string MaxPool(string x, long kernel, long stride, long padding)
-        => Node("MaxPool", [x], null, Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride), Ints("pads", padding, padding, padding, padding));
-
-    public string Relu(string x) => Node("Relu", [x]);
-
+    /// <summary>x * factor.</summary>
     public string Scale(string x, double factor) => Node("Mul", [x, Floats(tensor((float)factor))]);
 
-    public byte[] ToBytes(string producerVersion)
+    /// <summary>max(x, 0).</summary>
+    public string Relu(string x) => Node("Relu", [x]);
+
+    /// <summary>The serialized model.</summary>
+    internal byte[] ToBytes(string producerVersion)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = "Microsoft.ML.Agd", ProducerVersion = producerVersion, Graph = _graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         return model.ToByteArray();
     }
 
+    /// <summary>An integer attribute.</summary>
     public static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
+    /// <summary>An integer list attribute.</summary>
     public static AttributeProto Ints(string name, params long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
@@ -107,9 +105,11 @@ internal sealed class OnnxGraph
         return attribute;
     }
 
+    /// <summary>A float attribute.</summary>
     public static AttributeProto Float(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
-    private static long[] Pads(long[] padding) => [.. padding, .. padding];
+    /// <summary>A string attribute.</summary>
+    public static AttributeProto String(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     private string Fresh(string hint) => $"{hint}_{_names++}";
 

@@ -29,6 +29,11 @@ public sealed class AgdLayer
     /// <summary>s_k = sqrt(out / in), divided by sqrt(kh * kw) for a convolution: every singular value of the weight (or of each kernel slice) after initialisation.</summary>
     public double Scale { get; }
 
+    /// <summary>One line: the weight's name and shape, its scale s_k, and the parameters that move with it.</summary>
+    public override string ToString()
+        => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}] s = {Scale:0.####}") +
+           (Members.Count == 0 ? "" : " with " + string.Join(", ", Members.Select(m => m.IsScale ? $"{m.Name} (scale)" : m.Name)));
+
     /// <summary>The scale s_k of a weight of the given shape.</summary>
     public static double ScaleOf(long[] shape)
     {

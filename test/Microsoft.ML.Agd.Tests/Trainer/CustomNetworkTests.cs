@@ -1,0 +1,56 @@
+using Microsoft.ML.Agd.Samples.Networks;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Tests.Trainer;
+
+[TestClass]
+public class CustomNetworkTests
+{
+    [TestMethod]
+    public void AUsersVggTrainsThroughTheCatalogAndSavesLoadsExportsAndContinues()
+    {
+        var ml = new MLContext(seed: 31);
+        var rows = SyntheticImages.Vectors(12, 8, seed: 32);
+        var data = EndToEndTests.Prepare(ml, rows);
+        var options = new AgdImageClassificationTrainer.Options
+        {
+            NetworkFactory = (shape, classes) => Vgg.Create(shape, classes, baseWidth: 4, stages: [1, 1, 2]),
+            ImageShape = new AgdImageShape(1, 8, 8), NumberOfEpochs = 6, BatchSize = 6, KeepBestEpoch = true,
+        };
+        var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(data, data);
+        Assert.AreEqual(AgdArchitecture.Custom, model.Model.Architecture);
+        Assert.IsTrue(model.Model.History.Max(e => e.ValidationAccuracy!.Value) > 0.6, string.Join(", ", model.Model.History.Select(e => e.ValidationAccuracy)));
+
+        // Saved, then loaded where nothing knows the factory: the zip holds the network as ONNX.
+        string path = Path.Combine(Path.GetTempPath(), $"agd-vgg-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, data.Schema, path);
+            var loaded = new MLContext().Model.Load(path, out _);
+            var scores = ml.Data.CreateEnumerable<EndToEndTests.Scores>(loaded.Transform(data), reuseRowObject: false).ToList();
+            using var images = tensor(rows.SelectMany(r => r.Features).ToArray(), [rows.Count, 1, 8, 8]);
+            using var noGrad = no_grad();
+            using var expected = nn.functional.softmax(model.Model.Network.call(images), 1);
+            for (int i = 0; i < rows.Count; i++)
+                for (int k = 0; k < 3; k++)
+                    Assert.AreEqual(expected[i, k].item<float>(), scores[i].Score[k], 1e-4, $"row {i} class {k}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Onnx.ModuleExportTests.AssertOnnxAgrees(model.Model.Network, new AgdImageShape(1, 8, 8), 3);
+
+        options.KeepBestEpoch = false;
+        options.NumberOfEpochs = 1;
+        var continued = ml.MulticlassClassification.Trainers.Agd(options).Fit(data, null, model.Model);
+        Assert.AreEqual(model.Model.History.Count + 1, continued.Model.History.Count);
+    }
+
+    [TestMethod]
+    public void CustomWithoutAFactoryIsNamed()
+    {
+        var e = Assert.ThrowsExactly<ArgumentException>(() => new AgdImageClassificationTrainer(new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.Custom }));
+        Assert.AreEqual("NetworkFactory", e.ParamName);
+    }
+}
