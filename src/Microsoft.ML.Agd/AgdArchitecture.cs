@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Models;
+
 namespace Microsoft.ML.Agd;
 
 /// <summary>The network family the trainer builds.</summary>
@@ -17,17 +19,4 @@ public enum AgdArchitecture
 
     /// <summary>Your own network, from <see cref="AgdImageClassificationTrainer.Options.NetworkFactory"/>.</summary>
     Custom,
-}
-
-/// <summary>Where training runs.</summary>
-public enum AgdDevice
-{
-    /// <summary>CUDA when the CUDA backend is referenced and a GPU is present, else the CPU.</summary>
-    Auto,
-
-    /// <summary>The CPU.</summary>
-    Cpu,
-
-    /// <summary>The first CUDA GPU; an error when none is available.</summary>
-    Cuda,
 }

@@ -1,7 +1,11 @@
 using Microsoft.ML.Agd;
+using Microsoft.ML.Agd.Search;
 
-// In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds them.
+// In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds
+// them. The one file whose namespace is not its folder's.
+#pragma warning disable IDE0130
 namespace Microsoft.ML;
+#pragma warning restore IDE0130
 
 /// <summary>Adds the AGD image classification trainer to <c>mlContext.MulticlassClassification.Trainers</c>.</summary>
 public static class AgdCatalog

@@ -1,5 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Models;
 
 namespace Microsoft.ML.Agd;
 
@@ -64,7 +66,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// Your own network, instead of <see cref="Architecture"/>'s: called with the image shape and the number of classes, it
         /// returns a TorchSharp module that maps images [batch, channels, height, width] to logits [batch, classes], for
         /// example an <c>nn.Sequential</c> of convolutions, normalisations, activations, pooling and linear layers. AGD makes
-        /// each rank-2/4 weight a layer (see <see cref="AgdOptimizer.Describe"/>); the model exports to ONNX when every module
+        /// each rank-2/4 weight a layer (see <see cref="Optim.AgdOptimizer.Describe"/>); the model exports to ONNX when every module
         /// is one of TorchSharp's standard layers or implements <see cref="Onnx.IOnnxExportable"/>. Both are checked before
         /// the first step. The fitted model saves and loads without the factory.
         /// </summary>
@@ -72,6 +74,11 @@ public sealed partial class AgdImageClassificationTrainer
 
         /// <summary>The architecture trained: <see cref="AgdArchitecture.Custom"/> when a <see cref="NetworkFactory"/> is set, else <see cref="Architecture"/>.</summary>
         public AgdArchitecture EffectiveArchitecture => NetworkFactory is null ? Architecture : AgdArchitecture.Custom;
+
+        /// <summary>The network these options describe (the factory's, or the architecture's at its size), before AGD's initialisation.</summary>
+        public nn.Module<Tensor, Tensor> CreateNetwork(AgdImageShape shape, int classes)
+            => NetworkFactory is null ? AgdNetworks.Create(Architecture, shape, classes, Depth, Width, BaseWidth)
+                : NetworkFactory(shape, classes) ?? throw new InvalidOperationException($"NetworkFactory returned null for images of shape {shape} and {classes} classes; it must return the network.");
 
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>
         public AgdDataLoading DataLoading { get; set; } = AgdDataLoading.Auto;

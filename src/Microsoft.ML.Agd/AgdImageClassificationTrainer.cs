@@ -3,6 +3,9 @@ using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd;
 
@@ -77,7 +80,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * 7919);
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
-        var network = new StandardizedNetwork(AgdNetworks.Create(_options, shape, classes), train.Mean, train.StandardDeviation);
+        var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         var optimizer = new AgdOptimizer(network, _options.Gain);

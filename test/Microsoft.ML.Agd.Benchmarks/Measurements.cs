@@ -4,6 +4,8 @@ using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

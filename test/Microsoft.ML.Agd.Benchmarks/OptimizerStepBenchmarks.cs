@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML.Agd;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Native;
 
 /// <summary>
 /// Calls TorchSharp, then the library, printing what each did. Main itself names no type of the library, so the library's

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML.Agd.Samples.Jobs;
 using Spectre.Console;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 

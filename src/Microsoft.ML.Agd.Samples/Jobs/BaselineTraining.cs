@@ -2,6 +2,10 @@ using System.Diagnostics;
 using Microsoft.ML.Agd.Samples.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -50,7 +54,7 @@ public sealed class BaselineTraining : IDisposable
     /// </summary>
     public nn.Module<Tensor, Tensor> InitialNetwork()
     {
-        var network = StandardizedNetwork.Measure(AgdNetworks.Create(_network, _shape, _classes), _trainImages);
+        var network = StandardizedNetwork.Measure(_network.CreateNetwork(_shape, _classes), _trainImages);
         new AgdOptimizer(network).InitializeWeights(new Generator((ulong)_seed));
         return network;
     }

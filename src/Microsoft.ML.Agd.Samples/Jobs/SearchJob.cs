@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Search;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Models;
 
 /// <summary>
 /// The paper's fully connected network: <c>depth</c> linear layers, each hidden one followed by relu(x) * sqrt(2)

@@ -1,17 +1,18 @@
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Onnx;
+using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Models;
 
 /// <summary>
 /// Pre-activation ResNet-18, -34 or -50 (He et al., 2016) as the AGD paper trains it: convolutions without bias and
 /// batch norm without affine parameters by default, a 3x3 stem without max-pool for small images (the ImageNet stem,
 /// 7x7 stride 2 and max-pool, for large ones), global average pooling, so any image size and channel count works.
 /// </summary>
-public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLayers
 {
     private readonly Conv2d stem;
     private readonly MaxPool2d? stemPool;
@@ -81,6 +82,9 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable
         x = nn.functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1);
         return classifier.call(x);
     }
+
+    /// <summary>The final norm feeds the classifier, so its scale and shift move with it (the units declare their own layers).</summary>
+    public IEnumerable<(nn.Module Weight, IReadOnlyList<nn.Module> Members)> AgdLayers() => [(classifier, [finalNorm])];
 
     string IOnnxExportable.Export(OnnxGraph graph, string input)
     {

@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Onnx;
+using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,29 +11,26 @@ namespace Microsoft.ML.Agd.Models;
 /// input (or a 1x1 projection of its first activation) is added at the end. Two 3x3 convolutions make ResNet-18/34's
 /// basic block; 1x1, 3x3, 1x1 (four times wider) make ResNet-50's bottleneck.
 /// </summary>
-internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
+internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLayers
 {
-    private readonly BatchNorm2d[] _norms;
-    private readonly Conv2d[] _convs;
-    // Registered in order bn, conv, bn, conv...: a normalisation's affine parameters join the layer before it.
-    private readonly ModuleList<nn.Module> layers;
+    private readonly ModuleList<BatchNorm2d> norms;
+    private readonly ModuleList<Conv2d> convs;
     private readonly Conv2d? shortcut;
 
     private PreActUnit(long inPlanes, (long Out, long Kernel, long Stride)[] convs, ResNetLayerOptions options) : base(nameof(PreActUnit))
     {
         long channels = inPlanes;
-        _norms = new BatchNorm2d[convs.Length];
-        _convs = new Conv2d[convs.Length];
-        for (int i = 0; i < convs.Length; i++)
+        norms = new ModuleList<BatchNorm2d>();
+        this.convs = new ModuleList<Conv2d>();
+        foreach (var (outPlanes, kernel, stride) in convs)
         {
-            _norms[i] = options.Norm(channels);
-            _convs[i] = options.Conv(channels, convs[i].Out, convs[i].Kernel, convs[i].Stride);
-            channels = convs[i].Out;
+            norms.Add(options.Norm(channels));
+            this.convs.Add(options.Conv(channels, outPlanes, kernel, stride));
+            channels = outPlanes;
         }
-        long stride = convs.Max(c => c.Stride);
-        if (stride != 1 || inPlanes != channels)
-            shortcut = options.Conv(inPlanes, channels, 1, stride);
-        layers = new ModuleList<nn.Module>(_norms.Zip(_convs).SelectMany(p => new nn.Module[] { p.First, p.Second }).ToArray());
+        long unitStride = convs.Max(c => c.Stride);
+        if (unitStride != 1 || inPlanes != channels)
+            shortcut = options.Conv(inPlanes, channels, 1, unitStride);
         OutPlanes = channels;
         RegisterComponents();
     }
@@ -50,21 +48,27 @@ internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor x)
     {
-        var y = nn.functional.relu(_norms[0].call(x));
+        var y = nn.functional.relu(norms[0].call(x));
         var residual = shortcut is null ? x : shortcut.call(y);
-        y = _convs[0].call(y);
-        for (int i = 1; i < _convs.Length; i++)
-            y = _convs[i].call(nn.functional.relu(_norms[i].call(y)));
+        y = convs[0].call(y);
+        for (int i = 1; i < convs.Count; i++)
+            y = convs[i].call(nn.functional.relu(norms[i].call(y)));
         return y.add(residual);
     }
 
+    // Norm i feeds convolution i (pre-activation), so its scale and shift move with that convolution: the first norm joins
+    // the unit's first convolution, never the previous unit's last convolution or shortcut, which it only follows in
+    // registration order. The shortcut reads the same normalised input but is a projection of its own.
+    public IEnumerable<(nn.Module Weight, IReadOnlyList<nn.Module> Members)> AgdLayers()
+        => convs.Zip(norms, (conv, norm) => ((nn.Module)conv, (IReadOnlyList<nn.Module>)[norm]));
+
     string IOnnxExportable.Export(OnnxGraph graph, string x)
     {
-        var y = graph.Relu(graph.Module(_norms[0], x));
+        var y = graph.Relu(graph.Module(norms[0], x));
         var residual = shortcut is null ? x : graph.Module(shortcut, y);
-        y = graph.Module(_convs[0], y);
-        for (int i = 1; i < _convs.Length; i++)
-            y = graph.Module(_convs[i], graph.Relu(graph.Module(_norms[i], y)));
+        y = graph.Module(convs[0], y);
+        for (int i = 1; i < convs.Count; i++)
+            y = graph.Module(convs[i], graph.Relu(graph.Module(norms[i], y)));
         return graph.Node("Add", [y, residual]);
     }
 }

@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Models;
 
 /// <summary>
 /// A network that standardizes its own input: each channel becomes (x - mean) / standard deviation, with the training

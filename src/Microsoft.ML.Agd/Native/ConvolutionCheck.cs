@@ -1,20 +1,4 @@
-namespace Microsoft.ML.Agd;
-
-/// <summary>One shape of the convolution self-test: a 3x3 convolution's input gradient in float32 against float64.</summary>
-/// <param name="InputChannels">Channels the convolution reads.</param>
-/// <param name="OutputChannels">Channels it writes.</param>
-/// <param name="RelativeError">||g32 - g64|| / ||g64|| of the input gradient (NaN or infinity when float32 produced them).</param>
-public sealed record ConvolutionCheckCase(int InputChannels, int OutputChannels, double RelativeError)
-{
-    /// <summary>The largest relative error that passes; a right float32 result is about 1e-6.</summary>
-    public const double Tolerance = 1e-4;
-
-    /// <summary>Whether float32 agreed with float64.</summary>
-    public bool Passed => RelativeError <= Tolerance;
-
-    /// <summary>Whether both channel counts are multiples of 16, the block size of oneDNN's AVX-512 kernels.</summary>
-    public bool IsBlockAligned => InputChannels % 16 == 0 && OutputChannels % 16 == 0;
-}
+namespace Microsoft.ML.Agd.Native;
 
 /// <summary>
 /// What the known-answer self-test of libtorch's float32 convolution gradients found in this process, and the remedy in

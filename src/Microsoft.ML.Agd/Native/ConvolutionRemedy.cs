@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Native;
 
 /// <summary>What the library does to keep float32 convolution gradients right on this CPU (see <see cref="TorchNative.ConvolutionCheck"/>).</summary>
 public enum ConvolutionRemedy

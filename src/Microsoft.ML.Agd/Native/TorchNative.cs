@@ -6,8 +6,9 @@ using System.Runtime.Loader;
 using System.Security.Cryptography;
 using Microsoft.ML.Agd.Native;
 using TorchSharp;
+using Microsoft.ML.Agd.Optim;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Native;
 
 /// <summary>
 /// Loads TorchSharp's native backend, including on Linux distributions whose libstdc++ predates GCC 13

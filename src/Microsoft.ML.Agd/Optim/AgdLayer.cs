@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// One AGD layer: a rank-2 (linear) or rank-4 (convolution) weight, its scale, and the rank-1 parameters

@@ -3,7 +3,7 @@ using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// Automatic Gradient Descent (Bernstein et al., 2023): an optimizer whose step size follows from the architecture and

@@ -4,16 +4,26 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
-/// Turns a module's parameters into AGD layers by module structure: a module's rank-2/4 weight heads a layer and its own
-/// rank-1 parameters join it; a normalisation module's scale and shift join the layer that precedes it.
+/// Turns a module's parameters into AGD layers. Every module's rank-2/4 weight heads a layer, which its own rank-1
+/// parameters (a bias) join. A normalisation's scale and shift join the layer a module declares for it
+/// (<see cref="IAgdLayers"/>); where nothing declares it, they join the layer of the weight that precedes it in
+/// registration order, as in conv-norm networks.
 /// </summary>
 internal static class LayerGrouping
 {
+    private sealed record Layer(string Name, Parameter Weight, List<(string Name, Parameter Parameter, bool IsScale)> Members);
+
     public static IReadOnlyList<AgdLayer> Group(nn.Module module)
     {
-        var layers = new List<(string Name, Parameter Weight, List<(string, Parameter, bool)> Members)>();
         // Whether or not named_modules() lists the root itself, it comes first, once.
-        var modules = module.named_modules().Where(m => m.name.Length > 0).Prepend((name: "", module));
+        var modules = module.named_modules().Where(m => m.name.Length > 0).Prepend((name: "", module)).ToList();
+        var declaredWeightOf = modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers())
+            .SelectMany(layer => layer.Members.Select(member => (member, layer.Weight)))
+            .ToDictionary(p => p.member, p => p.Weight, (IEqualityComparer<nn.Module>)ReferenceEqualityComparer.Instance);
+
+        var layers = new List<Layer>();
+        var layerOf = new Dictionary<nn.Module, Layer>((IEqualityComparer<nn.Module>)ReferenceEqualityComparer.Instance);
+        var declaredMembers = new List<(nn.Module Member, string Name, Parameter Parameter, bool IsScale)>();
         foreach (var (moduleName, child) in modules)
         {
             var own = child.named_parameters(recurse: false).Where(p => p.parameter.requires_grad).ToList();
@@ -21,20 +31,31 @@ internal static class LayerGrouping
             if (weights.Count > 1)
                 throw new NotSupportedException($"Module '{moduleName}' ({child.GetType().Name}) holds {weights.Count} rank-2/4 weights; AGD needs one weight per module so that its bias and normalisation are unambiguous.");
             if (weights.Count == 1)
-                layers.Add((Qualify(moduleName, weights[0].name), weights[0].parameter, []));
-
+            {
+                var layer = new Layer(Qualify(moduleName, weights[0].name), weights[0].parameter, []);
+                layers.Add(layer);
+                layerOf[child] = layer;
+            }
             foreach (var (name, parameter) in own.Where(p => p.parameter.dim() is not (2 or 4)))
             {
                 string qualified = Qualify(moduleName, name);
                 if (parameter.dim() != 1)
                     throw new NotSupportedException($"Parameter '{qualified}' has rank {parameter.dim()} (shape [{string.Join(", ", parameter.shape)}]); AGD handles rank-2 and rank-4 weights and their rank-1 biases and affine parameters.");
-                bool ownsLayer = weights.Count == 1;
-                bool isNormalisation = IsNormalisation(child);
-                if (!ownsLayer && !(isNormalisation && layers.Count > 0))
+                bool isScale = IsNormalisation(child) && name == "weight";
+                if (weights.Count == 1)
+                    layerOf[child].Members.Add((qualified, parameter, isScale));
+                else if (declaredWeightOf.ContainsKey(child))
+                    declaredMembers.Add((child, qualified, parameter, isScale));
+                else if (IsNormalisation(child) && layers.Count > 0)
+                    layers[^1].Members.Add((qualified, parameter, isScale));
+                else
                     throw new NotSupportedException($"Parameter '{qualified}' belongs to no layer: it is neither in a module with a rank-2/4 weight nor in a normalisation that follows one. Move it into such a module or freeze it (requires_grad = false).");
-                layers[^1].Members.Add((qualified, parameter, isNormalisation && name == "weight"));
             }
         }
+        foreach (var (member, name, parameter, isScale) in declaredMembers)
+            (layerOf.TryGetValue(declaredWeightOf[member], out var layer) ? layer
+                : throw new NotSupportedException($"Parameter '{name}' is declared a member of a module with no trainable rank-2/4 weight; declare it with the linear layer or convolution it belongs to."))
+                .Members.Add((name, parameter, isScale));
         return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members)).ToList();
     }
 

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Agd.Search;
 using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Native;
 
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Search;
 
 /// <summary>
 /// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive

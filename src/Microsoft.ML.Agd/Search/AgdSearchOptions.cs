@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Search;
 
 /// <summary>
 /// What an <see cref="AgdSearch"/> explores and for how long. Every trial is one AGD run, so there is no learning rate

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Search;
 
 /// <summary>What a search found: the best model, every trial, and what the same search would have cost with a learning-rate grid.</summary>
 public sealed class AgdSearchResult

@@ -1,21 +1,4 @@
-namespace Microsoft.ML.Agd;
-
-/// <summary>One point of the search space.</summary>
-/// <param name="Architecture">Network family.</param>
-/// <param name="Depth">FCN depth (unused for ResNets).</param>
-/// <param name="Width">FCN width (unused for ResNets).</param>
-/// <param name="BaseWidth">ResNet base width (unused for FCNs).</param>
-/// <param name="BatchSize">Rows per step.</param>
-/// <param name="Loss">The training loss.</param>
-public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize, AgdLoss Loss = AgdLoss.Square)
-{
-    /// <inheritdoc />
-    public override string ToString() => Architecture == AgdArchitecture.Fcn
-        ? $"FCN depth {Depth} width {Width}, batch {BatchSize}, {LossName}"
-        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}, {LossName}";
-
-    private string LossName => Loss == AgdLoss.Square ? "square loss" : "cross-entropy";
-}
+namespace Microsoft.ML.Agd.Search;
 
 /// <summary>One trial of a search: a configuration trained for some epochs, or the error that stopped it.</summary>
 /// <param name="Number">1 for the first trial.</param>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Agd.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Training;
 

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
 
 namespace Microsoft.ML.Agd.Tests.Models;
 

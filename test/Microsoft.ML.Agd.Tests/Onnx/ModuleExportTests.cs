@@ -5,6 +5,8 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 

@@ -2,6 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 

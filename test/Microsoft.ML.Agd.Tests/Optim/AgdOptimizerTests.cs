@@ -2,6 +2,8 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static Microsoft.ML.Agd.Tests.Optim.ReferenceAgd;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Tests.Optim;
 

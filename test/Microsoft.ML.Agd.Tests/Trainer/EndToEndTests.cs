@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

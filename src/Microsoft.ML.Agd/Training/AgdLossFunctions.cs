@@ -1,16 +1,7 @@
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Optim;
 
-namespace Microsoft.ML.Agd;
-
-/// <summary>The training loss.</summary>
-public enum AgdLoss
-{
-    /// <summary>The paper's square loss: mean over batch and classes of (output - sqrt(C) * onehot(label))^2.</summary>
-    Square,
-
-    /// <summary>Softmax cross-entropy, better for many classes (the paper's choice for ImageNet).</summary>
-    CrossEntropy,
-}
+namespace Microsoft.ML.Agd.Training;
 
 /// <summary>The losses as tensor functions, for training loops written by hand with <see cref="AgdOptimizer"/>.</summary>
 public static class AgdLossFunctions

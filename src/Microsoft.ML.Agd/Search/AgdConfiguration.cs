@@ -1,0 +1,18 @@
+namespace Microsoft.ML.Agd.Search;
+
+/// <summary>One point of the search space.</summary>
+/// <param name="Architecture">Network family.</param>
+/// <param name="Depth">FCN depth (unused for ResNets).</param>
+/// <param name="Width">FCN width (unused for ResNets).</param>
+/// <param name="BaseWidth">ResNet base width (unused for FCNs).</param>
+/// <param name="BatchSize">Rows per step.</param>
+/// <param name="Loss">The training loss.</param>
+public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize, AgdLoss Loss = AgdLoss.Square)
+{
+    /// <inheritdoc />
+    public override string ToString() => Architecture == AgdArchitecture.Fcn
+        ? $"FCN depth {Depth} width {Width}, batch {BatchSize}, {LossName}"
+        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}, {LossName}";
+
+    private string LossName => Loss == AgdLoss.Square ? "square loss" : "cross-entropy";
+}
