@@ -3,7 +3,7 @@ using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Samples;
 
-/// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare</c>.</summary>
+/// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>
 public static class Program
 {
     /// <summary>Runs a verb; returns its exit code.</summary>

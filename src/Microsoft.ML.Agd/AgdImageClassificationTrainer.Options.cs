@@ -106,8 +106,7 @@ public sealed partial class AgdImageClassificationTrainer
                 throw new ArgumentException("Architecture Custom needs a NetworkFactory that builds the network.", nameof(NetworkFactory));
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
-            if (!double.IsFinite(Gain) || Gain <= 0)
-                throw new ArgumentOutOfRangeException(nameof(Gain), Gain, "The gain must be a positive finite number; 1 is the published algorithm.");
+            Check.Gain(Gain, nameof(Gain));
         }
 
         private static void CheckName(string name, string option)

@@ -16,7 +16,6 @@ public static class Charts
     /// <summary>Training curves: loss, accuracy and eta per epoch, one panel each, side by side.</summary>
     public static void TrainingCurves(IReadOnlyList<AgdEpoch> history, string title, string path)
     {
-        var epochs = history.Select(e => (double)e.Epoch).ToList();
         Line Of(string name, Func<AgdEpoch, double?> value)
             => new(name, history.Where(e => value(e) is not null).Select(e => ((double)e.Epoch, value(e)!.Value)).ToList());
         var panels = new[]
@@ -29,10 +28,10 @@ public static class Charts
     }
 
     /// <summary>A chart of named lines.</summary>
-    public static PlotModel LineChart(string title, string xTitle, string yTitle, IEnumerable<Line> lines, bool logX = false)
+    public static PlotModel LineChart(string title, string xTitle, string yTitle, IEnumerable<Line> lines)
     {
         var model = new PlotModel { Title = title, Background = OxyColors.White };
-        model.Axes.Add(logX ? new LogarithmicAxis { Position = AxisPosition.Bottom, Title = xTitle } : new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
         foreach (var line in lines.Where(l => l.Points.Count > 0))
         {

@@ -46,7 +46,7 @@ internal static class EvaluateCommand
 
     private static void Print(Evaluation e)
     {
-        AnsiConsole.MarkupLine($"[bold]Accuracy {e.Accuracy:P2}[/]  macro {e.MacroAccuracy:P2}  micro {e.MicroAccuracy:P2}  log-loss {e.LogLoss:F4}");
+        AnsiConsole.MarkupLine($"[bold]Accuracy {e.Accuracy:P2}[/]  macro {e.MacroAccuracy:P2}  log-loss {e.LogLoss:F4}");
         var perClass = new Table().AddColumns("class", "images", "recall", "precision", "log-loss");
         foreach (var c in e.PerClass)
             perClass.AddRow(Markup.Escape(c.Class), $"{c.Images}", $"{c.Recall:P1}", $"{c.Precision:P1}", $"{c.LogLoss:F3}");

@@ -3,8 +3,11 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
-/// <summary>A model's metrics on a labelled set, as ML.NET's multiclass evaluator computes them.</summary>
-public sealed record Evaluation(double Accuracy, double MacroAccuracy, double MicroAccuracy, double LogLoss,
+/// <summary>
+/// A model's metrics on a labelled set, as ML.NET's multiclass evaluator computes them: <see cref="Accuracy"/> is its
+/// micro-accuracy (the share of images classified right), <see cref="MacroAccuracy"/> the mean of the classes' recalls.
+/// </summary>
+public sealed record Evaluation(double Accuracy, double MacroAccuracy, double LogLoss,
     IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<double>> ConfusionMatrix, IReadOnlyList<string> ClassNames)
 {
     /// <summary>Scores a set with a model (Features and Label in, Score and PredictedLabel out) and evaluates it.</summary>
@@ -19,7 +22,7 @@ public sealed record Evaluation(double Accuracy, double MacroAccuracy, double Mi
             double total = confusion.Counts[k].Sum();
             return new ClassMetrics(name, (int)total, total == 0 ? 0 : confusion.Counts[k][k] / total, confusion.PerClassPrecision[k], metrics.PerClassLogLoss[k]);
         }).ToList();
-        return new Evaluation(metrics.MicroAccuracy, metrics.MacroAccuracy, metrics.MicroAccuracy, metrics.LogLoss, perClass,
+        return new Evaluation(metrics.MicroAccuracy, metrics.MacroAccuracy, metrics.LogLoss, perClass,
             confusion.Counts.Select(r => (IReadOnlyList<double>)r.ToList()).ToList(), set.ClassNames);
     }
 }

@@ -89,7 +89,7 @@ public static class TrainJob
         folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, agd, train);
-            ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.MicroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
+            ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
             Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.Network ?? settings.Architecture.ToString()}", staging.Curves);
         });
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);

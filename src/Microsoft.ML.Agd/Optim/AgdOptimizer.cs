@@ -35,8 +35,7 @@ public sealed class AgdOptimizer
     internal AgdOptimizer(nn.Module module, double gain, ConvolutionRemedy remedy)
     {
         ArgumentNullException.ThrowIfNull(module);
-        if (!double.IsFinite(gain) || gain <= 0)
-            throw new ArgumentOutOfRangeException(nameof(gain), gain, "The gain must be a positive finite number; 1 is the published algorithm.");
+        Check.Gain(gain, nameof(gain));
         _gain = gain;
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)

@@ -9,9 +9,8 @@ namespace Microsoft.ML.Agd.Search;
 /// <summary>
 /// Finds a good architecture size and batch size within a time budget. The first part of the budget goes to successive
 /// halving: many short AGD runs, then the better half (within each architecture family while it has several) trained on
-/// to twice the epochs, until one remains; the rest of the
-/// budget continues its training, keeping its best epoch. With AGD every trial is a single run; with Adam or SGD each would
-/// need a learning-rate grid.
+/// to twice the epochs, until one remains; the rest of the budget continues its training, keeping its best epoch. With AGD
+/// every trial is a single run; with Adam or SGD each would need a learning-rate grid.
 /// </summary>
 public sealed class AgdSearch
 {

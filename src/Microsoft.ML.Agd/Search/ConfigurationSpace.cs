@@ -24,7 +24,6 @@ internal sealed class ConfigurationSpace
             .ToList();
     }
 
-    public int Count => _all.Count;
 
     /// <summary>Up to <paramref name="count"/> distinct configurations, families taken in turn so each is represented.</summary>
     public List<AgdConfiguration> Sample(int count, Random random)

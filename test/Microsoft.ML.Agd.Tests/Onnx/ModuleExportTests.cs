@@ -7,6 +7,8 @@ using Tensor = TorchSharp.torch.Tensor;
 using static TorchSharp.torch;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Tests.TestData;
+using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 
@@ -132,7 +134,7 @@ public class ModuleExportTests
         => new MLContext(4).MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
             NetworkFactory = factory, ImageShape = new AgdImageShape(1, 8, 8), NumberOfEpochs = 1, BatchSize = 6,
-            Progress = new Trainer.SynchronousProgress<AgdEpoch>(epochs.Add),
+            Progress = new SynchronousProgress<AgdEpoch>(epochs.Add),
         });
 
     [TestMethod]
@@ -140,7 +142,7 @@ public class ModuleExportTests
     {
         var epochs = new List<AgdEpoch>();
         var trainer = Custom((shape, classes) => nn.Sequential(nn.Conv2d(shape.Channels, 4, 3), new Absolute(), nn.Flatten(), nn.Linear(4 * 6 * 6, classes)), epochs);
-        var e = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Fit(Trainer.EndToEndTests.Prepare(new MLContext(5), Trainer.SyntheticImages.Vectors(4, 8, seed: 6))));
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Fit(DataViews.Prepare(new MLContext(5), SyntheticImages.Vectors(4, 8, seed: 6))));
         StringAssert.Contains(e.Message, "Module 'network.1' (Absolute) cannot be exported to ONNX");
         StringAssert.Contains(e.Message, "implement IOnnxExportable");
         Assert.AreEqual(0, epochs.Count, "It failed before training.");
@@ -151,7 +153,7 @@ public class ModuleExportTests
     {
         var epochs = new List<AgdEpoch>();
         var trainer = Custom((shape, classes) => nn.Sequential(new Gain(), nn.Conv2d(shape.Channels, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, classes)), epochs);
-        var e = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Fit(Trainer.EndToEndTests.Prepare(new MLContext(5), Trainer.SyntheticImages.Vectors(4, 8, seed: 6))));
+        var e = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Fit(DataViews.Prepare(new MLContext(5), SyntheticImages.Vectors(4, 8, seed: 6))));
         StringAssert.Contains(e.Message, "Parameter 'network.0.gamma' belongs to no layer");
         Assert.AreEqual(0, epochs.Count);
     }
@@ -160,7 +162,7 @@ public class ModuleExportTests
     public void AWrongOutputShapeIsNamedBeforeTheFirstStep()
     {
         var trainer = Custom((shape, classes) => nn.Sequential(nn.Conv2d(shape.Channels, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, classes + 1)), []);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => trainer.Fit(Trainer.EndToEndTests.Prepare(new MLContext(5), Trainer.SyntheticImages.Vectors(4, 8, seed: 6))));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => trainer.Fit(DataViews.Prepare(new MLContext(5), SyntheticImages.Vectors(4, 8, seed: 6))));
         StringAssert.Contains(e.Message, "returns [2, 4] for a batch of 2 images of shape 1x8x8; it must return [2, 3]");
     }
 

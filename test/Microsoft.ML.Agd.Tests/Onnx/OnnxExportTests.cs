@@ -3,6 +3,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 
@@ -16,7 +17,7 @@ public class OnnxExportTests
     public void OnnxRuntimeComputesWhatTheNetworkComputes(AgdArchitecture architecture, int channels, int size)
     {
         var ml = new MLContext(seed: 1);
-        var data = Trainer.EndToEndTests.Prepare(ml, Trainer.SyntheticImages.Vectors(6, size, seed: 2, channels));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(6, size, seed: 2, channels));
         var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
             Architecture = architecture, ImageShape = new AgdImageShape(channels, size, size), NumberOfEpochs = 2, BatchSize = 6, BaseWidth = 2, Width = 16,

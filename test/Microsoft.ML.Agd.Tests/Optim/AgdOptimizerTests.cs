@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 using static Microsoft.ML.Agd.Tests.Optim.ReferenceAgd;
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Optim;
 
@@ -75,7 +76,6 @@ public class AgdOptimizerTests
         var linearBefore = linear.weight!.detach().clone();
         conv.weight!.grad = zeros_like(conv.weight);
         linear.weight!.grad = ones_like(linear.weight);
-        // One kernel position of a second convolution gradient is zero while the others are not.
         double eta = optimizer.Step();
 
         Assert.IsTrue(double.IsFinite(eta));
@@ -83,6 +83,7 @@ public class AgdOptimizerTests
         Assert.IsFalse(linear.weight.isnan().any().item<bool>());
         Assert.IsFalse(TensorAssert.Same(linear.weight, linearBefore));
 
+        // One kernel position of a second convolution gradient is zero while the others are not.
         var g = randn(conv.weight.shape);
         g[.., .., 1, 2] = zeros(3, 2);
         conv.weight.grad = g;

@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
 
@@ -47,7 +48,7 @@ public class DataReaderTests
         using var data = new TinyData();
         var set = ImageFolder.Load(data.ImageFolder(perClass: 4), new AgdImageShape(3, 6, 6));
         Assert.AreEqual(12, set.Rows.Count);
-        CollectionAssert.AreEqual(SyntheticImages().OrderBy(c => c, StringComparer.Ordinal).ToArray(), set.ClassNames.ToArray());
+        CollectionAssert.AreEqual(SyntheticImages.Classes.OrderBy(c => c, StringComparer.Ordinal).ToArray(), set.ClassNames.ToArray());
         Assert.IsTrue(set.Rows.All(r => r.Features.Length == 3 * 6 * 6 && r.Features.All(v => v is >= 0 and <= 1)));
         // Grey PNGs: the three colour planes are equal.
         var row = set.Rows[0].Features;
@@ -87,5 +88,4 @@ public class DataReaderTests
         CollectionAssert.AreEqual(test.Rows.ToList(), again.Rows.ToList());
     }
 
-    private static string[] SyntheticImages() => Trainer.SyntheticImages.Classes;
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML.Agd.Samples;
 using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
 
@@ -153,7 +154,7 @@ public class NothingLostTests
         StringAssert.Contains(e.Message, $"The model folder '{folder.Path}' is damaged: {file} cannot be used");
         StringAssert.Contains(e.Message, "Train the model again");
         string image = data.Path("one.png");
-        TinyData.WritePng(image, Trainer.SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
         Assert.ThrowsExactly<InvalidDataException>(() => PredictJob.Run(folder, [image], top: 1));
         Assert.AreEqual(1, Program.Run(["evaluate", "--model", output, "--data", data.Path("idx")]));
         Assert.AreEqual(1, Program.Run(["predict", "--model", output, image]));

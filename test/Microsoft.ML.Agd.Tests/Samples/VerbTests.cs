@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML.Agd.Samples;
 using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
 
@@ -25,7 +26,7 @@ public class VerbTests
         StringAssert.Contains(File.ReadAllText(Path.Combine(folder.PredictProject, "Program.cs")), "[VectorType(1, 8, 8)]");
 
         var info = folder.ReadInfo();
-        CollectionAssert.AreEqual(Trainer.SyntheticImages.Classes, info.ClassNames.ToArray());
+        CollectionAssert.AreEqual(SyntheticImages.Classes, info.ClassNames.ToArray());
         using var metrics = JsonDocument.Parse(File.ReadAllText(folder.Metrics));
         double trainedAccuracy = metrics.RootElement.GetProperty("Accuracy").GetDouble();
         Assert.AreEqual(8, metrics.RootElement.GetProperty("History").GetArrayLength());
@@ -98,28 +99,5 @@ public class VerbTests
         Assert.AreEqual(0, Program.Run(["compare", "--data", data.Path("idx"), "--epochs", "1", "--batch-size", "10", "--width", "8", "--output", output]));
         CollectionAssert.AreEqual(s_pngSignature, File.ReadAllBytes(Path.Combine(output, "compare.png"))[..4]);
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "compare.md")), "SGD lr=0.1");
-    }
-}
-
-[TestClass]
-public class SearchVerbTests
-{
-    [TestMethod]
-    public void SearchPrintsItsLeaderboardAndWritesTheBestModel()
-    {
-        using var data = new TinyData();
-        string output = data.Path("search");
-        var outcome = SearchJob.Run(new SearchSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Budget = TimeSpan.FromSeconds(12), InitialTrials = 2, Output = output });
-        Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
-        StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
-        Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");
-        StringAssert.Contains(outcome.Summary[2], "five times as long");
-        foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "predict/Program.cs" })
-            Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
-        // The best model is written as train writes one, so the other verbs read it.
-        string image = Path.Combine(data.Root, "one.png");
-        TinyData.WritePng(image, Trainer.SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
-        Assert.IsTrue(Trainer.SyntheticImages.Classes.Contains(PredictJob.Run(new ModelFolder(output), [image], top: 1).Single().Label));
-        Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
     }
 }

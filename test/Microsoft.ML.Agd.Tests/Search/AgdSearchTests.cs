@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Agd.Search;
 using Microsoft.ML.Agd.Tests.Trainer;
+using Microsoft.ML.Agd.Tests.TestData;
+using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Search;
 
@@ -17,7 +19,7 @@ public class AgdSearchTests
     public void SuccessiveHalvingKeepsTheBetterHalfWithTwiceTheEpochsThenTheWinnerTrainsOn()
     {
         var ml = new MLContext(seed: 1);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 2));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 2));
         var result = ml.MulticlassClassification.Trainers.AgdSearch(Small(TimeSpan.FromMinutes(5), trials: 8)).Fit(data);
 
         var rungs = result.Trials.GroupBy(t => t.Rung).OrderBy(g => g.Key).ToList();
@@ -36,7 +38,9 @@ public class AgdSearchTests
         Assert.AreEqual(15, board.Count);
         Assert.IsTrue(board.Zip(board.Skip(1)).All(p => p.First.ValidationAccuracy >= p.Second.ValidationAccuracy));
         Assert.IsTrue(board.All(t => t.Seconds > 0 && t.Epochs > 0 && t.Error is null));
-        Assert.AreEqual(result.TrialSeconds * 5, result.GridSearchSeconds(5), 1e-9);
+        // The trials ran inside the search's wall time, and a five-value grid would repeat each of them five times.
+        Assert.IsTrue(result.TrialSeconds > 0 && result.TrialSeconds <= result.Elapsed.TotalSeconds, $"{result.TrialSeconds} s of trials in {result.Elapsed.TotalSeconds} s");
+        Assert.AreEqual(5 * board.Sum(t => t.Seconds), result.GridSearchSeconds(5), 1e-6);
 
         var metrics = ml.MulticlassClassification.Evaluate(result.BestModel.Transform(data));
         Assert.IsTrue(metrics.MacroAccuracy > 0.6, $"accuracy {metrics.MacroAccuracy}");
@@ -51,7 +55,7 @@ public class AgdSearchTests
     public void FirstRungsShorterThanAnEpochTrainOnThatShareOfTheRows()
     {
         var ml = new MLContext(seed: 14);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(1400, 4, seed: 15)); // 4,200 rows, 3,780 after validation
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(1400, 4, seed: 15)); // 4,200 rows, 3,780 after validation
         var options = Small(TimeSpan.FromMinutes(5), trials: 8);
         options.InitialEpochs = 0.25;
         options.MaxEpochs = 2;
@@ -74,7 +78,7 @@ public class AgdSearchTests
     public void TheBudgetIsRespected()
     {
         var ml = new MLContext(seed: 4);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 5));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(40, 8, seed: 5));
         var options = Small(TimeSpan.FromSeconds(6), trials: 16);
         options.InitialEpochs = 20;
         options.Widths = [64, 256];
@@ -88,7 +92,7 @@ public class AgdSearchTests
     public void AFailedTrialIsRecordedAndSkipped()
     {
         var ml = new MLContext(seed: 6);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 7));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 7));
         var options = Small(TimeSpan.FromMinutes(5));
         options.BatchSizes = [0, 8]; // batch size 0 is rejected by the trainer
         var result = new AgdSearch(options).Fit(data);
@@ -102,7 +106,7 @@ public class AgdSearchTests
     public void TheSameSeedGivesTheSameSearch()
     {
         var ml = new MLContext(seed: 8);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
         string Trace() => string.Join("\n", new AgdSearch(Small(TimeSpan.FromMinutes(5))).Fit(data).Trials.Select(t => $"{t.Configuration} {t.Rung} {t.Epochs} {t.ValidationAccuracy}"));
         Assert.AreEqual(Trace(), Trace());
     }
@@ -111,7 +115,7 @@ public class AgdSearchTests
     public void CancellationReturnsTheBestSoFar()
     {
         var ml = new MLContext(seed: 10);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 11));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 11));
         using var cancel = new CancellationTokenSource();
         var options = Small(TimeSpan.FromMinutes(5), trials: 8);
         options.Progress = new SynchronousProgress<AgdTrial>(t => { if (t.Number == 2) cancel.Cancel(); });
@@ -141,7 +145,7 @@ public class AgdSearchTests
         CollectionAssert.AreEquivalent(new[] { AgdLoss.Square, AgdLoss.CrossEntropy }, Losses(new AgdSearchOptions { Losses = [AgdLoss.Square, AgdLoss.CrossEntropy] }));
 
         var ml = new MLContext(seed: 16);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 17));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 17));
         var options = Small(TimeSpan.FromMinutes(1), trials: 1);
         options.Losses = [AgdLoss.Square];
         var result = new AgdSearch(options).Fit(data);
@@ -178,7 +182,7 @@ public class AgdSearchTests
     public void FamiliesDownToOneEachGoStraightToAWholeEpoch()
     {
         var ml = new MLContext(seed: 18);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(1400, 8, seed: 19)); // 4,200 rows, 3,780 after validation
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(1400, 8, seed: 19)); // 4,200 rows, 3,780 after validation
         var options = Small(TimeSpan.FromMinutes(5), trials: 4);
         options.Architectures = [AgdArchitecture.Fcn, AgdArchitecture.ResNet18];
         options.ImageShape = new AgdImageShape(1, 8, 8);
@@ -203,7 +207,7 @@ public class AgdSearchTests
     public void ResNetsNeedTheImageShape()
     {
         var ml = new MLContext(seed: 12);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(5, 8, seed: 13));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(5, 8, seed: 13));
         var options = Small(TimeSpan.FromMinutes(1));
         options.Architectures = [AgdArchitecture.ResNet18];
         var e = Assert.ThrowsExactly<ArgumentException>(() => new AgdSearch(options).Fit(data));

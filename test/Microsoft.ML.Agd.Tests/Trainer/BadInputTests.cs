@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -14,7 +15,7 @@ public class BadInputTests
         public string Label { get; set; } = "";
     }
 
-    private IDataView Good(int perClass = 5, int size = 4) => EndToEndTests.Prepare(_ml, SyntheticImages.Vectors(perClass, size, seed: 1));
+    private IDataView Good(int perClass = 5, int size = 4) => DataViews.Prepare(_ml, SyntheticImages.Vectors(perClass, size, seed: 1));
 
     private AgdImageClassificationTrainer Trainer(AgdArchitecture architecture = AgdArchitecture.Fcn, AgdImageShape? shape = null, double gain = 1)
         => _ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
@@ -87,13 +88,13 @@ public class BadInputTests
     public void SingleClassIsReported()
     {
         var rows = SyntheticImages.Vectors(4, 4, seed: 3).Where(r => r.Label == SyntheticImages.Classes[0]);
-        var oneKey = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer().Fit(EndToEndTests.Prepare(_ml, rows)));
+        var oneKey = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer().Fit(DataViews.Prepare(_ml, rows)));
         StringAssert.Contains(oneKey.Message, "has 1 class");
 
         // Three classes in the key type, but only one of them in the rows.
         var all = SyntheticImages.Vectors(3, 4, seed: 6);
-        var keys = _ml.Transforms.Conversion.MapValueToKey("Label").Fit(EndToEndTests.Load(_ml, all));
-        var onlyFirst = keys.Transform(EndToEndTests.Load(_ml, all.Where(r => r.Label == all[0].Label)));
+        var keys = _ml.Transforms.Conversion.MapValueToKey("Label").Fit(DataViews.Load(_ml, all));
+        var onlyFirst = keys.Transform(DataViews.Load(_ml, all.Where(r => r.Label == all[0].Label)));
         var oneSeen = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer().Fit(onlyFirst));
         StringAssert.Contains(oneSeen.Message, "same class");
     }
@@ -105,7 +106,7 @@ public class BadInputTests
     {
         var rows = SyntheticImages.Vectors(3, 4, seed: 4);
         rows[5].Features[7] = bad;
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer().Fit(EndToEndTests.Prepare(_ml, rows)));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer().Fit(DataViews.Prepare(_ml, rows)));
         StringAssert.Contains(e.Message, $"Column 'Features' of the training data holds {bad} in row 5 (value 7)");
     }
 
@@ -124,7 +125,7 @@ public class BadInputTests
         foreach (var row in rows)
             for (int i = 0; i < row.Features.Length; i++)
                 row.Features[i] *= 1e30f; // overflowed the square loss before the network standardized its input
-        var model = Trainer().Fit(EndToEndTests.Prepare(_ml, rows)).Model;
+        var model = Trainer().Fit(DataViews.Prepare(_ml, rows)).Model;
         Assert.IsTrue(model.History.All(h => double.IsFinite(h.TrainLoss)));
         Assert.AreEqual(0.5e30, model.InputMean[0], 0.1e30);
     }

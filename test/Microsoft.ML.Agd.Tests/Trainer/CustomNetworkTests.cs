@@ -1,5 +1,6 @@
 using Microsoft.ML.Agd.Samples.Networks;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -11,7 +12,7 @@ public class CustomNetworkTests
     {
         var ml = new MLContext(seed: 31);
         var rows = SyntheticImages.Vectors(12, 8, seed: 32);
-        var data = EndToEndTests.Prepare(ml, rows);
+        var data = DataViews.Prepare(ml, rows);
         var options = new AgdImageClassificationTrainer.Options
         {
             NetworkFactory = (shape, classes) => Vgg.Create(shape, classes, baseWidth: 4, stages: [1, 1, 2]),
@@ -27,7 +28,7 @@ public class CustomNetworkTests
         {
             ml.Model.Save(model, data.Schema, path);
             var loaded = new MLContext().Model.Load(path, out _);
-            var scores = ml.Data.CreateEnumerable<EndToEndTests.Scores>(loaded.Transform(data), reuseRowObject: false).ToList();
+            var scores = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(data), reuseRowObject: false).ToList();
             using var images = tensor(rows.SelectMany(r => r.Features).ToArray(), [rows.Count, 1, 8, 8]);
             using var noGrad = no_grad();
             using var expected = nn.functional.softmax(model.Model.Network.call(images), 1);

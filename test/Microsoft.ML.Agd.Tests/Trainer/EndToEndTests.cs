@@ -1,18 +1,14 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Tests.TestData;
+using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]
 public class EndToEndTests
 {
-    public sealed class Prediction
-    {
-        public string PredictedLabel { get; set; } = "";
-        public float[] Score { get; set; } = [];
-    }
-
     [TestMethod]
     [DataRow(AgdArchitecture.Fcn)]
     [DataRow(AgdArchitecture.ResNet18)]
@@ -51,8 +47,8 @@ public class EndToEndTests
             var loaded = fresh.Model.Load(path, out var inputSchema);
             Assert.AreEqual(data.Schema.Count, inputSchema.Count);
 
-            var before = ml.Data.CreateEnumerable<Prediction>(scored, reuseRowObject: false).ToList();
-            var after = fresh.Data.CreateEnumerable<Prediction>(loaded.Transform(split.TestSet), reuseRowObject: false).ToList();
+            var before = ml.Data.CreateEnumerable<PredictedRow>(scored, reuseRowObject: false).ToList();
+            var after = fresh.Data.CreateEnumerable<PredictedRow>(loaded.Transform(split.TestSet), reuseRowObject: false).ToList();
             Assert.AreEqual(before.Count, after.Count);
             for (int i = 0; i < before.Count; i++)
             {
@@ -63,7 +59,7 @@ public class EndToEndTests
                 Assert.AreEqual(1.0, after[i].Score.Sum(), 1e-4, "Scores are probabilities.");
             }
 
-            var engine = fresh.Model.CreatePredictionEngine<SyntheticImages.PathRow, Prediction>(loaded);
+            var engine = fresh.Model.CreatePredictionEngine<SyntheticImages.PathRow, PredictedRow>(loaded);
             var single = engine.Predict(rows[0]);
             Assert.IsTrue(SyntheticImages.Classes.Contains(single.PredictedLabel));
         }
@@ -73,21 +69,15 @@ public class EndToEndTests
         }
     }
 
-    public sealed class Scores
-    {
-        public float[] Score { get; set; } = [];
-        public uint PredictedLabel { get; set; }
-    }
-
     [TestMethod]
     public void SameSeedAndDataGiveIdenticalPredictions()
     {
         float[][] Run()
         {
             var ml = new MLContext(seed: 5);
-            var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
+            var data = DataViews.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
             var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 3, batchSize: 8).Fit(data);
-            return ml.Data.CreateEnumerable<Scores>(model.Transform(data), false).Select(p => p.Score).ToArray();
+            return ml.Data.CreateEnumerable<ScoredRow>(model.Transform(data), false).Select(p => p.Score).ToArray();
         }
         var first = Run();
         var second = Run();
@@ -101,11 +91,11 @@ public class EndToEndTests
         float[][] Run(bool insideNoGrad)
         {
             var ml = new MLContext(seed: 5);
-            var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
+            var data = DataViews.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 6));
             using var noGrad = insideNoGrad ? TorchSharp.torch.no_grad() : null;
             var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 3, batchSize: 8).Fit(data);
             Assert.AreEqual(insideNoGrad, !TorchSharp.torch.is_grad_enabled(), "the caller's setting is restored");
-            return ml.Data.CreateEnumerable<Scores>(model.Transform(data), false).Select(p => p.Score).ToArray();
+            return ml.Data.CreateEnumerable<ScoredRow>(model.Transform(data), false).Select(p => p.Score).ToArray();
         }
         var outside = Run(insideNoGrad: false);
         var inside = Run(insideNoGrad: true);
@@ -117,8 +107,8 @@ public class EndToEndTests
     public void ValidationDataIsMeasuredEveryEpochAndReported()
     {
         var ml = new MLContext(seed: 7);
-        var train = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 8));
-        var validation = Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
+        var train = DataViews.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 8));
+        var validation = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 9));
         var reported = new List<AgdEpoch>();
         var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
@@ -136,14 +126,14 @@ public class EndToEndTests
     {
         var ml = new MLContext(seed: 20);
         var rows = SyntheticImages.Vectors(20, 8, seed: 21);
-        var train = Prepare(ml, rows);
+        var train = DataViews.Prepare(ml, rows);
         // The validation labels are the training labels shifted by one class: learning the task makes them worse, so the
         // best validation epoch comes before the last.
         var shifted = rows.Select(r => new SyntheticImages.VectorRow
         {
             Features = r.Features, Label = SyntheticImages.Classes[(Array.IndexOf(SyntheticImages.Classes, r.Label) + 1) % SyntheticImages.Classes.Length],
         });
-        var validation = Prepare(ml, shifted);
+        var validation = DataViews.Prepare(ml, shifted);
         var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { NumberOfEpochs = 6, BatchSize = 10, KeepBestEpoch = true });
         var model = trainer.Fit(train, validation);
 
@@ -164,7 +154,7 @@ public class EndToEndTests
     public void TrainingContinuesFromAnEarlierModelWithoutChangingIt()
     {
         var ml = new MLContext(seed: 22);
-        var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 23));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 23));
         AgdImageClassificationTrainer Trainer(int epochs, int width = 64) => ml.MulticlassClassification.Trainers.Agd(
             new AgdImageClassificationTrainer.Options { NumberOfEpochs = epochs, BatchSize = 10, Width = width });
         var first = Trainer(2).Fit(data);
@@ -190,7 +180,7 @@ public class EndToEndTests
     public void CancellationStopsTrainingPromptlyAndKeepsTheModel()
     {
         var ml = new MLContext(seed: 10);
-        var data = Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 11));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 11));
         using var cancel = new CancellationTokenSource();
         var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
@@ -202,41 +192,4 @@ public class EndToEndTests
         Assert.AreEqual(2, model.History.Count);
     }
 
-    internal static IDataView Load(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
-    {
-        int size = rows.First().Features.Length;
-        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
-        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
-        return ml.Data.LoadFromEnumerable(rows.ToList(), definition);
-    }
-
-    internal static IDataView Prepare(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
-    {
-        var data = Load(ml, rows);
-        return ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue).Fit(data).Transform(data);
-    }
-}
-
-/// <summary>IProgress that reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}
-
-[TestClass]
-public class PredictedLabelTests
-{
-    [TestMethod]
-    public void PredictedLabelIsTheBestScoringClass()
-    {
-        var ml = new MLContext(seed: 12);
-        var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(20, 8, seed: 13));
-        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 1, batchSize: 30).Fit(data);
-        var rows = ml.Data.CreateEnumerable<EndToEndTests.Scores>(model.Transform(data), reuseRowObject: false).ToList();
-        foreach (var row in rows)
-        {
-            int best = Array.IndexOf(row.Score, row.Score.Max());
-            Assert.AreEqual((uint)best + 1, row.PredictedLabel, $"scores {string.Join(", ", row.Score)}");
-        }
-    }
 }

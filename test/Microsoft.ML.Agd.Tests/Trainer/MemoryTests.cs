@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -12,7 +13,7 @@ public class MemoryTests
         long LiveAfterTraining(int epochs)
         {
             var ml = new MLContext(seed: 1);
-            var data = EndToEndTests.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 2));
+            var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 2));
             long before = TensorAssert.LiveTensors;
             var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
             {
@@ -40,9 +41,9 @@ public class MemoryTests
     {
         var ml = new MLContext(seed: 3);
         var rows = SyntheticImages.Vectors(10, 8, seed: 4);
-        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 2, batchSize: 10).Fit(EndToEndTests.Prepare(ml, rows));
-        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(EndToEndTests.Load(ml, rows));
-        var engine = ml.Model.CreatePredictionEngine<Image8x8, EndToEndTests.Scores>(keys.Append(model));
+        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 2, batchSize: 10).Fit(DataViews.Prepare(ml, rows));
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(DataViews.Load(ml, rows));
+        var engine = ml.Model.CreatePredictionEngine<Image8x8, ScoredRow>(keys.Append(model));
         void Predict(int count)
         {
             for (int i = 0; i < count; i++)

@@ -1,5 +1,6 @@
 using Microsoft.ML.Agd.Data;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -20,7 +21,7 @@ public class StandardizationTests
         var ml = new MLContext(seed: 1);
         var rows = Channels(7, 6, seed: 2);
         var shape = new AgdImageShape(3, 6, 6);
-        using var read = LabelledImages.Read(EndToEndTests.Prepare(ml, rows), new InputColumns("Features", "Label"), shape, "training");
+        using var read = LabelledImages.Read(DataViews.Prepare(ml, rows), new InputColumns("Features", "Label"), shape, "training");
 
         using var all = tensor(rows.SelectMany(r => r.Features).Select(v => (double)v).ToArray(), [rows.Count, 3, 6, 6]);
         var perChannel = all.transpose(0, 1).reshape(3, -1);
@@ -40,7 +41,7 @@ public class StandardizationTests
         var ml = new MLContext(seed: 3);
         var options = new AgdImageClassificationTrainer.Options { Depth = 3, Width = 32, NumberOfEpochs = 2, BatchSize = 8, ImageShape = new AgdImageShape(3, 6, 6) };
         AgdImageClassificationTransformer Train(double scale) => ml.MulticlassClassification.Trainers.Agd(options)
-            .Fit(EndToEndTests.Prepare(ml, Channels(12, 6, seed: 4, scale)));
+            .Fit(DataViews.Prepare(ml, Channels(12, 6, seed: 4, scale)));
         var unit = Train(1.0 / 255);
         var bytes = Train(1.0);
 
@@ -63,7 +64,7 @@ public class StandardizationTests
     {
         var ml = new MLContext(seed: 5);
         var rows = Channels(6, 6, seed: 6);
-        var data = EndToEndTests.Prepare(ml, rows);
+        var data = DataViews.Prepare(ml, rows);
         var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
             Architecture = AgdArchitecture.ResNet18, BaseWidth = 4, ImageShape = new AgdImageShape(3, 6, 6), NumberOfEpochs = 1, BatchSize = 6,
@@ -73,7 +74,7 @@ public class StandardizationTests
         {
             ml.Model.Save(model, data.Schema, path);
             var loaded = new MLContext().Model.Load(path, out _);
-            var scores = ml.Data.CreateEnumerable<EndToEndTests.Scores>(loaded.Transform(data), reuseRowObject: false).ToList();
+            var scores = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(data), reuseRowObject: false).ToList();
             using var images = tensor(rows.SelectMany(r => r.Features).ToArray(), [rows.Count, 3, 6, 6]);
             using var expected = nn.functional.softmax(model.Model.Network.call(images), 1);
             for (int i = 0; i < rows.Count; i++)
@@ -94,7 +95,7 @@ public class StandardizationTests
         var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
         {
             Architecture = AgdArchitecture.ResNet18, BaseWidth = 4, ImageShape = new AgdImageShape(3, 6, 6), NumberOfEpochs = 2, BatchSize = 8,
-        }).Fit(EndToEndTests.Prepare(ml, rows)).Model;
+        }).Fit(DataViews.Prepare(ml, rows)).Model;
         Assert.AreEqual(0.5, model.InputMean[1], 1e-7);
         Assert.AreEqual(1.0, model.InputStandardDeviation[1], "A constant channel is divided by one, not zero.");
         Assert.IsTrue(model.History.All(e => double.IsFinite(e.TrainLoss)));
@@ -107,9 +108,9 @@ public class StandardizationTests
     {
         var ml = new MLContext(seed: 9);
         var options = new AgdImageClassificationTrainer.Options { Depth = 2, Width = 16, NumberOfEpochs = 1, BatchSize = 8 };
-        var first = ml.MulticlassClassification.Trainers.Agd(options).Fit(EndToEndTests.Prepare(ml, Channels(6, 6, seed: 10)));
+        var first = ml.MulticlassClassification.Trainers.Agd(options).Fit(DataViews.Prepare(ml, Channels(6, 6, seed: 10)));
         var more = ml.MulticlassClassification.Trainers.Agd(options)
-            .Fit(EndToEndTests.Prepare(ml, Channels(6, 6, seed: 11, scale: 2)), null, first.Model);
+            .Fit(DataViews.Prepare(ml, Channels(6, 6, seed: 11, scale: 2)), null, first.Model);
         CollectionAssert.AreEqual(first.Model.InputMean.ToList(), more.Model.InputMean.ToList());
         CollectionAssert.AreEqual(first.Model.InputStandardDeviation.ToList(), more.Model.InputStandardDeviation.ToList());
     }

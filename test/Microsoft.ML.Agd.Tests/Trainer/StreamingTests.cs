@@ -1,6 +1,7 @@
 using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -12,7 +13,7 @@ public class StreamingTests
     // Rows whose first pixel is their index, so an epoch's order can be read back from its batches.
     private static IDataView Numbered(MLContext ml, int rows, int nanAt = -1)
     {
-        var data = EndToEndTests.Load(ml, Enumerable.Range(0, rows).Select(i => new SyntheticImages.VectorRow
+        var data = DataViews.Load(ml, Enumerable.Range(0, rows).Select(i => new SyntheticImages.VectorRow
         {
             Features = [i == nanAt ? float.NaN : i, i % 7, 1, 2],
             Label = SyntheticImages.Classes[i % 3],

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Tests.TestData;
+
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]
@@ -9,15 +11,15 @@ public class ThreadingTests
     {
         var ml = new MLContext(seed: 21);
         var rows = SyntheticImages.Vectors(20, 8, seed: 22);
-        var data = EndToEndTests.Load(ml, rows);
+        var data = DataViews.Load(ml, rows);
         var model = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 2, batchSize: 10))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"))
             .Fit(data);
-        var expected = ml.Data.CreateEnumerable<EndToEndTests.Prediction>(model.Transform(data), reuseRowObject: false).ToList();
+        var expected = ml.Data.CreateEnumerable<PredictedRow>(model.Transform(data), reuseRowObject: false).ToList();
 
-        using var engines = new ThreadLocal<PredictionEngine<SyntheticImages.VectorRow, EndToEndTests.Prediction>>(
-            () => ml.Model.CreatePredictionEngine<SyntheticImages.VectorRow, EndToEndTests.Prediction>(model, inputSchema: data.Schema), trackAllValues: true);
+        using var engines = new ThreadLocal<PredictionEngine<SyntheticImages.VectorRow, PredictedRow>>(
+            () => ml.Model.CreatePredictionEngine<SyntheticImages.VectorRow, PredictedRow>(model, inputSchema: data.Schema), trackAllValues: true);
         var mismatches = new int[4];
         var threads = Enumerable.Range(0, 4).Select(thread => new Thread(() =>
         {

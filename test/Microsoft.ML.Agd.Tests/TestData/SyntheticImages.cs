@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Microsoft.ML.Agd.Tests.Trainer;
+namespace Microsoft.ML.Agd.Tests.TestData;
 
 /// <summary>Small labelled image sets made on the fly: each class is a pattern (stripes of one orientation, or blobs) with noise.</summary>
 internal static class SyntheticImages

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using SkiaSharp;
 using Microsoft.ML.Agd.Tests.Trainer;
 
-namespace Microsoft.ML.Agd.Tests.Samples;
+namespace Microsoft.ML.Agd.Tests.TestData;
 
 /// <summary>Tiny IDX folders and image folders in a temporary directory, deleted on dispose.</summary>
 internal sealed class TinyData : IDisposable

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Tests;
+namespace Microsoft.ML.Agd.Tests.TestData;
 
 internal static class TensorAssert
 {

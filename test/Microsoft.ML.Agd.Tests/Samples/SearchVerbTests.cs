@@ -1,0 +1,36 @@
+using System.Text.Json;
+using Microsoft.ML.Agd.Samples;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+// The agd verbs draw a progress display on the one console, which cannot show two at once.
+[DoNotParallelize]
+[TestClass]
+public class SearchVerbTests
+{
+    [TestMethod]
+    public void SearchPrintsItsLeaderboardAndWritesTheBestModel()
+    {
+        using var data = new TinyData();
+        string output = data.Path("search");
+        var outcome = SearchJob.Run(new SearchSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Budget = TimeSpan.FromSeconds(12), InitialTrials = 2, Output = output });
+        Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
+        StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
+        Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");
+        // The grid estimate it prints is five times the trial time it prints.
+        double trialSeconds = double.Parse(Regex.Match(outcome.Summary[1], @"trials took (\d+) s").Groups[1].Value, CultureInfo.InvariantCulture);
+        double gridSeconds = double.Parse(Regex.Match(outcome.Summary[2], @"would take about (\d+) s").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.AreEqual(5 * trialSeconds, gridSeconds, 5.0, string.Join(" / ", outcome.Summary));
+        foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "predict/Program.cs" })
+            Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
+        // The best model is written as train writes one, so the other verbs read it.
+        string image = Path.Combine(data.Root, "one.png");
+        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        Assert.IsTrue(SyntheticImages.Classes.Contains(PredictJob.Run(new ModelFolder(output), [image], top: 1).Single().Label));
+        Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
+    }
+}
