@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Data;
 using System.CommandLine;
 using Microsoft.ML.Agd.Native;
 
@@ -23,9 +24,9 @@ internal static class CliOptions
     public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => s_defaults.Loss };
     public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => s_defaults.NumberOfEpochs };
     public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => s_defaults.BatchSize };
-    public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => 32 };
+    public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => DataSets.DefaultImageShape.Height };
     public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
-    public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => 0.2 };
+    public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => DataSets.DefaultTestFraction };
     public static Option<int> Seed() => new("--seed") { Description = "Seed of the split, the weights and the batch order.", DefaultValueFactory = _ => 0 };
     public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
     public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };

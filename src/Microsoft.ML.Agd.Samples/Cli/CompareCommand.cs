@@ -38,7 +38,7 @@ internal static class CompareCommand
     private static void CompareChart(Comparison comparison, string path)
     {
         var lines = comparison.Grid.Prepend(comparison.Agd)
-            .Select(r => new Charts.Charts.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == "SGD"));
+            .Select(r => new Charts.Charts.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
         var model = Charts.Charts.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines);
         Charts.Charts.Save(model, path, 1100, 650);
     }

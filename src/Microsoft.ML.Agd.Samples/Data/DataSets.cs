@@ -4,6 +4,12 @@ namespace Microsoft.ML.Agd.Samples.Data;
 public static class DataSets
 {
     /// <summary>Where Debian's dataset-fashion-mnist package puts the full set.</summary>
+    /// <summary>The share of an image folder held out for validation and testing, unless told otherwise.</summary>
+    public const double DefaultTestFraction = 0.2;
+
+    /// <summary>The shape images of an image folder are resized to, unless told otherwise: RGB, 32x32.</summary>
+    public static readonly AgdImageShape DefaultImageShape = new(3, 32, 32);
+
     public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
     /// <summary>The Fashion-MNIST class names, in label order.</summary>

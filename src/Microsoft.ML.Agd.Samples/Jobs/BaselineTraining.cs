@@ -10,10 +10,12 @@ using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>One optimizer's run: its curve and summary.</summary>
-public sealed record OptimizerRun(string Optimizer, double? LearningRate, IReadOnlyList<EpochPoint> Curve, double Seconds, bool Diverged)
+public sealed record OptimizerRun(Optimizer Optimizer, double? LearningRate, IReadOnlyList<EpochPoint> Curve, double Seconds, bool Diverged)
 {
     /// <summary>"AGD", or the optimizer and its learning rate.</summary>
-    public string Name => LearningRate is { } lr ? $"{Optimizer} lr={lr:0.#####}" : Optimizer;
+    public string Name => LearningRate is { } lr ? $"{Display} lr={lr:0.#####}" : Display;
+
+    private string Display => Optimizer == Optimizer.Agd ? "AGD" : Optimizer == Optimizer.Sgd ? "SGD" : "Adam";
     /// <summary>Test accuracy after the last epoch (chance level once diverged).</summary>
     public double FinalTestAccuracy => Curve.Count == 0 ? 0 : Curve[^1].TestAccuracy;
     /// <summary>Best test accuracy over the epochs.</summary>
@@ -64,23 +66,23 @@ public sealed class BaselineTraining : IDisposable
     {
         var network = InitialNetwork();
         var agd = new AgdOptimizer(network, _network.Gain);
-        return Run("AGD", null, network, agd.ZeroGrad, () => agd.Step(), epochs, cancellation);
+        return Run(Optimizer.Agd, null, network, agd.ZeroGrad, () => agd.Step(), epochs, cancellation);
     }
 
-    /// <summary>Trains with one of TorchSharp's optimizers ("Adam" or "SGD") at a learning rate.</summary>
-    public OptimizerRun Baseline(string optimizer, double learningRate, int epochs, CancellationToken cancellation = default)
+    /// <summary>Trains with one of TorchSharp's optimizers (Adam or SGD) at a learning rate.</summary>
+    public OptimizerRun Baseline(Optimizer optimizer, double learningRate, int epochs, CancellationToken cancellation = default)
     {
         var network = InitialNetwork();
         optim.Optimizer step = optimizer switch
         {
-            "Adam" => optim.Adam(network.parameters(), learningRate),
-            "SGD" => optim.SGD(network.parameters(), learningRate),
+            Optimizer.Adam => optim.Adam(network.parameters(), learningRate),
+            Optimizer.Sgd => optim.SGD(network.parameters(), learningRate),
             _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "Adam or SGD."),
         };
         return Run(optimizer, learningRate, network, step.zero_grad, () => { step.step(); return learningRate; }, epochs, cancellation);
     }
 
-    private OptimizerRun Run(string name, double? learningRate, nn.Module<Tensor, Tensor> network, Action zeroGrad, Func<double> step, int epochs, CancellationToken cancellation)
+    private OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, Action zeroGrad, Func<double> step, int epochs, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var generator = new Generator((ulong)_seed);

@@ -19,7 +19,7 @@ public sealed record CompareSettings
 public sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Grid, string Data, int TrainImages, int TestImages)
 {
     /// <summary>The grid run with the best final test accuracy for an optimizer.</summary>
-    public OptimizerRun BestOf(string optimizer) => Grid.Where(r => r.Optimizer == optimizer).MaxBy(r => r.FinalTestAccuracy)!;
+    public OptimizerRun BestOf(Optimizer optimizer) => Grid.Where(r => r.Optimizer == optimizer).MaxBy(r => r.FinalTestAccuracy)!;
 
     /// <summary>Total wall time of the grid.</summary>
     public double GridSeconds => Grid.Sum(r => r.Seconds);
@@ -36,7 +36,7 @@ public sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Gr
         };
         foreach (var run in Grid.Prepend(Agd))
             lines.Add($"| {run.Name}{(run.Diverged ? " (diverged)" : "")} | {run.FinalTestAccuracy:P2} | {run.BestTestAccuracy:P2} | {run.FinalTrainLoss:F4} | {run.Seconds:F1} |");
-        var adam = BestOf("Adam");
+        var adam = BestOf(Optimizer.Adam);
         lines.Add("");
         lines.Add($"AGD (one run): {Agd.FinalTestAccuracy:P2} in {Agd.Seconds:F1} s. Best Adam ({adam.Name}): {adam.FinalTestAccuracy:P2}; " +
                   $"AGD - best Adam = {(Agd.FinalTestAccuracy - adam.FinalTestAccuracy) * 100:+0.00;-0.00} points.");
@@ -58,7 +58,7 @@ public static class CompareJob
         OptimizerRun Report(OptimizerRun run) { onRun?.Invoke(run); return run; }
         var agd = Report(harness.Agd(s.Epochs, cancellation));
         var grid = new List<OptimizerRun>();
-        foreach (string optimizer in new[] { "Adam", "SGD" })
+        foreach (var optimizer in new[] { Optimizer.Adam, Optimizer.Sgd })
             foreach (double lr in settings.Grid)
                 grid.Add(Report(harness.Baseline(optimizer, lr, s.Epochs, cancellation)));
         return new Comparison(agd, grid, train.Description, train.Rows.Count, test.Rows.Count);

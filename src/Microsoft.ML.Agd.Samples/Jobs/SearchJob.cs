@@ -11,9 +11,9 @@ public sealed record SearchSettings
     /// <summary>Wall time of the search.</summary>
     public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(10);
     /// <summary>Shape images of an image folder are resized to.</summary>
-    public AgdImageShape ImageShape { get; init; } = new(3, 32, 32);
+    public AgdImageShape ImageShape { get; init; } = DataSets.DefaultImageShape;
     /// <summary>Share of an image folder held out for testing.</summary>
-    public double TestFraction { get; init; } = 0.2;
+    public double TestFraction { get; init; } = DataSets.DefaultTestFraction;
     /// <summary>Seed of everything.</summary>
     public int Seed { get; init; }
     /// <summary>Where the leaderboard, chart and best model go.</summary>

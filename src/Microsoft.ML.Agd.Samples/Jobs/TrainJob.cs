@@ -29,9 +29,9 @@ public sealed record TrainSettings
     /// <summary>The training loss.</summary>
     public AgdLoss Loss { get; init; } = Defaults.Loss;
     /// <summary>Shape images of an image folder are resized to (IDX images keep theirs).</summary>
-    public AgdImageShape ImageShape { get; init; } = new(3, 32, 32);
+    public AgdImageShape ImageShape { get; init; } = DataSets.DefaultImageShape;
     /// <summary>Share of an image folder held out for validation and testing.</summary>
-    public double TestFraction { get; init; } = 0.2;
+    public double TestFraction { get; init; } = DataSets.DefaultTestFraction;
     /// <summary>Seed of the split, the initial weights and the batch order.</summary>
     public int Seed { get; init; }
     /// <summary>Where the outputs go.</summary>
