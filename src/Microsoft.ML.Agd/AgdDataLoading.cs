@@ -15,7 +15,7 @@ public enum AgdDataLoading
     /// <summary>
     /// Rows read batch by batch each epoch, in an order from ML.NET's ShuffleRows (the view's own shuffling cursor where
     /// it can shuffle, mixed through a bounded pool of rows), with the next batches read while the current one trains:
-    /// memory does not grow with the data set. The channel statistics come from the first 10,000 rows of a shuffled pass.
+    /// memory does not grow with the data set. The channel statistics come from the first 2,048 rows of a shuffled pass (millions of pixels a channel).
     /// </summary>
     Streaming,
 }

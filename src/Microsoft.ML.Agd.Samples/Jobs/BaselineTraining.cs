@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Agd.Samples.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Optim;
@@ -28,27 +29,29 @@ public sealed record OptimizerRun(Optimizer Optimizer, double? LearningRate, IRe
 public sealed record EpochPoint(int Epoch, double TrainLoss, double TestAccuracy, double Seconds);
 
 /// <summary>
-/// A plain, hand-written TorchSharp training loop (no ML.NET): the same network, initial weights, loss and batch order
-/// for every optimizer, so that AGD, Adam and SGD are compared on equal terms.
+/// AGD against TorchSharp's Adam and SGD on equal terms: the library's own training loop for every optimizer, with the
+/// same network, initial weights, standardized input, loss, batch order and evaluation (no ML.NET pipeline).
 /// </summary>
 public sealed class BaselineTraining : IDisposable
 {
-    private readonly Tensor _trainImages, _trainLabels, _testImages, _testLabels;
+    private readonly LabelledImages _train, _test;
     private readonly AgdImageClassificationTrainer.Options _network;
     private readonly AgdImageShape _shape;
-    private readonly int _classes, _batchSize, _seed;
+    private readonly int _classes;
 
-    /// <summary>Holds both sets in memory as tensors.</summary>
+    /// <summary>Reads both sets into memory.</summary>
     public BaselineTraining(LabelledImageSet train, LabelledImageSet test, AgdImageClassificationTrainer.Options network)
     {
         TorchNative.EnsureLoaded();
-        (_trainImages, _trainLabels) = Tensors(train);
-        (_testImages, _testLabels) = Tensors(test);
-        (_network, _shape, _classes, _batchSize, _seed) = (network, train.Shape, train.ClassNames.Count, network.BatchSize, network.Seed);
+        var ml = new MLContext(network.Seed);
+        var keys = train.LabelKeys(ml);
+        _train = LabelledImages.Read(keys.Transform(train.ToDataView(ml)), train.Shape);
+        _test = LabelledImages.Read(keys.Transform(test.ToDataView(ml)), test.Shape);
+        (_network, _shape, _classes) = (network, train.Shape, train.ClassNames.Count);
     }
 
-    /// <summary>Training images.</summary>
-    public long TrainCount => _trainLabels.shape[0];
+    /// <summary>The training images.</summary>
+    public LabelledImages Train => _train;
 
     /// <summary>
     /// A fresh network with AGD's initial weights for the seed, standardizing its input with the training set's
@@ -56,17 +59,20 @@ public sealed class BaselineTraining : IDisposable
     /// </summary>
     public nn.Module<Tensor, Tensor> InitialNetwork()
     {
-        var network = StandardizedNetwork.Measure(_network.CreateNetwork(_shape, _classes), _trainImages);
-        new AgdOptimizer(network).InitializeWeights(new Generator((ulong)_seed));
+        var network = new StandardizedNetwork(_network.CreateNetwork(_shape, _classes), _train.Mean, _train.StandardDeviation);
+        new AgdOptimizer(network).InitializeWeights(new Generator((ulong)_network.Seed));
         return network;
     }
+
+    /// <summary>The loop every optimizer trains with: the same batch order for the seed, and the test set as validation.</summary>
+    public TrainingLoop Loop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer)
+        => new(network, optimizer, _network.Loss, _network.BatchSize, CPU, new Generator((ulong)_network.Seed));
 
     /// <summary>Trains with AGD.</summary>
     public OptimizerRun Agd(int epochs, CancellationToken cancellation = default)
     {
         var network = InitialNetwork();
-        var agd = new AgdOptimizer(network, _network.Gain);
-        return Run(Optimizer.Agd, null, network, agd.ZeroGrad, () => agd.Step(), epochs, cancellation);
+        return Run(Optimizer.Agd, null, network, new AgdOptimizer(network, _network.Gain), epochs, cancellation);
     }
 
     /// <summary>Trains with one of TorchSharp's optimizers (Adam or SGD) at a learning rate.</summary>
@@ -79,77 +85,30 @@ public sealed class BaselineTraining : IDisposable
             Optimizer.Sgd => optim.SGD(network.parameters(), learningRate),
             _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "Adam or SGD."),
         };
-        return Run(optimizer, learningRate, network, step.zero_grad, () => { step.step(); return learningRate; }, epochs, cancellation);
+        return Run(optimizer, learningRate, network, new TorchOptimizerStep(step, learningRate), epochs, cancellation);
     }
 
-    private OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, Action zeroGrad, Func<double> step, int epochs, CancellationToken cancellation)
+    private OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, int epochs, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        var generator = new Generator((ulong)_seed);
         var curve = new List<EpochPoint>();
-        for (int epoch = 1; epoch <= epochs && !cancellation.IsCancellationRequested; epoch++)
+        bool diverged = false;
+        try
         {
-            double loss = TrainEpoch(network, zeroGrad, step, generator);
-            if (!double.IsFinite(loss))
-                return new OptimizerRun(name, learningRate, curve, clock.Elapsed.TotalSeconds, Diverged: true);
-            curve.Add(new EpochPoint(epoch, loss, TestAccuracy(network), clock.Elapsed.TotalSeconds));
+            Loop(network, optimizer).Run(_train, _test, 0, epochs, e => curve.Add(new EpochPoint(e.Epoch, e.TrainLoss, e.ValidationAccuracy!.Value, clock.Elapsed.TotalSeconds)), cancellation);
+        }
+        catch (InvalidOperationException)
+        {
+            diverged = true; // the loss became NaN or infinite: the curve ends at the last whole epoch
         }
         network.Dispose();
-        return new OptimizerRun(name, learningRate, curve, clock.Elapsed.TotalSeconds, Diverged: false);
-    }
-
-    /// <summary>One epoch of mini-batch training; returns the mean loss, NaN as soon as it is not finite.</summary>
-    public double TrainEpoch(nn.Module<Tensor, Tensor> network, Action zeroGrad, Func<double> step, Generator generator)
-    {
-        network.train();
-        using var order = randperm(TrainCount, generator: generator);
-        double sum = 0;
-        for (long start = 0; start < TrainCount; start += _batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var rows = order.narrow(0, start, Math.Min(_batchSize, TrainCount - start));
-            if (rows.shape[0] < 2)
-                break;
-            zeroGrad();
-            var output = network.call(_trainImages.index_select(0, rows));
-            var loss = _network.Loss.Compute(output, _trainLabels.index_select(0, rows));
-            double value = loss.item<float>();
-            if (!double.IsFinite(value))
-                return double.NaN;
-            loss.backward();
-            step();
-            sum += value * rows.shape[0];
-        }
-        return sum / TrainCount;
-    }
-
-    private double TestAccuracy(nn.Module<Tensor, Tensor> network)
-    {
-        network.eval();
-        using var noGrad = no_grad();
-        long correct = 0, count = _testLabels.shape[0];
-        for (long start = 0; start < count; start += 1000)
-        {
-            using var scope = NewDisposeScope();
-            long size = Math.Min(1000, count - start);
-            correct += network.call(_testImages.narrow(0, start, size)).argmax(1).eq(_testLabels.narrow(0, start, size)).sum().item<long>();
-        }
-        return (double)correct / count;
-    }
-
-    private static (Tensor Images, Tensor Labels) Tensors(LabelledImageSet set)
-    {
-        var index = set.ClassNames.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => (long)p.i);
-        var pixels = set.Rows.SelectMany(r => r.Features).ToArray();
-        return (tensor(pixels, [set.Rows.Count, set.Shape.Channels, set.Shape.Height, set.Shape.Width]), tensor(set.Rows.Select(r => index[r.Label]).ToArray()));
+        return new OptimizerRun(name, learningRate, curve, clock.Elapsed.TotalSeconds, diverged);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        _trainImages.Dispose();
-        _trainLabels.Dispose();
-        _testImages.Dispose();
-        _testLabels.Dispose();
+        _train.Dispose();
+        _test.Dispose();
     }
 }

@@ -2,8 +2,8 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Data;
 
-/// <summary>Labelled images that training reads in batches: held in memory, or streamed from an IDataView.</summary>
-internal interface IImageBatches : IDisposable
+/// <summary>Labelled images that training reads in batches: held in memory (<see cref="LabelledImages"/>), or streamed from an IDataView.</summary>
+public interface IImageBatches : IDisposable
 {
     /// <summary>Each channel's mean, measured on the training data.</summary>
     double[] Mean { get; }

@@ -4,12 +4,15 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Data;
 
 /// <summary>Rows of an <see cref="IDataView"/> read once into two tensors: images [n, c, h, w] and labels [n] (0-based).</summary>
-internal sealed class LabelledImages : IImageBatches
+public sealed class LabelledImages : IImageBatches
 {
     private LabelledImages(Tensor images, Tensor labels, double[] mean, double[] standardDeviation)
         => (Images, Labels, Mean, StandardDeviation) = (images, labels, mean, standardDeviation);
 
+    /// <summary>The images, [n, channels, height, width].</summary>
     public Tensor Images { get; }
+
+    /// <summary>The labels, [n], 0-based.</summary>
     public Tensor Labels { get; }
 
     /// <inheritdoc />
@@ -18,6 +21,7 @@ internal sealed class LabelledImages : IImageBatches
     /// <inheritdoc />
     public double[] StandardDeviation { get; }
 
+    /// <summary>The number of labelled rows.</summary>
     public long Count => Labels.shape[0];
 
     /// <inheritdoc />
@@ -30,13 +34,18 @@ internal sealed class LabelledImages : IImageBatches
         }
     }
 
+    /// <summary>Reads every labelled row of a view: a known-size float vector of pixels and a key-typed label (as the trainer reads them).</summary>
+    /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
+    public static LabelledImages Read(IDataView data, AgdImageShape shape, string featureColumnName = "Features", string labelColumnName = "Label")
+        => Read(data, new InputColumns(featureColumnName, labelColumnName), shape, "training");
+
     /// <summary>
     /// Reads every labelled row, measuring each channel's mean and standard deviation on the way; rows with a missing
     /// label are skipped, as ML.NET's trainers do. Rows are written straight into blocks of native memory (one block when
     /// the view knows its row count), so the set is held once, not twice.
     /// </summary>
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
-    public static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
+    internal static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
     {
         int size = checked((int)shape.Size);
         // At most 1 GiB a block, so that a block's memory is one span.
@@ -89,7 +98,7 @@ internal sealed class LabelledImages : IImageBatches
     }
 
     /// <summary>A random share of the rows (at least one), the same ones for the same seed.</summary>
-    public LabelledImages Sample(double share, int seed)
+    internal LabelledImages Sample(double share, int seed)
     {
         using var generator = new Generator((ulong)seed);
         using var order = randperm(Count, generator: generator);
@@ -97,6 +106,7 @@ internal sealed class LabelledImages : IImageBatches
         return new LabelledImages(Images.index_select(0, rows), Labels.index_select(0, rows), Mean, StandardDeviation);
     }
 
+    /// <summary>Frees the tensors.</summary>
     public void Dispose()
     {
         Images.Dispose();

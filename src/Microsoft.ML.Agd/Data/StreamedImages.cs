@@ -15,7 +15,7 @@ namespace Microsoft.ML.Agd.Data;
 internal sealed class StreamedImages : IImageBatches
 {
     /// <summary>Rows whose features measure the channel statistics: the first rows of a shuffled pass.</summary>
-    internal const int StatisticsRows = 10_000;
+    internal const int StatisticsRows = 2_048;
 
     private const long PoolBytes = 64L << 20;
 
@@ -38,37 +38,40 @@ internal sealed class StreamedImages : IImageBatches
     /// <inheritdoc />
     public double[] StandardDeviation { get; private set; } = [];
 
-    /// <inheritdoc />
+    /// <summary>The classes seen in the statistics sample (and, when it saw one, in a pass over the labels): at least two unless the data has one.</summary>
     public long[] Classes { get; private set; } = [];
 
     /// <summary>Rows ShuffleRows holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
     internal int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);
 
     /// <summary>
-    /// Opens the view: one pass over its labels alone (no features are computed) for the classes, and the first
-    /// <see cref="StatisticsRows"/> rows of a shuffled pass for the channel statistics.
+    /// Opens the view: the first <see cref="StatisticsRows"/> rows of a shuffled pass measure the channel statistics and
+    /// show the classes; only when they show fewer than two does a pass over the labels alone (no features computed)
+    /// look for more.
     /// </summary>
     /// <exception cref="InvalidOperationException">No row has a label, or a feature read is NaN or infinite.</exception>
     public static StreamedImages Open(IDataView data, InputColumns columns, AgdImageShape shape, string role, int seed)
     {
         var images = new StreamedImages(data, columns, shape, role);
-        var classes = new SortedSet<long>();
-        using (var labels = new RowReader(data, columns, role))
-            while (labels.NextLabel(out long label))
-                if (label >= 0)
-                    classes.Add(label);
-        if (classes.Count == 0)
-            throw RowReader.NoLabelledRows(columns, role);
-        images.Classes = classes.ToArray();
-
         var statistics = new ChannelStatistics(shape.Channels, shape.Height * shape.Width);
+        var classes = new SortedSet<long>();
         var row = new float[images._size];
         images.Read(images.Shuffled(seed), reader =>
         {
-            for (int n = 0; n < StatisticsRows && reader.Next(row, out _); n++)
+            for (int n = 0; n < StatisticsRows && reader.Next(row, out long label); n++)
+            {
                 statistics.Add(row);
+                classes.Add(label);
+            }
         });
-        (images.Mean, images.StandardDeviation) = (statistics.Mean, statistics.StandardDeviation);
+        if (classes.Count == 1)
+            using (var labels = new RowReader(data, columns, role))
+                while (classes.Count < 2 && labels.NextLabel(out long label))
+                    if (label >= 0)
+                        classes.Add(label);
+        if (classes.Count == 0)
+            throw RowReader.NoLabelledRows(columns, role);
+        (images.Classes, images.Mean, images.StandardDeviation) = (classes.ToArray(), statistics.Mean, statistics.StandardDeviation);
         return images;
     }
 

@@ -36,26 +36,6 @@ public sealed class StandardizedNetwork : nn.Module<Tensor, Tensor>, IOnnxExport
         register_module("network", network);
     }
 
-    /// <summary>Wraps a network with the per-channel statistics of a set of images [count, channels, height, width].</summary>
-    public static StandardizedNetwork Measure(nn.Module<Tensor, Tensor> network, Tensor images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() != 4 || images.shape[0] == 0)
-            throw new ArgumentException($"Images must be [count, channels, height, width] with at least one image; got [{string.Join(", ", images.shape)}].", nameof(images));
-        using var values = images.to(float32).cpu().contiguous();
-        var statistics = new ChannelStatistics((int)images.shape[1], (int)(images.shape[2] * images.shape[3]));
-        int size = (int)(values.numel() / images.shape[0]);
-        for (long start = 0; start < images.shape[0]; start += 4096)
-        {
-            // Blocks of rows read in place: a row of a contiguous tensor is a contiguous run of floats.
-            using var block = values.narrow(0, start, Math.Min(4096, images.shape[0] - start));
-            var floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(block.bytes);
-            for (int row = 0; row < block.shape[0]; row++)
-                statistics.Add(floats.Slice(row * size, size));
-        }
-        return new StandardizedNetwork(network, statistics.Mean, statistics.StandardDeviation);
-    }
-
     /// <summary>The network that reads the standardized images.</summary>
     public nn.Module<Tensor, Tensor> Network => network;
 

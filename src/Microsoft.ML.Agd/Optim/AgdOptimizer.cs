@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position. A layer's bias and
 /// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
 /// </remarks>
-public sealed class AgdOptimizer
+public sealed class AgdOptimizer : IOptimizerStep
 {
     private readonly double _gain;
 

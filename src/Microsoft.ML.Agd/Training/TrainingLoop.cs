@@ -6,13 +6,29 @@ using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Training;
 
-/// <summary>Mini-batch training with AGD: shuffled batches, one AGD step each, an <see cref="AgdEpoch"/> per epoch.</summary>
-internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimizer optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
+/// <summary>
+/// Mini-batch training: shuffled batches, one optimizer step each, an <see cref="AgdEpoch"/> per epoch with the
+/// validation loss and accuracy. The trainer drives it with AGD; comparisons drive the same loop with TorchSharp's
+/// optimizers (any <see cref="IOptimizerStep"/>), so batch order and evaluation are the same by construction.
+/// </summary>
+/// <param name="network">The network, on <paramref name="device"/>.</param>
+/// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
+/// <param name="loss">The training loss.</param>
+/// <param name="batchSize">Images per step.</param>
+/// <param name="device">Where batches go.</param>
+/// <param name="generator">The source of every epoch's order.</param>
+public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
 {
     // Small enough that a ResNet's activations for one batch, all alive until the batch's scope ends, stay in tens of MB.
     private const int EvaluationBatchSize = 128;
 
     /// <summary>Trains for some epochs after <paramref name="epochsDone"/> earlier ones; stops after the current batch when cancelled, keeping what was trained.</summary>
+    /// <param name="train">The training images.</param>
+    /// <param name="validation">Images measured after every epoch, or null.</param>
+    /// <param name="epochsDone">Epochs trained before (the history's numbering carries on).</param>
+    /// <param name="epochs">Epochs to train.</param>
+    /// <param name="onEpoch">Told of each epoch as it ends.</param>
+    /// <param name="cancellation">Stops after the current batch.</param>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
     public List<AgdEpoch> Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
@@ -63,6 +79,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, AgdOptimiz
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>
+    /// <param name="data">The images to measure.</param>
     public (double Loss, double Accuracy) Evaluate(IImageBatches data)
     {
         network.eval();
