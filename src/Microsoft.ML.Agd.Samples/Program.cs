@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Cli;
-
 namespace Microsoft.ML.Agd.Samples;
 
 /// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Models;
-
 namespace Microsoft.ML.Agd;
 
 /// <summary>The network family the trainer builds.</summary>

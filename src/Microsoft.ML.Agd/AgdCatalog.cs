@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd;
-using Microsoft.ML.Agd.Search;
-
 // In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds
 // them. The one file whose namespace is not its folder's.
 #pragma warning disable IDE0130

@@ -1,7 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Models;
 
 namespace Microsoft.ML.Agd;
 

@@ -1,11 +1,6 @@
-using Microsoft.ML.Agd.Data;
-using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd;
 

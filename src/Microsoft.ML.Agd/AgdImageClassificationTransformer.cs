@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd;

@@ -1,8 +1,5 @@
-using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd;
 

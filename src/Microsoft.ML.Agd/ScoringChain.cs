@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Onnx;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd;

@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Samples.Jobs;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

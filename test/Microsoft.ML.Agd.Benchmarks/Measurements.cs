@@ -1,11 +1,7 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

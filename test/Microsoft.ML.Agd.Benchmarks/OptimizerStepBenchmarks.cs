@@ -1,9 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

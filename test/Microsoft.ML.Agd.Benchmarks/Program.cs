@@ -4,8 +4,6 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Benchmarks;
 

@@ -3,7 +3,6 @@ using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
 using OxyPlot.SkiaSharp;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Charts;
 

@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Samples.Data;
-using System.CommandLine;
-using Microsoft.ML.Agd.Native;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>Options that several verbs share, made once here.</summary>

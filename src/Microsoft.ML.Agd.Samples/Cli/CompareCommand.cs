@@ -1,21 +1,11 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd compare</c>: AGD's one run against Adam and SGD over a learning-rate grid.</summary>
 internal static class CompareCommand
 {
-    public static System.CommandLine.Command Create()
-    {
-        var training = new TrainingOptions();
-        var output = CliOptions.Output("agd-compare");
-        var command = new System.CommandLine.Command("compare", "Train AGD once and Adam and SGD at learning rates 1e-5 to 1e-1 on the same network, data and batch order; print a table and plot every curve.") { output };
-        training.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => Run(new CompareSettings { Train = training.Read(result, result.GetValue(output)!) }, result.GetValue(output)!)));
-        return command;
-    }
+    public static System.CommandLine.Command Create() => TrainingOptions.Verb("compare",
+        "Train AGD once and Adam and SGD at learning rates 1e-5 to 1e-1 on the same network, data and batch order; print a table and plot every curve.",
+        "agd-compare", settings => Run(new CompareSettings { Train = settings }, settings.Output));
 
     private static int Run(CompareSettings settings, string output)
     {

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd evaluate</c>: a saved model's metrics, per-class table and confusion matrix on a data set.</summary>

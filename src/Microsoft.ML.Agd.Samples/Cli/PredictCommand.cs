@@ -1,8 +1,4 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Data;
-using Spectre.Console;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-using Microsoft.ML.Agd.Search;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd search</c>: finds an architecture size and batch size within a time budget, one AGD run per trial.</summary>

@@ -1,22 +1,11 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-using Microsoft.ML.Agd.Training;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd train</c>: trains through an ML.NET pipeline and writes the model, ONNX, metrics, curves and a snippet.</summary>
 internal static class TrainCommand
 {
-    public static System.CommandLine.Command Create()
-    {
-        var training = new TrainingOptions();
-        var output = CliOptions.Output("agd-output");
-        var command = new System.CommandLine.Command("train", "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).") { output };
-        training.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => Run(training.Read(result, result.GetValue(output)!))));
-        return command;
-    }
+    public static System.CommandLine.Command Create() => TrainingOptions.Verb("train",
+        "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).",
+        "agd-output", Run);
 
     private static int Run(TrainSettings settings)
     {

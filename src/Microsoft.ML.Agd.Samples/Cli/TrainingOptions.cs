@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Microsoft.ML.Agd.Samples.Jobs;
-
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>The options that say what to train on what (data, network, epochs, loss, batch size, seed), shared by train and compare.</summary>
@@ -19,6 +16,17 @@ internal sealed class TrainingOptions
     private readonly Option<bool> _grey = CliOptions.Grey();
     private readonly Option<double> _testFraction = CliOptions.TestFraction();
     private readonly Option<int> _seed = CliOptions.Seed();
+
+    /// <summary>A verb that trains: these options, an output folder, and a body that gets the settings they give.</summary>
+    public static System.CommandLine.Command Verb(string name, string description, string defaultOutput, Func<TrainSettings, int> run)
+    {
+        var training = new TrainingOptions();
+        var output = CliOptions.Output(defaultOutput);
+        var command = new System.CommandLine.Command(name, description) { output };
+        training.AddTo(command);
+        command.SetAction(result => CliOptions.Guard(() => run(training.Read(result, result.GetValue(output)!))));
+        return command;
+    }
 
     /// <summary>Adds every option to a command.</summary>
     public void AddTo(System.CommandLine.Command command)

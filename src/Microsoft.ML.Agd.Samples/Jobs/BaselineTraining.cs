@@ -1,12 +1,6 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Samples.Data;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Data;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Samples.Data;
-
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd compare</c> compares: one AGD run against Adam and SGD over a learning-rate grid.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;

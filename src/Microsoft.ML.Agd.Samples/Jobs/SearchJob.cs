@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Search;
-
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd search</c> searches.</summary>

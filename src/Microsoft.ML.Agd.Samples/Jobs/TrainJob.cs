@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Data;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Onnx;
-using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

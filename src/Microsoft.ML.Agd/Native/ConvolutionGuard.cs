@@ -51,8 +51,8 @@ internal static class ConvolutionGuard
         }
         // Only where the input needs a gradient (then the backward pass computes one, and both functions run in it), and on
     // the CPU: oneDNN is a CPU library.
-        convolution.register_forward_pre_hook((_, input) => Needed(input) ? AfterBackward.apply(input) : input);
-        convolution.register_forward_hook((_, input, output) => Needed(input) ? BeforeBackward.apply(output) : output);
+        convolution.register_forward_pre_hook((_, input) => Needed(input) ? Switch.apply(input, false) : input);
+        convolution.register_forward_hook((_, input, output) => Needed(input) ? Switch.apply(output, true) : output);
     }
 
     private static bool Needed(Tensor input) => input.requires_grad && input.device_type == DeviceType.CPU && is_grad_enabled();
@@ -76,27 +76,27 @@ internal static class ConvolutionGuard
         t_backwardPasses++;
     }
 
-    /// <summary>Identity after the convolution: its backward runs first, and turns oneDNN off.</summary>
-    private sealed class BeforeBackward : autograd.SingleTensorFunction<BeforeBackward>
+    /// <summary>
+    /// An identity whose backward pass turns oneDNN off (placed after the convolution, so it runs first) or back on
+    /// (placed before it, so it runs once the convolution's gradients are computed).
+    /// </summary>
+    private sealed class Switch : autograd.SingleTensorFunction<Switch>
     {
-        public override string Name => nameof(BeforeBackward);
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
-        {
-            Open();
-            return [grad_output];
-        }
-    }
+        public override string Name => nameof(ConvolutionGuard) + nameof(Switch);
 
-    /// <summary>Identity before the convolution: its backward runs once the convolution's has, and turns oneDNN back on.</summary>
-    private sealed class AfterBackward : autograd.SingleTensorFunction<AfterBackward>
-    {
-        public override string Name => nameof(AfterBackward);
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).alias();
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            ctx.save_data("off", vars[1]);
+            return ((Tensor)vars[0]).alias();
+        }
+
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
         {
-            Close();
-            return [grad_output];
+            if ((bool)ctx.get_data("off"))
+                Open();
+            else
+                Close();
+            return [grad_output, null!]; // one gradient per forward input; the switch's flag has none
         }
     }
 }

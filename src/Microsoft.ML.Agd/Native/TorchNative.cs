@@ -4,9 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Security.Cryptography;
-using Microsoft.ML.Agd.Native;
 using TorchSharp;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Native;
 

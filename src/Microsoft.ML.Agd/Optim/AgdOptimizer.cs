@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Data;
-using Microsoft.ML.Agd.Search;
 using Microsoft.ML.Data;
-using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Search;
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Models;
-
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>The configurations a search may try: the options' lists, or defaults derived from the data.</summary>

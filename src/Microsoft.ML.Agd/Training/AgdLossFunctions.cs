@@ -1,5 +1,4 @@
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Training;
 

@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using Microsoft.ML.Agd.Data;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Training;
 

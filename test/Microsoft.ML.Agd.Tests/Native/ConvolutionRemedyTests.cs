@@ -1,9 +1,5 @@
-using Microsoft.ML.Agd.Native;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Tests.Native;
 

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 

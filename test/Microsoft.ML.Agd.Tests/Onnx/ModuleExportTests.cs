@@ -1,14 +1,9 @@
-using Microsoft.ML.Agd.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Tests.TestData;
-using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 

@@ -2,8 +2,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;
 

@@ -1,10 +1,5 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.ML.Agd.Samples;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.Samples;
-using Microsoft.ML.Agd.Tests.Trainer;
-using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Packaging;
 

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using Microsoft.ML.Agd.Samples;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.TestData;
 using System.Globalization;
 using System.Text.RegularExpressions;
 

@@ -1,9 +1,5 @@
 using System.Diagnostics;
 using Microsoft.ML;
-using Microsoft.ML.Agd.Search;
-using Microsoft.ML.Agd.Tests.Trainer;
-using Microsoft.ML.Agd.Tests.TestData;
-using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Search;
 

@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using SkiaSharp;
-using Microsoft.ML.Agd.Tests.Trainer;
 
 namespace Microsoft.ML.Agd.Tests.TestData;
 

@@ -1,6 +1,4 @@
-using Microsoft.ML.Agd.Samples.Networks;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -23,23 +21,7 @@ public class CustomNetworkTests
         Assert.IsTrue(model.Model.History.Max(e => e.ValidationAccuracy!.Value) > 0.6, string.Join(", ", model.Model.History.Select(e => e.ValidationAccuracy)));
 
         // Saved, then loaded where nothing knows the factory: the zip holds the network as ONNX.
-        string path = Path.Combine(Path.GetTempPath(), $"agd-vgg-{Guid.NewGuid():N}.zip");
-        try
-        {
-            ml.Model.Save(model, data.Schema, path);
-            var loaded = new MLContext().Model.Load(path, out _);
-            var scores = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(data), reuseRowObject: false).ToList();
-            using var images = tensor(rows.SelectMany(r => r.Features).ToArray(), [rows.Count, 1, 8, 8]);
-            using var noGrad = no_grad();
-            using var expected = nn.functional.softmax(model.Model.Network.call(images), 1);
-            for (int i = 0; i < rows.Count; i++)
-                for (int k = 0; k < 3; k++)
-                    Assert.AreEqual(expected[i, k].item<float>(), scores[i].Score[k], 1e-4, $"row {i} class {k}");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        ModelAssert.SavedModelScoresAsTheNetwork(ml, model, data, rows);
         Onnx.ModuleExportTests.AssertOnnxAgrees(model.Model.Network, new AgdImageShape(1, 8, 8), 3);
 
         options.KeepBestEpoch = false;

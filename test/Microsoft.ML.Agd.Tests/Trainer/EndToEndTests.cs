@@ -1,8 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Tests.TestData;
-using Microsoft.ML.Agd.Samples.Cli;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

@@ -1,5 +1,4 @@
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

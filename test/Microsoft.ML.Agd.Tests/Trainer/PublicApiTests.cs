@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.ML.Agd.Optim;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

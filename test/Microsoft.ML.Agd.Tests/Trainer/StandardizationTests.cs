@@ -1,6 +1,4 @@
-using Microsoft.ML.Agd.Data;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
@@ -69,22 +67,7 @@ public class StandardizationTests
         {
             Architecture = AgdArchitecture.ResNet18, BaseWidth = 4, ImageShape = new AgdImageShape(3, 6, 6), NumberOfEpochs = 1, BatchSize = 6,
         }).Fit(data);
-        string path = Path.Combine(Path.GetTempPath(), $"agd-standardized-{Guid.NewGuid():N}.zip");
-        try
-        {
-            ml.Model.Save(model, data.Schema, path);
-            var loaded = new MLContext().Model.Load(path, out _);
-            var scores = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(data), reuseRowObject: false).ToList();
-            using var images = tensor(rows.SelectMany(r => r.Features).ToArray(), [rows.Count, 3, 6, 6]);
-            using var expected = nn.functional.softmax(model.Model.Network.call(images), 1);
-            for (int i = 0; i < rows.Count; i++)
-                for (int k = 0; k < 3; k++)
-                    Assert.AreEqual(expected[i, k].item<float>(), scores[i].Score[k], 1e-4, $"row {i} class {k}");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        ModelAssert.SavedModelScoresAsTheNetwork(ml, model, data, rows);
     }
 
     [TestMethod]

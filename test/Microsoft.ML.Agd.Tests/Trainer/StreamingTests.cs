@@ -1,7 +1,5 @@
-using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Data;
 using static TorchSharp.torch;
-using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
