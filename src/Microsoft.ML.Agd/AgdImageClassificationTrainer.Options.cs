@@ -64,7 +64,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// Your own network, instead of <see cref="Architecture"/>'s: called with the image shape and the number of classes, it
         /// returns a TorchSharp module that maps images [batch, channels, height, width] to logits [batch, classes], for
         /// example an <c>nn.Sequential</c> of convolutions, normalisations, activations, pooling and linear layers. AGD makes
-        /// each rank-2/4 weight a layer (see <see cref="Optim.AgdOptimizer.Describe"/>); the model exports to ONNX when every module
+        /// each rank-2/4 weight a layer (see <see cref="Optim.AgdOptimizer.Describe()"/>); the model exports to ONNX when every module
         /// is one of TorchSharp's standard layers or implements <see cref="Onnx.IOnnxExportable"/>. Both are checked before
         /// the first step. The fitted model saves and loads without the factory.
         /// </summary>

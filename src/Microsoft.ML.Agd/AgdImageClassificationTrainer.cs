@@ -5,9 +5,12 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd;
 
 /// <summary>
-/// Trains an image classifier (a fully connected network or a pre-activation ResNet) with Automatic Gradient Descent:
-/// no learning rate to choose. Input: a known-size float vector of pixels and a key-typed label. Output: <c>Score</c>
-/// (class probabilities) and <c>PredictedLabel</c> (the label's key type), as ML.NET's multiclass trainers add them.
+/// Trains an image classifier (a fully connected network, a pre-activation ResNet, or your own network) with Automatic
+/// Gradient Descent: no learning rate to choose. Input: a known-size float vector of pixels, at any scale, and a
+/// key-typed label. Output: <c>Score</c> (class probabilities) and <c>PredictedLabel</c> (the label's key type), as
+/// ML.NET's multiclass trainers add them. The network standardizes its own input with each channel's mean and standard
+/// deviation over the training data (<see cref="StandardizedNetwork"/>): AGD's step assumes inputs of unit scale, and there
+/// is no learning rate to absorb another; the statistics travel with the model, so prediction takes the same raw pixels.
 /// </summary>
 public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageClassificationTransformer>
 {

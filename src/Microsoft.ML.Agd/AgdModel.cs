@@ -25,6 +25,9 @@ public sealed class AgdModel
     /// </summary>
     public StandardizedNetwork Network { get; }
 
+    /// <summary>What AGD made of the network: its layers, each with its scale and members (see <see cref="AgdOptimizer.Describe()"/>).</summary>
+    public string DescribeLayers() => AgdOptimizer.Describe(LayerGrouping.Group(Network));
+
     /// <summary>Each input channel's mean over the training data, which the network subtracts.</summary>
     public IReadOnlyList<double> InputMean => Network.Mean;
 

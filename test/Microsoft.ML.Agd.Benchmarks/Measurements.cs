@@ -51,6 +51,7 @@ internal static class Measurements
             "An untimed warm-up on 1,000 images comes first, one epoch of each, so one-time costs of the process (thread pools, allocator, JIT, ONNX Runtime) fall on neither. " +
             "The machine is shared, so each is measured twice, in the order loop, trainer, trainer, loop, and the faster of its two runs is reported.");
         var rows = new List<IReadOnlyList<string>>();
+        var ratios = new List<(string Network, double Epochs, double Fit)>();
         LoopThroughput? fcn = null;
         foreach (var (name, options, rowsUsed, epochs) in new[]
         {
@@ -67,11 +68,14 @@ internal static class Measurements
             double loop = Math.Max(first, LoopRate(subset, test, options));
             double perEpoch = Math.Max(trainer.PerEpoch, second.PerEpoch), whole = Math.Max(trainer.Whole, second.Whole);
             rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{whole:F0}", $"{whole / loop:F2}x"]);
+            ratios.Add((name, perEpoch / loop, whole / loop));
             if (options.Architecture == AgdArchitecture.Fcn)
                 fcn = new LoopThroughput(trainer.Parameters, loop, perEpoch, options.BatchSize);
         }
         report.Table(["network", "images x epochs", "bare loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
             "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
+        report.Verdict("trainer's epochs at least 0.9x the bare loop", ratios.All(r => r.Epochs >= 0.9), string.Join(", ", ratios.Select(r => $"{r.Network} {r.Epochs:F2}x")));
+        report.Verdict("whole Fit at least 0.9x the bare loop", ratios.All(r => r.Fit >= 0.9), string.Join(", ", ratios.Select(r => $"{r.Network} {r.Fit:F2}x")));
         return fcn!;
     }
 
@@ -121,6 +125,7 @@ internal static class Measurements
             [$"FCN training, ML.NET trainer's epochs, batch {fcn.BatchSize} ({fcn.ParametersPerImage:N0} weights, {fcn.TrainerImagesPerSecond:F0} images/s)", $"{trainer / 1e9:F1}", $"{trainer / peak:P0}"],
             [$"FCN training, bare loop ({fcn.LoopImagesPerSecond:F0} images/s)", $"{loop / 1e9:F1}", $"{loop / peak:P0}"],
         ]);
+        report.Verdict("at least 60% of the peak", trainer >= 0.6 * peak, $"trainer {trainer / peak:P0}, bare loop {loop / peak:P0}");
     }
 
     private static double MatmulPeak(long rows, long inner = -1, long columns = -1)

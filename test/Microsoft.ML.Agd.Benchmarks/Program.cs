@@ -57,16 +57,18 @@ public static class Program
             .AddLogger(ConsoleLogger.Default)
             .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts")); // under bin/, not the working folder
         var summary = BenchmarkRunner.Run<OptimizerStepBenchmarks>(config);
-        var rows = summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Network"]).SelectMany(group =>
+        var means = summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Network"]).Select(group =>
         {
             double Mean(string method) => group.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Mean / 1e6;
-            double sgd = Mean("Sgd"), adam = Mean("Adam"), agd = Mean("Agd"), norms = Mean("AgdNorms");
-            return new[] { ("SGD", sgd), ("Adam", adam), ("AGD", agd), ("AGD: its norms alone", norms) }.Select(m => (IReadOnlyList<string>)
-                [group.Key, m.Item1, $"{m.Item2:F3}", $"{m.Item2 / sgd:F2}x", $"{m.Item2 / adam:F2}x"]);
-        });
+            return (Network: group.Key, Sgd: Mean("Sgd"), Adam: Mean("Adam"), Agd: Mean("Agd"), Norms: Mean("AgdNorms"));
+        }).ToList();
+        var rows = means.SelectMany(m => new[] { ("SGD", m.Sgd), ("Adam", m.Adam), ("AGD", m.Agd), ("AGD: its norms alone", m.Norms) }.Select(o => (IReadOnlyList<string>)
+            [m.Network, o.Item1, $"{o.Item2:F3}", $"{o.Item2 / m.Sgd:F2}x", $"{o.Item2 / m.Adam:F2}x"]));
         report.Table(["network", "optimizer", "ms per step", "vs SGD", "vs Adam"], rows,
             "AGD's step is its norms (one read of every gradient, which must end before any weight moves: G couples all layers) " +
             "followed by an update that costs what SGD's does (one fused libtorch call per layer). The norms' row is that read alone.");
+        report.Verdict("AGD within 1.5x of SGD", means.All(m => m.Agd <= 1.5 * m.Sgd), string.Join(", ", means.Select(m => $"{m.Network} {m.Agd / m.Sgd:F2}x")));
+        report.Verdict("AGD no slower than Adam", means.All(m => m.Agd <= m.Adam), string.Join(", ", means.Select(m => $"{m.Network} {m.Agd / m.Adam:F2}x")));
     }
 
     private static string ProjectFolder()

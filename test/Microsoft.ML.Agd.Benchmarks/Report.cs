@@ -25,6 +25,9 @@ internal sealed class Report
         Flush();
     }
 
+    /// <summary>A target and whether this run met it, with what was measured.</summary>
+    public void Verdict(string target, bool met, string measured) => Line($"Target {target}: **{(met ? "met" : "missed")}** ({measured}).");
+
     public void Line(string text)
     {
         _text.AppendLine(text).AppendLine();

@@ -23,6 +23,8 @@ public sealed class ModelFolder(string path)
 
     /// <summary>The ML.NET model.</summary>
     public string Model => File("model.zip");
+    /// <summary>What AGD made of the network: one line per layer.</summary>
+    public string Layers => File("layers.txt");
     /// <summary>The standalone ONNX model.</summary>
     public string Onnx => File("model.onnx");
     /// <summary>The model's shape and classes.</summary>
@@ -38,7 +40,7 @@ public sealed class ModelFolder(string path)
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
-    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
+    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
     private static readonly string[] s_folders = ["predict"];
 
     /// <summary>
@@ -114,6 +116,7 @@ public sealed class ModelFolder(string path)
         var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description,
             agd.Model.InputMean, agd.Model.InputStandardDeviation);
         WriteJson(Info, info);
+        System.IO.File.WriteAllText(Layers, agd.Model.DescribeLayers() + Environment.NewLine);
         ConsumptionProject.Write(PredictProject, info);
         return info;
     }

@@ -49,8 +49,10 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// What AGD made of the network: its depth L, then one line per layer (the weight's name and shape, its scale s_k and
     /// the rank-1 parameters that move with it), in parameter order.
     /// </summary>
-    public string Describe()
-        => string.Join(Environment.NewLine, Layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: L = {Depth}"));
+    public string Describe() => Describe(Layers);
+
+    internal static string Describe(IReadOnlyList<AgdLayer> layers)
+        => string.Join(Environment.NewLine, layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: L = {layers.Count}"));
 
     /// <summary>The depth L: the number of rank-2 and rank-4 weights.</summary>
     public int Depth => Layers.Count;

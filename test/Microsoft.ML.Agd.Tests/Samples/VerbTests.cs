@@ -21,6 +21,8 @@ public class VerbTests
             Assert.IsTrue(File.Exists(file) && new FileInfo(file).Length > 0, file);
         CollectionAssert.AreEqual(s_pngSignature, File.ReadAllBytes(folder.Curves)[..4]);
         StringAssert.Contains(File.ReadAllText(Path.Combine(folder.PredictProject, "Program.cs")), "[VectorType(1, 8, 8)]");
+        // The FCN's three linear layers, the first reading the 64 pixels: L = 3, s = sqrt(32 / 64).
+        CollectionAssert.AreEqual(new[] { "AGD layers: L = 3", "  1. network.layers.0.weight [32, 64] s = 0.7071" }, File.ReadLines(folder.Layers).Take(2).ToArray());
 
         var info = folder.ReadInfo();
         CollectionAssert.AreEqual(SyntheticImages.Classes, info.ClassNames.ToArray());
