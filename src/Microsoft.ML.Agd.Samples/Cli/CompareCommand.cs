@@ -14,22 +14,10 @@ internal static class CompareCommand
         AnsiConsole.MarkupLine($"Comparing AGD with Adam and SGD at {settings.Grid.Count} learning rates each, {settings.Train.Epochs} epochs per run.");
         var comparison = CompareJob.Run(settings, run => AnsiConsole.MarkupLine(Markup.Escape(
             $"  {run.Name}: test accuracy {run.FinalTestAccuracy:P2}{(run.Diverged ? " (diverged)" : "")}, {run.Seconds:F1} s")));
-        Directory.CreateDirectory(output);
-        string table = comparison.ToMarkdown();
-        File.WriteAllText(Path.Combine(output, "compare.md"), table + Environment.NewLine);
-        string chart = Path.Combine(output, "compare.png");
-        CompareChart(comparison, chart);
+        var (table, chart) = CompareJob.Write(comparison, output);
         Console.WriteLine();
-        Console.WriteLine(table);
-        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(Path.Combine(output, "compare.md"))} and {Markup.Escape(chart)}.");
+        Console.WriteLine(comparison.ToMarkdown());
+        AnsiConsole.MarkupLine($"Wrote {Markup.Escape(table)} and {Markup.Escape(chart)}.");
         return 0;
-    }
-
-    private static void CompareChart(Comparison comparison, string path)
-    {
-        var lines = comparison.Grid.Prepend(comparison.Agd)
-            .Select(r => new Charts.Charts.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
-        var model = Charts.Charts.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines);
-        Charts.Charts.Save(model, path, 1100, 650);
     }
 }

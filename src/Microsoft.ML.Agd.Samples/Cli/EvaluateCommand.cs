@@ -20,19 +20,7 @@ internal static class EvaluateCommand
                 throw new IOException($"The output folder (-o) '{chartFolder}' is a file; give a folder for confusion.png.");
             var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
             Print(evaluation); // the metrics first: they stand even if the chart cannot be written
-            string chart = Path.Combine(chartFolder, "confusion.png");
-            try
-            {
-                Directory.CreateDirectory(chartFolder);
-                // Beside, then moved into place: a kill never leaves a half-written chart.
-                string partial = Path.Combine(chartFolder, $".confusion-{Guid.NewGuid():N}.png");
-                Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
-                File.Move(partial, chart, overwrite: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new IOException($"The output folder (-o) '{chartFolder}' cannot take confusion.png: {e.Message}", e);
-            }
+            string chart = EvaluateJob.WriteConfusion(evaluation, chartFolder);
             AnsiConsole.MarkupLine($"Wrote {Markup.Escape(chart)}.");
             return 0;
         }));

@@ -5,12 +5,8 @@ internal static class SearchCommand
 {
     public static System.CommandLine.Command Create()
     {
-        var data = CliOptions.Data();
+        var data = new DataOptions();
         var budget = new Option<TimeSpan>("--budget") { Description = "Wall time of the whole search, as hh:mm:ss.", DefaultValueFactory = _ => TimeSpan.FromMinutes(10) };
-        var imageSize = CliOptions.ImageSize();
-        var grey = CliOptions.Grey();
-        var testFraction = CliOptions.TestFraction();
-        var seed = CliOptions.Seed();
         var output = CliOptions.Output("agd-search");
         var architectures = List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18.");
         var depths = List<int>("--depths", "FCN depths to try. Default: 2 3 4.");
@@ -21,15 +17,16 @@ internal static class SearchCommand
         var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving.", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
         var command = new System.CommandLine.Command("search", "Search FCN and ResNet sizes and batch sizes by successive halving within a time budget; print the leaderboard, plot it, save the best model.")
         {
-            data, budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, imageSize, grey, testFraction, seed, output,
+            budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, output,
         };
+        data.AddTo(command);
         command.SetAction(result => CliOptions.Guard(() =>
         {
+            var chosen = data.Read(result);
             var settings = new SearchSettings
             {
-                Data = result.GetValue(data), Budget = result.GetValue(budget), Seed = result.GetValue(seed), Output = result.GetValue(output)!,
-                ImageShape = new AgdImageShape(result.GetValue(grey) ? 1 : 3, result.GetValue(imageSize), result.GetValue(imageSize)),
-                TestFraction = result.GetValue(testFraction), InitialTrials = result.GetValue(trials), Losses = result.GetValue(losses) ?? [],
+                Data = chosen.Data, ImageShape = chosen.ImageShape, TestFraction = chosen.TestFraction, Seed = chosen.Seed,
+                Budget = result.GetValue(budget), Output = result.GetValue(output)!, InitialTrials = result.GetValue(trials), Losses = result.GetValue(losses) ?? [],
                 Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
                 BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
             };

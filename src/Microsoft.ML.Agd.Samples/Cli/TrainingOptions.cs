@@ -3,7 +3,7 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>The options that say what to train on what (data, network, epochs, loss, batch size, seed), shared by train and compare.</summary>
 internal sealed class TrainingOptions
 {
-    private readonly Option<string?> _data = CliOptions.Data();
+    private readonly DataOptions _data = new();
     private readonly Option<AgdArchitecture> _architecture = CliOptions.Architecture();
     private readonly Option<string?> _network = CliOptions.Network();
     private readonly Option<int> _depth = CliOptions.Depth();
@@ -12,10 +12,6 @@ internal sealed class TrainingOptions
     private readonly Option<int> _epochs = CliOptions.Epochs();
     private readonly Option<AgdLoss> _loss = CliOptions.Loss();
     private readonly Option<int> _batchSize = CliOptions.BatchSize();
-    private readonly Option<int> _imageSize = CliOptions.ImageSize();
-    private readonly Option<bool> _grey = CliOptions.Grey();
-    private readonly Option<double> _testFraction = CliOptions.TestFraction();
-    private readonly Option<int> _seed = CliOptions.Seed();
 
     /// <summary>A verb that trains: these options, an output folder, and a body that gets the settings they give.</summary>
     public static System.CommandLine.Command Verb(string name, string description, string defaultOutput, Func<TrainSettings, int> run)
@@ -31,25 +27,30 @@ internal sealed class TrainingOptions
     /// <summary>Adds every option to a command.</summary>
     public void AddTo(System.CommandLine.Command command)
     {
-        foreach (Option option in new Option[] { _data, _architecture, _network, _depth, _width, _baseWidth, _epochs, _loss, _batchSize, _imageSize, _grey, _testFraction, _seed })
+        _data.AddTo(command);
+        foreach (Option option in new Option[] { _architecture, _network, _depth, _width, _baseWidth, _epochs, _loss, _batchSize })
             command.Options.Add(option);
     }
 
     /// <summary>The settings a command line gave.</summary>
-    public TrainSettings Read(ParseResult result, string output) => new()
+    public TrainSettings Read(ParseResult result, string output)
     {
-        Data = result.GetValue(_data),
-        Architecture = result.GetValue(_architecture),
-        Network = result.GetValue(_network),
-        Depth = result.GetValue(_depth),
-        Width = result.GetValue(_width),
-        BaseWidth = result.GetValue(_baseWidth),
-        Epochs = result.GetValue(_epochs),
-        Loss = result.GetValue(_loss),
-        BatchSize = result.GetValue(_batchSize),
-        ImageShape = new AgdImageShape(result.GetValue(_grey) ? 1 : 3, result.GetValue(_imageSize), result.GetValue(_imageSize)),
-        TestFraction = result.GetValue(_testFraction),
-        Seed = result.GetValue(_seed),
-        Output = output,
-    };
+        var data = _data.Read(result);
+        return new()
+        {
+            Data = data.Data,
+            ImageShape = data.ImageShape,
+            TestFraction = data.TestFraction,
+            Seed = data.Seed,
+            Architecture = result.GetValue(_architecture),
+            Network = result.GetValue(_network),
+            Depth = result.GetValue(_depth),
+            Width = result.GetValue(_width),
+            BaseWidth = result.GetValue(_baseWidth),
+            Epochs = result.GetValue(_epochs),
+            Loss = result.GetValue(_loss),
+            BatchSize = result.GetValue(_batchSize),
+            Output = output,
+        };
+    }
 }

@@ -61,4 +61,16 @@ public static class CompareJob
                 grid.Add(Report(harness.Baseline(optimizer, lr, s.Epochs, cancellation)));
         return new Comparison(agd, grid, train.Description, train.Rows.Count, test.Rows.Count);
     }
+
+    /// <summary>Writes compare.md (the table) and compare.png (every run's test accuracy per epoch) into a folder; returns their paths.</summary>
+    public static (string Table, string Chart) Write(Comparison comparison, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        string table = Path.Combine(folder, "compare.md"), chart = Path.Combine(folder, "compare.png");
+        File.WriteAllText(table, comparison.ToMarkdown() + Environment.NewLine);
+        var lines = comparison.Grid.Prepend(comparison.Agd)
+            .Select(r => new Charts.Charts.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
+        Charts.Charts.Save(Charts.Charts.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines), chart, 1100, 650);
+        return (table, chart);
+    }
 }

@@ -18,4 +18,23 @@ public static class EvaluateJob
             throw new InvalidDataException($"The data's images are {set.Shape} but the model reads {info.Shape}.");
         return Evaluation.Of(ml, model, set with { ClassNames = info.ClassNames });
     }
+
+    /// <summary>Writes confusion.png into a folder, beside then moved into place (a kill never leaves half a chart); returns its path.</summary>
+    /// <exception cref="IOException">The folder cannot take it; the message names -o and the folder.</exception>
+    public static string WriteConfusion(Evaluation evaluation, string folder)
+    {
+        string chart = Path.Combine(folder, "confusion.png");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string partial = Path.Combine(folder, $".confusion-{Guid.NewGuid():N}.png");
+            Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
+            File.Move(partial, chart, overwrite: true);
+            return chart;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The output folder (-o) '{folder}' cannot take confusion.png: {e.Message}", e);
+        }
+    }
 }
