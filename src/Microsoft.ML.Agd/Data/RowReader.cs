@@ -16,18 +16,15 @@ internal sealed class RowReader : IDisposable
     private VBuffer<float> _row;
     private uint _key;
 
-    public RowReader(IDataView data, InputColumns columns, string role, Random? shuffle = null)
+    public RowReader(IDataView data, InputColumns columns, string role)
     {
         var features = data.Schema[columns.Features];
         var label = data.Schema[columns.Label];
-        _cursor = data.GetRowCursor([features, label], shuffle);
+        _cursor = data.GetRowCursor([features, label]);
         _getFeatures = _cursor.GetGetter<VBuffer<float>>(features);
         _getLabel = _cursor.GetGetter<uint>(label);
         (_columns, _role) = (columns, role);
     }
-
-    /// <summary>The position of the row last read, counting every row of the cursor from 0.</summary>
-    public long Position => _cursor.Position;
 
     /// <summary>Reads the next labelled row into <paramref name="pixels"/>; false at the end.</summary>
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite.</exception>

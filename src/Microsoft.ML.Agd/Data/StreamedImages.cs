@@ -18,9 +18,6 @@ internal sealed class StreamedImages : IImageBatches
     internal const int StatisticsRows = 2_048;
 
     private const long PoolBytes = 64L << 20;
-
-    /// <summary>The thread that read the last epoch (tests check it has ended when the epoch returns).</summary>
-    internal Thread? LastReader { get; private set; }
     private const int BatchesAhead = 2;
 
     private readonly IDataView _data;
@@ -40,6 +37,9 @@ internal sealed class StreamedImages : IImageBatches
 
     /// <summary>The classes seen in the statistics sample (and, when it saw one, in a pass over the labels): at least two unless the data has one.</summary>
     public long[] Classes { get; private set; } = [];
+
+    /// <summary>The thread that read the last epoch (tests check it has ended when the epoch returns).</summary>
+    internal Thread? LastReader { get; private set; }
 
     /// <summary>Rows ShuffleRows holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
     internal int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);

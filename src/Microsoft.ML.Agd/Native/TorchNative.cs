@@ -115,7 +115,7 @@ public static class TorchNative
         if (e is TypeInitializationException && OperatingSystem.IsLinux() && !s_compatibleCopy.IsValueCreated && s_compatibleCopy.Value != IntPtr.Zero && CompatibilityCopyPath is not null)
             return "TorchSharp was used before Microsoft.ML.Agd, and on this system (its libstdc++ lacks " + MarkerVersion + ") TorchSharp cannot load its " +
                    "native library without this library's help; TorchSharp keeps that failure for the life of the process. Call " +
-                   "Microsoft.ML.Agd.TorchNative.EnsureLoaded() before the first TorchSharp call (for example as the first line of Main) and restart the process.";
+                   "Microsoft.ML.Agd.Native.TorchNative.EnsureLoaded() before the first TorchSharp call (for example as the first line of Main) and restart the process.";
         string backend = deviceType == DeviceType.CUDA
             ? $"TorchSharp-cuda-linux or TorchSharp-cuda-windows, version {PackageVersion("TorchSharpVersion")}"
             : $"TorchSharp-cpu, version {PackageVersion("TorchSharpVersion")} (or on Linux libtorch-cpu-linux-x64, version {PackageVersion("LibTorchVersion")})";

@@ -47,7 +47,7 @@ public class TorchNativeTests
         Assert.AreEqual("torch: TypeInitializationException", lines.Single(l => l.StartsWith("torch: ", StringComparison.Ordinal)));
         string advice = lines.Single(l => l.StartsWith("agd: ", StringComparison.Ordinal));
         StringAssert.Contains(advice, "TorchSharp was used before Microsoft.ML.Agd");
-        StringAssert.Contains(advice, "Call Microsoft.ML.Agd.TorchNative.EnsureLoaded() before the first TorchSharp call");
+        StringAssert.Contains(advice, "Call Microsoft.ML.Agd.Native.TorchNative.EnsureLoaded() before the first TorchSharp call");
         StringAssert.Contains(advice, "restart the process");
     }
 
