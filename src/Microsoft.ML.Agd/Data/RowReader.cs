@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Data;
@@ -16,11 +19,15 @@ internal sealed class RowReader : IDisposable
     private VBuffer<float> _row;
     private uint _key;
 
-    public RowReader(IDataView data, InputColumns columns, string role)
+    /// <param name="data">The view.</param>
+    /// <param name="columns">Its feature and label columns.</param>
+    /// <param name="role">What the data is for, as errors name it.</param>
+    /// <param name="shuffle">Where given and the view can shuffle, its shuffling cursor reads in an order drawn from it.</param>
+    public RowReader(IDataView data, InputColumns columns, string role, Random? shuffle = null)
     {
         var features = data.Schema[columns.Features];
         var label = data.Schema[columns.Label];
-        _cursor = data.GetRowCursor([features, label]);
+        _cursor = data.GetRowCursor([features, label], shuffle);
         _getFeatures = _cursor.GetGetter<VBuffer<float>>(features);
         _getLabel = _cursor.GetGetter<uint>(label);
         (_columns, _role) = (columns, role);
@@ -30,19 +37,23 @@ internal sealed class RowReader : IDisposable
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite.</exception>
     public bool Next(Span<float> pixels, out long label)
     {
-        while (_cursor.MoveNext())
-        {
-            _getLabel(ref _key);
-            if (_key == 0)
-                continue;
-            _getFeatures(ref _row);
-            CheckFinite();
+        if (!NextLabelled(out label))
+            return false;
+        _row.CopyTo(pixels);
+        return true;
+    }
+
+    /// <summary>Reads the next labelled row into <paramref name="pixels"/>, where the view's getter can write into it, without a copy; false at the end.</summary>
+    /// <exception cref="InvalidOperationException">A feature is NaN or infinite.</exception>
+    public bool Next(float[] pixels, out long label)
+    {
+        // ML.NET's getters write a dense row into the buffer they are given when it is large enough.
+        _row = new VBuffer<float>(pixels.Length, pixels);
+        if (!NextLabelled(out label))
+            return false;
+        if (!_row.IsDense || !Unsafe.AreSame(ref MemoryMarshal.GetReference(_row.GetValues()), ref pixels[0]))
             _row.CopyTo(pixels);
-            label = _key - 1;
-            return true;
-        }
-        label = -1;
-        return false;
+        return true;
     }
 
     /// <summary>Reads only the next row's label (features are not computed): 0-based, or -1 for a missing one; false at the end.</summary>
@@ -62,14 +73,49 @@ internal sealed class RowReader : IDisposable
     public static InvalidOperationException NoLabelledRows(InputColumns columns, string role)
         => new($"The {role} data has no rows with a label in column '{columns.Label}'; AGD needs at least one labelled image.");
 
+    // Moves to the next row with a label and reads its features into _row, checked.
+    private bool NextLabelled(out long label)
+    {
+        while (_cursor.MoveNext())
+        {
+            _getLabel(ref _key);
+            if (_key == 0)
+                continue;
+            _getFeatures(ref _row);
+            CheckFinite();
+            label = _key - 1;
+            return true;
+        }
+        label = -1;
+        return false;
+    }
+
     private void CheckFinite()
     {
         var values = _row.GetValues();
+        if (AllFinite(values))
+            return;
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
                 throw new InvalidOperationException(
                     $"Column '{_columns.Features}' of the {_role} data holds {values[i]} in row {_cursor.Position} (value {(_row.IsDense ? i : _row.GetIndices()[i])}); " +
                     "images must be finite numbers. Replace missing values (ReplaceMissingValues) or remove such rows.");
+    }
+
+    // x - x is 0 for a finite x and NaN for NaN or an infinity, so one vector sum tells whether every value is finite.
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        var sum = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            var chunk = new Vector<float>(values[i..]);
+            sum += chunk - chunk;
+        }
+        for (; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                return false;
+        return Vector.EqualsAll(sum, Vector<float>.Zero);
     }
 
     public void Dispose() => _cursor.Dispose();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -8,9 +7,9 @@ namespace Microsoft.ML.Agd.Data;
 
 /// <summary>
 /// Labelled images read from an <see cref="IDataView"/> batch by batch, each epoch anew, so memory does not grow with
-/// the data set. Each epoch's order comes from ML.NET's ShuffleRows: the view's own shuffling cursor where it can
-/// shuffle (a cache, a binary or text file), mixed through a bounded pool of rows (the pool alone where it cannot). A
-/// thread reads and checks the next batches while the current one trains.
+/// the data set. Each epoch's order comes from a <see cref="ShuffleBuffer"/>: the view's own shuffling cursor where it
+/// can shuffle, mixed through a bounded pool of rows (the pool alone where it cannot). A thread of the lowest priority
+/// reads and checks the next batches, straight into the tensors training reads, while the current one trains.
 /// </summary>
 internal sealed class StreamedImages : IImageBatches
 {
@@ -25,6 +24,7 @@ internal sealed class StreamedImages : IImageBatches
     private readonly AgdImageShape _shape;
     private readonly string _role;
     private readonly int _size;
+    private float[][]? _pool;
 
     private StreamedImages(IDataView data, InputColumns columns, AgdImageShape shape, string role)
         => (_data, _columns, _shape, _role, _size) = (data, columns, shape, role, checked((int)shape.Size));
@@ -41,7 +41,7 @@ internal sealed class StreamedImages : IImageBatches
     /// <summary>The thread that read the last epoch (tests check it has ended when the epoch returns).</summary>
     internal Thread? LastReader { get; private set; }
 
-    /// <summary>Rows ShuffleRows holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
+    /// <summary>Rows the shuffle buffer holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
     internal int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);
 
     /// <summary>
@@ -56,9 +56,9 @@ internal sealed class StreamedImages : IImageBatches
         var statistics = new ChannelStatistics(shape.Channels, shape.Height * shape.Width);
         var classes = new SortedSet<long>();
         var row = new float[images._size];
-        images.Read(images.Shuffled(seed), reader =>
+        images.Read(seed, rows =>
         {
-            for (int n = 0; n < StatisticsRows && reader.Next(row, out long label); n++)
+            for (int n = 0; n < StatisticsRows && rows(row, out long label); n++)
             {
                 statistics.Add(row);
                 classes.Add(label);
@@ -76,17 +76,23 @@ internal sealed class StreamedImages : IImageBatches
     }
 
     /// <inheritdoc />
+    /// <remarks>A batch's tensors are reused for a later batch once <paramref name="body"/> returns: clone what must outlive it.</remarks>
     public void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default)
     {
-        var view = shuffle is null ? _data : Shuffled(Seed(shuffle));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        int? seed = shuffle is null ? null : Seed(shuffle);
+        // The batches' tensors are made and freed on this thread (TorchSharp counts tensors per thread); the reader only writes them.
+        var batches = Enumerable.Range(0, BatchesAhead + 2).Select(_ => new Batch(batchSize, _shape)).ToList();
+        using var free = new BlockingCollection<Batch>();
+        batches.ForEach(free.Add);
         using var ready = new BlockingCollection<Batch>(BatchesAhead);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         ExceptionDispatchInfo? failure = null;
         var reader = new Thread(() =>
         {
+            BackgroundPriority.LowerCurrentThread();
             try
             {
-                Read(view, rows => Produce(rows, batchSize, ready, stop.Token));
+                Read(seed, rows => Produce(rows, free, ready, stop.Token));
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -106,27 +112,22 @@ internal sealed class StreamedImages : IImageBatches
         {
             foreach (var batch in ready.GetConsumingEnumerable())
             {
-                using (var scope = NewDisposeScope())
-                {
-                    var images = empty(batch.Rows, _shape.Channels, _shape.Height, _shape.Width);
-                    var labels = empty([batch.Rows], dtype: ScalarType.Int64);
-                    batch.Pixels.AsSpan(0, batch.Rows * _size).CopyTo(MemoryMarshal.Cast<byte, float>(images.bytes));
-                    batch.Labels.AsSpan(0, batch.Rows).CopyTo(MemoryMarshal.Cast<byte, long>(labels.bytes));
-                    batch.Return();
-                    if (!cancellation.IsCancellationRequested)
-                        body(images.to(device), labels.to(device));
-                }
                 if (cancellation.IsCancellationRequested)
                     break;
+                using (var scope = NewDisposeScope())
+                    body(batch.Images.narrow(0, 0, batch.Rows).to(device), batch.Labels.narrow(0, 0, batch.Rows).to(device));
+                free.Add(batch);
             }
         }
         finally
         {
             // Whatever ended the epoch (its end, cancellation, an error in body), the reader stops and is gone before we return.
             stop.Cancel();
-            foreach (var left in ready.GetConsumingEnumerable())
-                left.Return();
+            foreach (var _ in ready.GetConsumingEnumerable())
+            {
+            }
             reader.Join();
+            batches.ForEach(batch => batch.Dispose());
         }
         failure?.Throw();
     }
@@ -138,22 +139,31 @@ internal sealed class StreamedImages : IImageBatches
         return (int)draw.item<long>();
     }
 
-    private IDataView Shuffled(int seed) => new MLContext(seed).Data.ShuffleRows(_data, seed, PoolRows, shuffleSource: true);
+    private delegate bool RowSource(Span<float> pixels, out long label);
 
-    // Reads a view; a NaN or infinity found in a shuffled order is reported at its position in the data's own order.
-    private void Read(IDataView view, Action<RowReader> read)
+    // Reads rows in a shuffled order (a seed) or in the data's own (null); a NaN or infinity found in a shuffled order
+    // is reported at its position in the data's own order.
+    private void Read(int? seed, Action<RowSource> read)
     {
         try
         {
-            using var reader = new RowReader(view, _columns, _role);
-            read(reader);
+            if (seed is { } shuffled)
+            {
+                using var buffer = new ShuffleBuffer(_data, _columns, _role, _size, _pool ??= new float[PoolRows][], shuffled);
+                read(buffer.Next);
+            }
+            else
+            {
+                using var reader = new RowReader(_data, _columns, _role);
+                read(reader.Next);
+            }
         }
-        catch (InvalidOperationException) when (view != _data)
+        catch (InvalidOperationException) when (seed is not null)
         {
-            Read(_data, reader =>
+            Read(null, rows =>
             {
                 var row = new float[_size];
-                while (reader.Next(row, out _))
+                while (rows(row, out _))
                 {
                 }
             });
@@ -161,37 +171,37 @@ internal sealed class StreamedImages : IImageBatches
         }
     }
 
-    private void Produce(RowReader rows, int batchSize, BlockingCollection<Batch> ready, CancellationToken stop)
+    private void Produce(RowSource rows, BlockingCollection<Batch> free, BlockingCollection<Batch> ready, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        while (true)
         {
-            var batch = new Batch(batchSize, _size);
-            while (batch.Rows < batchSize && rows.Next(batch.Pixels.AsSpan(batch.Rows * _size, _size), out long label))
-                batch.Labels[batch.Rows++] = label;
+            var batch = free.Take(stop);
+            var pixels = MemoryMarshal.Cast<byte, float>(batch.Images.bytes);
+            var labels = MemoryMarshal.Cast<byte, long>(batch.Labels.bytes);
+            int size = labels.Length;
+            batch.Rows = 0;
+            while (batch.Rows < size && rows(pixels.Slice(batch.Rows * _size, _size), out labels[batch.Rows]))
+                batch.Rows++;
             if (batch.Rows == 0)
-            {
-                batch.Return();
                 return;
-            }
             ready.Add(batch, stop);
         }
     }
 
-    public void Dispose()
-    {
-    }
+    /// <summary>Lets the shuffle buffer's rows go.</summary>
+    public void Dispose() => _pool = null;
 
-    /// <summary>A batch's rows in pooled arrays, returned once they are copied into tensors.</summary>
-    private sealed class Batch(int batchSize, int size)
+    /// <summary>Tensors for one batch, filled by the reading thread and read by training, then filled again.</summary>
+    private sealed class Batch(int batchSize, AgdImageShape shape) : IDisposable
     {
-        public float[] Pixels { get; } = ArrayPool<float>.Shared.Rent(batchSize * size);
-        public long[] Labels { get; } = ArrayPool<long>.Shared.Rent(batchSize);
+        public Tensor Images { get; } = empty(batchSize, shape.Channels, shape.Height, shape.Width);
+        public Tensor Labels { get; } = empty([batchSize], dtype: ScalarType.Int64);
         public int Rows { get; set; }
 
-        public void Return()
+        public void Dispose()
         {
-            ArrayPool<float>.Shared.Return(Pixels);
-            ArrayPool<long>.Shared.Return(Labels);
+            Images.Dispose();
+            Labels.Dispose();
         }
     }
 }

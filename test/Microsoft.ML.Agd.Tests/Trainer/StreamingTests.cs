@@ -19,6 +19,36 @@ public class StreamingTests
         return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
     }
 
+    // The same rows made by an iterator as the cursor asks: a view that can neither count nor shuffle its rows.
+    private static IDataView NumberedLazily(MLContext ml, int rows)
+    {
+        static IEnumerable<SyntheticImages.VectorRow> Make(int rows)
+        {
+            for (int i = 0; i < rows; i++)
+                yield return new SyntheticImages.VectorRow { Features = [i, i % 7, 1, 2], Label = SyntheticImages.Classes[i % 3] };
+        }
+        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
+        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        var data = ml.Data.LoadFromEnumerable(Make(rows), definition);
+        return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+    }
+
+    // Every row a shuffle buffer gives, checked whole against the row its first value names.
+    private static List<int> Drain(IDataView data, int poolRows, int seed)
+    {
+        using var buffer = new ShuffleBuffer(data, s_columns, "training", 4, new float[poolRows][], seed);
+        var order = new List<int>();
+        var row = new float[4];
+        while (buffer.Next(row, out long label))
+        {
+            int i = (int)row[0];
+            CollectionAssert.AreEqual(new float[] { i, i % 7, 1, 2 }, row, $"row {i} arrives whole");
+            Assert.AreEqual((long)(i % 3), label, $"row {i} keeps its label"); // keys in order of first appearance
+            order.Add(i);
+        }
+        return order;
+    }
+
     private static List<long> Order(IImageBatches images, Generator? shuffle)
     {
         var order = new List<long>();
@@ -42,6 +72,33 @@ public class StreamingTests
         CollectionAssert.AreNotEqual(first, third, "a new order for another seed");
         CollectionAssert.AreEqual(Enumerable.Range(0, 500).Select(i => (long)i).ToList(), Order(streamed, null), "evaluation reads in the data's order");
         CollectionAssert.AreEqual(new long[] { 0, 1, 2 }, streamed.Classes);
+    }
+
+    [TestMethod]
+    public void AShuffleBufferOverAViewThatCannotShuffleMixesWithinItsPool()
+    {
+        var ml = new MLContext(6);
+        var data = NumberedLazily(ml, 1000);
+        Assert.IsFalse(data.CanShuffle);
+        var order = Drain(data, poolRows: 64, seed: 1);
+        CollectionAssert.AreEqual(Enumerable.Range(0, 1000).ToList(), order.Order().ToList(), "every row once");
+        CollectionAssert.AreEqual(order, Drain(data, 64, seed: 1), "the same seed, the same order");
+        CollectionAssert.AreNotEqual(order, Drain(data, 64, seed: 2), "another seed, another order");
+        // Row k of the order has been read by then, and at most the pool's 64 rows are read ahead of what was given out.
+        int ahead = order.Select((row, k) => row - k).Max();
+        Assert.IsTrue(ahead <= 64, $"a row came {ahead} places early: more than the pool holds");
+        Assert.IsTrue(order.Select((row, k) => Math.Abs(row - k)).Max() > 32, "rows move within the pool");
+    }
+
+    [TestMethod]
+    public void AShuffleBufferOverACacheMixesTheWholeSet()
+    {
+        var ml = new MLContext(7);
+        var data = ml.Data.Cache(Numbered(ml, 1000)); // as AppendCacheCheckpoint caches it; LoadFromEnumerable's own view cannot shuffle
+        Assert.IsTrue(data.CanShuffle);
+        var order = Drain(data, poolRows: 64, seed: 1);
+        CollectionAssert.AreEqual(Enumerable.Range(0, 1000).ToList(), order.Order().ToList(), "every row once");
+        Assert.IsTrue(order.Take(50).Max() > 500, "the view's own shuffling cursor brings rows from far beyond the pool into the first batch");
     }
 
     [TestMethod]
