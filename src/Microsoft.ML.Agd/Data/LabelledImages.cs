@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Data;
@@ -41,45 +40,42 @@ public sealed class LabelledImages : IImageBatches
 
     /// <summary>
     /// Reads every labelled row, measuring each channel's mean and standard deviation on the way; rows with a missing
-    /// label are skipped, as ML.NET's trainers do. Rows are written straight into blocks of native memory (one block when
-    /// the view knows its row count), so the set is held once, not twice.
+    /// label are skipped, as ML.NET's trainers do. Rows are written straight into one block of native memory, so the set
+    /// is held once: a view that does not know its row count is counted first, in a pass over its labels.
     /// </summary>
     /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
-    internal static LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
+    internal static unsafe LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
     {
         int size = checked((int)shape.Size);
-        // At most 1 GiB a block, so that a block's memory is one span.
-        long blockRows = Math.Min(data.GetRowCount() is long known && known > 0 ? known : (1 << 24) / size, Math.Max(1, (1 << 30) / (4L * size)));
-        var blocks = new List<Tensor>();
+        long capacity = data.GetRowCount() ?? CountRows(data, columns, role);
         var labels = new List<long>();
         var statistics = new ChannelStatistics(shape.Channels, shape.Height * shape.Width);
         using var scope = NewDisposeScope();
+        var all = empty(capacity, size);
+        float* start = TensorMemory.Floats(all);
         using (var reader = new RowReader(data, columns, role))
         {
-            Span<float> block = default;
-            long filled = blockRows;
-            while (true)
+            var row = new Span<float>(start, size);
+            while (labels.Count < capacity && reader.Next(row, out long label))
             {
-                if (filled == blockRows)
-                {
-                    blocks.Add(empty(blockRows, size));
-                    block = MemoryMarshal.Cast<byte, float>(blocks[^1].bytes);
-                    filled = 0;
-                }
-                var row = block.Slice((int)(filled * size), size);
-                if (!reader.Next(row, out long label))
-                    break;
                 statistics.Add(row);
                 labels.Add(label);
-                filled++;
+                row = new Span<float>(start + (long)labels.Count * size, size);
             }
-            blocks[^1] = blocks[^1].narrow(0, 0, filled);
         }
         if (labels.Count == 0)
             throw RowReader.NoLabelledRows(columns, role);
-        var all = blocks.Count == 1 ? blocks[0] : cat(blocks.Where(b => b.shape[0] > 0).ToList());
-        var images = all.view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
+        var images = all.narrow(0, 0, labels.Count).view(labels.Count, shape.Channels, shape.Height, shape.Width).MoveToOuterDisposeScope();
         return new LabelledImages(images, tensor(labels.ToArray()).MoveToOuterDisposeScope(), statistics.Mean, statistics.StandardDeviation);
+    }
+
+    private static long CountRows(IDataView data, InputColumns columns, string role)
+    {
+        using var reader = new RowReader(data, columns, role);
+        long rows = 0;
+        while (reader.NextLabel(out _))
+            rows++;
+        return rows;
     }
 
     /// <inheritdoc />

@@ -1,7 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -11,7 +9,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// libtorch reduces over the leading dimensions of a [out, in, kh, kw] tensor slowly, or squares it into a copy first.
 /// One core is enough: the read runs at memory speed, and a parallel loop would fight libtorch's own threads.
 /// </summary>
-internal static partial class SquareSums
+internal static class SquareSums
 {
     // Float lanes are emptied into double sums this often, so no lane adds up more than this many squares in float.
     private const int BlocksPerFlush = 256;
@@ -19,13 +17,13 @@ internal static partial class SquareSums
 
     /// <summary>Whether <see cref="Compute"/> can read the tensor: float32, contiguous, in CPU memory, with a small period.</summary>
     public static bool CanRead(Tensor tensor, int period)
-        => tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32 && tensor.is_contiguous() && period is > 1 and <= LargestPeriod;
+        => TensorMemory.IsReadable(tensor) && period is > 1 and <= LargestPeriod;
 
     /// <summary>The sums of squares of the tensor's elements i grouped by i mod <paramref name="period"/>.</summary>
     public static unsafe double[] Compute(Tensor tensor, int period)
         => period == 9
-            ? SumOfSquares3x3((float*)THSTensor_data(tensor.Handle), tensor.numel())
-            : SumOfSquares((float*)THSTensor_data(tensor.Handle), tensor.numel(), period);
+            ? SumOfSquares3x3(TensorMemory.Floats(tensor), tensor.numel())
+            : SumOfSquares(TensorMemory.Floats(tensor), tensor.numel(), period);
 
     private static unsafe double[] SumOfSquares(float* data, long end, int period)
     {
@@ -92,8 +90,4 @@ internal static partial class SquareSums
             lanes[j] = Vector<float>.Zero;
         }
     }
-
-    // TorchSharp's own export: the address of a tensor's first element (TorchSharp reads tensors through it too).
-    [LibraryImport("LibTorchSharp")]
-    private static partial IntPtr THSTensor_data(IntPtr handle);
 }

@@ -102,6 +102,19 @@ public class StreamingTests
     }
 
     [TestMethod]
+    public void InMemoryReadingOfAViewThatCannotCountItsRowsHoldsEachRowOnce()
+    {
+        var ml = new MLContext(8);
+        var data = NumberedLazily(ml, 1000);
+        Assert.IsNull(data.GetRowCount());
+        using var images = LabelledImages.Read(data, s_columns, new AgdImageShape(1, 1, 4), "training");
+        Assert.AreEqual(1000, images.Count);
+        var expected = Enumerable.Range(0, 1000).SelectMany(i => new float[] { i, i % 7, 1, 2 }).ToArray();
+        CollectionAssert.AreEqual(expected, images.Images.data<float>().ToArray(), "every row, whole, in the data's order");
+        CollectionAssert.AreEqual(Enumerable.Range(0, 1000).Select(i => (long)(i % 3)).ToArray(), images.Labels.data<long>().ToArray());
+    }
+
+    [TestMethod]
     public void StreamedStatisticsComeFromTheData()
     {
         var ml = new MLContext(2);
