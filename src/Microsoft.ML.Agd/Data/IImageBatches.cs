@@ -17,7 +17,8 @@ public interface IImageBatches : IDisposable
     /// <summary>
     /// Calls <paramref name="body"/> with each batch, images [n, c, h, w] and labels [n] on <paramref name="device"/>,
     /// inside a dispose scope of its own; every labelled row once, in an order drawn from <paramref name="shuffle"/>, or
-    /// in the data's order when it is null. Stops early when <paramref name="cancellation"/> is cancelled.
+    /// in the data's order when it is null. Stops early when <paramref name="cancellation"/> is cancelled. The batch's
+    /// tensors are valid while <paramref name="body"/> runs (they are freed, or refilled, after it): clone what must outlive it.
     /// </summary>
     void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default);
 }

@@ -76,7 +76,6 @@ internal sealed class StreamedImages : IImageBatches
     }
 
     /// <inheritdoc />
-    /// <remarks>A batch's tensors are reused for a later batch once <paramref name="body"/> returns: clone what must outlive it.</remarks>
     public void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default)
     {
         int? seed = shuffle is null ? null : Seed(shuffle);
