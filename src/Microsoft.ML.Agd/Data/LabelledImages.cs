@@ -43,7 +43,7 @@ public sealed class LabelledImages : IImageBatches
     /// label are skipped, as ML.NET's trainers do. Rows are written straight into one block of native memory, so the set
     /// is held once: a view that does not know its row count is counted first, in a pass over its labels.
     /// </summary>
-    /// <exception cref="InvalidOperationException">A feature is NaN or infinite, or no row has a label.</exception>
+    /// <exception cref="InvalidOperationException">A feature is NaN or infinite, no row has a label, or the view gives more rows than it counted.</exception>
     internal static unsafe LabelledImages Read(IDataView data, InputColumns columns, AgdImageShape shape, string role)
     {
         int size = checked((int)shape.Size);
@@ -62,6 +62,10 @@ public sealed class LabelledImages : IImageBatches
                 labels.Add(label);
                 row = new Span<float>(start + (long)labels.Count * size, size);
             }
+            if (labels.Count == capacity && reader.Next(new float[size], out _))
+                throw new InvalidOperationException(
+                    $"The {role} data gave more rows than the {capacity} it counted; its rows must be the same on every read. " +
+                    "Make the view's rows repeatable (for example cache it with AppendCacheCheckpoint), or set DataLoading to Streaming.");
         }
         if (labels.Count == 0)
             throw RowReader.NoLabelledRows(columns, role);

@@ -12,13 +12,20 @@ internal static partial class BackgroundPriority
     private const int ProcessPriority = 0; // PRIO_PROCESS: on Linux, with a thread id, one thread's nice value
     private const int Lowest = 19;
 
-    /// <summary>Lowers the calling thread to the lowest priority; where that is not allowed, leaves it as it is.</summary>
+    /// <summary>Lowers the calling thread to the lowest priority; where that is not allowed or not supported, leaves it as it is.</summary>
     public static void LowerCurrentThread()
     {
-        if (OperatingSystem.IsLinux())
-            _ = SetPriority(ProcessPriority, GetThreadId(), Lowest); // lowering needs no privilege; a failure leaves the default
-        else
-            Thread.CurrentThread.Priority = ThreadPriority.Lowest; // .NET applies it on Windows and macOS
+        try
+        {
+            if (OperatingSystem.IsLinux())
+                _ = SetPriority(ProcessPriority, GetThreadId(), Lowest); // lowering needs no privilege; a refusal leaves the default
+            else
+                Thread.CurrentThread.Priority = ThreadPriority.Lowest; // .NET applies it on Windows and macOS
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or PlatformNotSupportedException)
+        {
+            // A C library without gettid (glibc before 2.30, some musl builds): the thread keeps its priority.
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "setpriority")]

@@ -115,6 +115,33 @@ public class StreamingTests
     }
 
     [TestMethod]
+    public void AViewThatGivesMoreRowsThanItCountedIsNamedNotCut()
+    {
+        var ml = new MLContext(9);
+        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
+        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
+        var data = ml.Data.LoadFromEnumerable(new GrowingRows(), definition);
+        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data); // its first read: 10 rows
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => LabelledImages.Read(keyed, s_columns, new AgdImageShape(1, 1, 4), "training"));
+        StringAssert.Contains(error.Message, "The training data gave more rows than the 11 it counted");
+    }
+
+    // Rows that grow by one on every read, as a folder being written to would.
+    private sealed class GrowingRows : IEnumerable<SyntheticImages.VectorRow>
+    {
+        private int _reads;
+
+        public IEnumerator<SyntheticImages.VectorRow> GetEnumerator()
+        {
+            int rows = 10 + _reads++;
+            for (int i = 0; i < rows; i++)
+                yield return new SyntheticImages.VectorRow { Features = [i, 0, 1, 2], Label = SyntheticImages.Classes[i % 3] };
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    [TestMethod]
     public void StreamedStatisticsComeFromTheData()
     {
         var ml = new MLContext(2);
