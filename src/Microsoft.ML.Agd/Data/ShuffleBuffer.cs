@@ -2,7 +2,7 @@ namespace Microsoft.ML.Agd.Data;
 
 /// <summary>
 /// Rows of a view in a shuffled order, with bounded memory: the view's own shuffling cursor where it can shuffle (a
-/// cache, a list, a binary file), mixed through a pool of rows as a shuffle buffer does (tf.data, WebDataset): each row
+/// cache, a binary file), mixed through a pool of rows as a shuffle buffer does (tf.data, WebDataset): each row
 /// given out is drawn at random from the pool and its slot refilled with the next row read. Where the view cannot
 /// shuffle, the pool alone mixes, so rows more than a pool apart in the data's order stay roughly in that order.
 /// </summary>
@@ -25,7 +25,7 @@ internal sealed class ShuffleBuffer : IDisposable
     public ShuffleBuffer(IDataView data, InputColumns columns, string role, int rowSize, float[][] pool, int seed)
     {
         _random = new Random(seed);
-        _reader = new RowReader(data, columns, role, new Random(seed));
+        _reader = new RowReader(data, columns, role, new Random(_random.Next())); // the cursor's order, independent of the pool's draws
         (_pool, _labels, _rowSize) = (pool, new long[pool.Length], rowSize);
     }
 
