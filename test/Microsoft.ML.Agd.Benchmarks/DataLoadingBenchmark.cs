@@ -131,7 +131,7 @@ internal static class DataLoadingBenchmark
             var pixels = new float[s_shape.Size];
             int offset = (int)((uint)(i * 7919) % (s_noise.Length - pixels.Length));
             System.Numerics.Tensors.TensorPrimitives.Add(s_noise.AsSpan(offset, pixels.Length), s_patterns[label], pixels);
-            yield return new Row { Features = pixels, Label = label + 1 };
+            yield return new Row { Features = pixels, Label = label }; // LoadFromEnumerable stores a key field's value v as key v + 1
         }
     }
 
