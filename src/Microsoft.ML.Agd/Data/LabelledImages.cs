@@ -55,12 +55,13 @@ public sealed class LabelledImages : IImageBatches
         float* start = TensorMemory.Floats(all);
         using (var reader = new RowReader(data, columns, role))
         {
-            var row = new Span<float>(start, size);
-            while (labels.Count < capacity && reader.Next(row, out long label))
+            while (labels.Count < capacity)
             {
+                var row = new Span<float>(start + (long)labels.Count * size, size);
+                if (!reader.Next(row, out long label))
+                    break;
                 statistics.Add(row);
                 labels.Add(label);
-                row = new Span<float>(start + (long)labels.Count * size, size);
             }
             if (labels.Count == capacity && reader.Next(new float[size], out _))
                 throw new InvalidOperationException(

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Agd.Data;
 internal sealed class StreamedImages : IImageBatches
 {
     /// <summary>Rows whose features measure the channel statistics: the first rows of a shuffled pass.</summary>
-    internal const int StatisticsRows = 2_048;
+    private const int StatisticsRows = 2_048;
 
     private const long PoolBytes = 64L << 20;
     private const int BatchesAhead = 2;
@@ -42,7 +42,7 @@ internal sealed class StreamedImages : IImageBatches
     internal Thread? LastReader { get; private set; }
 
     /// <summary>Rows the shuffle buffer holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
-    internal int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);
+    private int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);
 
     /// <summary>
     /// Opens the view: the first <see cref="StatisticsRows"/> rows of a shuffled pass measure the channel statistics and

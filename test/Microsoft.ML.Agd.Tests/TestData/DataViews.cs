@@ -8,10 +8,19 @@ internal static class DataViews
     /// <summary>Rows as a view whose Features column is a known-size vector.</summary>
     internal static IDataView Load(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows)
     {
-        int size = rows.First().Features.Length;
+        var list = rows.ToList();
+        return LoadLazily(ml, list, list[0].Features.Length);
+    }
+
+    /// <summary>
+    /// Rows as a view that reads them as its cursors ask (ML.NET's LoadFromEnumerable over them): the view neither counts
+    /// nor shuffles, and the rows are not enumerated here.
+    /// </summary>
+    internal static IDataView LoadLazily(MLContext ml, IEnumerable<SyntheticImages.VectorRow> rows, int size)
+    {
         var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
         definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, size);
-        return ml.Data.LoadFromEnumerable(rows.ToList(), definition);
+        return ml.Data.LoadFromEnumerable(rows, definition);
     }
 
     /// <summary>Rows as a view with the label mapped to a key, in class-name order.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.ML.Data;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
@@ -8,16 +7,14 @@ public class StreamingTests
 {
     private static readonly InputColumns s_columns = new("Features", "Label");
 
-    // Rows whose first pixel is their index, so an epoch's order can be read back from its batches.
+    // A row whose first pixel is its index, so an order can be read back from batches and every row checked whole.
+    private static SyntheticImages.VectorRow NumberedRow(int i, float first)
+        => new() { Features = [first, i % 7, 1, 2], Label = SyntheticImages.Classes[i % 3] };
+
+    private static IDataView Keyed(MLContext ml, IDataView data) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+
     private static IDataView Numbered(MLContext ml, int rows, int nanAt = -1)
-    {
-        var data = DataViews.Load(ml, Enumerable.Range(0, rows).Select(i => new SyntheticImages.VectorRow
-        {
-            Features = [i == nanAt ? float.NaN : i, i % 7, 1, 2],
-            Label = SyntheticImages.Classes[i % 3],
-        }));
-        return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
-    }
+        => Keyed(ml, DataViews.Load(ml, Enumerable.Range(0, rows).Select(i => NumberedRow(i, i == nanAt ? float.NaN : i))));
 
     // The same rows made by an iterator as the cursor asks: a view that can neither count nor shuffle its rows.
     private static IDataView NumberedLazily(MLContext ml, int rows)
@@ -25,12 +22,9 @@ public class StreamingTests
         static IEnumerable<SyntheticImages.VectorRow> Make(int rows)
         {
             for (int i = 0; i < rows; i++)
-                yield return new SyntheticImages.VectorRow { Features = [i, i % 7, 1, 2], Label = SyntheticImages.Classes[i % 3] };
+                yield return NumberedRow(i, i);
         }
-        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
-        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
-        var data = ml.Data.LoadFromEnumerable(Make(rows), definition);
-        return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        return Keyed(ml, DataViews.LoadLazily(ml, Make(rows), 4));
     }
 
     // Every row a shuffle buffer gives, checked whole against the row its first value names.
@@ -118,10 +112,7 @@ public class StreamingTests
     public void AViewThatGivesMoreRowsThanItCountedIsNamedNotCut()
     {
         var ml = new MLContext(9);
-        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
-        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 4);
-        var data = ml.Data.LoadFromEnumerable(new GrowingRows(), definition);
-        var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data); // its first read: 10 rows
+        var keyed = Keyed(ml, DataViews.LoadLazily(ml, new GrowingRows(), 4)); // fitting the keys is its first read: 10 rows
         var error = Assert.ThrowsExactly<InvalidOperationException>(() => LabelledImages.Read(keyed, s_columns, new AgdImageShape(1, 1, 4), "training"));
         StringAssert.Contains(error.Message, "The training data gave more rows than the 11 it counted");
     }
@@ -135,7 +126,7 @@ public class StreamingTests
         {
             int rows = 10 + _reads++;
             for (int i = 0; i < rows; i++)
-                yield return new SyntheticImages.VectorRow { Features = [i, 0, 1, 2], Label = SyntheticImages.Classes[i % 3] };
+                yield return NumberedRow(i, i);
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
@@ -196,11 +187,9 @@ public class StreamingTests
             foreach (var row in SyntheticImages.Vectors(40, 8, seed: 6))
                 yield return row;
         }
-        var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
-        definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 64);
-        var view = ml.Data.LoadFromEnumerable(Lazily(), definition);
+        var view = DataViews.LoadLazily(ml, Lazily(), 64);
         Assert.IsNull(view.GetRowCount(), "Auto cannot size it, so it streams.");
-        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
+        var data = Keyed(ml, view);
         var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { NumberOfEpochs = 4, BatchSize = 10, Width = 32 }).Fit(data);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(data));
         Assert.IsTrue(metrics.MicroAccuracy > 0.8, $"accuracy {metrics.MicroAccuracy}");
