@@ -55,6 +55,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             throw new ArgumentNullException(nameof(validationData),
                 "KeepBestEpoch picks the epoch with the best validation accuracy, so it needs validation data: call Fit(trainData, validationData), or turn KeepBestEpoch off.");
         TorchNative.EnsureLoaded();
+        OnnxRuntimeNative.EnsureAvailable();
         var (shape, classes) = CheckSchema(trainData.Schema);
         if (validationData is not null)
             CheckSchema(validationData.Schema);
@@ -90,17 +91,18 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         network.to(device);
         var loop = new TrainingLoop(network, optimizer, _options.Loss, _options.BatchSize, device, generator);
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
-        var history = earlier.Concat(loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
+        var run = loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
         {
             best?.Offer(e);
             _options.Progress?.Report(e);
-        }, _options.CancellationToken)).ToList();
+        }, _options.CancellationToken);
+        var history = earlier.Concat(run.History).ToList();
         best?.Restore();
         network.to(CPU).eval();
 
         var label = trainData.Schema[_columns.Label];
         var model = new AgdModel(network, _options.EffectiveArchitecture, shape, ScoringChain.ClassNames(label, classes), history,
-            best is { Epoch: > 0 } ? best.Epoch : history.Count, history.Count - earlier.Count < _options.NumberOfEpochs, _columns.Features);
+            best is { Epoch: > 0 } ? best.Epoch : history.Count, run.Cancelled, _columns.Features);
         var context = new MLContext(_options.Seed);
         return new AgdImageClassificationTransformer(model, ScoringChain.Build(context, model, trainData, label), _columns);
     }

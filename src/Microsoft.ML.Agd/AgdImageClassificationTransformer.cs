@@ -6,7 +6,7 @@ namespace Microsoft.ML.Agd;
 /// A fitted AGD classifier: adds <c>Score</c> and <c>PredictedLabel</c>. It is saved by mlContext.Model.Save as a chain of
 /// ML.NET's own transformers (the network as ONNX), so mlContext.Model.Load needs nothing from this library.
 /// </summary>
-public sealed class AgdImageClassificationTransformer : ITransformer
+public sealed class AgdImageClassificationTransformer : ITransformer, IDisposable
 {
     private readonly TransformerChain<ITransformer> _scoring;
     private readonly InputColumns _columns;
@@ -36,6 +36,16 @@ public sealed class AgdImageClassificationTransformer : ITransformer
         ArgumentNullException.ThrowIfNull(input);
         Checked(input.Schema);
         return _scoring.Transform(input);
+    }
+
+    /// <summary>
+    /// Frees the network's native memory and deletes the temporary file from which ONNX Runtime scores it; the
+    /// transformer cannot be used afterwards. A model saved with mlContext.Model.Save is not affected.
+    /// </summary>
+    public void Dispose()
+    {
+        _scoring.Dispose();
+        Model.Network.Dispose();
     }
 
     /// <inheritdoc />

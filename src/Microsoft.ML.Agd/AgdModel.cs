@@ -52,7 +52,10 @@ public sealed class AgdModel
     /// </summary>
     public int Epoch { get; }
 
-    /// <summary>Whether training was cancelled before its last epoch.</summary>
+    /// <summary>
+    /// Whether training was cancelled before its last epoch. The epoch that was running is undone: the network holds
+    /// the weights of a whole epoch (or the initial ones), and <see cref="History"/> lists whole epochs only.
+    /// </summary>
     public bool Cancelled { get; }
 
     internal string FeatureColumnName { get; }

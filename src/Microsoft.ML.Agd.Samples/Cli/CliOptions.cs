@@ -12,7 +12,24 @@ internal static class CliOptions
                       "Default: Fashion-MNIST, the full set when Debian's dataset-fashion-mnist is installed, else the shipped subset.",
     };
 
-    public static Option<AgdArchitecture> Architecture() => new("--architecture", "-a") { Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn };
+    public static Option<AgdArchitecture> Architecture()
+    {
+        string[] offered = ["fcn", "resnet18", "resnet34", "resnet50"];
+        var option = new Option<AgdArchitecture>("--architecture", "-a")
+        {
+            Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn, HelpName = string.Join("|", offered),
+        };
+        // Custom means a network written in C#, which a command line cannot give: --network names the samples' own.
+        option.CompletionSources.Clear();
+        option.CompletionSources.Add(offered);
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<AgdArchitecture>() == AgdArchitecture.Custom)
+                result.AddError("-a custom needs a network written in C# (AgdImageClassificationTrainer.Options.NetworkFactory); from the command line, " +
+                                "use -a fcn, resnet18, resnet34 or resnet50, or --network vgg16.");
+        });
+        return option;
+    }
     public static Option<string?> Network() => new("--network") { Description = "A network written with TorchSharp's layers, from the samples, instead of -a: vgg16 (sized by --base-width)." };
     public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => s_defaults.Depth };
     public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => s_defaults.Width };
@@ -33,6 +50,30 @@ internal static class CliOptions
         var check = TorchNative.ConvolutionCheck;
         if (check.Remedy != ConvolutionRemedy.None)
             Spectre.Console.AnsiConsole.MarkupLine($"[yellow]{Spectre.Console.Markup.Escape("Note: " + check)}[/]");
+    }
+
+    /// <summary>
+    /// Runs a body that Ctrl+C stops: the token it gets is cancelled instead of the process ending. A body stopped before
+    /// it had anything to keep throws <see cref="OperationCanceledException"/>: its message is printed, and the exit code is 130.
+    /// </summary>
+    public static int StoppableByCtrlC(Func<CancellationToken, int> body)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += stop;
+        try
+        {
+            return body(cancel.Token);
+        }
+        catch (OperationCanceledException e)
+        {
+            Spectre.Console.AnsiConsole.MarkupLine($"[yellow]{Spectre.Console.Markup.Escape(e.Message)}[/]");
+            return 130; // the shell's code for a run stopped by Ctrl+C
+        }
+        finally
+        {
+            Console.CancelKeyPress -= stop;
+        }
     }
 
     /// <summary>Runs a verb's body, turning the errors a user can fix into a message and exit code 1.</summary>

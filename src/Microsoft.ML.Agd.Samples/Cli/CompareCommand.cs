@@ -10,6 +10,8 @@ internal static class CompareCommand
     private static int Run(CompareSettings settings, string output)
     {
         settings.Train.Validate();
+        output = OutputFolder.Normalize(output, "-o");
+        OutputFolder.CheckWritable(output, "-o");
         CliOptions.SayConvolutionRemedy();
         AnsiConsole.MarkupLine($"Comparing AGD with Adam and SGD at {settings.Grid.Count} learning rates each, {settings.Train.Epochs} epochs per run.");
         var comparison = CompareJob.Run(settings, run => AnsiConsole.MarkupLine(Markup.Escape(

@@ -14,10 +14,9 @@ internal static class EvaluateCommand
         };
         command.SetAction(result => CliOptions.Guard(() =>
         {
-            var folder = new ModelFolder(result.GetValue(model)!);
-            string chartFolder = result.GetValue(output) ?? folder.Path;
-            if (File.Exists(chartFolder))
-                throw new IOException($"The output folder (-o) '{chartFolder}' is a file; give a folder for confusion.png.");
+            var folder = new ModelFolder(result.GetValue(model), "-m");
+            string chartFolder = result.GetValue(output) is { } given ? OutputFolder.Normalize(given, "-o") : folder.Path;
+            OutputFolder.CheckWritable(chartFolder, "-o");
             var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
             Print(evaluation); // the metrics first: they stand even if the chart cannot be written
             string chart = EvaluateJob.WriteConfusion(evaluation, chartFolder);

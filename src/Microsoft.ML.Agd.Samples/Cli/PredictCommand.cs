@@ -13,7 +13,7 @@ internal static class PredictCommand
         var command = new System.CommandLine.Command("predict", "Classify image files with a saved model.") { model, top, files };
         command.SetAction(result => CliOptions.Guard(() =>
         {
-            var predictions = PredictJob.Run(new ModelFolder(result.GetValue(model)!), result.GetValue(files)!, result.GetValue(top));
+            var predictions = PredictJob.Run(new ModelFolder(result.GetValue(model), "-m"), result.GetValue(files)!, result.GetValue(top));
             var table = new Table().AddColumns("image", "label", "top scores");
             foreach (var p in predictions)
                 table.AddRow(Markup.Escape(p.File), Markup.Escape(p.Label), Markup.Escape(string.Join(", ", p.Top.Select(t => $"{t.Class} {t.Score:P1}"))));

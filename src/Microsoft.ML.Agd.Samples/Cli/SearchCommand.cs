@@ -20,7 +20,7 @@ internal static class SearchCommand
             budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, output,
         };
         data.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() =>
+        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
         {
             var chosen = data.Read(result);
             var settings = new SearchSettings
@@ -31,12 +31,12 @@ internal static class SearchCommand
                 BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
             };
             CliOptions.SayConvolutionRemedy();
-            AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run.");
-            var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))));
+            AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run. Ctrl+C stops after the current batch and keeps the best model so far.");
+            var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))), cancellation);
             Console.WriteLine();
             Console.Write(outcome.Report);
             return 0;
-        }));
+        })));
         return command;
     }
 

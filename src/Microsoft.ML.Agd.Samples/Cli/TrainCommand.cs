@@ -7,48 +7,33 @@ internal static class TrainCommand
         "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).",
         "agd-output", Run);
 
-    private static int Run(TrainSettings settings)
+    private static int Run(TrainSettings settings) => CliOptions.StoppableByCtrlC(cancellation =>
     {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += stop;
-        try
-        {
-            CliOptions.SayConvolutionRemedy();
-            AnsiConsole.MarkupLine($"Training [bold]{settings.Network ?? settings.Architecture.ToString()}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the model.");
-            TrainResult? result = null;
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(context =>
+        CliOptions.SayConvolutionRemedy();
+        AnsiConsole.MarkupLine($"Training [bold]{settings.Network ?? settings.Architecture.ToString()}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");
+        TrainResult? result = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("loading data", maxValue: settings.Epochs);
+                var progress = new SynchronousProgress<AgdEpoch>(e =>
                 {
-                    var task = context.AddTask("loading data", maxValue: settings.Epochs);
-                    var progress = new SynchronousProgress<AgdEpoch>(e =>
-                    {
-                        task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");
-                        task.Value = e.Epoch;
-                    });
-                    task.Description = "training";
-                    result = TrainJob.Run(settings, progress, cancel.Token);
-                    task.Value = task.MaxValue;
+                    task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");
+                    task.Value = e.Epoch;
                 });
-            Report(result!);
-            return 0;
-        }
-        catch (OperationCanceledException e)
-        {
-            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(e.Message)}[/]");
-            return 130; // the shell's code for a run stopped by Ctrl+C
-        }
-        finally
-        {
-            Console.CancelKeyPress -= stop;
-        }
-    }
+                task.Description = "training";
+                result = TrainJob.Run(settings, progress, cancellation);
+                task.Value = task.MaxValue;
+            });
+        Report(result!);
+        return 0;
+    });
 
     private static void Report(TrainResult result)
     {
         if (result.Cancelled)
-            AnsiConsole.MarkupLine($"[yellow]Stopped after {result.History.Count} epoch(s); the model trained so far is saved.[/]");
+            AnsiConsole.MarkupLine($"[yellow]Stopped during epoch {result.History.Count + 1}, which was undone; the model of epoch {result.History.Count} is saved.[/]");
         AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
         AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");
         var table = new Table().AddColumns("output", "path");

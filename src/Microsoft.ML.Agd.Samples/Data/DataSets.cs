@@ -29,11 +29,13 @@ public static class DataSets
     /// <param name="seed">Seed of that split.</param>
     public static (LabelledImageSet Train, LabelledImageSet Test) Load(string? folder, AgdImageShape imageShape, double testFraction, int seed)
     {
-        folder ??= DefaultFolder;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist.");
+        folder = Existing(folder);
         if (IsIdxFolder(folder))
-            return (LoadIdx(folder, "train"), LoadIdx(folder, "t10k"));
+        {
+            var train = ReadIdx(folder, "train");
+            var names = ClassNames(folder, train.Labels, train.Classes);
+            return (ToSet(folder, "train", train, names), ToSet(folder, "t10k", ReadIdx(folder, "t10k"), names));
+        }
         var all = ImageFolder.Load(folder, imageShape);
         return ImageFolder.Split(all, testFraction, seed);
     }
@@ -41,39 +43,88 @@ public static class DataSets
     /// <summary>The set to evaluate on: an IDX folder's test files, or every image of an image folder (the default when null).</summary>
     public static LabelledImageSet LoadForEvaluation(string? folder, AgdImageShape imageShape)
     {
-        folder ??= DefaultFolder;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist.");
-        return IsIdxFolder(folder) ? LoadIdx(folder, "t10k") : ImageFolder.Load(folder, imageShape);
+        folder = Existing(folder);
+        if (!IsIdxFolder(folder))
+            return ImageFolder.Load(folder, imageShape);
+        // The classes are the training labels': a test file need not use them all.
+        string trainLabels = IdxFile(folder, "train-labels-idx1-ubyte") ?? throw new FileNotFoundException($"'{folder}' has no train-labels-idx1-ubyte(.gz) file.");
+        return ToSet(folder, "t10k", ReadIdx(folder, "t10k"), ClassNames(folder, trainLabels, IdxReader.ReadLabels(trainLabels)));
     }
 
     /// <summary>Whether the folder holds IDX training files.</summary>
     public static bool IsIdxFolder(string folder) => IdxFile(folder, "train-images-idx3-ubyte") is not null;
 
-    private static LabelledImageSet LoadIdx(string folder, string prefix)
+    private static string Existing(string? folder)
+    {
+        folder ??= DefaultFolder;
+        if (File.Exists(folder))
+            throw new DirectoryNotFoundException($"--data '{folder}' is a file; give a folder: an IDX folder (train-images-idx3-ubyte and the like) or an image folder with one sub-folder of images per class.");
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist.");
+        return folder;
+    }
+
+    private sealed record IdxFiles(string Images, string Labels, byte[][] Pixels, byte[] Classes, int Height, int Width);
+
+    private static IdxFiles ReadIdx(string folder, string prefix)
     {
         string images = IdxFile(folder, $"{prefix}-images-idx3-ubyte") ?? throw new FileNotFoundException($"'{folder}' has no {prefix}-images-idx3-ubyte(.gz) file.");
         string labels = IdxFile(folder, $"{prefix}-labels-idx1-ubyte") ?? throw new FileNotFoundException($"'{folder}' has no {prefix}-labels-idx1-ubyte(.gz) file.");
         var (pixels, height, width) = IdxReader.ReadImages(images);
         var classes = IdxReader.ReadLabels(labels);
+        if (pixels.Length == 0)
+            throw new InvalidDataException($"'{images}' holds no images: its header counts 0.");
         if (classes.Length != pixels.Length)
             throw new InvalidDataException($"'{labels}' has {classes.Length} labels but '{images}' has {pixels.Length} images.");
-        var names = ClassNames(folder, classes.Max() + 1);
-        // One byte a pixel in memory; floats only for the rows a cursor is reading.
-        var rows = pixels.Select((p, i) => ImageRow.Lazy(() => Array.ConvertAll(p, b => b / 255f), names[classes[i]])).ToList();
-        return new LabelledImageSet(rows, new AgdImageShape(1, height, width), names, $"{prefix} of {folder}");
+        return new IdxFiles(images, labels, pixels, classes, height, width);
     }
 
-    // classes.txt beside the files names the classes; Fashion-MNIST's folders are known; else the label numbers.
-    private static string[] ClassNames(string folder, int count)
+    // One byte a pixel in memory; floats only for the rows a cursor is reading. Every label must name a class.
+    private static LabelledImageSet ToSet(string folder, string prefix, IdxFiles files, IReadOnlyList<string> names)
+    {
+        int bad = Array.FindIndex(files.Classes, c => c >= names.Count);
+        if (bad >= 0)
+            throw new InvalidDataException($"'{files.Labels}' has label {files.Classes[bad]} at index {bad}, but the data has {names.Count} classes (labels 0 to {names.Count - 1}" +
+                $"{(File.Exists(Path.Combine(folder, "classes.txt")) ? ", named in classes.txt" : ", those the training labels use")}). Correct the label, or name every class in classes.txt beside the files.");
+        var rows = files.Pixels.Select((p, i) => ImageRow.Lazy(() => Array.ConvertAll(p, b => b / 255f), names[files.Classes[i]])).ToList();
+        return new LabelledImageSet(rows, new AgdImageShape(1, files.Height, files.Width), names, $"{prefix} of {folder}");
+    }
+
+    // classes.txt beside the files names the classes; Fashion-MNIST's folders have its ten; else the numbers 0 to the
+    // largest label, each of which the labels must use: a gap means a label that is wrong, not a class without images.
+    private static IReadOnlyList<string> ClassNames(string folder, string labelsFile, byte[] labels)
     {
         string file = Path.Combine(folder, "classes.txt");
         if (File.Exists(file))
-            return File.ReadAllLines(file).Where(l => l.Length > 0).ToArray() is { } names && names.Length >= count
-                ? names
-                : throw new InvalidDataException($"'{file}' names fewer classes than the labels use ({count}).");
-        bool fashion = folder.Contains("fashion", StringComparison.OrdinalIgnoreCase) && count == FashionMnistClasses.Length;
-        return fashion ? FashionMnistClasses : Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            return File.ReadAllLines(file).Where(l => l.Length > 0).ToArray();
+        if (folder.Contains("fashion", StringComparison.OrdinalIgnoreCase))
+            return FashionMnistClasses;
+        var used = labels.Distinct().Order().ToList();
+        if (used.Count == 0)
+            throw new InvalidDataException($"'{labelsFile}' holds no labels.");
+        if (used[^1] + 1 != used.Count)
+        {
+            int last = Array.LastIndexOf(labels, used[^1]);
+            var missing = Enumerable.Range(0, used[^1]).Where(c => !used.Contains((byte)c)).ToList();
+            throw new InvalidDataException($"'{labelsFile}' has label {used[^1]} at index {last}, but no image has label{(missing.Count > 1 ? "s" : "")} " +
+                $"{Ranges(missing)}: a label is wrong, or classes have no images. Correct the label, or name every class in classes.txt beside the files.");
+        }
+        return used.Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    // 3, 5 to 9, 12
+    private static string Ranges(IReadOnlyList<int> values)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < values.Count;)
+        {
+            int j = i;
+            while (j + 1 < values.Count && values[j + 1] == values[j] + 1)
+                j++;
+            parts.Add(i == j ? $"{values[i]}" : $"{values[i]} to {values[j]}");
+            i = j + 1;
+        }
+        return string.Join(", ", parts);
     }
 
     private static string? IdxFile(string folder, string name)

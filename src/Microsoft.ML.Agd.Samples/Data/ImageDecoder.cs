@@ -19,14 +19,33 @@ public static class ImageDecoder
         => new($"Image '{path}' could not be decoded: it is not a valid {string.Join(", ", Extensions)} file. Remove or replace it.");
 
     /// <summary>Decodes, resizes to the shape and returns channel-major floats in [0, 1] (grey is the mean of R, G, B).</summary>
-    /// <exception cref="InvalidDataException">The file is not a decodable image; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not a decodable image, or not a whole one; the message names it.</exception>
     public static float[] Decode(string path, AgdImageShape shape)
     {
-        using var decoded = SKBitmap.Decode(path) ?? throw Undecodable(path);
+        using var decoded = DecodeWhole(path);
         var info = new SKImageInfo(shape.Width, shape.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = decoded.Resize(info, SKFilterQuality.High)
             ?? throw new InvalidDataException($"Image '{path}' could not be resized to {shape.Width}x{shape.Height}.");
         return ToPlanes(resized.GetPixelSpan(), shape);
+    }
+
+    // As SKBitmap.Decode does, except that an image whose data ends early (IncompleteInput, which SKBitmap.Decode
+    // accepts, keeping the rows it read) or fails a check of its own (a PNG chunk's CRC, zlib's checksum) is refused.
+    private static SKBitmap DecodeWhole(string path)
+    {
+        using var codec = SKCodec.Create(path) ?? throw Undecodable(path);
+        var info = codec.Info;
+        if (info.AlphaType == SKAlphaType.Unpremul)
+            info.AlphaType = SKAlphaType.Premul;
+        info.ColorSpace = null;
+        var bitmap = new SKBitmap(info);
+        var result = codec.GetPixels(info, bitmap.GetPixels());
+        if (result == SKCodecResult.Success)
+            return bitmap;
+        bitmap.Dispose();
+        throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+            ? $"Image '{path}' is truncated: its data ends before its last row. Remove or replace it."
+            : $"Image '{path}' could not be decoded whole ({result}): it is damaged. Remove or replace it.");
     }
 
     private static float[] ToPlanes(ReadOnlySpan<byte> rgba, AgdImageShape shape)

@@ -46,6 +46,7 @@ public static class ConsumptionProject
 
     private static string Program(ModelInfo info) => $$"""
         // Loads the model that 'agd train' wrote and classifies image files: dotnet run -- image.png [more.png ...]
+        using System.Security.Cryptography;
         using Microsoft.ML;
         using Microsoft.ML.Data;
         using SkiaSharp;
@@ -55,20 +56,51 @@ public static class ConsumptionProject
             Console.Error.WriteLine("usage: dotnet run -- image.png [more.png ...]");
             return 1;
         }
-        var ml = new MLContext();
-        var model = ml.Model.Load(Path.Combine(AppContext.BaseDirectory, "model.zip"), out _);
-        var engine = ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
+        // The model.zip this project was written for: a changed or replaced file is refused, not used.
+        string modelFile = Path.Combine(AppContext.BaseDirectory, "model.zip");
+        if (!File.Exists(modelFile) || Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(modelFile))) != "{{info.Sha256!["model.zip"]}}")
+            return Fail($"'{modelFile}' is missing, or is not the model.zip this project was written for (its SHA-256 differs): it was changed or damaged. Train again with agd train.");
+        var images = new List<(string File, float[] Pixels)>();
         foreach (string file in args)
         {
-            var prediction = engine.Predict(new ModelInput { Features = Pixels(file) });
+            if (Directory.Exists(file))
+                return Fail($"'{file}' is a folder; give image files.");
+            if (!File.Exists(file))
+                return Fail($"Image '{file}' does not exist.");
+            if (Pixels(file) is not { } pixels)
+                return Fail($"Image '{file}' could not be decoded whole: it is not a PNG, JPEG, BMP, GIF or WebP file, or it is truncated or damaged.");
+            images.Add((file, pixels));
+        }
+        var ml = new MLContext();
+        var model = ml.Model.Load(modelFile, out _);
+        using var temporaryFiles = model as IDisposable; // ONNX Runtime reads the network from a temporary file, deleted on dispose
+        var engine = ml.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
+        foreach (var (file, pixels) in images)
+        {
+            var prediction = engine.Predict(new ModelInput { Features = pixels });
             Console.WriteLine($"{file}: {prediction.PredictedLabel} ({prediction.Score.Max():P1})");
         }
         return 0;
 
-        // The model reads {{info.Channels}}x{{info.Height}}x{{info.Width}} pixels in [0, 1], channel by channel ({{(info.Channels == 1 ? "grey: the mean of R, G and B" : "R, then G, then B")}}).
-        static float[] Pixels(string file)
+        static int Fail(string message)
         {
-            using var image = SKBitmap.Decode(file) ?? throw new InvalidDataException($"'{file}' is not an image SkiaSharp can decode.");
+            Console.Error.WriteLine($"error: {message}");
+            return 1;
+        }
+
+        // The model reads {{info.Channels}}x{{info.Height}}x{{info.Width}} pixels in [0, 1], channel by channel ({{(info.Channels == 1 ? "grey: the mean of R, G and B" : "R, then G, then B")}}); null for a file that is not a whole image.
+        static float[]? Pixels(string file)
+        {
+            using var codec = SKCodec.Create(file);
+            if (codec is null)
+                return null;
+            var layout = codec.Info;
+            if (layout.AlphaType == SKAlphaType.Unpremul)
+                layout.AlphaType = SKAlphaType.Premul;
+            layout.ColorSpace = null;
+            using var image = new SKBitmap(layout);
+            if (codec.GetPixels(layout, image.GetPixels()) != SKCodecResult.Success)
+                return null; // SKBitmap.Decode would keep the rows of a truncated file
             using var resized = image.Resize(new SKImageInfo({{info.Width}}, {{info.Height}}, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High);
             var rgba = resized.GetPixelSpan();
             int plane = {{info.Width * info.Height}};

@@ -10,6 +10,7 @@ public static class EvaluateJob
         var info = folder.ReadInfo();
         var ml = new MLContext(0);
         var model = folder.Load(ml, info); // a damaged folder is named before any data is read
+        using var temporaryFiles = model as IDisposable;
         var set = DataSets.LoadForEvaluation(data, info.Shape);
         var unknown = set.Rows.Select(r => r.Label).Distinct().Except(info.ClassNames).ToList();
         if (unknown.Count > 0)

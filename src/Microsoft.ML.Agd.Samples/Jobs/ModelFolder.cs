@@ -5,8 +5,9 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What a trained model folder holds and how to read it back.</summary>
+/// <param name="Sha256">The SHA-256 of model.zip and model.onnx as written, in hex, by file name: a changed byte is noticed on load.</param>
 public sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn,
-    IReadOnlyList<double> InputMean, IReadOnlyList<double> InputStandardDeviation)
+    IReadOnlyList<double> InputMean, IReadOnlyList<double> InputStandardDeviation, IReadOnlyDictionary<string, string>? Sha256 = null)
 {
     /// <summary>The image shape the model reads.</summary>
     [JsonIgnore]
@@ -14,12 +15,22 @@ public sealed record ModelInfo(string Architecture, int Channels, int Height, in
 }
 
 /// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, and the predict/ project.</summary>
-public sealed class ModelFolder(string path)
+public sealed class ModelFolder
 {
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
-    /// <summary>The folder.</summary>
-    public string Path { get; } = System.IO.Path.GetFullPath(path);
+    /// <summary>A model folder at <paramref name="path"/>, as <paramref name="option"/> gave it.</summary>
+    /// <exception cref="ArgumentException">The path is empty or the file system's root; the message names the option.</exception>
+    public ModelFolder(string? path, string option = "-o")
+    {
+        Path = OutputFolder.Normalize(path, option);
+        _option = option;
+    }
+
+    private readonly string _option;
+
+    /// <summary>The folder, in full, without a trailing separator.</summary>
+    public string Path { get; }
 
     /// <summary>The ML.NET model.</summary>
     public string Model => File("model.zip");
@@ -42,43 +53,36 @@ public sealed class ModelFolder(string path)
     // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
     private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
     private static readonly string[] s_folders = ["predict"];
+    // The files model.json records a checksum of: what scoring reads.
+    private static readonly string[] s_checked = ["model.zip", "model.onnx"];
+
+    /// <summary>A file's SHA-256, in lowercase hex.</summary>
+    public static string Sha256Of(string file)
+    {
+        using var stream = System.IO.File.OpenRead(file);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
 
     /// <summary>
     /// Checks, before any training, that the folder can be written as a whole: it is not a file, holds nothing but a
-    /// model folder's own files (a new model replaces the whole folder), and its parent takes a new folder.
+    /// model folder's own files (a new model replaces the whole folder), it and everything in it can be replaced, and
+    /// its parent takes a new folder. Leftovers of killed runs beside it are deleted.
     /// </summary>
     /// <exception cref="IOException">The folder cannot be written; the message names the option, the path and why.</exception>
-    public void CheckWritable(string option = "-o")
+    public void CheckWritable()
     {
-        if (System.IO.File.Exists(Path))
-            throw Unwritable(option, "is a file; give a folder (a new one, or one 'agd train' wrote)");
+        OutputFolder.CheckWritable(Path, _option, replaceable: true);
         if (Directory.Exists(Path))
         {
             var foreign = new DirectoryInfo(Path).EnumerateFileSystemInfos()
                 .Where(e => !(e is FileInfo && s_files.Contains(e.Name) || e is DirectoryInfo && s_folders.Contains(e.Name)))
                 .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
             if (foreign.Count > 0)
-                throw Unwritable(option, $"holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, which is not part of a model folder, and a new " +
-                    "model replaces the whole folder; choose a new or empty folder");
+                throw new IOException($"The output folder ({_option}) '{Path}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
+                    "which is not part of a model folder, and a new model replaces the whole folder; choose a new or empty folder.");
         }
-        string probe = AtomicFolder.Beside(Path, "probe");
-        try
-        {
-            Directory.CreateDirectory(probe);
-            System.IO.File.WriteAllBytes(System.IO.Path.Combine(probe, "probe"), [0]);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
-        {
-            throw Unwritable(option, $"cannot be written: {e.Message}");
-        }
-        finally
-        {
-            if (Directory.Exists(probe))
-                Directory.Delete(probe, recursive: true);
-        }
+        AtomicFolder.CleanLeftovers(Path);
     }
-
-    private IOException Unwritable(string option, string why) => new($"The output folder ({option}) '{Path}' {why}.");
 
     /// <summary>
     /// Writes the folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
@@ -91,7 +95,7 @@ public sealed class ModelFolder(string path)
         try
         {
             Directory.CreateDirectory(staging);
-            write(new ModelFolder(staging));
+            write(new ModelFolder(staging, _option));
             AtomicFolder.Replace(staging, Path);
         }
         finally
@@ -114,7 +118,7 @@ public sealed class ModelFolder(string path)
         agd.Model.ExportOnnx(Onnx);
         var shape = agd.Model.ImageShape;
         var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description,
-            agd.Model.InputMean, agd.Model.InputStandardDeviation);
+            agd.Model.InputMean, agd.Model.InputStandardDeviation, s_checked.ToDictionary(f => f, f => Sha256Of(File(f))));
         WriteJson(Info, info);
         System.IO.File.WriteAllText(Layers, agd.Model.DescribeLayers() + Environment.NewLine);
         ConsumptionProject.Write(PredictProject, info);
@@ -139,10 +143,22 @@ public sealed class ModelFolder(string path)
         }
         if (info is null || info.Channels < 1 || info.Height < 1 || info.Width < 1 || info.ClassNames is not { Count: >= 2 } || string.IsNullOrEmpty(info.Architecture))
             throw Damaged(Info, "it lacks the image shape (Channels, Height, Width), the architecture or at least two ClassNames");
+        foreach (string file in s_checked)
+        {
+            if (info.Sha256?.GetValueOrDefault(file) is not { } expected)
+                throw Damaged(Info, $"it records no SHA-256 of {file} (it was written by an earlier agd, or edited)");
+            if (!System.IO.File.Exists(File(file)))
+                throw Damaged(File(file), "it is missing");
+            if (Sha256Of(File(file)) != expected)
+                throw Damaged(File(file), "its SHA-256 differs from the one model.json records: it was changed or damaged after training");
+        }
         return info;
     }
 
-    /// <summary>Loads the ML.NET model and checks it against model.json: the image shape it reads and its number of classes.</summary>
+    /// <summary>
+    /// Loads the ML.NET model and checks it against model.json: the image shape it reads, and its classes, by name and
+    /// in order. Dispose the model when done: it holds a temporary copy of the network, deleted on dispose.
+    /// </summary>
     /// <exception cref="InvalidDataException">model.zip is damaged, or it and model.json disagree.</exception>
     public ITransformer Load(MLContext ml, ModelInfo info)
     {
@@ -161,7 +177,27 @@ public sealed class ModelFolder(string path)
         int scores = model.GetOutputSchema(input).GetColumnOrNull("Score")?.Type is VectorDataViewType score ? score.Size : 0;
         if (scores != info.ClassNames.Count)
             throw Damaged(Info, $"it names {info.ClassNames.Count} classes, but model.zip scores {scores}: the two files are from different models or were edited");
+        if (KeyNames(model, input) is not { } keys || !keys.SequenceEqual(info.ClassNames))
+            throw Damaged(Info, $"its ClassNames ({string.Join(", ", info.ClassNames)}) differ from model.zip's labels ({string.Join(", ", KeyNames(model, input) ?? [])}): " +
+                "the two files are from different models or were edited");
         return model;
+    }
+
+    // The class names model.zip predicts: the key values of PredictedLabel before the chain's last step turns keys into text.
+    private static IReadOnlyList<string>? KeyNames(ITransformer model, DataViewSchema input)
+    {
+        var schema = input;
+        foreach (var step in model as IEnumerable<ITransformer> ?? [])
+        {
+            schema = step.GetOutputSchema(schema);
+            if (schema.GetColumnOrNull("PredictedLabel") is { Type: KeyDataViewType } label && label.HasKeyValues())
+            {
+                VBuffer<ReadOnlyMemory<char>> names = default;
+                label.GetKeyValues(ref names);
+                return names.DenseValues().Select(n => n.ToString()).ToList();
+            }
+        }
+        return null;
     }
 
     private InvalidDataException Damaged(string file, string why)

@@ -22,8 +22,11 @@ public static class PredictJob
         var info = folder.ReadInfo();
         var ml = new MLContext(0);
         var model = folder.Load(ml, info);
+        using var temporaryFiles = model as IDisposable;
         foreach (var file in files.Where(f => !File.Exists(f)))
-            throw new FileNotFoundException($"Image '{file}' does not exist.", file);
+            throw Directory.Exists(file)
+                ? new FileNotFoundException($"'{file}' is a folder; give image files (agd predict -m model {System.IO.Path.Combine(file, "*.png")}).", file)
+                : new FileNotFoundException($"Image '{file}' does not exist.", file);
         var rows = ModelFolder.Decode(files, info.Shape);
         var set = new LabelledImageSet(rows, info.Shape, info.ClassNames, "images");
         var scored = model.Transform(set.ToDataView(ml));

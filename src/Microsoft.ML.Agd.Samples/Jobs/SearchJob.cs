@@ -31,7 +31,10 @@ public sealed record SearchSettings
     public IList<int> BatchSizes { get; init; } = [];
 }
 
-/// <summary>A finished search: its result, the best model's test metrics, the summary lines, and the leaderboard with them as markdown (leaderboard.md).</summary>
+/// <summary>
+/// A finished search: its result (whose best model is disposed once written to the folder), the best model's test
+/// metrics, the summary lines, and the leaderboard with them as markdown (leaderboard.md).
+/// </summary>
 public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary, string Report);
 
 /// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model (as <c>agd train</c> writes one).</summary>
@@ -40,24 +43,34 @@ public static class SearchJob
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
     public static SearchOutcome Run(SearchSettings settings, IProgress<AgdTrial>? progress = null, CancellationToken cancellation = default)
     {
-        var folder = new ModelFolder(settings.Output);
-        folder.CheckWritable();
-        var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
         var ml = new MLContext(settings.Seed);
-        var keys = train.LabelKeys(ml);
+        // The options first, then the output folder, then the data: each mistake is named before any work is done.
         var search = ml.MulticlassClassification.Trainers.AgdSearch(new AgdSearchOptions
         {
             Budget = settings.Budget, Seed = settings.Seed, InitialTrials = settings.InitialTrials, Progress = progress, CancellationToken = cancellation,
             Losses = settings.Losses, Architectures = settings.Architectures, Depths = settings.Depths, Widths = settings.Widths, BaseWidths = settings.BaseWidths, BatchSizes = settings.BatchSizes,
         });
-        var result = search.Fit(keys.Transform(train.ToDataView(ml)));
+        var folder = new ModelFolder(settings.Output);
+        folder.CheckWritable();
+        var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
+        var keys = train.LabelKeys(ml);
+        AgdSearchResult result;
+        try
+        {
+            result = search.Fit(keys.Transform(train.ToDataView(ml)));
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new OperationCanceledException($"{e.Message} No model was written{(Directory.Exists(folder.Path) ? $"; '{folder.Path}' still holds the earlier one" : "")}.", e);
+        }
+        using var bestModel = result.BestModel; // written below; disposing it deletes its temporary ONNX file
         var evaluation = Evaluation.Of(ml, result.BestModel, test);
 
         var best = result.Best;
         var summary = new List<string>
         {
             $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
-            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
+            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
             $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
         string report = Leaderboard(result, summary);

@@ -78,7 +78,7 @@ public static class TrainJob
         var keys = train.LabelKeys(ml);
         var clock = Stopwatch.StartNew();
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.TrainerOptions(progress, cancellation));
-        var agd = trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml)));
+        using var agd = trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml)));
         double seconds = clock.Elapsed.TotalSeconds;
         // An untrained network is not a model anyone wants, and must never replace one.
         if (agd.Model.History.Count == 0)

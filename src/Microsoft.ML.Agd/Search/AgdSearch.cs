@@ -28,6 +28,13 @@ public sealed class AgdSearch
             throw new ArgumentOutOfRangeException(nameof(options), options.ExplorationShare, "The ExplorationShare must be in (0, 1].");
         if (options.ValidationFraction is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "The ValidationFraction must be between 0 and 1.");
+        foreach (var (name, values) in new[] { (nameof(options.Depths), options.Depths), (nameof(options.Widths), options.Widths),
+                                               (nameof(options.BaseWidths), options.BaseWidths), (nameof(options.BatchSizes), options.BatchSizes) })
+            foreach (int value in values)
+                Check.Positive(value, name);
+        if (options.Architectures.Contains(AgdArchitecture.Custom))
+            throw new ArgumentOutOfRangeException(nameof(options), AgdArchitecture.Custom,
+                "The search builds its networks from the Architectures it is given: Fcn, ResNet18, ResNet34 or ResNet50, not Custom.");
         _options = options;
     }
 
@@ -38,6 +45,7 @@ public sealed class AgdSearch
         ArgumentNullException.ThrowIfNull(trainData);
         var clock = Stopwatch.StartNew();
         TorchNative.EnsureLoaded();
+        OnnxRuntimeNative.EnsureAvailable();
         var columns = new InputColumns(_options.FeatureColumnName, _options.LabelColumnName);
         int classes = columns.CheckLabel(trainData.Schema);
         var imageShape = columns.CheckFeatures(trainData.Schema, _options.ImageShape, needsImageShape: false);
@@ -189,6 +197,8 @@ public sealed class AgdSearch
 
         public AgdSearchResult Result()
         {
+            if (_best is null && Options.CancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException("The search was stopped before any trial finished an epoch.", Options.CancellationToken);
             if (_best is null)
                 throw new InvalidOperationException($"No trial finished an epoch within the budget of {Options.Budget}. " +
                     (_trials.Count == 0 ? "Give the search more time." : "Trials: " + string.Join("; ", _trials.Select(t => t.ToString()))));
@@ -222,7 +232,7 @@ public sealed class AgdSearch
         private void Release(AgdImageClassificationTransformer model)
         {
             if (model != _best && !_latest.ContainsValue(model))
-                model.Model.Network.Dispose();
+                model.Dispose();
         }
 
         private AgdTrial Record(AgdConfiguration configuration, int rung, double epochs, double bestEpoch, double? accuracy, TimeSpan started, string? error)

@@ -70,6 +70,9 @@ public sealed class AgdSearchOptions
     /// <summary>Hears of every trial as it ends.</summary>
     public IProgress<AgdTrial>? Progress { get; set; }
 
-    /// <summary>Stops the search after the running trial's current batch; the best model so far is returned.</summary>
+    /// <summary>
+    /// Stops the search after the running trial's current batch (that trial's unfinished epoch is undone); the best model
+    /// so far is returned, or <see cref="OperationCanceledException"/> is thrown when no trial had finished an epoch.
+    /// </summary>
     public CancellationToken CancellationToken { get; set; }
 }

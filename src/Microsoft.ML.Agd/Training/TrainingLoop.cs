@@ -21,27 +21,39 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
     // Fashion-MNIST peaks at 1.02 GiB resident (with 1,024 it peaked at 3.29 GB); results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
-    /// <summary>Trains for some epochs after <paramref name="epochsDone"/> earlier ones; stops after the current batch when cancelled, keeping what was trained.</summary>
+    /// <summary>
+    /// Trains for some epochs after <paramref name="epochsDone"/> earlier ones. Cancelled, it stops after the current
+    /// batch and puts back the weights of the last whole epoch: the network and the history hold whole epochs only.
+    /// </summary>
     /// <param name="train">The training images.</param>
     /// <param name="validation">Images measured after every epoch, or null.</param>
     /// <param name="epochsDone">Epochs trained before (the history's numbering carries on).</param>
     /// <param name="epochs">Epochs to train.</param>
     /// <param name="onEpoch">Told of each epoch as it ends.</param>
-    /// <param name="cancellation">Stops after the current batch.</param>
+    /// <param name="cancellation">Stops after the current batch; the unfinished epoch is undone.</param>
     /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
-    public List<AgdEpoch> Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
+    public TrainingRun Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
-        for (int epoch = epochsDone + 1; epoch <= epochsDone + epochs && !cancellation.IsCancellationRequested; epoch++)
+        using var epochStart = new WeightCopy(network);
+        for (int epoch = epochsDone + 1; epoch <= epochsDone + epochs; epoch++)
         {
+            if (cancellation.IsCancellationRequested)
+                return new TrainingRun(history, Cancelled: true);
+            epochStart.Take();
             var clock = Stopwatch.StartNew();
             var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, cancellation);
+            if (cancellation.IsCancellationRequested)
+            {
+                epochStart.Restore();
+                return new TrainingRun(history, Cancelled: true);
+            }
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(validation);
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds);
             history.Add(record);
             onEpoch(record);
         }
-        return history;
+        return new TrainingRun(history, Cancelled: false);
     }
 
     private (double Loss, double Accuracy, double MeanEta) TrainEpoch(IImageBatches data, int epoch, CancellationToken cancellation)
@@ -95,3 +107,8 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
         return (lossSum / count, (double)correct / count);
     }
 }
+
+/// <summary>What <see cref="TrainingLoop.Run"/> trained.</summary>
+/// <param name="History">One entry per whole epoch trained; an epoch stopped part-way is undone and not recorded.</param>
+/// <param name="Cancelled">Whether the run was stopped before its last epoch.</param>
+public sealed record TrainingRun(IReadOnlyList<AgdEpoch> History, bool Cancelled);

@@ -90,12 +90,12 @@ public class AgdSearchTests
         var ml = new MLContext(seed: 6);
         var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 7));
         var options = Small(TimeSpan.FromMinutes(5));
-        options.BatchSizes = [0, 8]; // batch size 0 is rejected by the trainer
+        options.Widths = [1 << 30, 16]; // a layer of 2^30 x 64 floats (256 GiB) cannot be allocated
         var result = new AgdSearch(options).Fit(data);
         var failed = result.Trials.Where(t => t.Error is not null).ToList();
         Assert.IsTrue(failed.Count > 0);
-        Assert.IsTrue(failed.All(t => t.Configuration.BatchSize == 0 && t.ValidationAccuracy is null && t.Error!.Contains("BatchSize")));
-        Assert.IsTrue(result.Leaderboard.All(t => t.Configuration.BatchSize == 8));
+        Assert.IsTrue(failed.All(t => t.Configuration.Width == 1 << 30 && t.ValidationAccuracy is null), string.Join("; ", failed));
+        Assert.IsTrue(result.Leaderboard.All(t => t.Configuration.Width == 16));
     }
 
     [TestMethod]

@@ -1,0 +1,77 @@
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>Checks, before any data is read, that a verb's output folder can be written: the path is given, names no file, and takes files.</summary>
+public static class OutputFolder
+{
+    /// <summary>The folder's full path, without a trailing separator.</summary>
+    /// <param name="path">The path as the user gave it.</param>
+    /// <param name="option">The option that gave it (-o, -m), for the message.</param>
+    /// <exception cref="ArgumentException">The path is empty, or names the file system's root.</exception>
+    public static string Normalize(string? path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException($"The folder given to {option} is empty; give a folder path, for example {option} my-model.", option);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (Path.GetDirectoryName(full) is null)
+            throw new ArgumentException($"The folder given to {option} is the root of the file system ('{full}'); give a folder inside it.", option);
+        return full;
+    }
+
+    /// <summary>
+    /// Checks that files can be written into <paramref name="folder"/> (made later if it does not exist yet) and, when
+    /// <paramref name="replaceable"/>, that it can be replaced whole: its parent takes a new folder, and it and each
+    /// folder below it take a new file (so that what is in them can be deleted).
+    /// </summary>
+    /// <exception cref="IOException">The folder cannot be written; the message names the option, the path and why.</exception>
+    public static void CheckWritable(string folder, string option, bool replaceable = false)
+    {
+        if (File.Exists(folder))
+            throw Unwritable(folder, option, "is a file; give a folder");
+        string existing = Existing(folder) ?? throw Unwritable(folder, option, "is on no existing drive");
+        if (AncestorFile(folder, existing) is { } file)
+            throw Unwritable(folder, option, $"lies under '{file}', which is a file");
+        IEnumerable<string> probed = existing != folder ? [existing]
+            : replaceable ? Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder).Prepend(Path.GetDirectoryName(folder)!)
+            : [folder];
+        foreach (string directory in probed)
+            Probe(folder, option, directory);
+    }
+
+    // The folder itself, or the nearest folder above it that exists.
+    private static string? Existing(string folder)
+    {
+        string? existing = folder;
+        while (existing is not null && !Directory.Exists(existing))
+            existing = Path.GetDirectoryName(existing);
+        return existing;
+    }
+
+    // The first path between the existing ancestor and the folder that is a file, if any.
+    private static string? AncestorFile(string folder, string existing)
+    {
+        for (string? p = folder; p is not null && p != existing; p = Path.GetDirectoryName(p))
+            if (File.Exists(p))
+                return p;
+        return null;
+    }
+
+    private static void Probe(string folder, string option, string directory)
+    {
+        string probe = Path.Combine(directory, $".agd-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, [0]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw Unwritable(folder, option, $"cannot be written ('{directory}' refuses new files: {e.Message})");
+        }
+        finally
+        {
+            if (File.Exists(probe))
+                File.Delete(probe);
+        }
+    }
+
+    private static IOException Unwritable(string folder, string option, string why) => new($"The output folder ({option}) '{folder}' {why}.");
+}
