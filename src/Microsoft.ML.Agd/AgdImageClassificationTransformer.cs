@@ -9,12 +9,13 @@ namespace Microsoft.ML.Agd;
 public sealed class AgdImageClassificationTransformer : ITransformer, IDisposable
 {
     private readonly TransformerChain<ITransformer> _scoring;
+    private readonly string _onnxFile;
     private readonly InputColumns _columns;
 
-    internal AgdImageClassificationTransformer(AgdModel model, TransformerChain<ITransformer> scoring, InputColumns columns)
+    internal AgdImageClassificationTransformer(AgdModel model, (TransformerChain<ITransformer> Chain, string OnnxFile) scoring, InputColumns columns)
     {
         Model = model;
-        _scoring = scoring;
+        (_scoring, _onnxFile) = scoring;
         _columns = columns;
     }
 
@@ -45,6 +46,7 @@ public sealed class AgdImageClassificationTransformer : ITransformer, IDisposabl
     public void Dispose()
     {
         _scoring.Dispose();
+        File.Delete(_onnxFile);
         Model.Network.Dispose();
     }
 

@@ -15,13 +15,18 @@ internal static class ScoringChain
     private const string OneHotRaw = Prefix + OnnxExport.OneHotOutput;
     private const string KeyValuesKind = "KeyValues";
 
-    public static TransformerChain<ITransformer> Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
+    /// <summary>
+    /// The chain, and the temporary file ONNX Runtime reads the network from: ML.NET 5.0.1's ApplyOnnxModel(Stream) writes
+    /// such a file and never deletes it, so the chain reads one of ours, which the caller deletes after disposing the chain.
+    /// </summary>
+    public static (TransformerChain<ITransformer> Chain, string OnnxFile) Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
     {
-        var onnx = new MemoryStream(model.ToOnnx(model.FeatureColumnName, Prefix, flatOutputs: true));
+        string onnxFile = Path.Combine(Path.GetTempPath(), $"agd-network-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(onnxFile, model.ToOnnx(model.FeatureColumnName, Prefix, flatOutputs: true));
         // One row at a time: outputs are flat vectors of the class count, not [1, classes] matrices.
         int classes = model.ClassNames.Count;
         var shapes = new Dictionary<string, int[]> { [Scores] = [classes], [OneHotRaw] = [classes] };
-        var network = context.Transforms.ApplyOnnxModel([Scores, OneHotRaw], [model.FeatureColumnName], onnx, shapes, gpuDeviceId: null, fallbackToCpu: false)
+        var network = context.Transforms.ApplyOnnxModel([Scores, OneHotRaw], [model.FeatureColumnName], onnxFile, shapes, gpuDeviceId: null, fallbackToCpu: false)
             .Fit(trainData);
         var labelMap = context.MulticlassClassification.Trainers.NaiveBayes("Label", OneHotRaw)
             .Fit(IdentityRows(context, label, model.ClassNames.Count));
@@ -29,7 +34,7 @@ internal static class ScoringChain
         var tidy = context.Transforms.Concatenate("Score", Scores)
             .Append(context.Transforms.DropColumns(Scores, OneHotRaw))
             .Fit(scored);
-        return new TransformerChain<ITransformer>(network, labelMap, tidy);
+        return (new TransformerChain<ITransformer>(network, labelMap, tidy), onnxFile);
     }
 
     /// <summary>The label's class names: its key values as text, else the key indices from 0.</summary>

@@ -85,7 +85,7 @@ internal static class CliOptions
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {e.Message}"); if (Environment.GetEnvironmentVariable("AGD_DEBUG") is not null) Console.Error.WriteLine(e);
             return 1;
         }
     }

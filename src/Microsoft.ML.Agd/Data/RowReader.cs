@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Microsoft.ML.Data;
 
@@ -59,7 +60,7 @@ internal sealed class RowReader : IDisposable
     /// <summary>Reads only the next row's label (features are not computed): 0-based, or -1 for a missing one; false at the end.</summary>
     public bool NextLabel(out long label)
     {
-        if (!_cursor.MoveNext())
+        if (!MoveNext())
         {
             label = -1;
             return false;
@@ -76,7 +77,7 @@ internal sealed class RowReader : IDisposable
     // Moves to the next row with a label and reads its features into _row, checked.
     private bool NextLabelled(out long label)
     {
-        while (_cursor.MoveNext())
+        while (MoveNext())
         {
             _getLabel(ref _key);
             if (_key == 0)
@@ -89,6 +90,28 @@ internal sealed class RowReader : IDisposable
         label = -1;
         return false;
     }
+
+    // ML.NET's parallel cursors wrap what the view's source threw in an error of their own ("Splitter/consolidator worker
+    // encountered exception while consuming source data"), once per layer of parallelism: the source's error is the one
+    // that names the row or file.
+    private bool MoveNext()
+    {
+        try
+        {
+            return _cursor.MoveNext();
+        }
+        catch (InvalidOperationException e) when (IsWrapper(e))
+        {
+            Exception source = e;
+            while (IsWrapper(source))
+                source = source.InnerException!;
+            ExceptionDispatchInfo.Throw(source);
+            throw;
+        }
+    }
+
+    private static bool IsWrapper(Exception e)
+        => e is InvalidOperationException { InnerException: not null } && e.Message.StartsWith("Splitter/consolidator", StringComparison.Ordinal);
 
     private void CheckFinite()
     {

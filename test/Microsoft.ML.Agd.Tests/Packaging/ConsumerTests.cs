@@ -55,10 +55,65 @@ public class ConsumerTests
         DotNet.Run(folder.PredictProject, "build", "-c", "Release");
         string printed = DotNet.Run(folder.PredictProject, "run", "-c", "Release", "--no-build", "--", image);
         StringAssert.Contains(printed, $"{image}: {expected} (");
+
+        // Bad input, as agd predict names it: an error line and exit code 1, never an unhandled exception.
+        string truncated = data.Path("truncated.png");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(image)[..40]);
+        File.WriteAllText(data.Path("notes.txt"), "not an image");
+        foreach (var (file, message) in new[]
+        {
+            (data.Path("missing.png"), $"error: Image '{data.Path("missing.png")}' does not exist."),
+            (data.Root, $"error: '{data.Root}' is a folder; give image files."),
+            (data.Path("notes.txt"), $"error: Image '{data.Path("notes.txt")}' could not be decoded whole"),
+            (truncated, $"error: Image '{truncated}' could not be decoded whole"),
+        })
+        {
+            var (code, said) = DotNet.Execute(folder.PredictProject, "run", "-c", "Release", "--no-build", "--", image, file);
+            Assert.AreEqual(1, code, said);
+            StringAssert.Contains(said, message);
+            Assert.IsFalse(said.Contains("Unhandled exception", StringComparison.Ordinal), said);
+        }
+        // A model.zip that is not the one the project was written for is refused, not used.
+        string copied = Path.Combine(folder.PredictProject, "bin", "Release", "net10.0", "model.zip");
+        File.AppendAllText(copied, " ");
+        var (changedCode, changedOutput) = DotNet.Execute(folder.PredictProject, "run", "-c", "Release", "--no-build", "--", image);
+        Assert.AreEqual(1, changedCode, changedOutput);
+        StringAssert.Contains(changedOutput, "is not the model.zip this project was written for (its SHA-256 differs)");
+    }
+
+    [TestMethod]
+    public void AnApplicationWithoutOnnxRuntimesNativePackageIsToldBeforeTraining()
+    {
+        using var work = new TinyData();
+        var references = ReadmeSnippet.Packages().Where(p => p.Package is not ("Microsoft.ML.Agd" or "Microsoft.ML.OnnxRuntime"))
+            .Select(p => $"""<PackageReference Include="{p.Package}" Version="{p.Version}" />""")
+            .Append($"""<ProjectReference Include="{Path.Combine(DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd", "Microsoft.ML.Agd.csproj")}" />""");
+        string app = WriteReadmeApp(work, references);
+        DotNet.Run(app, "build", "-c", "Release");
+        var (code, printed) = DotNet.Execute(app, "run", "-c", "Release", "--no-build", "--", work.Path("images"));
+        Assert.AreNotEqual(0, code, printed);
+        StringAssert.Contains(printed, "ONNX Runtime's native library (onnxruntime) could not be loaded, and a trained model is scored with it, so nothing was trained.");
+        StringAssert.Contains(printed, "must reference the package Microsoft.ML.OnnxRuntime, version 1.31.1");
     }
 
     // A console project with the references, the README's snippet in its Program.cs, and PNGs of three classes to read.
     private static void RunReadmePipeline(TinyData work, IEnumerable<string> references)
+    {
+        string app = WriteReadmeApp(work, references);
+        string build = DotNet.Run(app, "build", "-c", "Release");
+        Assert.IsFalse(build.Contains("MSB3277", StringComparison.Ordinal), $"Conflicting assembly versions in the consumer's build:\n{build}");
+        string printed = DotNet.Run(app, "run", "-c", "Release", "--no-build", "--", work.Path("images"));
+
+        double accuracy = double.Parse(Regex.Match(printed, @"MicroAccuracy: ([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.IsTrue(accuracy is >= 0 and <= 1, printed);
+        var reloaded = Regex.Match(printed, @"Reloaded predictions: (\d+), classes: (\S+)");
+        Assert.IsTrue(reloaded.Success, printed);
+        Assert.IsTrue(int.Parse(reloaded.Groups[1].Value, CultureInfo.InvariantCulture) is > 0 and < 24, printed);
+        Assert.IsTrue(reloaded.Groups[2].Value.Split(',').All(SyntheticImages.Classes.Contains), printed);
+    }
+
+    // The project (app/) and 24 PNGs of three classes (images/); returns the project's folder.
+    private static string WriteReadmeApp(TinyData work, IEnumerable<string> references)
     {
         string app = Directory.CreateDirectory(work.Path("app")).FullName;
         File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
@@ -76,18 +131,7 @@ public class ConsumerTests
             """);
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeSnippet.Program(ReadmeSnippet.Pipeline()));
         string images = Directory.CreateDirectory(work.Path("images")).FullName;
-        int rows = SyntheticImages.WritePngs(images, perClass: 8, size: 16, seed: 3).Count;
-
-        string build = DotNet.Run(app, "build", "-c", "Release");
-        Assert.IsFalse(build.Contains("MSB3277", StringComparison.Ordinal), $"Conflicting assembly versions in the consumer's build:\n{build}");
-        string printed = DotNet.Run(app, "run", "-c", "Release", "--no-build", "--", images);
-
-        double accuracy = double.Parse(Regex.Match(printed, @"MicroAccuracy: ([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.IsTrue(accuracy is >= 0 and <= 1, printed);
-        var reloaded = Regex.Match(printed, @"Reloaded predictions: (\d+), classes: (\S+)");
-        Assert.IsTrue(reloaded.Success, printed);
-        Assert.IsTrue(int.Parse(reloaded.Groups[1].Value, CultureInfo.InvariantCulture) is > 0 and < 24, printed);
-        Assert.IsTrue(reloaded.Groups[2].Value.Split(',').All(SyntheticImages.Classes.Contains), printed);
-        Assert.AreEqual(24, rows);
+        Assert.AreEqual(24, SyntheticImages.WritePngs(images, perClass: 8, size: 16, seed: 3).Count);
+        return app;
     }
 }

@@ -14,6 +14,14 @@ internal static class DotNet
     /// <summary>Runs <c>dotnet</c> with arguments; returns its combined output, or fails the test with it.</summary>
     public static string Run(string folder, params string[] arguments)
     {
+        var (code, output) = Execute(folder, arguments);
+        Assert.AreEqual(0, code, $"dotnet {string.Join(' ', arguments)} in {folder} failed:\n{output}");
+        return output;
+    }
+
+    /// <summary>Runs <c>dotnet</c> with arguments; returns its exit code and combined output.</summary>
+    public static (int Code, string Output) Execute(string folder, params string[] arguments)
+    {
         var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
@@ -25,9 +33,7 @@ internal static class DotNet
             process.Kill(entireProcessTree: true);
             Assert.Fail($"dotnet {string.Join(' ', arguments)} did not finish in 5 minutes:\n{output}");
         }
-        string all = output + error.Result;
-        Assert.AreEqual(0, process.ExitCode, $"dotnet {string.Join(' ', arguments)} in {folder} failed:\n{all}");
-        return all;
+        return (process.ExitCode, output + error.Result);
     }
 
     private static string FindRoot()

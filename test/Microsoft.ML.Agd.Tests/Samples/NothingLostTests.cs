@@ -6,36 +6,19 @@ namespace Microsoft.ML.Agd.Tests.Samples;
 [TestClass]
 public class NothingLostTests
 {
-    private static string TrainTiny(TinyData data, string output, int epochs = 3)
-    {
-        Assert.AreEqual(0, Program.Run(["train", "--data", data.IdxFolder(), "--epochs", $"{epochs}", "--width", "16", "--output", output]));
-        return output;
-    }
-
-    private static Dictionary<string, byte[]> Snapshot(string folder)
-        => Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
-
-    private static void AssertUnchanged(Dictionary<string, byte[]> before, string folder)
-    {
-        var after = Snapshot(folder);
-        CollectionAssert.AreEquivalent(before.Keys.ToList(), after.Keys.ToList());
-        foreach (var (file, bytes) in before)
-            CollectionAssert.AreEqual(bytes, after[file], file);
-    }
-
     [TestMethod]
     public void StoppingBeforeTheFirstEpochEndsLeavesTheEarlierModelByteForByte()
     {
         using var data = new TinyData();
-        string output = TrainTiny(data, data.Path("model"));
-        var before = Snapshot(output);
+        string output = ModelFolders.TrainTiny(data, data.Path("model"));
+        var before = ModelFolders.Snapshot(output);
         using var stop = new CancellationTokenSource();
         stop.Cancel(); // Ctrl+C before the first batch ends
 
         var e = Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = data.IdxFolder(), Width = 16, Output = output }, null, stop.Token));
         StringAssert.Contains(e.Message, "no model was written");
         StringAssert.Contains(e.Message, "still holds the earlier one");
-        AssertUnchanged(before, output);
+        ModelFolders.AssertUnchanged(before, output);
 
         string fresh = data.Path("fresh");
         Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = data.IdxFolder(), Width = 16, Output = fresh }, null, stop.Token));
@@ -46,8 +29,8 @@ public class NothingLostTests
     public void AFailureWhileSavingLeavesTheEarlierModelReadable()
     {
         using var data = new TinyData();
-        string output = TrainTiny(data, data.Path("model"));
-        var before = Snapshot(output);
+        string output = ModelFolders.TrainTiny(data, data.Path("model"));
+        var before = ModelFolders.Snapshot(output);
         double earlier = EvaluateJob.Run(new ModelFolder(output), data.Path("idx")).Accuracy;
 
         // A fault between the files of a save: model.zip written, the rest not.
@@ -58,7 +41,7 @@ public class NothingLostTests
             throw new IOException("disk full (injected)");
         }));
         Assert.AreEqual("disk full (injected)", e.Message);
-        AssertUnchanged(before, output);
+        ModelFolders.AssertUnchanged(before, output);
         Assert.AreEqual(earlier, EvaluateJob.Run(folder, data.Path("idx")).Accuracy);
         CollectionAssert.AreEqual(new[] { "model" }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).Where(n => n!.Contains("model")).ToArray(),
             "No staging folder is left beside the model.");
@@ -99,7 +82,7 @@ public class NothingLostTests
             Directory.CreateDirectory(Path.Combine(output, "model.zip"));
         if (kind == "foreign file")
             File.WriteAllText(Path.Combine(Directory.CreateDirectory(output).FullName, "thesis.docx"), "a user's work");
-        var before = kind is "model.zip is a folder" or "foreign file" ? Snapshot(output) : null;
+        var before = kind is "model.zip is a folder" or "foreign file" ? ModelFolders.Snapshot(output) : null;
 
         // The data does not exist: an output check that ran after reading it would report the data instead.
         var settings = new TrainSettings { Data = data.Path("no-such-data"), Output = output };
@@ -107,14 +90,14 @@ public class NothingLostTests
         StringAssert.Contains(e.Message, $"The output folder (-o) '{output}'");
         Assert.AreEqual(1, Program.Run(["train", "--data", data.Path("no-such-data"), "--output", output]));
         if (before is not null)
-            AssertUnchanged(before, output);
+            ModelFolders.AssertUnchanged(before, output);
     }
 
     [TestMethod]
     public void EvaluateWithAFileAsItsOutputFolderFailsByName()
     {
         using var data = new TinyData();
-        string model = TrainTiny(data, data.Path("model"));
+        string model = ModelFolders.TrainTiny(data, data.Path("model"));
         string file = data.Path("a-file");
         File.WriteAllText(file, "not a folder");
         Assert.AreEqual(1, Program.Run(["evaluate", "--model", model, "--data", data.Path("idx"), "--output", file]));
@@ -130,7 +113,7 @@ public class NothingLostTests
     public void ADamagedModelFolderIsNamedAsSuch(string file, string damage)
     {
         using var data = new TinyData();
-        string output = TrainTiny(data, data.Path("model"));
+        string output = ModelFolders.TrainTiny(data, data.Path("model"));
         string path = Path.Combine(output, file);
         byte[] bytes = File.ReadAllBytes(path);
         string json = File.ReadAllText(Path.Combine(output, "model.json"));

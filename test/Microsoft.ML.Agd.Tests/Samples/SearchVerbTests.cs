@@ -30,4 +30,32 @@ public class SearchVerbTests
         Assert.IsTrue(SyntheticImages.Classes.Contains(PredictJob.Run(new ModelFolder(output), [image], top: 1).Single().Label));
         Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
     }
+
+    [TestMethod]
+    [DataRow("--depths", "0", "Depths must be positive")]
+    [DataRow("--widths", "0", "Widths must be positive")]
+    [DataRow("--base-widths", "-1", "BaseWidths must be positive")]
+    [DataRow("--batch-sizes", "-5", "BatchSizes must be positive")]
+    [DataRow("--architectures", "custom", "not Custom")]
+    public void SearchChecksItsListsBeforeReadingData(string option, string value, string message)
+    {
+        using var data = new TinyData();
+        // The data does not exist: a check that came after reading it would report the data instead.
+        var (code, printed) = Cli.Run("search", "--data", data.Path("no-such-data"), option, value, "-o", data.Path("search"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, message);
+        Assert.IsFalse(printed.Contains("no-such-data", StringComparison.Ordinal), printed);
+    }
+
+    [TestMethod]
+    public void ArchitectureCustomIsNotOfferedOnTheCommandLine()
+    {
+        var (_, help) = Cli.Run("train", "--help");
+        StringAssert.Contains(help, "fcn|resnet18|resnet34|resnet50");
+        Assert.IsFalse(help.Contains("custom", StringComparison.OrdinalIgnoreCase), help);
+        var (code, printed) = Cli.Run("train", "-a", "custom");
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, "-a custom needs a network written in C#");
+        StringAssert.Contains(printed, "--network vgg16");
+    }
 }

@@ -1,0 +1,54 @@
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>Ctrl+C, as a user sends it: SIGINT to an agd process. A model holds whole epochs only; a search keeps its best trial.</summary>
+[DoNotParallelize]
+[TestClass]
+public class StopTests
+{
+    [TestMethod]
+    public void CtrlCDuringTheFirstEpochWritesNothingAndLeavesTheEarlierModelByteForByte()
+    {
+        using var data = new TinyData();
+        string output = ModelFolders.TrainTiny(data, data.Path("model"));
+        var before = ModelFolders.Snapshot(output);
+        // A ResNet epoch over the shipped subset's 3,000 images takes tens of seconds on two cores: 3 s in is within it.
+        string subset = Path.Combine(Packaging.DotNet.RepositoryRoot, "data", "fashion-mnist-subset");
+        var (code, printed) = Cli.RunAndInterrupt(line => line.StartsWith("Training", StringComparison.Ordinal), TimeSpan.FromSeconds(3),
+            "train", "--data", subset, "-a", "resnet18", "--base-width", "16", "-e", "3", "-o", output);
+
+        Assert.AreEqual(130, code, printed);
+        StringAssert.Contains(printed, "Stopped before the first epoch ended: no model was written");
+        ModelFolders.AssertUnchanged(before, output);
+        CollectionAssert.AreEqual(new[] { "model" }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).Where(n => n!.Contains("model")).ToArray(),
+            "no staging folder is left beside the model");
+    }
+
+    [TestMethod]
+    public void CtrlCDuringASearchKeepsTheBestTrialSoFar()
+    {
+        using var data = new TinyData();
+        string output = data.Path("search");
+        var (code, printed) = Cli.RunAndInterrupt(line => line.Contains("trial 1 ", StringComparison.Ordinal), TimeSpan.Zero,
+            "search", "--data", data.IdxFolder(perClassTrain: 10, perClassTest: 5), "--budget", "00:05:00", "--trials", "4", "-o", output);
+
+        Assert.AreEqual(0, code, printed);
+        string leaderboard = File.ReadAllText(Path.Combine(output, "leaderboard.md"));
+        StringAssert.Contains(leaderboard, "(stopped by Ctrl+C)");
+        StringAssert.Contains(leaderboard, "| 1 |");
+        var folder = new ModelFolder(output);
+        Assert.AreEqual(SyntheticImages.Classes.Length, folder.ReadInfo().ClassNames.Count, "the best model is written as train writes one");
+    }
+
+    [TestMethod]
+    public void ASearchStoppedBeforeAnyTrialEndedWritesNothing()
+    {
+        using var data = new TinyData();
+        string output = data.Path("search");
+        using var stop = new CancellationTokenSource();
+        stop.Cancel();
+        var e = Assert.ThrowsExactly<OperationCanceledException>(() =>
+            SearchJob.Run(new SearchSettings { Data = data.IdxFolder(), Budget = TimeSpan.FromMinutes(1), InitialTrials = 2, Output = output }, null, stop.Token));
+        StringAssert.Contains(e.Message, "The search was stopped before any trial finished an epoch. No model was written.");
+        Assert.IsFalse(Directory.Exists(output));
+    }
+}

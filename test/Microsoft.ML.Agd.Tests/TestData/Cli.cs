@@ -1,0 +1,58 @@
+using System.Diagnostics;
+
+namespace Microsoft.ML.Agd.Tests.TestData;
+
+/// <summary>Runs the agd command line in this process with its output captured, or as a child process that a test can stop with Ctrl+C (SIGINT).</summary>
+internal static class Cli
+{
+    /// <summary>Runs a verb in this process; returns its exit code and what it wrote (standard output, then standard error). Tests that call it must not run in parallel.</summary>
+    public static (int Code, string Output) Run(params string[] args)
+    {
+        var (output, error, ansi) = (Console.Out, Console.Error, Spectre.Console.AnsiConsole.Console);
+        using var captured = new StringWriter();
+        Console.SetOut(captured);
+        Console.SetError(captured);
+        // Spectre.Console keeps the writer it first saw: give it the captured one, then the one it had.
+        Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(captured) });
+        try
+        {
+            return (Program.Run(args), captured.ToString());
+        }
+        finally
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+            Spectre.Console.AnsiConsole.Console = ansi;
+        }
+    }
+
+    /// <summary>
+    /// Starts agd as a user's shell would, sends it SIGINT (what Ctrl+C sends) once it has printed a line that
+    /// <paramref name="interruptAfter"/> accepts and <paramref name="delay"/> has passed, and returns its exit code and output.
+    /// </summary>
+    public static (int Code, string Output) RunAndInterrupt(Func<string, bool> interruptAfter, TimeSpan delay, params string[] args)
+    {
+        string agd = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
+        var start = new ProcessStartInfo("dotnet", [agd, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var lines = new List<string>();
+        var error = process.StandardError.ReadToEndAsync();
+        bool sent = false;
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            lines.Add(line);
+            if (!sent && interruptAfter(line))
+            {
+                Thread.Sleep(delay);
+                using var kill = Process.Start("kill", ["-INT", $"{process.Id}"]);
+                kill.WaitForExit();
+                sent = true;
+            }
+        }
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+            process.Kill(entireProcessTree: true);
+        string output = string.Join('\n', lines) + "\n" + error.Result;
+        Assert.IsTrue(sent, $"agd ended before it was interrupted:\n{output}");
+        return (process.ExitCode, output);
+    }
+}
