@@ -103,35 +103,17 @@ public class InputIntegrityTests
         string folder = data.ImageFolder(perClass: 3);
         string model = ModelFolders.TrainTiny(data, data.Path("model"), epochs: 1);
         string image = ImageFolder.Files(Path.Combine(folder, "diagonal"))[1];
-        byte[] original = File.ReadAllBytes(image);
         float[][] Read() => ImageFolder.Load(folder, s_grey8).Rows.Select(r => r.Features).ToArray();
-        string Predict() => PredictJob.Run(new ModelFolder(model, "-m"), [image], top: 3).Single() is var p
-            ? $"{p.Label}: {string.Join(", ", p.Top.Select(t => $"{t.Class} {t.Score:R}"))}" : "";
         var intactRows = Read();
-        string intactPrediction = Predict();
+        string intactPrediction = ModelFolders.Predict(model, image);
 
-        var random = new Random(30);
-        int named = 0, same = 0;
-        for (int trial = 0; trial < 200; trial++)
+        var (named, same) = ByteFuzz.Run<InvalidDataException>(image, 200, new Random(30), at =>
         {
-            byte[] changed = (byte[])original.Clone();
-            int at = random.Next(changed.Length);
-            changed[at] ^= (byte)random.Next(1, 256);
-            File.WriteAllBytes(image, changed);
-            try
-            {
-                var rows = Read();
-                for (int i = 0; i < rows.Length; i++)
-                    CollectionAssert.AreEqual(intactRows[i], rows[i], $"byte {at} changed: row {i} was read differently");
-                Assert.AreEqual(intactPrediction, Predict(), $"byte {at} changed: predicted differently");
-                same++;
-            }
-            catch (InvalidDataException e)
-            {
-                StringAssert.Contains(e.Message, $"Image '{image}'", $"byte {at}");
-                named++;
-            }
-        }
+            var rows = Read();
+            for (int i = 0; i < rows.Length; i++)
+                CollectionAssert.AreEqual(intactRows[i], rows[i], $"byte {at} changed: row {i} was read differently");
+            Assert.AreEqual(intactPrediction, ModelFolders.Predict(model, image), $"byte {at} changed: predicted differently");
+        }, (e, at) => StringAssert.Contains(e.Message, $"Image '{image}'", $"byte {at}"));
         Assert.AreEqual(200, named + same);
         Assert.IsTrue(named > 100, $"{named} named, {same} read the same");
     }

@@ -14,13 +14,6 @@ public class ModelIntegrityTests
         return (data, model, image);
     }
 
-    // The label and every class's score, as agd predict gives them.
-    private static string Predict(string model, string image)
-    {
-        var p = PredictJob.Run(new ModelFolder(model, "-m"), [image], top: 3).Single();
-        return $"{p.Label}: {string.Join(", ", p.Top.Select(t => $"{t.Class} {t.Score:R}"))}";
-    }
-
     [TestMethod]
     public void BytesChangedInsideModelZipsOnnxEntryAreNamed()
     {
@@ -35,7 +28,7 @@ public class ModelIntegrityTests
             bytes[bytes.Length / 2 + i] ^= 0x5A;
         File.WriteAllBytes(zip, bytes);
 
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Predict(model, image));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelFolders.Predict(model, image));
         StringAssert.Contains(e.Message, "model.zip cannot be used because its SHA-256 differs from the one model.json records");
         var (code, printed) = Cli.Run("evaluate", "-m", model, "--data", data.Path("idx"));
         Assert.AreEqual(1, code, printed);
@@ -52,7 +45,7 @@ public class ModelIntegrityTests
         Assert.AreNotEqual(text, swapped);
         File.WriteAllText(json, swapped);
 
-        var e = Assert.ThrowsExactly<InvalidDataException>(() => Predict(model, image));
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => ModelFolders.Predict(model, image));
         StringAssert.Contains(e.Message, "model.json cannot be used because its ClassNames (vertical, horizontal, diagonal) differ from model.zip's labels (horizontal, vertical, diagonal)");
     }
 
@@ -61,31 +54,16 @@ public class ModelIntegrityTests
     {
         var (data, model, image) = Trained();
         using var _ = data;
-        string intact = Predict(model, image);
+        string intact = ModelFolders.Predict(model, image);
         var random = new Random(20261130);
         int named = 0, same = 0;
         foreach (string file in new[] { "model.zip", "model.onnx", "model.json" })
         {
-            string path = Path.Combine(model, file);
-            byte[] original = File.ReadAllBytes(path);
-            for (int trial = 0; trial < 100; trial++)
-            {
-                byte[] changed = (byte[])original.Clone();
-                int at = random.Next(changed.Length);
-                changed[at] ^= (byte)random.Next(1, 256);
-                File.WriteAllBytes(path, changed);
-                try
-                {
-                    Assert.AreEqual(intact, Predict(model, image), $"{file}: byte {at} changed, and the model loaded with other predictions");
-                    same++;
-                }
-                catch (Exception e) when (e is InvalidDataException or DirectoryNotFoundException)
-                {
-                    StringAssert.Contains(e.Message, $"The model folder '{model}' is damaged", $"{file}: byte {at}");
-                    named++;
-                }
-            }
-            File.WriteAllBytes(path, original);
+            // A folder that loads must predict exactly as before; a damaged one is named.
+            var (n, s) = ByteFuzz.Run<InvalidDataException>(Path.Combine(model, file), 100, random,
+                at => Assert.AreEqual(intact, ModelFolders.Predict(model, image), $"{file}: byte {at} changed, and the model loaded with other predictions"),
+                (e, at) => StringAssert.Contains(e.Message, $"The model folder '{model}' is damaged", $"{file}: byte {at}"));
+            (named, same) = (named + n, same + s);
         }
         Assert.AreEqual(300, named + same);
         Assert.IsTrue(named >= 200, $"every change to model.zip and model.onnx is named ({named} named, {same} the same)");

@@ -10,6 +10,13 @@ internal static class ModelFolders
         return output;
     }
 
+    /// <summary>The label and the best three classes' scores, to the last digit, as agd predict gives them for one image.</summary>
+    public static string Predict(string model, string image)
+    {
+        var p = PredictJob.Run(new ModelFolder(model, "-m"), [image], top: 3).Single();
+        return $"{p.Label}: {string.Join(", ", p.Top.Select(t => $"{t.Class} {t.Score:R}"))}";
+    }
+
     /// <summary>Every file below a folder, by relative path, with its bytes.</summary>
     public static Dictionary<string, byte[]> Snapshot(string folder)
         => Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
