@@ -85,9 +85,11 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var optimizer = new AgdOptimizer(network, _options.Gain);
         Onnx.OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
-            optimizer.InitializeWeights(generator);
+            AgdInitialization.Apply(network, generator);
         else
             CopyWeights(initialModel, network, shape);
+        // Where this CPU's libtorch computes some convolution gradients wrongly, those convolutions get the remedy.
+        TorchNative.ProtectConvolutions(network);
         network.to(device);
         var loop = new TrainingLoop(network, optimizer, _options.Loss, _options.BatchSize, device, generator);
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;

@@ -37,8 +37,9 @@ internal static class ConvolutionRemedyBenchmark
     private static double EpochSeconds(BaselineTraining harness, AgdImageClassificationTrainer.Options options, ConvolutionRemedy remedy)
     {
         using var network = new PreActResNet(18, classes: 10, inputChannels: 1, baseWidth: options.BaseWidth);
-        var agd = new AgdOptimizer(network, 1.0, remedy);
-        agd.InitializeWeights(new Generator(0));
+        ConvolutionGuard.Protect(network, remedy);
+        var agd = new AgdOptimizer(network);
+        AgdInitialization.Apply(network, new Generator(0));
         var clock = Stopwatch.StartNew();
         harness.Loop(network, agd).Run(harness.Train, null, 0, 1, _ => { }, default);
         return clock.Elapsed.TotalSeconds;

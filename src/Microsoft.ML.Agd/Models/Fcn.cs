@@ -8,7 +8,7 @@ namespace Microsoft.ML.Agd.Models;
 /// The paper's fully connected network: <c>depth</c> linear layers, each hidden one followed by relu(x) * sqrt(2)
 /// (which keeps activations at unit scale), on the flattened input.
 /// </summary>
-public sealed class Fcn : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class Fcn : Block
 {
     private static readonly double s_sqrt2 = Math.Sqrt(2);
     private readonly ModuleList<Linear> layers;
@@ -31,19 +31,11 @@ public sealed class Fcn : nn.Module<Tensor, Tensor>, IOnnxExportable
     }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
+    protected internal override T Compute<T>(IBlockOps<T> ops, T input)
     {
-        var x = input.flatten(1);
+        var x = ops.Flatten(input);
         for (int i = 0; i < layers.Count - 1; i++)
-            x = nn.functional.relu(layers[i].call(x)).mul(s_sqrt2);
-        return layers[^1].call(x);
-    }
-
-    string IOnnxExportable.Export(OnnxGraph graph, string input)
-    {
-        var x = graph.Node("Flatten", [input], null, OnnxGraph.Int("axis", 1));
-        for (int i = 0; i < layers.Count - 1; i++)
-            x = graph.Scale(graph.Relu(graph.Module(layers[i], x)), s_sqrt2);
-        return graph.Module(layers[^1], x);
+            x = ops.Scale(ops.Relu(ops.Apply(layers[i], x)), s_sqrt2);
+        return ops.Apply(layers[^1], x);
     }
 }

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Models;
 /// batch norm without affine parameters by default, a 3x3 stem without max-pool for small images (the ImageNet stem,
 /// 7x7 stride 2 and max-pool, for large ones), global average pooling, so any image size and channel count works.
 /// </summary>
-public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLayers
+public sealed class PreActResNet : Block
 {
     private readonly Conv2d stem;
     private readonly MaxPool2d? stemPool;
@@ -68,30 +68,14 @@ public sealed class PreActResNet : nn.Module<Tensor, Tensor>, IOnnxExportable, I
     public int Depth { get; }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
+    protected internal override T Compute<T>(IBlockOps<T> ops, T input)
     {
-        var x = stem.call(input);
+        var x = ops.Apply(stem, input);
         if (stemPool is not null)
-            x = stemPool.call(x);
+            x = ops.Apply(stemPool, x);
         foreach (var block in blocks)
-            x = block.call(x);
-        x = nn.functional.relu(finalNorm.call(x));
-        x = nn.functional.adaptive_avg_pool2d(x, [1, 1]).flatten(1);
-        return classifier.call(x);
-    }
-
-    /// <summary>The final norm feeds the classifier, so its scale and shift move with it (the units declare their own layers).</summary>
-    public IEnumerable<(nn.Module Weight, IReadOnlyList<nn.Module> Members)> AgdLayers() => [(classifier, [finalNorm])];
-
-    string IOnnxExportable.Export(OnnxGraph graph, string input)
-    {
-        var x = graph.Module(stem, input);
-        if (stemPool is not null)
-            x = graph.Module(stemPool, x);
-        foreach (var block in blocks)
-            x = ((IOnnxExportable)block).Export(graph, x);
-        x = graph.Relu(graph.Module(finalNorm, x));
-        x = graph.Node("Flatten", [graph.Node("GlobalAveragePool", [x])], null, OnnxGraph.Int("axis", 1));
-        return graph.Module(classifier, x);
+            x = ops.Apply(block, x);
+        x = ops.Relu(ops.Apply(finalNorm, x));
+        return ops.Apply(classifier, ops.Flatten(ops.GlobalAveragePool(x)));
     }
 }

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Models;
 /// input (or a 1x1 projection of its first activation) is added at the end. Two 3x3 convolutions make ResNet-18/34's
 /// basic block; 1x1, 3x3, 1x1 (four times wider) make ResNet-50's bottleneck.
 /// </summary>
-internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLayers
+internal sealed class PreActUnit : Block
 {
     private readonly ModuleList<BatchNorm2d> norms;
     private readonly ModuleList<Conv2d> convs;
@@ -44,29 +44,14 @@ internal sealed class PreActUnit : nn.Module<Tensor, Tensor>, IOnnxExportable, I
     public static PreActUnit Bottleneck(long inPlanes, long planes, long stride, ResNetLayerOptions options)
         => new(inPlanes, [(planes, 1, 1), (planes, 3, stride), (planes * 4, 1, 1)], options);
 
-    public override Tensor forward(Tensor x)
+    // The first norm feeds the first convolution and the shortcut; it moves with the convolution, which reads it first.
+    protected internal override T Compute<T>(IBlockOps<T> ops, T x)
     {
-        var y = nn.functional.relu(norms[0].call(x));
-        var residual = shortcut is null ? x : shortcut.call(y);
-        y = convs[0].call(y);
+        var y = ops.Relu(ops.Apply(norms[0], x));
+        var branch = ops.Apply(convs[0], y);
+        var residual = shortcut is null ? x : ops.Apply(shortcut, y);
         for (int i = 1; i < convs.Count; i++)
-            y = convs[i].call(nn.functional.relu(norms[i].call(y)));
-        return y.add(residual);
-    }
-
-    // Norm i feeds convolution i (pre-activation), so its scale and shift move with that convolution: the first norm joins
-    // the unit's first convolution, never the previous unit's last convolution or shortcut, which it only follows in
-    // registration order. The shortcut reads the same normalised input but is a projection of its own.
-    public IEnumerable<(nn.Module Weight, IReadOnlyList<nn.Module> Members)> AgdLayers()
-        => convs.Zip(norms, (conv, norm) => ((nn.Module)conv, (IReadOnlyList<nn.Module>)[norm]));
-
-    string IOnnxExportable.Export(OnnxGraph graph, string x)
-    {
-        var y = graph.Relu(graph.Module(norms[0], x));
-        var residual = shortcut is null ? x : graph.Module(shortcut, y);
-        y = graph.Module(convs[0], y);
-        for (int i = 1; i < convs.Count; i++)
-            y = graph.Module(convs[i], graph.Relu(graph.Module(norms[i], y)));
-        return graph.Node("Add", [y, residual]);
+            branch = ops.Apply(convs[i], ops.Relu(ops.Apply(norms[i], branch)));
+        return ops.Add(branch, residual);
     }
 }

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Models;
 /// the raw pixels training took, at any scale. AGD's step follows from a bound that assumes inputs of unit scale, and
 /// there is no learning rate to absorb another scale, so the trainer always puts its networks inside one of these.
 /// </summary>
-public sealed class StandardizedNetwork : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class StandardizedNetwork : Block
 {
     private readonly Tensor mean, deviation;
     private readonly nn.Module<Tensor, Tensor> network;
@@ -44,16 +44,5 @@ public sealed class StandardizedNetwork : nn.Module<Tensor, Tensor>, IOnnxExport
     public IReadOnlyList<double> StandardDeviation => deviation.to(float64).data<double>().ToArray();
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        long[] shape = input.dim() == 4 ? [1, mean.shape[0], 1, 1] : [-1];
-        return network.call(input.sub(mean.view(shape)).div(deviation.view(shape)));
-    }
-
-    string IOnnxExportable.Export(OnnxGraph graph, string input)
-    {
-        long[] shape = [1, mean.shape[0], 1, 1];
-        var centred = graph.Node("Sub", [input, graph.Floats(mean.view(shape), "mean")]);
-        return graph.Module(network, graph.Node("Div", [centred, graph.Floats(deviation.view(shape), "deviation")]));
-    }
+    protected internal override T Compute<T>(IBlockOps<T> ops, T input) => ops.Apply(network, ops.Standardize(input, mean, deviation));
 }

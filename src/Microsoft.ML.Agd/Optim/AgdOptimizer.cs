@@ -17,20 +17,16 @@ public sealed class AgdOptimizer : IOptimizerStep
 {
     private readonly double _gain;
 
-    /// <summary>
-    /// Creates the optimizer for every trainable parameter of a module, and gives the module's convolutions the remedy
-    /// that <see cref="TorchNative.ConvolutionCheck"/> chose for this CPU, if any.
-    /// </summary>
+    /// <summary>Creates the optimizer for every trainable parameter of a module; the module itself is not changed.</summary>
     /// <param name="module">The network. Its rank-1 parameters must belong to a layer (see <see cref="Layers"/>).</param>
     /// <param name="gain">Multiplies every step; 1 is the published algorithm.</param>
     /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
-    public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, TorchNative.ConvolutionCheck.Remedy)
-    {
-    }
-
-    /// <summary>Creates the optimizer with a given convolution remedy (tests and benchmarks compare remedies on one machine).</summary>
-    internal AgdOptimizer(nn.Module module, double gain, ConvolutionRemedy remedy)
+    /// <remarks>
+    /// On CPUs where libtorch computes some convolution gradients wrongly (<see cref="TorchNative.ConvolutionCheck"/>),
+    /// call <see cref="TorchNative.ProtectConvolutions"/> on the module before training it; the trainer does.
+    /// </remarks>
+    public AgdOptimizer(nn.Module module, double gain = 1.0)
     {
         ArgumentNullException.ThrowIfNull(module);
         Check.Gain(gain, nameof(gain));
@@ -38,8 +34,6 @@ public sealed class AgdOptimizer : IOptimizerStep
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)
             throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
-        // Where this CPU's libtorch computes some convolution gradients wrongly, those convolutions get the remedy.
-        ConvolutionGuard.Protect(module, remedy);
     }
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>
@@ -56,30 +50,6 @@ public sealed class AgdOptimizer : IOptimizerStep
 
     /// <summary>The depth L: the number of rank-2 and rank-4 weights.</summary>
     public int Depth => Layers.Count;
-
-    /// <summary>
-    /// AGD's initialisation, in place: each weight (each kernel-position slice of a convolution) becomes a random
-    /// semi-orthogonal matrix times s_k; biases and shifts become zero, normalisation scales one.
-    /// </summary>
-    /// <param name="generator">Random source, for reproducible runs; the global one when null.</param>
-    public void InitializeWeights(Generator? generator = null)
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        foreach (var layer in Layers)
-        {
-            var w = layer.Weight;
-            if (w.dim() == 2)
-                w.copy_(Orthogonal(w.shape[0], w.shape[1], generator));
-            else
-                for (long i = 0; i < w.shape[2]; i++)
-                    for (long j = 0; j < w.shape[3]; j++)
-                        w[.., .., i, j].copy_(Orthogonal(w.shape[0], w.shape[1], generator));
-            w.mul_(layer.Scale);
-            foreach (var (_, p, isScale) in layer.Members)
-                p.fill_(isScale ? 1.0 : 0.0);
-        }
-    }
 
     /// <summary>Sets every parameter's gradient to zero, ready for the next backward pass.</summary>
     public void ZeroGrad()
@@ -178,14 +148,4 @@ public sealed class AgdOptimizer : IOptimizerStep
             weight.addcmul_(gradient, factors.view(1, 1, weight.shape[2], weight.shape[3]), value: 1);
     }
 
-    // A uniformly random semi-orthogonal matrix, made as torch.nn.init.orthogonal_ makes it (QR of a Gaussian matrix,
-    // columns signed by R's diagonal), in float64 and on the CPU so that a seeded generator gives the same weights anywhere.
-    private static Tensor Orthogonal(long rows, long columns, Generator? generator)
-    {
-        bool wide = rows < columns;
-        var gaussian = randn([Math.Max(rows, columns), Math.Min(rows, columns)], dtype: float64, generator: generator);
-        var (q, r) = linalg.qr(gaussian);
-        q = q.mul(r.diagonal().sign());
-        return wide ? q.t() : q;
-    }
 }

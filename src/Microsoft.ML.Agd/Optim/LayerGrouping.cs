@@ -17,9 +17,11 @@ internal static class LayerGrouping
     {
         // Whether or not named_modules() lists the root itself, it comes first, once.
         var modules = module.named_modules().Where(m => m.name.Length > 0).Prepend((name: "", module)).ToList();
-        var declaredWeightOf = modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers())
-            .SelectMany(layer => layer.Members.Select(member => (member, layer.Weight)))
-            .ToDictionary(p => p.member, p => p.Weight, (IEqualityComparer<nn.Module>)ReferenceEqualityComparer.Instance);
+        // A block's description is read for every block it holds too: the first declaration of a member counts.
+        var declaredWeightOf = new Dictionary<nn.Module, nn.Module>(ReferenceEqualityComparer.Instance);
+        foreach (var layer in modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers()))
+            foreach (var member in layer.Members)
+                declaredWeightOf.TryAdd(member, layer.Weight);
 
         var layers = new List<Layer>();
         var layerOf = new Dictionary<nn.Module, Layer>((IEqualityComparer<nn.Module>)ReferenceEqualityComparer.Instance);
@@ -61,6 +63,6 @@ internal static class LayerGrouping
 
     private static string Qualify(string module, string parameter) => module.Length == 0 ? parameter : $"{module}.{parameter}";
 
-    private static bool IsNormalisation(nn.Module module)
+    internal static bool IsNormalisation(nn.Module module)
         => module is BatchNorm1d or BatchNorm2d or BatchNorm3d or LayerNorm or GroupNorm or InstanceNorm1d or InstanceNorm2d or InstanceNorm3d;
 }

@@ -58,7 +58,7 @@ public class ConvolutionRemedyTests
     {
         using var scope = NewDisposeScope();
         var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
-        new AgdOptimizer(network).InitializeWeights(new Generator(7));
+        AgdInitialization.Apply(network, new Generator(7));
         var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
         reference.load_state_dict(network.state_dict());
         reference.to(float64);

@@ -110,7 +110,7 @@ public class AgdOptimizerTests
         var net = nn.Sequential(nn.Conv2d(3, 8, 3, bias: false), nn.Conv2d(8, 4, 5, bias: false), nn.Flatten(),
             nn.Linear(20, 7, hasBias: false), nn.Linear(7, 30, hasBias: false));
         var optimizer = new AgdOptimizer(net);
-        optimizer.InitializeWeights();
+        AgdInitialization.Apply(net);
 
         foreach (var layer in optimizer.Layers)
         {
@@ -133,8 +133,7 @@ public class AgdOptimizerTests
         var linear = nn.Linear(4, 3, hasBias: true);
         var norm = nn.BatchNorm1d(3, affine: true);
         using (no_grad()) { norm.weight!.fill_(5); norm.bias!.fill_(5); }
-        var optimizer = new AgdOptimizer(nn.Sequential(linear, norm));
-        optimizer.InitializeWeights();
+        AgdInitialization.Apply(nn.Sequential(linear, norm));
         Assert.IsTrue(TensorAssert.Same(linear.bias!, zeros(3)));
         Assert.IsTrue(TensorAssert.Same(norm.weight!, ones(3)));
         Assert.IsTrue(TensorAssert.Same(norm.bias!, zeros(3)));
@@ -197,7 +196,7 @@ public class AgdOptimizerTests
     private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, IReadOnlyList<Parameter[]> groups)
     {
         var optimizer = new AgdOptimizer(net);
-        optimizer.InitializeWeights();
+        AgdInitialization.Apply(net);
         using (no_grad())
             foreach (var p in net.parameters().Where(p => p.dim() == 1))
                 p.add_(randn_like(p) * 0.1); // non-trivial biases and affine parameters

@@ -32,7 +32,7 @@ public class AgdTrainingTests
     private static (double First, double Last) Train(nn.Module<Tensor, Tensor> net, Tensor inputs, Tensor labels, int steps)
     {
         var optimizer = new AgdOptimizer(net);
-        optimizer.InitializeWeights();
+        AgdInitialization.Apply(net);
         net.train();
         var losses = new List<double>();
         for (int i = 0; i < steps; i++)

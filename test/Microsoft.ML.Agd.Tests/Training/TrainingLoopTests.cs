@@ -36,7 +36,7 @@ public class TrainingLoopTests
     {
         var network = new Fcn(64, 32, 3, 3);
         var optimizer = new AgdOptimizer(network);
-        optimizer.InitializeWeights(new Generator(5));
+        AgdInitialization.Apply(network, new Generator(5));
         var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize: 8, CPU, new Generator(6));
         return (network, loop.Run(data, null, 0, epochs, _ => { }, cancellation));
     }
