@@ -22,7 +22,7 @@ public abstract class Block : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLa
     /// <typeparam name="T">What flows through it: a tensor, an ONNX value's name, or AGD's bookkeeping.</typeparam>
     /// <param name="ops">The operations the computation is made of.</param>
     /// <param name="input">The block's input.</param>
-    protected internal abstract T Compute<T>(IBlockOps<T> ops, T input);
+    public abstract T Compute<T>(IBlockOps<T> ops, T input);
 
     /// <inheritdoc />
     public sealed override Tensor forward(Tensor input) => Compute(TensorOps.Instance, input);

@@ -31,7 +31,7 @@ public sealed class Fcn : Block
     }
 
     /// <inheritdoc />
-    protected internal override T Compute<T>(IBlockOps<T> ops, T input)
+    public override T Compute<T>(IBlockOps<T> ops, T input)
     {
         var x = ops.Flatten(input);
         for (int i = 0; i < layers.Count - 1; i++)

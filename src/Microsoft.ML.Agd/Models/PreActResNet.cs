@@ -68,7 +68,7 @@ public sealed class PreActResNet : Block
     public int Depth { get; }
 
     /// <inheritdoc />
-    protected internal override T Compute<T>(IBlockOps<T> ops, T input)
+    public override T Compute<T>(IBlockOps<T> ops, T input)
     {
         var x = ops.Apply(stem, input);
         if (stemPool is not null)

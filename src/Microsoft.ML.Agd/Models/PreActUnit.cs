@@ -45,7 +45,7 @@ internal sealed class PreActUnit : Block
         => new(inPlanes, [(planes, 1, 1), (planes, 3, stride), (planes * 4, 1, 1)], options);
 
     // The first norm feeds the first convolution and the shortcut; it moves with the convolution, which reads it first.
-    protected internal override T Compute<T>(IBlockOps<T> ops, T x)
+    public override T Compute<T>(IBlockOps<T> ops, T x)
     {
         var y = ops.Relu(ops.Apply(norms[0], x));
         var branch = ops.Apply(convs[0], y);

@@ -44,5 +44,5 @@ public sealed class StandardizedNetwork : Block
     public IReadOnlyList<double> StandardDeviation => deviation.to(float64).data<double>().ToArray();
 
     /// <inheritdoc />
-    protected internal override T Compute<T>(IBlockOps<T> ops, T input) => ops.Apply(network, ops.Standardize(input, mean, deviation));
+    public override T Compute<T>(IBlockOps<T> ops, T input) => ops.Apply(network, ops.Standardize(input, mean, deviation));
 }
