@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples.Cli;
+using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples;
 
 /// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>

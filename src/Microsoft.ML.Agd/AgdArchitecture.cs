@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 namespace Microsoft.ML.Agd;
 
 /// <summary>The network family the trainer builds.</summary>

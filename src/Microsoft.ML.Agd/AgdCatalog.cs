@@ -1,5 +1,7 @@
 // In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds
-// them. The one file whose namespace is not its folder's.
+// them. Its namespace is not its folder's, as AgdSearchCatalog's is not.
+using Microsoft.ML.Agd;
+using Microsoft.ML.Agd.Models;
 #pragma warning disable IDE0130
 namespace Microsoft.ML;
 #pragma warning restore IDE0130
@@ -38,16 +40,5 @@ public static class AgdCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new AgdImageClassificationTrainer(options);
-    }
-
-    /// <summary>
-    /// Searches architecture sizes and batch sizes within a time budget, each trial one AGD run (no learning-rate grid).
-    /// </summary>
-    /// <param name="catalog">The multiclass trainers catalog.</param>
-    /// <param name="options">The search space, budget and columns.</param>
-    public static AgdSearch AgdSearch(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, AgdSearchOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        return new AgdSearch(options);
     }
 }

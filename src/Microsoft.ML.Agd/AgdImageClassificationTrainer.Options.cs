@@ -1,4 +1,5 @@
-using TorchSharp;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd;

@@ -1,3 +1,8 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -83,7 +88,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         var optimizer = new AgdOptimizer(network, _options.Gain);
-        Onnx.OnnxExport.Check(network, shape, classes);
+        OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
             AgdInitialization.Apply(network, generator);
         else

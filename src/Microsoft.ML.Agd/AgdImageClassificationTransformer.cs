@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd;

@@ -1,5 +1,6 @@
-using TorchSharp;
-using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd;
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Agd.Samples.Data;

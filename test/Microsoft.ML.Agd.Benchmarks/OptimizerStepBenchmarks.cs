@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Optim;
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
 using static TorchSharp.torch;

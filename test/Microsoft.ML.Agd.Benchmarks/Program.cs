@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Samples.Data;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;

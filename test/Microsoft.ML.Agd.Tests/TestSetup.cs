@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Native;
 [assembly: Parallelize(Scope = ExecutionScope.ClassLevel, Workers = 2)]
 
 namespace Microsoft.ML.Agd.Tests;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Microsoft.ML.Agd;
 using static TorchSharp.torch;
 using Microsoft.ML.Agd.Native;
 

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Training;
+using Spectre.Console;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;

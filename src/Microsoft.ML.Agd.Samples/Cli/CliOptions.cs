@@ -1,3 +1,7 @@
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Data;
+using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>Options that several verbs share, made once here.</summary>

@@ -1,4 +1,6 @@
-using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Spectre.Console;
+using System.CommandLine;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using SkiaSharp;
 
 namespace Microsoft.ML.Agd.Samples.Data;

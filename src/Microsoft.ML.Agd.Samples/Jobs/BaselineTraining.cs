@@ -1,5 +1,10 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Data;
 using System.Diagnostics;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples.Data;
+using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd compare</c> compares: one AGD run against Adam and SGD over a learning-rate grid.</summary>

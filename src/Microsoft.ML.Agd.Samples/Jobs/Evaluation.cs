@@ -1,4 +1,5 @@
-using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Samples.Data;
+using Spectre.Console;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

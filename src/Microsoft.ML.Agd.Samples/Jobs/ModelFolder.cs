@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples.Data;
+using Spectre.Console;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Data;

@@ -1,3 +1,8 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Search;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Data;
+using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd search</c> searches.</summary>

@@ -1,5 +1,7 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Data;
 using System.Diagnostics;
-using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

@@ -1,4 +1,4 @@
-using TorchSharp;
+using Microsoft.ML.Agd.Models;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Samples.Networks;

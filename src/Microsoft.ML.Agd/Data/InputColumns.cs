@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Data;

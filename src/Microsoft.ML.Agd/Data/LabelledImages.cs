@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Data;

@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Training;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;

@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Models;
@@ -10,7 +9,7 @@ namespace Microsoft.ML.Agd.Models;
 /// normalisation feeds which layer (a normalisation's scale and shift move with the first layer that reads it).
 /// A new kind of block is one subclass with one method.
 /// </summary>
-public abstract class Block : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLayers
+public abstract class Block : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the block; register its layers (RegisterComponents) in the subclass's constructor.</summary>
     /// <param name="name">The module's name.</param>
@@ -26,9 +25,4 @@ public abstract class Block : nn.Module<Tensor, Tensor>, IOnnxExportable, IAgdLa
 
     /// <inheritdoc />
     public sealed override Tensor forward(Tensor input) => Compute(TensorOps.Instance, input);
-
-    string IOnnxExportable.Export(OnnxGraph graph, string input) => Compute(new OnnxOps(graph), input);
-
-    /// <summary>Each layer (a weight module) with the normalisations whose scale and shift move with it, read from <see cref="Compute{T}"/>.</summary>
-    public IEnumerable<(nn.Module Weight, IReadOnlyList<nn.Module> Members)> AgdLayers() => FeedingOps.Layers(this);
 }

@@ -67,7 +67,7 @@ public static class TorchNative
 
     /// <summary>
     /// What the self-test of float32 convolution gradients found on this machine, and the remedy that every network
-    /// trained by this library gets (<see cref="AgdOptimizer"/> applies it; see <see cref="ProtectConvolutions"/>).
+    /// trained by this library gets (the trainer applies it; see <see cref="ProtectConvolutions"/>).
     /// </summary>
     public static ConvolutionCheck ConvolutionCheck
     {
@@ -80,7 +80,7 @@ public static class TorchNative
 
     /// <summary>
     /// Applies <see cref="ConvolutionCheck"/>'s remedy to a module's convolutions, so that they train right on this CPU;
-    /// <see cref="AgdOptimizer"/> does this itself, so call it for a module trained with another optimizer. Forward passes
+    /// the trainer does this itself, so call it for a module that a loop of your own trains, with any optimizer. Forward passes
     /// are unchanged. Calling it again for the same module changes nothing.
     /// </summary>
     /// <returns>The names of the convolutions that the remedy covers (none where no remedy is needed).</returns>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,8 @@ public sealed partial class OnnxGraph
                                          "MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Identity";
 
     /// <summary>
-    /// Writes a module as it computes in evaluation mode: an <see cref="IOnnxExportable"/> writes itself; a Sequential
+    /// Writes a module as it computes in evaluation mode: a <see cref="Block"/> as its description says, an
+    /// <see cref="IOnnxExportable"/> as it writes itself; a Sequential
     /// writes its children in order; TorchSharp's standard layers (<see cref="KnownModules"/>) map to ONNX operators.
     /// </summary>
     /// <param name="module">The module.</param>
@@ -20,6 +22,7 @@ public sealed partial class OnnxGraph
     /// <exception cref="NotSupportedException">The module (or a setting of it) has no ONNX form here; the message names its path.</exception>
     public string Module(nn.Module module, string input, string path = "network") => module switch
     {
+        Block block => block.Compute(new OnnxOps(this), input),
         IOnnxExportable own => own.Export(this, input),
         Sequential sequential => sequential.named_children().Aggregate(input, (x, child) => Module(child.module, x, $"{path}.{child.name}")),
         Linear linear => LinearLayer(linear, input),

@@ -1,7 +1,5 @@
 using Google.Protobuf;
 using Onnx;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Onnx;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,8 +24,8 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     /// <remarks>
-    /// On CPUs where libtorch computes some convolution gradients wrongly (<see cref="TorchNative.ConvolutionCheck"/>),
-    /// call <see cref="TorchNative.ProtectConvolutions"/> on the module before training it; the trainer does.
+    /// On CPUs where libtorch computes some convolution gradients wrongly (<c>TorchNative.ConvolutionCheck</c>), call
+    /// <c>TorchNative.ProtectConvolutions</c> on the module before training it; the trainer does.
     /// </remarks>
     public AgdOptimizer(nn.Module module, double gain = 1.0)
     {

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -5,8 +6,8 @@ namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// Turns a module's parameters into AGD layers. Every module's rank-2/4 weight heads a layer, which its own rank-1
-/// parameters (a bias) join. A normalisation's scale and shift join the layer a module declares for it
-/// (<see cref="IAgdLayers"/>); where nothing declares it, they join the layer of the weight that precedes it in
+/// parameters (a bias) join. A normalisation's scale and shift join the layer that a <see cref="Block"/>'s description
+/// feeds it to, or that a module declares for it (<see cref="IAgdLayers"/>); where nothing declares it, they join the layer of the weight that precedes it in
 /// registration order, as in conv-norm networks.
 /// </summary>
 internal static class LayerGrouping
@@ -19,7 +20,9 @@ internal static class LayerGrouping
         var modules = module.named_modules().Where(m => m.name.Length > 0).Prepend((name: "", module)).ToList();
         // A block's description is read for every block it holds too: the first declaration of a member counts.
         var declaredWeightOf = new Dictionary<nn.Module, nn.Module>(ReferenceEqualityComparer.Instance);
-        foreach (var layer in modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers()))
+        var declared = modules.Select(m => m.Item2).OfType<Block>().SelectMany(FeedingOps.Layers)
+            .Concat(modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers()));
+        foreach (var layer in declared)
             foreach (var member in layer.Members)
                 declaredWeightOf.TryAdd(member, layer.Weight);
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>One point of the search space.</summary>

@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Native;
 using System.Diagnostics;
 using Microsoft.ML.Data;
 

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>The configurations a search may try: the options' lists, or defaults derived from the data.</summary>

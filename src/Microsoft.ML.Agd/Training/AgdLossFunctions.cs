@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Optim;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Training;

@@ -1,5 +1,5 @@
+using Microsoft.ML.Agd.Optim;
 using System.Diagnostics;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Training;

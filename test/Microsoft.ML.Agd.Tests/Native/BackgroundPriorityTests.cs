@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Native;
 namespace Microsoft.ML.Agd.Tests.Native;
 
 [TestClass]

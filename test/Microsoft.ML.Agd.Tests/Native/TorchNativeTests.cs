@@ -1,4 +1,4 @@
-using TorchSharp;
+using Microsoft.ML.Agd.Native;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Native;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
@@ -56,7 +58,7 @@ public class OnnxExportTests
                 p.add_(randn_like(p) * 0.1);
         }
         network.eval();
-        var bytes = Microsoft.ML.Agd.Onnx.OnnxExport.Export(network, new AgdImageShape(1, 16, 16), ["a", "b", "c", "d"], "features");
+        var bytes = Microsoft.ML.Agd.OnnxExport.Export(network, new AgdImageShape(1, 16, 16), ["a", "b", "c", "d"], "features");
         using var session = new InferenceSession(bytes);
         using var images = rand(3, 1, 16, 16);
         using var expected = nn.functional.softmax(network.call(images), 1);

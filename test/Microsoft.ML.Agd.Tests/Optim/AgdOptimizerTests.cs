@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Tests.TestData;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
 namespace Microsoft.ML.Agd.Tests.Optim;
 
 [TestClass]

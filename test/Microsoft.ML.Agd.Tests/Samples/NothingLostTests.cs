@@ -1,3 +1,6 @@
+using Microsoft.ML.Agd.Samples;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>A model folder is written whole or not at all, checked before training, and named as damaged when it is.</summary>

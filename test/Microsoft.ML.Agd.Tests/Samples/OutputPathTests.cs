@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Every verb's output path is normalised and checked before any data is read; killed runs' leftovers are cleaned.</summary>

@@ -1,4 +1,5 @@
-using System.Text.Json;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 using System.Globalization;
 using System.Text.RegularExpressions;
 

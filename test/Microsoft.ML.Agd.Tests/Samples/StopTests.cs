@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Ctrl+C, as a user sends it: SIGINT to an agd process. A model holds whole epochs only; a search keeps its best trial.</summary>

@@ -1,3 +1,7 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Tests.TestData;
 using System.Text.Json;
 
 namespace Microsoft.ML.Agd.Tests.Samples;

@@ -1,5 +1,9 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Search;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Cli;
+using Microsoft.ML.Agd.Tests.TestData;
 using System.Diagnostics;
-using Microsoft.ML;
 
 namespace Microsoft.ML.Agd.Tests.Search;
 

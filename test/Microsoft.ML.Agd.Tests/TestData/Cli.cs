@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples;
 using System.Diagnostics;
 
 namespace Microsoft.ML.Agd.Tests.TestData;

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples;
+using Microsoft.ML.Agd.Samples.Jobs;
 namespace Microsoft.ML.Agd.Tests.TestData;
 
 /// <summary>Model folders as tests make and compare them: a small trained one, its files byte by byte, and folders root cannot write.</summary>

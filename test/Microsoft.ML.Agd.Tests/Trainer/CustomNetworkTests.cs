@@ -1,4 +1,6 @@
-using static TorchSharp.torch;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples.Networks;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

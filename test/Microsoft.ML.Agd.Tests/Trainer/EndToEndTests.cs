@@ -1,5 +1,7 @@
-using Microsoft.ML;
-using Microsoft.ML.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Samples.Cli;
+using Microsoft.ML.Agd.Tests.TestData;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
 

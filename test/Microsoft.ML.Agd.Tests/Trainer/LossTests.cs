@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

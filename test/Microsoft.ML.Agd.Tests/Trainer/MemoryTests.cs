@@ -1,4 +1,5 @@
-using Microsoft.ML;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]

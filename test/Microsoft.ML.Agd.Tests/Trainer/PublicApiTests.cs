@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Optim;
 using System.Reflection;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

@@ -1,4 +1,8 @@
-using TorchSharp;
+using Microsoft.ML.Agd.Data;
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
+using Microsoft.ML.Agd.Tests.TestData;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Training;

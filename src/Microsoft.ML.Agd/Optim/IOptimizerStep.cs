@@ -1,6 +1,6 @@
-namespace Microsoft.ML.Agd.Training;
+namespace Microsoft.ML.Agd.Optim;
 
-/// <summary>An optimizer as <see cref="TrainingLoop"/> drives it: clear the gradients, then step once backward has filled them.</summary>
+/// <summary>An optimizer as a training loop drives it: clear the gradients, then step once backward has filled them.</summary>
 public interface IOptimizerStep
 {
     /// <summary>Sets every parameter's gradient to zero.</summary>

@@ -1,10 +1,10 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Onnx;
 using System.Runtime.InteropServices;
-using Onnx;
-using TorchSharp;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace Microsoft.ML.Agd.Onnx;
+namespace Microsoft.ML.Agd;
 
 /// <summary>Writes a trained network, with its input reshaping and softmax, as an ONNX model.</summary>
 internal static class OnnxExport

@@ -1,8 +1,8 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Data;
+namespace Microsoft.ML.Agd.Training;
 
-/// <summary>Labelled images that training reads in batches: held in memory (<see cref="LabelledImages"/>), or streamed from an IDataView.</summary>
+/// <summary>Labelled images that training reads in batches: held in memory, or streamed (the Data folder reads both from ML.NET views).</summary>
 public interface IImageBatches : IDisposable
 {
     /// <summary>Each channel's mean, measured on the training data.</summary>

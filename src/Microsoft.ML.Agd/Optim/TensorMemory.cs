@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Native;
+namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// The address of a CPU float32 tensor's memory, for reads and writes in place. TorchSharp's own spans

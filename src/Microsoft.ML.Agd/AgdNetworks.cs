@@ -1,7 +1,7 @@
-using TorchSharp;
+using Microsoft.ML.Agd.Models;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Models;
+namespace Microsoft.ML.Agd;
 
 /// <summary>Builds the library's networks by name and size, before AGD's initialisation.</summary>
 public static class AgdNetworks

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Models;
 
 /// <summary>Argument checks shared by the public API.</summary>
 internal static class Check

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd;
+namespace Microsoft.ML.Agd.Training;
 
 /// <summary>The training loss.</summary>
 public enum AgdLoss
