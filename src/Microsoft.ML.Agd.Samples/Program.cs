@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples;
 
 /// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>
-public static class Program
+internal static class Program
 {
     /// <summary>Runs a verb; returns its exit code.</summary>
     public static int Main(string[] args) => Run(args);

@@ -66,7 +66,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// returns a TorchSharp module that maps images [batch, channels, height, width] to logits [batch, classes], for
         /// example an <c>nn.Sequential</c> of convolutions, normalisations, activations, pooling and linear layers. AGD makes
         /// each rank-2/4 weight a layer (see <see cref="Optim.AgdOptimizer.Describe()"/>); the model exports to ONNX when every module
-        /// is one of TorchSharp's standard layers or implements <see cref="Onnx.IOnnxExportable"/>. Both are checked before
+        /// is one of TorchSharp's standard layers or a <see cref="Models.Block"/> built of them. Both are checked before
         /// the first step. The fitted model saves and loads without the factory.
         /// </summary>
         public Func<AgdImageShape, int, nn.Module<Tensor, Tensor>>? NetworkFactory { get; set; }

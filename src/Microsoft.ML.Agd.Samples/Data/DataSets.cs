@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>Finds and loads the data a verb works on: an IDX folder, an image folder with one sub-folder per class, or the default.</summary>
-public static class DataSets
+internal static class DataSets
 {
     /// <summary>Where Debian's dataset-fashion-mnist package puts the full set.</summary>
     /// <summary>The share of an image folder held out for validation and testing, unless told otherwise.</summary>

@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>Reads the IDX format of MNIST and Fashion-MNIST (optionally gzip-compressed): unsigned-byte images and labels.</summary>
-public static class IdxReader
+internal static class IdxReader
 {
     private const int ImagesMagic = 0x00000803;
     private const int LabelsMagic = 0x00000801;

@@ -4,7 +4,7 @@ using SkiaSharp;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>Decodes image files (PNG, JPEG, BMP, GIF, WebP) into the model's pixel vectors, with SkiaSharp (as ML.NET's image transforms do).</summary>
-public static class ImageDecoder
+internal static class ImageDecoder
 {
     /// <summary>File extensions read as images.</summary>
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];

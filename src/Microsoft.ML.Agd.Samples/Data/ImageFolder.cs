@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>An image folder with one sub-folder per class, as ML.NET Model Builder reads it.</summary>
-public static class ImageFolder
+internal static class ImageFolder
 {
     /// <summary>Lists every image of every class folder; each is decoded when a cursor reads it.</summary>
     /// <exception cref="InvalidDataException">A class folder has no images, there are fewer than two classes, or an image is corrupt.</exception>

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Samples.Data;
 /// decodes its pixels each time they are read (as an ML.NET cursor reads them), so a set of such rows holds file names
 /// or compact bytes, not floats.
 /// </summary>
-public sealed class ImageRow
+internal sealed class ImageRow
 {
     private Func<float[]>? _decode;
     private float[] _features = [];
@@ -29,7 +29,7 @@ public sealed class ImageRow
 }
 
 /// <summary>A set of labelled images of one shape, with its class names in label order.</summary>
-public sealed record LabelledImageSet(IReadOnlyList<ImageRow> Rows, AgdImageShape Shape, IReadOnlyList<string> ClassNames, string Description)
+internal sealed record LabelledImageSet(IReadOnlyList<ImageRow> Rows, AgdImageShape Shape, IReadOnlyList<string> ClassNames, string Description)
 {
     /// <summary>The rows as an IDataView whose Features column carries the image shape, as ExtractPixels' output does.</summary>
     public IDataView ToDataView(MLContext ml)

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// available (other systems, some file systems) the old folder is renamed aside first, leaving a window of microseconds
 /// in which neither is in place (the old one stays beside it, named .NAME.old-*).
 /// </summary>
-public static partial class AtomicFolder
+internal static partial class AtomicFolder
 {
     private const int AtCurrentDirectory = -100, RenameExchange = 2;
 

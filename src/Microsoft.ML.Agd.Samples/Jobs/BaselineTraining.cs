@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>One optimizer's run: its curve and summary.</summary>
-public sealed record OptimizerRun(Optimizer Optimizer, double? LearningRate, IReadOnlyList<EpochPoint> Curve, double Seconds, bool Diverged)
+internal sealed record OptimizerRun(Optimizer Optimizer, double? LearningRate, IReadOnlyList<EpochPoint> Curve, double Seconds, bool Diverged)
 {
     /// <summary>"AGD", or the optimizer and its learning rate.</summary>
     public string Name => LearningRate is { } lr ? $"{Display} lr={lr:0.#####}" : Display;
@@ -25,13 +25,13 @@ public sealed record OptimizerRun(Optimizer Optimizer, double? LearningRate, IRe
 }
 
 /// <summary>An epoch of a run.</summary>
-public sealed record EpochPoint(int Epoch, double TrainLoss, double TestAccuracy, double Seconds);
+internal sealed record EpochPoint(int Epoch, double TrainLoss, double TestAccuracy, double Seconds);
 
 /// <summary>
 /// AGD against TorchSharp's Adam and SGD on equal terms: the library's own training loop for every optimizer, with the
 /// same network, initial weights, standardized input, loss, batch order and evaluation (no ML.NET pipeline).
 /// </summary>
-public sealed class BaselineTraining : IDisposable
+internal sealed class BaselineTraining : IDisposable
 {
     private readonly LabelledImages _train, _test;
     private readonly AgdImageClassificationTrainer.Options _network;

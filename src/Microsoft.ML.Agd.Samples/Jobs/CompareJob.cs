@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd compare</c> compares: one AGD run against Adam and SGD over a learning-rate grid.</summary>
-public sealed record CompareSettings
+internal sealed record CompareSettings
 {
     /// <summary>The learning rates tried for Adam and for SGD.</summary>
     public static readonly double[] DefaultGrid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
@@ -16,7 +16,7 @@ public sealed record CompareSettings
 }
 
 /// <summary>Every run of a comparison, and the figures that sum it up.</summary>
-public sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Grid, string Data, int TrainImages, int TestImages)
+internal sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Grid, string Data, int TrainImages, int TestImages)
 {
     /// <summary>The grid run with the best final test accuracy for an optimizer.</summary>
     public OptimizerRun BestOf(Optimizer optimizer) => Grid.Where(r => r.Optimizer == optimizer).MaxBy(r => r.FinalTestAccuracy)!;
@@ -47,7 +47,7 @@ public sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> Gr
 }
 
 /// <summary>Runs AGD once and Adam and SGD at every learning rate of the grid, on the same network, data and batch order.</summary>
-public static class CompareJob
+internal static class CompareJob
 {
     /// <summary>Runs the comparison; <paramref name="onRun"/> hears of each run as it ends.</summary>
     public static Comparison Run(CompareSettings settings, Action<OptimizerRun>? onRun = null, CancellationToken cancellation = default)

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// The console project 'agd train' writes beside a model (as Model Builder does): a .csproj with the packages that
 /// scoring needs, and a Program.cs that loads model.zip and classifies an image file (<c>dotnet run -- image.png</c>).
 /// </summary>
-public static class ConsumptionProject
+internal static class ConsumptionProject
 {
     /// <summary>Writes Predict.csproj and Program.cs into <paramref name="folder"/>, which sits in the model folder.</summary>
     public static void Write(string folder, ModelInfo info)

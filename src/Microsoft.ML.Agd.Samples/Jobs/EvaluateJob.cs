@@ -3,7 +3,7 @@ using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>Evaluates a model folder on a data set: an IDX folder's test files, or every image of an image folder.</summary>
-public static class EvaluateJob
+internal static class EvaluateJob
 {
     /// <summary>Runs the evaluation.</summary>
     /// <exception cref="InvalidDataException">The data has a class the model does not know.</exception>

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// A model's metrics on a labelled set, as ML.NET's multiclass evaluator computes them: <see cref="Accuracy"/> is its
 /// micro-accuracy (the share of images classified right), <see cref="MacroAccuracy"/> the mean of the classes' recalls.
 /// </summary>
-public sealed record Evaluation(double Accuracy, double MacroAccuracy, double LogLoss,
+internal sealed record Evaluation(double Accuracy, double MacroAccuracy, double LogLoss,
     IReadOnlyList<ClassMetrics> PerClass, IReadOnlyList<IReadOnlyList<double>> ConfusionMatrix, IReadOnlyList<string> ClassNames)
 {
     /// <summary>Scores a set with a model (Features and Label in, Score and PredictedLabel out) and evaluates it.</summary>
@@ -28,4 +28,4 @@ public sealed record Evaluation(double Accuracy, double MacroAccuracy, double Lo
 }
 
 /// <summary>One class's share of the metrics.</summary>
-public sealed record ClassMetrics(string Class, int Images, double Recall, double Precision, double LogLoss);
+internal sealed record ClassMetrics(string Class, int Images, double Recall, double Precision, double LogLoss);

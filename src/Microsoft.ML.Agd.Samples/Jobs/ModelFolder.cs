@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What a trained model folder holds and how to read it back.</summary>
 /// <param name="Sha256">The SHA-256 of model.zip and model.onnx as written, in hex, by file name: a changed byte is noticed on load.</param>
-public sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn,
+internal sealed record ModelInfo(string Architecture, int Channels, int Height, int Width, IReadOnlyList<string> ClassNames, string TrainedOn,
     IReadOnlyList<double> InputMean, IReadOnlyList<double> InputStandardDeviation, IReadOnlyDictionary<string, string>? Sha256 = null)
 {
     /// <summary>The image shape the model reads.</summary>
@@ -18,7 +18,7 @@ public sealed record ModelInfo(string Architecture, int Channels, int Height, in
 }
 
 /// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, and the predict/ project.</summary>
-public sealed class ModelFolder
+internal sealed class ModelFolder
 {
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>The optimizers <c>agd compare</c> runs: AGD once, the others over a learning-rate grid.</summary>
-public enum Optimizer
+internal enum Optimizer
 {
     /// <summary>Automatic Gradient Descent: no learning rate.</summary>
     Agd,

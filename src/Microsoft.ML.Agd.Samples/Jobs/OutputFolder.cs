@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>Checks, before any data is read, that a verb's output folder can be written: the path is given, names no file, and takes files.</summary>
-public static class OutputFolder
+internal static class OutputFolder
 {
     /// <summary>The folder's full path, without a trailing separator.</summary>
     /// <param name="path">The path as the user gave it.</param>

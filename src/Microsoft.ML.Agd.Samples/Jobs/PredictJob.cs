@@ -5,10 +5,10 @@ using Microsoft.ML.Data;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>A file's predicted label and its best classes with their scores.</summary>
-public sealed record FilePrediction(string File, string Label, IReadOnlyList<(string Class, float Score)> Top);
+internal sealed record FilePrediction(string File, string Label, IReadOnlyList<(string Class, float Score)> Top);
 
 /// <summary>Classifies image files with a model folder.</summary>
-public static class PredictJob
+internal static class PredictJob
 {
     private sealed class Output
     {

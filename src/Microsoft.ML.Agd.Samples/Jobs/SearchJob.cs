@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd search</c> searches.</summary>
-public sealed record SearchSettings
+internal sealed record SearchSettings
 {
     /// <summary>IDX folder or image folder; null for the default Fashion-MNIST.</summary>
     public string? Data { get; init; }
@@ -40,10 +40,10 @@ public sealed record SearchSettings
 /// A finished search: its result (whose best model is disposed once written to the folder), the best model's test
 /// metrics, the summary lines, and the leaderboard with them as markdown (leaderboard.md).
 /// </summary>
-public sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary, string Report);
+internal sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary, string Report);
 
 /// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model (as <c>agd train</c> writes one).</summary>
-public static class SearchJob
+internal static class SearchJob
 {
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
     public static SearchOutcome Run(SearchSettings settings, IProgress<AgdTrial>? progress = null, CancellationToken cancellation = default)

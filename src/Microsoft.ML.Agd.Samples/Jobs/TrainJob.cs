@@ -6,7 +6,7 @@ using System.Diagnostics;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd train</c> trains.</summary>
-public sealed record TrainSettings
+internal sealed record TrainSettings
 {
     private static readonly AgdImageClassificationTrainer.Options Defaults = new();
 
@@ -63,10 +63,10 @@ public sealed record TrainSettings
 }
 
 /// <summary>What <c>agd train</c> produced.</summary>
-public sealed record TrainResult(ModelFolder Folder, Evaluation Test, IReadOnlyList<AgdEpoch> History, bool Cancelled, double Seconds, string TrainedOn, int TrainImages, int TestImages);
+internal sealed record TrainResult(ModelFolder Folder, Evaluation Test, IReadOnlyList<AgdEpoch> History, bool Cancelled, double Seconds, string TrainedOn, int TrainImages, int TestImages);
 
 /// <summary>Trains a classifier through an ML.NET pipeline and writes the model, its ONNX export, metrics, curves and a C# snippet.</summary>
-public static class TrainJob
+internal static class TrainJob
 {
     /// <summary>Runs the job: checks the settings and the output folder, trains, then writes the model folder as a whole.</summary>
     /// <exception cref="OperationCanceledException">Cancelled before the first epoch ended: no model was written, and an earlier one is untouched.</exception>

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Samples.Networks;
 /// a 2x2 max-pool while the image is larger than 2x2, then global average pooling and one linear layer: so 28x28 and
 /// 32x32 images (and any other size) work.
 /// </summary>
-public static class Vgg
+internal static class Vgg
 {
     /// <summary>VGG-16's convolutions per stage: 2, 2, 3, 3, 3.</summary>
     public static readonly int[] Vgg16 = [2, 2, 3, 3, 3];

@@ -5,15 +5,14 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Onnx;
 
-public sealed partial class OnnxGraph
+internal sealed partial class OnnxGraph
 {
     /// <summary>The modules <see cref="Module"/> writes, for messages.</summary>
     internal const string KnownModules = "Sequential, Linear, Conv2d, BatchNorm1d/2d, LayerNorm, GroupNorm, ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, " +
                                          "MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout, Identity";
 
     /// <summary>
-    /// Writes a module as it computes in evaluation mode: a <see cref="Block"/> as its description says, an
-    /// <see cref="IOnnxExportable"/> as it writes itself; a Sequential
+    /// Writes a module as it computes in evaluation mode: a <see cref="Block"/> as its description says; a Sequential
     /// writes its children in order; TorchSharp's standard layers (<see cref="KnownModules"/>) map to ONNX operators.
     /// </summary>
     /// <param name="module">The module.</param>
@@ -23,7 +22,6 @@ public sealed partial class OnnxGraph
     public string Module(nn.Module module, string input, string path = "network") => module switch
     {
         Block block => block.Compute(new OnnxOps(this), input),
-        IOnnxExportable own => own.Export(this, input),
         Sequential sequential => sequential.named_children().Aggregate(input, (x, child) => Module(child.module, x, $"{path}.{child.name}")),
         Linear linear => LinearLayer(linear, input),
         Conv2d conv => Convolution(conv, input, path),
@@ -115,5 +113,5 @@ public sealed partial class OnnxGraph
 
     private static NotSupportedException Unsupported(nn.Module module, string path, string why)
         => new($"Module '{path}' ({module.GetType().Name}) cannot be exported to ONNX: {why}. Build the network from {KnownModules}, " +
-               $"or implement {nameof(IOnnxExportable)} on your own block.");
+               $"or write your own part of the network as a {nameof(Block)}, whose one description gives its forward pass and its export.");
 }

@@ -6,9 +6,9 @@ namespace Microsoft.ML.Agd.Onnx;
 
 /// <summary>
 /// Builds an ONNX graph (opset 17) node by node: each call adds nodes and returns the name of the value they produce.
-/// <see cref="Module"/> writes any module built from TorchSharp's standard layers (and any <see cref="IOnnxExportable"/>).
+/// <see cref="Module"/> writes any module built from TorchSharp's standard layers and from <see cref="Models.Block"/>s.
 /// </summary>
-public sealed partial class OnnxGraph
+internal sealed partial class OnnxGraph
 {
     private const int Opset = 17;
     private readonly GraphProto _graph = new() { Name = "agd" };

@@ -7,7 +7,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// <summary>
 /// Turns a module's parameters into AGD layers. Every module's rank-2/4 weight heads a layer, which its own rank-1
 /// parameters (a bias) join. A normalisation's scale and shift join the layer that a <see cref="Block"/>'s description
-/// feeds it to, or that a module declares for it (<see cref="IAgdLayers"/>); where nothing declares it, they join the layer of the weight that precedes it in
+/// feeds it to; where no block's description says, they join the layer of the weight that precedes it in
 /// registration order, as in conv-norm networks.
 /// </summary>
 internal static class LayerGrouping
@@ -20,9 +20,7 @@ internal static class LayerGrouping
         var modules = module.named_modules().Where(m => m.name.Length > 0).Prepend((name: "", module)).ToList();
         // A block's description is read for every block it holds too: the first declaration of a member counts.
         var declaredWeightOf = new Dictionary<nn.Module, nn.Module>(ReferenceEqualityComparer.Instance);
-        var declared = modules.Select(m => m.Item2).OfType<Block>().SelectMany(FeedingOps.Layers)
-            .Concat(modules.Select(m => m.Item2).OfType<IAgdLayers>().SelectMany(owner => owner.AgdLayers()));
-        foreach (var layer in declared)
+        foreach (var layer in modules.Select(m => m.Item2).OfType<Block>().SelectMany(FeedingOps.Layers))
             foreach (var member in layer.Members)
                 declaredWeightOf.TryAdd(member, layer.Weight);
 

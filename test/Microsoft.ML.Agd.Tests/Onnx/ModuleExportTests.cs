@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Onnx;
 using Microsoft.ML.Agd.Optim;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Cli;
@@ -90,8 +89,8 @@ public class ModuleExportTests
         AssertOnnxAgrees(network, new AgdImageShape(3, 16, 16), 3);
     }
 
-    /// <summary>A user's own block: x + 0.5 * conv(x), which writes itself with the graph's public API.</summary>
-    private sealed class HalfResidual : nn.Module<Tensor, Tensor>, IOnnxExportable
+    /// <summary>A user's own block: x + 0.5 * conv(x), described once.</summary>
+    private sealed class HalfResidual : Block
     {
         private readonly Conv2d conv;
 
@@ -101,9 +100,7 @@ public class ModuleExportTests
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => x.add(conv.call(x).mul(0.5));
-
-        public string Export(OnnxGraph graph, string input) => graph.Node("Add", [input, graph.Scale(graph.Module(conv, input), 0.5)]);
+        public override T Compute<T>(IBlockOps<T> ops, T x) => ops.Add(x, ops.Scale(ops.Apply(conv, x), 0.5));
     }
 
     [TestMethod]
@@ -145,7 +142,7 @@ public class ModuleExportTests
         var trainer = Custom((shape, classes) => nn.Sequential(nn.Conv2d(shape.Channels, 4, 3), new Absolute(), nn.Flatten(), nn.Linear(4 * 6 * 6, classes)), epochs);
         var e = Assert.ThrowsExactly<NotSupportedException>(() => trainer.Fit(DataViews.Prepare(new MLContext(5), SyntheticImages.Vectors(4, 8, seed: 6))));
         StringAssert.Contains(e.Message, "Module 'network.1' (Absolute) cannot be exported to ONNX");
-        StringAssert.Contains(e.Message, "implement IOnnxExportable");
+        StringAssert.Contains(e.Message, "or write your own part of the network as a Block");
         Assert.AreEqual(0, epochs.Count, "It failed before training.");
     }
 
