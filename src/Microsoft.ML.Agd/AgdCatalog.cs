@@ -20,8 +20,12 @@ public static class AgdCatalog
     /// <param name="batchSize">Rows per step.</param>
     /// <param name="imageShape">Channels, height and width; read from the feature column when it carries them.</param>
     public static AgdImageClassificationTrainer Agd(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string featureColumnName = "Features", AgdArchitecture architecture = AgdArchitecture.Fcn,
-        int numberOfEpochs = 10, int batchSize = 64, AgdImageShape? imageShape = null)
+        string labelColumnName = AgdImageClassificationTrainer.Defaults.LabelColumnName,
+        string featureColumnName = AgdImageClassificationTrainer.Defaults.FeatureColumnName,
+        AgdArchitecture architecture = AgdImageClassificationTrainer.Defaults.Architecture,
+        int numberOfEpochs = AgdImageClassificationTrainer.Defaults.NumberOfEpochs,
+        int batchSize = AgdImageClassificationTrainer.Defaults.BatchSize,
+        AgdImageShape? imageShape = null)
         => catalog.Agd(new AgdImageClassificationTrainer.Options
         {
             LabelColumnName = labelColumnName,

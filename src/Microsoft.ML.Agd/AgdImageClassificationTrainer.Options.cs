@@ -13,22 +13,22 @@ public sealed partial class AgdImageClassificationTrainer
     public sealed class Options
     {
         /// <summary>The label column: a key type (from MapValueToKey). Default "Label".</summary>
-        public string LabelColumnName { get; set; } = "Label";
+        public string LabelColumnName { get; set; } = Defaults.LabelColumnName;
 
         /// <summary>The feature column: a known-size vector of Single, such as ExtractPixels writes. Default "Features".</summary>
-        public string FeatureColumnName { get; set; } = "Features";
+        public string FeatureColumnName { get; set; } = Defaults.FeatureColumnName;
 
         /// <summary>The network family. Default <see cref="AgdArchitecture.Fcn"/>.</summary>
-        public AgdArchitecture Architecture { get; set; } = AgdArchitecture.Fcn;
+        public AgdArchitecture Architecture { get; set; } = Defaults.Architecture;
 
         /// <summary>Number of linear layers of an FCN. Default 3.</summary>
-        public int Depth { get; set; } = 3;
+        public int Depth { get; set; } = Defaults.Depth;
 
         /// <summary>Hidden width of an FCN. Default 512.</summary>
-        public int Width { get; set; } = 512;
+        public int Width { get; set; } = Defaults.Width;
 
         /// <summary>Channels of a ResNet's first stage (the paper's is 64). Default 16, which trains well on a CPU.</summary>
-        public int BaseWidth { get; set; } = 16;
+        public int BaseWidth { get; set; } = Defaults.BaseWidth;
 
         /// <summary>
         /// Channels, height and width of the images, in ExtractPixels' channel-major order. Read from the feature column
@@ -37,13 +37,13 @@ public sealed partial class AgdImageClassificationTrainer
         public AgdImageShape? ImageShape { get; set; }
 
         /// <summary>Passes over the training data. Default 10.</summary>
-        public int NumberOfEpochs { get; set; } = 10;
+        public int NumberOfEpochs { get; set; } = Defaults.NumberOfEpochs;
 
         /// <summary>Rows per AGD step. Default 64.</summary>
-        public int BatchSize { get; set; } = 64;
+        public int BatchSize { get; set; } = Defaults.BatchSize;
 
         /// <summary>The loss. Default <see cref="AgdLoss.Square"/>, as in the paper.</summary>
-        public AgdLoss Loss { get; set; } = AgdLoss.Square;
+        public AgdLoss Loss { get; set; } = Defaults.Loss;
 
         /// <summary>Where training runs. Default <see cref="AgdDevice.Auto"/>.</summary>
         public AgdDevice Device { get; set; } = AgdDevice.Auto;
@@ -52,7 +52,7 @@ public sealed partial class AgdImageClassificationTrainer
         public int Seed { get; set; }
 
         /// <summary>Advanced: multiplies every AGD step. 1, the default, is the published algorithm; the authors report about 10 can train faster.</summary>
-        public double Gain { get; set; } = 1.0;
+        public double Gain { get; set; } = Defaults.Gain;
 
         /// <summary>
         /// Return the network of the epoch with the best validation accuracy rather than of the last epoch (as early
@@ -88,10 +88,12 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Receives each epoch's measurements as training goes.</summary>
         public IProgress<AgdEpoch>? Progress { get; set; }
 
-        /// <summary>Stops training after the current batch; the model trained so far is returned.</summary>
+        /// <summary>Stops training after the current batch; the epoch it was in is undone, and the model of the last whole epoch is returned.</summary>
         public CancellationToken CancellationToken { get; set; }
 
-        internal void Validate()
+        /// <summary>Checks every option, as the trainer's constructor does, so that a mistake is named before any data is read.</summary>
+        /// <exception cref="ArgumentException">An option is out of range or missing; the message names it.</exception>
+        public void Validate()
         {
             CheckName(LabelColumnName, nameof(LabelColumnName));
             CheckName(FeatureColumnName, nameof(FeatureColumnName));

@@ -156,7 +156,7 @@ internal static class Measurements
     public static void QualityPerCompute(Report report, int epochs)
     {
         report.Section("5. Quality per compute", $"AGD's one run against Adam and SGD over the learning-rate grid (the `compare` verb's code), {epochs} epochs each, same network, initial weights and batch order.");
-        var comparison = CompareJob.Run(new CompareSettings { Train = new TrainSettings { Epochs = epochs } });
+        var comparison = CompareJob.Run(new CompareSettings { Train = new TrainSettings { Trainer = new() { NumberOfEpochs = epochs } } });
         report.Line(comparison.ToMarkdown());
     }
 

@@ -7,8 +7,6 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>Options that several verbs share, made once here.</summary>
 internal static class CliOptions
 {
-    // The trainer's own defaults, so the command line and the library agree.
-    private static readonly AgdImageClassificationTrainer.Options s_defaults = new();
 
     public static Option<string?> Data() => new("--data")
     {
@@ -35,12 +33,12 @@ internal static class CliOptions
         return option;
     }
     public static Option<string?> Network() => new("--network") { Description = "A network written with TorchSharp's layers, from the samples, instead of -a: vgg16 (sized by --base-width)." };
-    public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => s_defaults.Depth };
-    public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => s_defaults.Width };
-    public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => s_defaults.BaseWidth };
-    public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => s_defaults.Loss };
-    public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => s_defaults.NumberOfEpochs };
-    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => s_defaults.BatchSize };
+    public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Depth };
+    public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Width };
+    public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BaseWidth };
+    public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss };
+    public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.NumberOfEpochs };
+    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BatchSize };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => DataSets.DefaultImageShape.Height };
     public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
     public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => DataSets.DefaultTestFraction };

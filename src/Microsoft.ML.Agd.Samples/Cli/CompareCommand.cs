@@ -11,11 +11,12 @@ internal static class CompareCommand
 
     private static int Run(CompareSettings settings, string output)
     {
-        settings.Train.Validate();
+        settings.Train.Data.Validate();
+        settings.Train.Trainer.Validate();
         output = OutputFolder.Normalize(output, "-o");
         OutputFolder.CheckWritable(output, "-o");
         CliOptions.SayConvolutionRemedy();
-        AnsiConsole.MarkupLine($"Comparing AGD with Adam and SGD at {settings.Grid.Count} learning rates each, {settings.Train.Epochs} epochs per run.");
+        AnsiConsole.MarkupLine($"Comparing AGD with Adam and SGD at {settings.Grid.Count} learning rates each, {settings.Train.Trainer.NumberOfEpochs} epochs per run.");
         var comparison = CompareJob.Run(settings, run => AnsiConsole.MarkupLine(Markup.Escape(
             $"  {run.Name}: test accuracy {run.FinalTestAccuracy:P2}{(run.Diverged ? " (diverged)" : "")}, {run.Seconds:F1} s")));
         var (table, chart) = CompareJob.Write(comparison, output);

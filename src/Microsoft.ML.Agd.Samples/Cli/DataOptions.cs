@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Agd.Models;
 using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
@@ -11,9 +12,6 @@ internal sealed class DataOptions
     private readonly Option<double> _testFraction = CliOptions.TestFraction();
     private readonly Option<int> _seed = CliOptions.Seed();
 
-    /// <summary>The data options as a command line gave them.</summary>
-    public sealed record Values(string? Data, AgdImageShape ImageShape, double TestFraction, int Seed);
-
     /// <summary>Adds the options to a command.</summary>
     public void AddTo(System.CommandLine.Command command)
     {
@@ -21,10 +19,14 @@ internal sealed class DataOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The values a command line gave.</summary>
-    public Values Read(ParseResult result)
+    /// <summary>The data settings a command line gave.</summary>
+    public DataSettings Read(ParseResult result)
     {
         int size = result.GetValue(_imageSize);
-        return new Values(result.GetValue(_data), new AgdImageShape(result.GetValue(_grey) ? 1 : 3, size, size), result.GetValue(_testFraction), result.GetValue(_seed));
+        return new DataSettings
+        {
+            Folder = result.GetValue(_data), ImageShape = new AgdImageShape(result.GetValue(_grey) ? 1 : 3, size, size),
+            TestFraction = result.GetValue(_testFraction), Seed = result.GetValue(_seed),
+        };
     }
 }

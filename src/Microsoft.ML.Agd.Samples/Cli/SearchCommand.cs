@@ -30,13 +30,17 @@ internal static class SearchCommand
             var chosen = data.Read(result);
             var settings = new SearchSettings
             {
-                Data = chosen.Data, ImageShape = chosen.ImageShape, TestFraction = chosen.TestFraction, Seed = chosen.Seed,
-                Budget = result.GetValue(budget), Output = result.GetValue(output)!, InitialTrials = result.GetValue(trials), Losses = result.GetValue(losses) ?? [],
-                Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
-                BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
+                Data = chosen,
+                Output = result.GetValue(output)!,
+                Search = new()
+                {
+                    Budget = result.GetValue(budget), Seed = chosen.Seed, InitialTrials = result.GetValue(trials), Losses = result.GetValue(losses) ?? [],
+                    Architectures = result.GetValue(architectures) ?? [], Depths = result.GetValue(depths) ?? [], Widths = result.GetValue(widths) ?? [],
+                    BaseWidths = result.GetValue(baseWidths) ?? [], BatchSizes = result.GetValue(batchSizes) ?? [],
+                },
             };
             CliOptions.SayConvolutionRemedy();
-            AnsiConsole.MarkupLine($"Searching for {settings.Budget}; every trial is one AGD run. Ctrl+C stops after the current batch and keeps the best model so far.");
+            AnsiConsole.MarkupLine($"Searching for {settings.Search.Budget}; every trial is one AGD run. Ctrl+C stops after the current batch and keeps the best model so far.");
             var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))), cancellation);
             Console.WriteLine();
             Console.Write(outcome.Report);

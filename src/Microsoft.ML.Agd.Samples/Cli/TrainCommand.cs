@@ -13,13 +13,13 @@ internal static class TrainCommand
     private static int Run(TrainSettings settings) => CliOptions.StoppableByCtrlC(cancellation =>
     {
         CliOptions.SayConvolutionRemedy();
-        AnsiConsole.MarkupLine($"Training [bold]{settings.Network ?? settings.Architecture.ToString()}[/] with AGD for {settings.Epochs} epochs (batch {settings.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");
+        AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs (batch {settings.Trainer.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                var task = context.AddTask("loading data", maxValue: settings.Epochs);
+                var task = context.AddTask("loading data", maxValue: settings.Trainer.NumberOfEpochs);
                 var progress = new SynchronousProgress<AgdEpoch>(e =>
                 {
                     task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");

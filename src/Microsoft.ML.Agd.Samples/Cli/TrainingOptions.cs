@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Networks;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Jobs;
 using System.CommandLine;
@@ -35,25 +36,23 @@ internal sealed class TrainingOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The settings a command line gave.</summary>
+    /// <summary>The settings a command line gave: the trainer's options bound to the library's own (defaults included).</summary>
     public TrainSettings Read(ParseResult result, string output)
     {
         var data = _data.Read(result);
+        string? network = result.GetValue(_network);
+        int baseWidth = result.GetValue(_baseWidth);
         return new()
         {
-            Data = data.Data,
-            ImageShape = data.ImageShape,
-            TestFraction = data.TestFraction,
-            Seed = data.Seed,
-            Architecture = result.GetValue(_architecture),
-            Network = result.GetValue(_network),
-            Depth = result.GetValue(_depth),
-            Width = result.GetValue(_width),
-            BaseWidth = result.GetValue(_baseWidth),
-            Epochs = result.GetValue(_epochs),
-            Loss = result.GetValue(_loss),
-            BatchSize = result.GetValue(_batchSize),
+            Data = data,
+            Network = network,
             Output = output,
+            Trainer = new()
+            {
+                Architecture = result.GetValue(_architecture), Depth = result.GetValue(_depth), Width = result.GetValue(_width), BaseWidth = baseWidth,
+                NumberOfEpochs = result.GetValue(_epochs), Loss = result.GetValue(_loss), BatchSize = result.GetValue(_batchSize), Seed = data.Seed,
+                NetworkFactory = network is null ? null : SampleNetworks.Factory(network, baseWidth),
+            },
         };
     }
 }

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Samples.Data;
 using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -53,14 +52,14 @@ internal static class CompareJob
     public static Comparison Run(CompareSettings settings, Action<OptimizerRun>? onRun = null, CancellationToken cancellation = default)
     {
         var s = settings.Train;
-        var (train, test) = DataSets.Load(s.Data, s.ImageShape, s.TestFraction, s.Seed);
-        using var harness = new BaselineTraining(train, test, s.TrainerOptions(null, cancellation));
+        var (train, test) = s.Data.Load();
+        using var harness = new BaselineTraining(train, test, s.Trainer);
         OptimizerRun Report(OptimizerRun run) { onRun?.Invoke(run); return run; }
-        var agd = Report(harness.Agd(s.Epochs, cancellation));
+        var agd = Report(harness.Agd(s.Trainer.NumberOfEpochs, cancellation));
         var grid = new List<OptimizerRun>();
         foreach (var optimizer in new[] { Optimizer.Adam, Optimizer.Sgd })
             foreach (double lr in settings.Grid)
-                grid.Add(Report(harness.Baseline(optimizer, lr, s.Epochs, cancellation)));
+                grid.Add(Report(harness.Baseline(optimizer, lr, s.Trainer.NumberOfEpochs, cancellation)));
         return new Comparison(agd, grid, train.Description, train.Rows.Count, test.Rows.Count);
     }
 

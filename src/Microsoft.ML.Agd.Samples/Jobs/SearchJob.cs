@@ -1,39 +1,18 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Search;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Samples.Data;
 using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
-/// <summary>What <c>agd search</c> searches.</summary>
+/// <summary>What <c>agd search</c> searches, on what, and where it writes the best model.</summary>
 internal sealed record SearchSettings
 {
-    /// <summary>IDX folder or image folder; null for the default Fashion-MNIST.</summary>
-    public string? Data { get; init; }
-    /// <summary>Wall time of the search.</summary>
-    public TimeSpan Budget { get; init; } = TimeSpan.FromMinutes(10);
-    /// <summary>Shape images of an image folder are resized to.</summary>
-    public AgdImageShape ImageShape { get; init; } = DataSets.DefaultImageShape;
-    /// <summary>Share of an image folder held out for testing.</summary>
-    public double TestFraction { get; init; } = DataSets.DefaultTestFraction;
-    /// <summary>Seed of everything.</summary>
-    public int Seed { get; init; }
+    /// <summary>The data.</summary>
+    public DataSettings Data { get; init; } = new();
+
+    /// <summary>The search's options, as the command line set them: the library's defaults for the rest.</summary>
+    public AgdSearchOptions Search { get; init; } = new();
+
     /// <summary>Where the leaderboard, chart and best model go.</summary>
     public string Output { get; init; } = "agd-search";
-    /// <summary>First-rung configurations.</summary>
-    public int InitialTrials { get; init; } = new AgdSearchOptions().InitialTrials;
-    /// <summary>Losses to try; empty for the search's default.</summary>
-    public IList<AgdLoss> Losses { get; init; } = [];
-    /// <summary>Families to try; empty for the search's default.</summary>
-    public IList<AgdArchitecture> Architectures { get; init; } = [];
-    /// <summary>FCN depths to try; empty for the search's default.</summary>
-    public IList<int> Depths { get; init; } = [];
-    /// <summary>FCN widths to try; empty for the search's default.</summary>
-    public IList<int> Widths { get; init; } = [];
-    /// <summary>ResNet base widths to try; empty for the search's default.</summary>
-    public IList<int> BaseWidths { get; init; } = [];
-    /// <summary>Batch sizes to try; empty for the search's default.</summary>
-    public IList<int> BatchSizes { get; init; } = [];
 }
 
 /// <summary>
@@ -46,18 +25,19 @@ internal sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IR
 internal static class SearchJob
 {
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
+    /// <param name="settings">What to search; its search options get <paramref name="progress"/> and <paramref name="cancellation"/>.</param>
+    /// <param name="progress">Hears of each trial.</param>
+    /// <param name="cancellation">Stops the search after the current batch; the best trial so far is written.</param>
     public static SearchOutcome Run(SearchSettings settings, IProgress<AgdTrial>? progress = null, CancellationToken cancellation = default)
     {
-        var ml = new MLContext(settings.Seed);
         // The options first, then the output folder, then the data: each mistake is named before any work is done.
-        var search = ml.MulticlassClassification.Trainers.AgdSearch(new AgdSearchOptions
-        {
-            Budget = settings.Budget, Seed = settings.Seed, InitialTrials = settings.InitialTrials, Progress = progress, CancellationToken = cancellation,
-            Losses = settings.Losses, Architectures = settings.Architectures, Depths = settings.Depths, Widths = settings.Widths, BaseWidths = settings.BaseWidths, BatchSizes = settings.BatchSizes,
-        });
+        settings.Data.Validate();
+        (settings.Search.Progress, settings.Search.CancellationToken) = (progress, cancellation);
+        var ml = new MLContext(settings.Search.Seed);
+        var search = ml.MulticlassClassification.Trainers.AgdSearch(settings.Search);
         var folder = new ModelFolder(settings.Output);
         folder.CheckWritable();
-        var (train, test) = DataSets.Load(settings.Data, settings.ImageShape, settings.TestFraction, settings.Seed);
+        var (train, test) = settings.Data.Load();
         var keys = train.LabelKeys(ml);
         AgdSearchResult result;
         try
@@ -75,7 +55,7 @@ internal static class SearchJob
         var summary = new List<string>
         {
             $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
-            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
+            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
             $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
         string report = Leaderboard(result, summary);

@@ -18,13 +18,13 @@ public class NothingLostTests
         using var stop = new CancellationTokenSource();
         stop.Cancel(); // Ctrl+C before the first batch ends
 
-        var e = Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = data.IdxFolder(), Width = 16, Output = output }, null, stop.Token));
+        var e = Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = new() { Folder = data.IdxFolder() }, Trainer = new() { Width = 16 }, Output = output }, null, stop.Token));
         StringAssert.Contains(e.Message, "no model was written");
         StringAssert.Contains(e.Message, "still holds the earlier one");
         ModelFolders.AssertUnchanged(before, output);
 
         string fresh = data.Path("fresh");
-        Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = data.IdxFolder(), Width = 16, Output = fresh }, null, stop.Token));
+        Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = new() { Folder = data.IdxFolder() }, Trainer = new() { Width = 16 }, Output = fresh }, null, stop.Token));
         Assert.IsFalse(Directory.Exists(fresh), "A stopped first run writes no folder at all.");
     }
 
@@ -88,7 +88,7 @@ public class NothingLostTests
         var before = kind is "model.zip is a folder" or "foreign file" ? ModelFolders.Snapshot(output) : null;
 
         // The data does not exist: an output check that ran after reading it would report the data instead.
-        var settings = new TrainSettings { Data = data.Path("no-such-data"), Output = output };
+        var settings = new TrainSettings { Data = new() { Folder = data.Path("no-such-data") }, Output = output };
         var e = Assert.ThrowsExactly<IOException>(() => TrainJob.Run(settings));
         StringAssert.Contains(e.Message, $"The output folder (-o) '{output}'");
         Assert.AreEqual(1, Program.Run(["train", "--data", data.Path("no-such-data"), "--output", output]));
@@ -147,7 +147,7 @@ public class NothingLostTests
     {
         using var data = new TinyData();
         Assert.AreEqual(1, Program.Run(["compare", "--data", data.IdxFolder(), "--epochs", "0", "--output", data.Path("compare")]));
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainSettings { Epochs = 0 }.Validate());
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new AgdImageClassificationTrainer.Options { NumberOfEpochs = 0 }.Validate());
         Assert.AreEqual("NumberOfEpochs", e.ParamName);
         Assert.AreEqual(1, Program.Run(["compare", "--data", data.IdxFolder(), "--test-fraction", "1.5", "--output", data.Path("compare")]));
         Assert.IsFalse(Directory.Exists(data.Path("compare")), "Nothing ran, so nothing was written.");

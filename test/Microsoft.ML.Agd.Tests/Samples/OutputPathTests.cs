@@ -39,7 +39,7 @@ public class OutputPathTests
         using (ModelFolders.ReadOnly(readOnly))
         {
             // The data does not exist: a check that came after reading it would report the data instead.
-            var e = Assert.ThrowsExactly<IOException>(() => TrainJob.Run(new TrainSettings { Data = data.Path("no-such-data"), Output = output }));
+            var e = Assert.ThrowsExactly<IOException>(() => TrainJob.Run(new TrainSettings { Data = new() { Folder = data.Path("no-such-data") }, Output = output }));
             StringAssert.Contains(e.Message, $"The output folder (-o) '{output}' cannot be written ('{readOnly}' refuses new files");
         }
         ModelFolders.AssertUnchanged(before, output);

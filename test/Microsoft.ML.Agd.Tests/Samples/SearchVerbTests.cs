@@ -15,7 +15,7 @@ public class SearchVerbTests
     {
         using var data = new TinyData();
         string output = data.Path("search");
-        var outcome = SearchJob.Run(new SearchSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Budget = TimeSpan.FromSeconds(12), InitialTrials = 2, Output = output });
+        var outcome = SearchJob.Run(new SearchSettings { Data = new() { Folder = data.IdxFolder(perClassTrain: 10, perClassTest: 5) }, Search = new() { Budget = TimeSpan.FromSeconds(12), InitialTrials = 2 }, Output = output });
         Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
         Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");

@@ -85,7 +85,7 @@ public class VerbTests
         using var data = new TinyData();
         var settings = new CompareSettings
         {
-            Train = new TrainSettings { Data = data.IdxFolder(perClassTrain: 10, perClassTest: 5), Epochs = 2, BatchSize = 10, Width = 16 },
+            Train = new TrainSettings { Data = new() { Folder = data.IdxFolder(perClassTrain: 10, perClassTest: 5) }, Trainer = new() { NumberOfEpochs = 2, BatchSize = 10, Width = 16 } },
             Grid = [1e-3, 1e3],
         };
         var comparison = CompareJob.Run(settings);

@@ -1,0 +1,16 @@
+using Microsoft.ML.Agd.Models;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Samples.Networks;
+
+/// <summary>The networks of the samples that the command line names with --network, as trainer factories.</summary>
+internal static class SampleNetworks
+{
+    /// <summary>The factory of a named network, sized by a base width.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No sample network has that name.</exception>
+    public static Func<AgdImageShape, int, nn.Module<Tensor, Tensor>> Factory(string name, int baseWidth) => name.ToLowerInvariant() switch
+    {
+        "vgg16" => (shape, classes) => Vgg.Create(shape, classes, baseWidth),
+        _ => throw new ArgumentOutOfRangeException("--network", name, "The samples' networks are: vgg16."),
+    };
+}
