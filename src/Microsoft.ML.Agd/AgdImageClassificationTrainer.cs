@@ -19,6 +19,9 @@ namespace Microsoft.ML.Agd;
 /// </summary>
 public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageClassificationTransformer>
 {
+    // Seeds of continued runs step by a prime, so that no two (seed, epochs done) pairs share a batch-order stream in practice.
+    private const ulong ContinuationSeedStride = 7919;
+
     private readonly Options _options;
     private readonly InputColumns _columns;
 
@@ -81,7 +84,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var device = ResolveDevice(_options.Device);
         var earlier = initialModel?.History ?? [];
         // A continued run draws new batch orders: the same seed would replay the first run's.
-        var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * 7919);
+        var generator = new Generator((ulong)_options.Seed + (ulong)earlier.Count * ContinuationSeedStride);
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);

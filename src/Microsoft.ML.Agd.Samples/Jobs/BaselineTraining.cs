@@ -98,7 +98,7 @@ internal sealed class BaselineTraining : IDisposable
         {
             Loop(network, optimizer).Run(_train, _test, 0, epochs, e => curve.Add(new EpochPoint(e.Epoch, e.TrainLoss, e.ValidationAccuracy!.Value, clock.Elapsed.TotalSeconds)), cancellation);
         }
-        catch (InvalidOperationException)
+        catch (TrainingDivergedException)
         {
             diverged = true; // the loss became NaN or infinite: the curve ends at the last whole epoch
         }

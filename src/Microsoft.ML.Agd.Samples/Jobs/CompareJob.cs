@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Charts;
 using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -70,8 +71,8 @@ internal static class CompareJob
         string table = Path.Combine(folder, "compare.md"), chart = Path.Combine(folder, "compare.png");
         File.WriteAllText(table, comparison.ToMarkdown() + Environment.NewLine);
         var lines = comparison.Grid.Prepend(comparison.Agd)
-            .Select(r => new Charts.Charts.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
-        Charts.Charts.Save(Charts.Charts.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines), chart, 1100, 650);
+            .Select(r => new Plots.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
+        Plots.Save(Plots.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines), chart, 1100, 650);
         return (table, chart);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Samples.Data;
 using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
@@ -31,7 +32,7 @@ internal static class EvaluateJob
         {
             Directory.CreateDirectory(folder);
             string partial = Path.Combine(folder, $".confusion-{Guid.NewGuid():N}.png");
-            Charts.Charts.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
+            Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
             File.Move(partial, chart, overwrite: true);
             return chart;
         }

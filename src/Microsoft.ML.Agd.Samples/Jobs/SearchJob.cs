@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Search;
 using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
@@ -80,7 +81,7 @@ internal static class SearchJob
     private static void SearchChart(AgdSearchResult result, string path)
     {
         var lines = result.Trials.Where(t => t.ValidationAccuracy is not null).GroupBy(t => t.Configuration)
-            .Select(g => new Charts.Charts.Line(g.Key.ToString(), g.Select(t => (t.FinishedAt, t.ValidationAccuracy!.Value)).ToList()));
-        Charts.Charts.Save(Charts.Charts.LineChart("Model search: validation accuracy of each trial when it ended", "seconds since the search began", "validation accuracy", lines), path, 1100, 650);
+            .Select(g => new Plots.Line(g.Key.ToString(), g.Select(t => (t.FinishedAt, t.ValidationAccuracy!.Value)).ToList()));
+        Plots.Save(Plots.LineChart("Model search: validation accuracy of each trial when it ended", "seconds since the search began", "validation accuracy", lines), path, 1100, 650);
     }
 }

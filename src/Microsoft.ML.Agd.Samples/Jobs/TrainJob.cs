@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Training;
 using System.Diagnostics;
 
@@ -54,7 +55,7 @@ internal static class TrainJob
         {
             staging.WriteModel(ml, agd, train);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
-            Charts.Charts.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}", staging.Curves);
+            Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}", staging.Curves);
         });
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
     }

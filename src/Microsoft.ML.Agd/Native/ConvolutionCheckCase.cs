@@ -13,5 +13,11 @@ public sealed record ConvolutionCheckCase(int InputChannels, int OutputChannels,
     public bool Passed => RelativeError <= Tolerance;
 
     /// <summary>Whether both channel counts are multiples of 16, the block size of oneDNN's AVX-512 kernels.</summary>
-    public bool IsBlockAligned => InputChannels % 16 == 0 && OutputChannels % 16 == 0;
+    public bool IsBlockAligned => IsAligned(InputChannels, OutputChannels);
+
+    /// <summary>The channel block of oneDNN's AVX-512 convolution kernels: counts that are multiples of it are computed right.</summary>
+    internal const int OneDnnBlock = 16;
+
+    /// <summary>Whether both channel counts are multiples of <see cref="OneDnnBlock"/>.</summary>
+    internal static bool IsAligned(long inputChannels, long outputChannels) => inputChannels % OneDnnBlock == 0 && outputChannels % OneDnnBlock == 0;
 }

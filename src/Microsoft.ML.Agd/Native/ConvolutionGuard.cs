@@ -39,7 +39,7 @@ internal static class ConvolutionGuard
     }
 
     private static bool Covers(ConvolutionRemedy remedy, Convolution convolution)
-        => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || convolution.in_channels % 16 != 0 || convolution.out_channels % 16 != 0;
+        => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || !ConvolutionCheckCase.IsAligned(convolution.in_channels, convolution.out_channels);
 
     private static void Guard(Convolution convolution)
     {

@@ -113,7 +113,8 @@ internal sealed class ElfImage
 
     private string CString(long at)
     {
-        var rest = Slice(at, 1).Length == 1 ? _bytes.AsSpan((int)at) : default;
+        Slice(at, 1); // throws for an offset past the end
+        var rest = _bytes.AsSpan((int)at);
         int end = rest.IndexOf((byte)0);
         if (end < 0)
             throw new InvalidDataException("Unterminated string in an ELF string table.");

@@ -65,7 +65,7 @@ public sealed class AgdOptimizer : IOptimizerStep
 
     /// <summary>Applies one AGD update from the gradients stored on the parameters.</summary>
     /// <returns>eta, the step's automatically chosen learning rate.</returns>
-    /// <exception cref="InvalidOperationException">A gradient holds NaN or infinity (the weights are left unchanged).</exception>
+    /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (the weights are left unchanged).</exception>
     public double Step()
     {
         using var noGrad = torch.no_grad();
@@ -75,7 +75,7 @@ public sealed class AgdOptimizer : IOptimizerStep
         var norms = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
         double g = layers.Select((l, k) => l.Scale * norms[k].Sum()).Sum() / Depth;
         if (!double.IsFinite(g))
-            throw new InvalidOperationException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
+            throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
 
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)

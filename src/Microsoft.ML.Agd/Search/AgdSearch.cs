@@ -179,7 +179,7 @@ public sealed class AgdSearch
                     _pace[configuration] = trial.Seconds / (share < 1 ? share : model.History.Count - done);
                 Keep(configuration, fitted, trial, continuable: share >= 1);
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or OutOfMemoryException or System.Runtime.InteropServices.ExternalException)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Runtime.InteropServices.ExternalException)
             {
                 trial = Record(configuration, rung, 0, 0, null, started, e.Message);
             }

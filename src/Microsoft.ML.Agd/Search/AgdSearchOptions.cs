@@ -30,9 +30,9 @@ public sealed class AgdSearchOptions
     public IList<int> Widths { get; set; } = [];
 
     /// <summary>
-    /// ResNet base widths to try. Default 8: it already takes about a minute per Fashion-MNIST epoch on two CPU cores, and
-    /// base width 16 has four times its convolution work, too slow to train the epochs a ResNet needs in a budget of
-    /// minutes; add wider ones for longer budgets or a GPU.
+    /// ResNet base widths to try. Default 8: a ResNet's convolution work grows with the square of its base width, so each
+    /// doubling costs four times the time per epoch, and a budget of minutes on a CPU trains few epochs of the narrowest
+    /// (docs/results.md has the timings); add wider ones for longer budgets or a GPU.
     /// </summary>
     public IList<int> BaseWidths { get; set; } = [];
 

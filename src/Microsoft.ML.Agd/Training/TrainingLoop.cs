@@ -17,8 +17,8 @@ namespace Microsoft.ML.Agd.Training;
 /// <param name="generator">The source of every epoch's order.</param>
 public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
 {
-    // Small, because every activation of a batch stays alive until the batch's scope ends: with 32, agd train -a resnet18 on
-    // Fashion-MNIST peaks at 1.02 GiB resident (with 1,024 it peaked at 3.29 GB); results do not depend on it.
+    // Small, because every activation of a batch stays alive until the batch's scope ends (docs/results.md has the resident
+    // peak it gives); results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
     /// <summary>
@@ -31,7 +31,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
     /// <param name="epochs">Epochs to train.</param>
     /// <param name="onEpoch">Told of each epoch as it ends.</param>
     /// <param name="cancellation">Stops after the current batch; the unfinished epoch is undone.</param>
-    /// <exception cref="InvalidOperationException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite.</exception>
     public TrainingRun Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
@@ -76,7 +76,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
             var batchLoss = loss.Compute(output, labels);
             double value = batchLoss.item<float>();
             if (!double.IsFinite(value))
-                throw new InvalidOperationException(
+                throw new TrainingDivergedException(
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {steps + 1}. No model was produced. " +
                     "Check the features for extreme values or try a smaller gain.");
             batchLoss.backward();

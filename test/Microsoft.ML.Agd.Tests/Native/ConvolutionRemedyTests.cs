@@ -47,7 +47,6 @@ public class ConvolutionRemedyTests
     public void ThisProcessRanTheSelfTestAndFollowsItsDecision()
     {
         var check = TorchNative.ConvolutionCheck;
-        Assert.AreEqual(6, check.Cases.Count);
         if (!check.Forced)
             Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases), check.Remedy, check.ToString());
         Assert.IsTrue(LibTorchSwitches.Available, "libtorch must export the switches the remedy needs.");

@@ -101,7 +101,7 @@ public class AgdOptimizerTests
         var optimizer = new AgdOptimizer(linear);
         using var before = linear.weight!.detach().clone();
         linear.weight.grad = full(2, 3, float.NaN);
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => optimizer.Step());
+        var e = Assert.ThrowsExactly<TrainingDivergedException>(() => optimizer.Step());
         StringAssert.Contains(e.Message, "NaN");
         Assert.IsTrue(TensorAssert.Same(linear.weight, before));
     }
@@ -128,6 +128,31 @@ public class AgdOptimizerTests
                     Assert.AreEqual(s, sv, 1e-4, $"{layer.Name}: singular value {sv} != scale {s}");
             }
         }
+    }
+
+    [TestMethod]
+    public void ABiasMovesByTheRuleWorkedOutByHand()
+    {
+        // One 2x2 linear layer: L = 1 and s = sqrt(2 / 2) = 1. A loss linear in the parameters makes the gradients
+        // g_W = [[3, 0], [0, 4]] (Frobenius norm 5) and g_b = [1, 2]. So G = 5, eta = ln((1 + sqrt(21)) / 2) = 1.02650308...,
+        // W moves by eta * g_W / 5 and the bias by eta * g_b / ||g_W||_F = eta * g_b / 5.
+        var linear = nn.Linear(2, 2, hasBias: true);
+        using (no_grad())
+        {
+            linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
+            linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
+        }
+        var optimizer = new AgdOptimizer(linear);
+        linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
+
+        Assert.AreEqual(1.0265030834096078, optimizer.Step(), 1e-12);
+        CollectionAssert.AreEqual(new[] { 0.29469938f, -0.91060123f }, linear.bias.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        CollectionAssert.AreEqual(new[] { 0.38409815f, 2f, 3f, 3.17879753f }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    private sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
+    {
+        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
     }
 
     [TestMethod]

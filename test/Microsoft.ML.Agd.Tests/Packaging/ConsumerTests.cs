@@ -107,8 +107,9 @@ public class ConsumerTests
         Assert.IsFalse(build.Contains("MSB3277", StringComparison.Ordinal), $"Conflicting assembly versions in the consumer's build:\n{build}");
         string printed = DotNet.Run(app, "run", "-c", "Release", "--no-build", "--", work.Path("images"));
 
-        double accuracy = double.Parse(Regex.Match(printed, @"MicroAccuracy: ([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.IsTrue(accuracy is >= 0 and <= 1, printed);
+        // ML.NET's evaluation of the fitted model, and the share of the reloaded model's labels that are right, counted by hand.
+        string accuracy = Regex.Match(printed, @"MicroAccuracy: ([0-9.]+)").Groups[1].Value;
+        Assert.AreEqual(accuracy, Regex.Match(printed, @"Reloaded accuracy: ([0-9.]+)").Groups[1].Value, printed);
         var reloaded = Regex.Match(printed, @"Reloaded predictions: (\d+), classes: (\S+)");
         Assert.IsTrue(reloaded.Success, printed);
         Assert.IsTrue(int.Parse(reloaded.Groups[1].Value, CultureInfo.InvariantCulture) is > 0 and < 24, printed);
@@ -134,7 +135,7 @@ public class ConsumerTests
             """);
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeSnippet.Program(ReadmeSnippet.Pipeline()));
         string images = Directory.CreateDirectory(work.Path("images")).FullName;
-        Assert.AreEqual(24, SyntheticImages.WritePngs(images, perClass: 8, size: 16, seed: 3).Count);
+        SyntheticImages.WritePngs(images, perClass: 8, size: 16, seed: 3);
         return app;
     }
 }

@@ -42,6 +42,8 @@ internal static partial class ReadmeSnippet
             var reloaded = new MLContext().Model.Load("model.zip", out _);
             var labels = new MLContext().Data.CreateEnumerable<Predicted>(reloaded.Transform(test), reuseRowObject: false).Select(p => p.PredictedLabel).ToList();
             Console.WriteLine($"Reloaded predictions: {labels.Count}, classes: {string.Join(",", labels.Distinct().Order())}");
+            var truth = new MLContext().Data.CreateEnumerable<ImageRow>(test, reuseRowObject: false).Select(r => r.Label).ToList();
+            Console.WriteLine($"Reloaded accuracy: {labels.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Count:F4}");
 
             public sealed class ImageRow
             {

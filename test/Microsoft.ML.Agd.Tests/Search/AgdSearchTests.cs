@@ -122,7 +122,10 @@ public class AgdSearchTests
         options.CancellationToken = cancel.Token;
         var result = new AgdSearch(options).Fit(data);
         Assert.AreEqual(2, result.Trials.Count);
-        Assert.IsNotNull(result.BestModel);
+        // The model returned is the better trial's: its epochs and its validation accuracy.
+        Assert.AreEqual(result.Trials.Max(t => t.ValidationAccuracy), result.Best.ValidationAccuracy);
+        Assert.AreEqual(result.Best.Epochs, result.BestModel.Model.History.Count);
+        Assert.AreEqual(result.Best.ValidationAccuracy, result.BestModel.Model.History[result.BestModel.Model.Epoch - 1].ValidationAccuracy);
     }
 
     [TestMethod]

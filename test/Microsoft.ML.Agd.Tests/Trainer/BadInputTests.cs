@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Optim;
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.Data;
@@ -114,7 +115,7 @@ public class BadInputTests
     public void DivergenceStopsWithAClearErrorAndNoModel()
     {
         // Steps 1e20 times the published size: the weights, then the square loss, overflow float32.
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Trainer(gain: 1e20).Fit(Good(size: 4)));
+        var e = Assert.ThrowsExactly<TrainingDivergedException>(() => Trainer(gain: 1e20).Fit(Good(size: 4)));
         StringAssert.Contains(e.Message, "Training diverged");
     }
 

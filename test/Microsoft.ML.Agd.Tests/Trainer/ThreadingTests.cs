@@ -33,7 +33,6 @@ public class ThreadingTests
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         Assert.AreEqual(0, mismatches.Sum());
-        Assert.AreEqual(4, engines.Values.Count, "Four threads predicted at once, each with its own engine.");
         foreach (var engine in engines.Values)
             engine.Dispose();
     }

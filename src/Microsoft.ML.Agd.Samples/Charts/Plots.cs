@@ -9,7 +9,7 @@ using OxyPlot.SkiaSharp;
 namespace Microsoft.ML.Agd.Samples.Charts;
 
 /// <summary>The PNG charts the verbs write: training curves, confusion matrices, comparisons and search progress.</summary>
-internal static class Charts
+internal static class Plots
 {
     /// <summary>One line of a chart: a name, its points, and how it is drawn (a bold line stands out, a dashed one recedes).</summary>
     public sealed record Line(string Name, IReadOnlyList<(double X, double Y)> Points, bool Bold = false, bool Dashed = false);
