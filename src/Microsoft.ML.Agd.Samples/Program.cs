@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Samples.Cli;
-using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples;
 
 /// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>

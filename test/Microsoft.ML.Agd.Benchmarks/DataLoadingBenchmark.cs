@@ -1,7 +1,5 @@
-using Microsoft.ML.Agd.Models;
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Data;
 using SkiaSharp;
 

@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Samples.Jobs;
 using System.Diagnostics;
 using Microsoft.ML.Data;
 using TorchSharp;

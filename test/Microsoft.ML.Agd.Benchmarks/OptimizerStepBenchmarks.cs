@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Optim;
 using BenchmarkDotNet.Attributes;
 using TorchSharp;
 using static TorchSharp.torch;

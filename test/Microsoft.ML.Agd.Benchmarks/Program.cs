@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Samples.Data;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Native;
 [assembly: Parallelize(Scope = ExecutionScope.ClassLevel, Workers = 2)]
 
 namespace Microsoft.ML.Agd.Tests;

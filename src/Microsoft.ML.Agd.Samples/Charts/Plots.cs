@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Training;
-using Spectre.Console;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;

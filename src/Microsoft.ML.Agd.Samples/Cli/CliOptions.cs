@@ -1,7 +1,6 @@
 using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Data;
-using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>Options that several verbs share, made once here.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd compare</c>: AGD's one run against Adam and SGD over a learning-rate grid.</summary>

@@ -1,6 +1,4 @@
 using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd evaluate</c>: a saved model's metrics, per-class table and confusion matrix on a data set.</summary>

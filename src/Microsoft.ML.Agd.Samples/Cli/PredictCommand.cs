@@ -1,6 +1,4 @@
 using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-using System.CommandLine;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 

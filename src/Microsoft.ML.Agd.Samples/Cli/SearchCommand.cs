@@ -1,8 +1,6 @@
 using Microsoft.ML.Agd.Search;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
-using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd search</c>: finds an architecture size and batch size within a time budget, one AGD run per trial.</summary>

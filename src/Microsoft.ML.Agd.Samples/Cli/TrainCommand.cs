@@ -1,6 +1,5 @@
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Jobs;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary><c>agd train</c>: trains through an ML.NET pipeline and writes the model, ONNX, metrics, curves and a snippet.</summary>

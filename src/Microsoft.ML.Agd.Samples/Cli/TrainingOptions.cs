@@ -1,7 +1,6 @@
 using Microsoft.ML.Agd.Samples.Networks;
 using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Jobs;
-using System.CommandLine;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>The options that say what to train on what (data, network, epochs, loss, batch size, seed), shared by train and compare.</summary>

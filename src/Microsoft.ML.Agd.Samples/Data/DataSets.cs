@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Models;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>Finds and loads the data a verb works on: an IDX folder, an image folder with one sub-folder per class, or the default.</summary>

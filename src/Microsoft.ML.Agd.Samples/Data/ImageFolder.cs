@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Models;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>An image folder with one sub-folder per class, as ML.NET Model Builder reads it.</summary>

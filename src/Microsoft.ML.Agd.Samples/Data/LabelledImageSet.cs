@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Models;
-using Spectre.Console;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Samples.Data;

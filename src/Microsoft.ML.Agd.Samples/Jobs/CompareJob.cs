@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Samples.Charts;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd compare</c> compares: one AGD run against Adam and SGD over a learning-rate grid.</summary>

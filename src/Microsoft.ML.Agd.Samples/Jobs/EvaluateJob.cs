@@ -1,6 +1,5 @@
 using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Samples.Data;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>Evaluates a model folder on a data set: an IDX folder's test files, or every image of an image folder.</summary>

@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Samples.Data;
-using Spectre.Console;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 

@@ -1,6 +1,5 @@
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Samples.Data;
-using Spectre.Console;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.ML.Data;

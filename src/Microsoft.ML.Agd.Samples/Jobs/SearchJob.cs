@@ -1,6 +1,5 @@
 using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Search;
-using Spectre.Console;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>What <c>agd search</c> searches, on what, and where it writes the best model.</summary>

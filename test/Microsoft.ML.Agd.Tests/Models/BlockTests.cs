@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Tests.TestData;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

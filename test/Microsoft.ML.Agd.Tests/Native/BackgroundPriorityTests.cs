@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Native;
 namespace Microsoft.ML.Agd.Tests.Native;
 
 [TestClass]

@@ -1,8 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Native;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Native;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Native;

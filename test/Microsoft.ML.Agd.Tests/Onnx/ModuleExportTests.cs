@@ -1,11 +1,5 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Samples.Cli;
-using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using TorchSharp;
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 using static TorchSharp.torch;

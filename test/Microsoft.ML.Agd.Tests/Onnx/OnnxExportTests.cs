@@ -1,8 +1,5 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Onnx;

@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Tests.TestData;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static Microsoft.ML.Agd.Tests.Optim.ReferenceAgd;
@@ -12,36 +8,24 @@ namespace Microsoft.ML.Agd.Tests.Optim;
 public class AgdOptimizerTests
 {
     [TestMethod]
-    public void StepMatchesFloat64ReferenceOnFcn()
+    [DataRow("fcn")]
+    [DataRow("convolutional")]
+    [DataRow("float64")] // float64 gradients take the other way to the norms (libtorch's reductions, as on a GPU), not SquareSums
+    public void StepMatchesFloat64Reference(string network)
     {
-        torch.manual_seed(1);
-        var net = new Fcn(inputSize: 6, width: 5, depth: 3, classes: 4);
-        var input = randn(8, 6);
-        CheckAgainstReference(net, input, classes: 4, groups: net.parameters().Select(p => new[] { p }).ToList());
-    }
-
-    [TestMethod]
-    public void StepMatchesFloat64ReferenceOnConvolutionalNet()
-    {
-        torch.manual_seed(2);
-        var net = nn.Sequential(
-            nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
-            nn.Conv2d(4, 3, 3, stride: 2, padding: 1, bias: false), nn.ReLU(),
-            nn.Flatten(), nn.Linear(3 * 3 * 3, 5, hasBias: false));
-        var input = randn(6, 2, 5, 5);
-        CheckAgainstReference(net, input, classes: 5, groups: net.parameters().Select(p => new[] { p }).ToList());
-    }
-
-    [TestMethod]
-    public void StepMatchesFloat64ReferenceOnAFloat64Net()
-    {
-        // Float64 gradients take the other way to the norms (libtorch's reductions, as on a GPU), not SquareSums.
-        torch.manual_seed(4);
-        var net = nn.Sequential(
-            nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
-            nn.Flatten(), nn.Linear(4 * 5 * 5, 5, hasBias: false)).to(float64);
-        var input = randn(6, 2, 5, 5, dtype: float64);
-        CheckAgainstReference(net, input, classes: 5, groups: net.parameters().Select(p => new[] { p }).ToList());
+        torch.manual_seed(network.Length);
+        var (net, input, classes) = network switch
+        {
+            "fcn" => ((nn.Module<Tensor, Tensor>)new Fcn(inputSize: 6, width: 5, depth: 3, classes: 4), randn(8, 6), 4),
+            "convolutional" => (nn.Sequential(
+                nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
+                nn.Conv2d(4, 3, 3, stride: 2, padding: 1, bias: false), nn.ReLU(),
+                nn.Flatten(), nn.Linear(3 * 3 * 3, 5, hasBias: false)), randn(6, 2, 5, 5), 5),
+            _ => (nn.Sequential(
+                nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
+                nn.Flatten(), nn.Linear(4 * 5 * 5, 5, hasBias: false)).to(float64), randn(6, 2, 5, 5, dtype: float64), 5),
+        };
+        CheckAgainstReference(net, input, classes);
     }
 
     [TestMethod]
@@ -220,6 +204,10 @@ public class AgdOptimizerTests
             for (long j = 0; j < w.shape[3]; j++)
                 yield return w[.., .., i, j];
     }
+
+    // Every parameter a layer of its own: networks without biases or normalisations.
+    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes)
+        => CheckAgainstReference(net, input, classes, net.parameters().Select(p => new[] { p }).ToList());
 
     private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, IReadOnlyList<Parameter[]> groups)
     {

@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Optim;

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Optim;
 namespace Microsoft.ML.Agd.Tests.Optim;
 
 [TestClass]

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Optim;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Optim;

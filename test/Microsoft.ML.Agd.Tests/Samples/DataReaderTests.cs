@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 [TestClass]

@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Samples.Data;
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Images are decoded whole or refused by name; IDX labels are checked against the classes; every data error names what is wrong.</summary>

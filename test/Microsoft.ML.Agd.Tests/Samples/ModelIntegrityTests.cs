@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>A changed byte in a model folder is a named error, never different predictions.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Every verb's output path is normalised and checked before any data is read; killed runs' leftovers are cleaned.</summary>
@@ -33,8 +31,7 @@ public class OutputPathTests
     public void AModelFolderThatCannotBeWrittenIsRefusedBeforeTraining(string part)
     {
         using var data = new TinyData();
-        string output = ModelFolders.TrainTiny(data, data.Path("model"));
-        var before = ModelFolders.Snapshot(output);
+        var (output, before) = ModelFolders.EarlierModel(data);
         string readOnly = Path.TrimEndingDirectorySeparator(Path.Combine(output, part));
         using (ModelFolders.ReadOnly(readOnly))
         {

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.TestData;
 using System.Globalization;
 using System.Text.RegularExpressions;
 

@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Ctrl+C, as a user sends it: SIGINT to an agd process. A model holds whole epochs only; a search keeps its best trial.</summary>
@@ -8,11 +6,22 @@ namespace Microsoft.ML.Agd.Tests.Samples;
 public class StopTests
 {
     [TestMethod]
+    public void AFirstRunStoppedBeforeItsFirstEpochEndsWritesNoFolder()
+    {
+        using var data = new TinyData();
+        using var stop = new CancellationTokenSource();
+        stop.Cancel(); // Ctrl+C before the first batch ends
+        string fresh = data.Path("fresh");
+        var e = Assert.ThrowsExactly<OperationCanceledException>(() => TrainJob.Run(new TrainSettings { Data = new() { Folder = data.IdxFolder() }, Output = fresh }, null, stop.Token));
+        Assert.AreEqual("Stopped before the first epoch ended: no model was written.", e.Message);
+        Assert.IsFalse(Directory.Exists(fresh), "A stopped first run writes no folder at all.");
+    }
+
+    [TestMethod]
     public void CtrlCDuringTheFirstEpochWritesNothingAndLeavesTheEarlierModelByteForByte()
     {
         using var data = new TinyData();
-        string output = ModelFolders.TrainTiny(data, data.Path("model"));
-        var before = ModelFolders.Snapshot(output);
+        var (output, before) = ModelFolders.EarlierModel(data);
         // A ResNet epoch over the shipped subset's 3,000 images takes tens of seconds on two cores: 3 s in is within it.
         string subset = Path.Combine(Packaging.DotNet.RepositoryRoot, "data", "fashion-mnist-subset");
         var (code, printed) = Cli.RunAndInterrupt(line => line.StartsWith("Training", StringComparison.Ordinal), TimeSpan.FromSeconds(3),

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>ONNX Runtime scores a network from a temporary file: every verb deletes its own when done.</summary>

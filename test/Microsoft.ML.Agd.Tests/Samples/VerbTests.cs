@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Samples;
-using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Tests.TestData;
 using System.Text.Json;
 
 namespace Microsoft.ML.Agd.Tests.Samples;

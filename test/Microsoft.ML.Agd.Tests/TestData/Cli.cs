@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Samples;
 using System.Diagnostics;
 
 namespace Microsoft.ML.Agd.Tests.TestData;

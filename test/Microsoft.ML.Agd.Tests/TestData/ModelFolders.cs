@@ -1,5 +1,3 @@
-using Microsoft.ML.Agd.Samples;
-using Microsoft.ML.Agd.Samples.Jobs;
 namespace Microsoft.ML.Agd.Tests.TestData;
 
 /// <summary>Model folders as tests make and compare them: a small trained one, its files byte by byte, and folders root cannot write.</summary>
@@ -10,6 +8,13 @@ internal static class ModelFolders
     {
         Assert.AreEqual(0, Program.Run(["train", "--data", data.IdxFolder(), "--epochs", $"{epochs}", "--width", "16", "--output", output]));
         return output;
+    }
+
+    /// <summary>A small trained model in data's folder "model", and its files' bytes, to compare with after a failed run.</summary>
+    public static (string Output, Dictionary<string, byte[]> Before) EarlierModel(TinyData data)
+    {
+        string output = TrainTiny(data, data.Path("model"));
+        return (output, Snapshot(output));
     }
 
     /// <summary>The label and the best three classes' scores, to the last digit, as agd predict gives them for one image.</summary>

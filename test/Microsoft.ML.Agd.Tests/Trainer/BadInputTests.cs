@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Tests.TestData;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

@@ -1,7 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Samples.Networks;
-using Microsoft.ML.Agd.Tests.TestData;
-
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]

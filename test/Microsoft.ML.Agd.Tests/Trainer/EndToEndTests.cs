@@ -1,8 +1,3 @@
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Training;
-using Microsoft.ML.Agd.Samples.Cli;
-using Microsoft.ML.Agd.Tests.TestData;
-
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

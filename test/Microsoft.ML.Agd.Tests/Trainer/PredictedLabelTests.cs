@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Tests.TestData;
 namespace Microsoft.ML.Agd.Tests.Trainer;
 
 [TestClass]

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Optim;
 using System.Reflection;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;

@@ -1,6 +1,3 @@
-using Microsoft.ML.Agd.Data;
-using Microsoft.ML.Agd.Models;
-using Microsoft.ML.Agd.Tests.TestData;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
