@@ -41,9 +41,6 @@ internal sealed class StreamedImages : IImageBatches
     /// <summary>The classes seen in the statistics sample (and, when it saw one, in a pass over the labels): at least two unless the data has one.</summary>
     public long[] Classes { get; private set; } = [];
 
-    /// <summary>The thread that read the last epoch (tests check it has ended when the epoch returns).</summary>
-    internal Thread? LastReader { get; private set; }
-
     /// <summary>Rows the shuffle buffer holds at once: 64 MiB of features, between 256 and 100,000 rows.</summary>
     private int PoolRows => (int)Math.Clamp(PoolBytes / (4L * _size), 256, 100_000);
 
@@ -108,7 +105,6 @@ internal sealed class StreamedImages : IImageBatches
                 ready.CompleteAdding();
             }
         }) { IsBackground = true, Name = $"AGD {_role} data" };
-        LastReader = reader;
         reader.Start();
         try
         {
