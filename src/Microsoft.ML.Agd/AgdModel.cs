@@ -27,7 +27,7 @@ public sealed class AgdModel
     public StandardizedNetwork Network { get; }
 
     /// <summary>What AGD made of the network: its layers, each with its scale and members (see <see cref="AgdOptimizer.Describe()"/>).</summary>
-    public string DescribeLayers() => AgdOptimizer.Describe(LayerGrouping.Group(Network));
+    public string DescribeLayers() => new AgdOptimizer(Network).Describe();
 
     /// <summary>Each input channel's mean over the training data, which the network subtracts.</summary>
     public IReadOnlyList<double> InputMean => Network.Mean;

@@ -39,6 +39,7 @@ public static class Program
         if (Run(6)) Measurements.Prediction(report, train);
         if (Run(7)) ConvolutionRemedyBenchmark.Run(report, train, test);
         if (Run(8)) DataLoadingBenchmark.Run(report);
+        if (Run(9)) ResidualDepthBenchmark.Run(report, train, test, epochs: 3);
 
         if (only is null)
         {

@@ -89,7 +89,8 @@ internal sealed class BaselineTraining : IDisposable
         return Run(optimizer, learningRate, network, new TorchOptimizerStep(step, learningRate), epochs, cancellation);
     }
 
-    private OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, int epochs, CancellationToken cancellation)
+    /// <summary>Trains a network from <see cref="InitialNetwork"/> with any optimizer, recording its curve; the network is disposed.</summary>
+    public OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, int epochs, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var curve = new List<EpochPoint>();

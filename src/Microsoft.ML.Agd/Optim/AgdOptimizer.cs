@@ -12,7 +12,9 @@ namespace Microsoft.ML.Agd.Optim;
 /// Every rank-2 (linear) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
 /// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
 /// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position. A layer's bias and
-/// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
+/// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F. L is the network's depth (<see cref="Depth"/>):
+/// its layer count for a network in series, as published, and less where a <see cref="Block"/>'s description adds
+/// branches to a stream.
 /// </remarks>
 public sealed class AgdOptimizer : IOptimizerStep
 {
@@ -27,7 +29,12 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// On CPUs where libtorch computes some convolution gradients wrongly (<c>TorchNative.ConvolutionCheck</c>), call
     /// <c>TorchNative.ProtectConvolutions</c> on the module before training it; the trainer does.
     /// </remarks>
-    public AgdOptimizer(nn.Module module, double gain = 1.0)
+    public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, inSeries: false)
+    {
+    }
+
+    /// <summary>Creates the optimizer, with <paramref name="inSeries"/> the published depth (the layer count) whatever the architecture (benchmarks compare the two).</summary>
+    internal AgdOptimizer(nn.Module module, double gain, bool inSeries)
     {
         ArgumentNullException.ThrowIfNull(module);
         Check.Gain(gain, nameof(gain));
@@ -35,22 +42,28 @@ public sealed class AgdOptimizer : IOptimizerStep
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)
             throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
+        Depth = inSeries ? Layers.Count : DepthOps.Of(module, Layers.Count);
     }
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>
     public IReadOnlyList<AgdLayer> Layers { get; }
 
     /// <summary>
-    /// What AGD made of the network: its depth L, then one line per layer (the weight's name and shape, its scale s_k and
-    /// the rank-1 parameters that move with it), in parameter order.
+    /// What AGD made of the network: its depth L (and its layer count, where branches make them differ), then one line per
+    /// layer (the weight's name and shape, its scale s_k and the rank-1 parameters that move with it), in parameter order.
     /// </summary>
-    public string Describe() => Describe(Layers);
+    public string Describe()
+    {
+        string depth = Depth == Layers.Count ? $"L = {Layers.Count}"
+            : FormattableString.Invariant($"{Layers.Count} in all, L = {Depth:0.####} (branches add to a stream)");
+        return string.Join(Environment.NewLine, Layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: {depth}"));
+    }
 
-    internal static string Describe(IReadOnlyList<AgdLayer> layers)
-        => string.Join(Environment.NewLine, layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: L = {layers.Count}"));
-
-    /// <summary>The depth L: the number of rank-2 and rank-4 weights.</summary>
-    public int Depth => Layers.Count;
+    /// <summary>
+    /// The depth L that the step divides by: the number of rank-2 and rank-4 weights for a network in series (the published
+    /// algorithm), and less for a <see cref="Block"/> whose description adds branches to a stream (docs/residual-depth.md).
+    /// </summary>
+    public double Depth { get; }
 
     /// <summary>Sets every parameter's gradient to zero, ready for the next backward pass.</summary>
     public void ZeroGrad()

@@ -1,0 +1,58 @@
+using Microsoft.ML.Agd.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Optim;
+
+/// <summary>
+/// A block's description run on AGD's depth: how far a relative change of every layer's weights, by the same small
+/// amount, can move a value, in units of that amount (docs/residual-depth.md derives the rules). In series the layers'
+/// depths add, so a network in series has depth L, its layer count, as the paper's bound says. A sum a + b moves by at
+/// most the norm-weighted mean of its terms' moves, so a residual branch adds its depth to the stream's in proportion to
+/// its share of the sum's norm. What flows is a value's depth and its power (mean square, in units of the input's) as
+/// AGD's initialisation leaves it: a layer keeps the power, a normalisation makes it 1, relu halves it.
+/// </summary>
+internal sealed class DepthOps : IBlockOps<DepthOps.Path>
+{
+    /// <summary>A value's depth and power.</summary>
+    public readonly record struct Path(double Depth, double Power);
+
+    private DepthOps()
+    {
+    }
+
+    /// <summary>The depth of a module: its description's, for a block; its layer count, in series, for any other module.</summary>
+    public static double Of(nn.Module module, int layers)
+        => module is Block block ? block.Compute(new DepthOps(), new Path(0, 1)).Depth : layers;
+
+    public Path Apply(nn.Module module, Path x) => module switch
+    {
+        Block block => block.Compute(this, x),
+        _ when LayerGrouping.IsNormalisation(module) => x with { Power = 1 },
+        _ when WeightsIn(module, recurse: false) > 0 => x with { Depth = x.Depth + 1 },
+        ReLU => Relu(x),
+        // A module that is not a block (a user's Sequential): its layers in series.
+        _ => x with { Depth = x.Depth + WeightsIn(module, recurse: true) },
+    };
+
+    private static int WeightsIn(nn.Module module, bool recurse)
+        => module.parameters(recurse).Count(p => p.requires_grad && p.dim() is 2 or 4);
+
+    public Path Relu(Path x) => x with { Power = x.Power / 2 };
+
+    public Path Scale(Path x, double factor) => x with { Power = x.Power * factor * factor };
+
+    // ||Δ(a + b)|| <= ||Δa|| + ||Δb||, and with the norms of aligned terms ||a + b|| = ||a|| + ||b||: the sum's relative
+    // change is the norm-weighted mean of the terms'. The terms' powers add, as those of independent values do.
+    public Path Add(Path a, Path b)
+    {
+        double na = Math.Sqrt(a.Power), nb = Math.Sqrt(b.Power);
+        return new Path((na * a.Depth + nb * b.Depth) / (na + nb), a.Power + b.Power);
+    }
+
+    public Path Flatten(Path x) => x;
+
+    public Path GlobalAveragePool(Path x) => x;
+
+    public Path Standardize(Path x, Tensor mean, Tensor deviation) => x with { Power = 1 };
+}
