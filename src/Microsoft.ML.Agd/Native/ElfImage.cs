@@ -46,10 +46,6 @@ internal sealed class ElfImage
         return needed;
     }
 
-    /// <summary>Every version this library requires, with the library it is required from and whether it is weak.</summary>
-    public IReadOnlyList<(string File, string Version, bool Weak)> RequiredVersions()
-        => VersionEntries().Select(e => (e.File, e.Version, (U16(e.FlagsOffset) & VersionFlagWeak) != 0)).ToList();
-
     /// <summary>
     /// Marks a required version weak, so that the dynamic loader accepts a library that lacks it.
     /// Returns false when the library does not require that version.
@@ -65,7 +61,7 @@ internal sealed class ElfImage
         return found;
     }
 
-    private IEnumerable<(string File, string Version, long FlagsOffset)> VersionEntries()
+    private IEnumerable<(string Version, long FlagsOffset)> VersionEntries()
     {
         var need = Sections().FirstOrDefault(s => s.Type == SectionTypeVersionNeed);
         if (need is null)
@@ -75,11 +71,10 @@ internal sealed class ElfImage
         // sh_info holds the number of Verneed entries.
         for (uint i = 0; i < need.Info; i++)
         {
-            string file = CString(strings.Offset + U32(entry + 4));
             long aux = entry + U32(entry + 8);
             for (int j = 0; j < U16(entry + 2); j++)
             {
-                yield return (file, CString(strings.Offset + U32(aux + 8)), aux + 4);
+                yield return (CString(strings.Offset + U32(aux + 8)), aux + 4);
                 aux += U32(aux + 12);
             }
             entry += U32(entry + 12);
