@@ -40,6 +40,7 @@ public static class Program
         if (Run(7)) ConvolutionRemedyBenchmark.Run(report, train, test);
         if (Run(8)) DataLoadingBenchmark.Run(report);
         if (Run(9)) ResidualDepthBenchmark.Run(report, train, test, epochs: 3);
+        if (Run(10)) ResidualDepthBenchmark.StepAgainstBound(report, train, test);
 
         if (only is null)
         {

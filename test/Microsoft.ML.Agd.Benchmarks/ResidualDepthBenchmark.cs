@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Networks;
+using static TorchSharp.torch;
 using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Benchmarks;
@@ -46,5 +47,48 @@ internal static class ResidualDepthBenchmark
         yield return ("FCN depth 3 width 512 (in series)", new() { Architecture = AgdArchitecture.Fcn });
         yield return ("VGG-16 base width 8 (in series)", new() { NetworkFactory = SampleNetworks.Factory("vgg16", 8) });
         yield return ("ResNet-50 base width 8", new() { Architecture = AgdArchitecture.ResNet50, BaseWidth = 8 });
+    }
+
+    /// <summary>
+    /// Section 10: how far one AGD step moves the network's output on its batch, ||f(W + dW) - f(W)|| / ||f(W)||, against the
+    /// bound the step is sized by, exp(eta) - 1: the share of the bound that a step uses, over the first epoch.
+    /// </summary>
+    public static void StepAgainstBound(Report report, LabelledImageSet train, LabelledImageSet test)
+    {
+        report.Section("10. A step's move against its bound", "The output's relative change over one AGD step on the step's own batch, divided by exp(eta) - 1, " +
+            "mean over the first epoch's steps (batch 64, cross-entropy), with the published depth and with the composed depth.");
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var (name, options) in Networks().Where(n => !n.Name.StartsWith("ResNet-50", StringComparison.Ordinal)))
+        {
+            options.Loss = AgdLoss.CrossEntropy;
+            using var harness = new BaselineTraining(train, test, options);
+            var cells = new List<string> { name };
+            foreach (bool inSeries in new[] { true, false })
+            {
+                var network = harness.InitialNetwork();
+                var optimizer = new AgdOptimizer(network, 1, inSeries);
+                var initialNorms = optimizer.Layers.Select(l => l.Weight.norm().item<float>()).ToList();
+                network.train();
+                var shares = new List<double>();
+                harness.Train.ForEachBatch(64, new Generator(0), CPU, (images, labels) =>
+                {
+                    optimizer.ZeroGrad();
+                    var before = network.call(images);
+                    AgdLoss.CrossEntropy.Compute(before, labels).backward();
+                    double eta = optimizer.Step();
+                    using var noGrad = no_grad();
+                    double moved = network.call(images).sub(before.detach()).norm().item<float>() / before.norm().item<float>();
+                    shares.Add(moved / (Math.Exp(eta) - 1));
+                });
+                double growth = optimizer.Layers.Select((l, k) => l.Weight.norm().item<float>() / initialNorms[k]).Average();
+                network.Dispose();
+                cells.Add($"{shares.Average():0.000} (first {shares.Take(10).Average():0.000}, last {shares.TakeLast(100).Average():0.000}); weights' norm x{growth:0.00}");
+            }
+            rows.Add(cells);
+            Console.WriteLine(string.Join(" | ", cells));
+        }
+        report.Table(["network", "published depth: mean share of the bound", "composed depth: mean share of the bound"], rows,
+            "A share near 1 means the bound is tight for that network; the step is sized as if it could be reached. The weights' norm: " +
+            "each layer's Frobenius norm after the epoch over its norm at initialisation, mean over the layers.");
     }
 }
