@@ -16,11 +16,6 @@ internal static class ConvolutionGuard
     private static readonly object s_lock = new();
     private static readonly ConditionalWeakTable<Convolution, object> s_guarded = [];
     private static int s_open;
-    [ThreadStatic] private static long t_backwardPasses;
-
-    /// <summary>Backward passes of guarded convolutions that ran on this thread (libtorch runs a CPU backward pass on its caller's).</summary>
-    public static long BackwardPassesOnThisThread => t_backwardPasses;
-
     /// <summary>Guards every convolution of <paramref name="module"/> that the remedy covers (once each); returns their names.</summary>
     public static IReadOnlyList<string> Protect(nn.Module module, ConvolutionRemedy remedy)
     {
@@ -73,7 +68,6 @@ internal static class ConvolutionGuard
             if (s_open > 0 && --s_open == 0)
                 LibTorchSwitches.SetOneDnn(true);
         }
-        t_backwardPasses++;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Native;
@@ -60,15 +61,26 @@ public class ConvolutionRemedyTests
         var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
         reference.load_state_dict(network.state_dict());
         reference.to(float64);
+        // Probes right before and right after each convolution see oneDNN's switch as its backward pass begins and ends:
+        // the output's probe is registered before the guard's switch (so the switch runs first in the backward pass), the
+        // input's after it (so it runs before the switch closes the window).
+        var convolutions = network.named_modules().Where(m => m.module is Convolution).Select(m => (m.name, Module: (Convolution)m.module)).ToList();
+        foreach (var (name, convolution) in convolutions)
+            convolution.register_forward_hook((_, input, output) => input.requires_grad ? OneDnnProbe.apply(output, name) : output);
         var guarded = ConvolutionGuard.Protect(network, ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn);
-        int expectedPasses = guarded.Count(name => name != "stem"); // the stem's input needs no gradient
+        foreach (var (name, convolution) in convolutions)
+            convolution.register_forward_pre_hook((_, input) => input.requires_grad ? OneDnnProbe.apply(input, name) : input);
 
         var generator = new Generator(11);
         var images = randn([8, 3, 16, 16], generator: generator);
         var labels = randint(0, 10, [8], generator: generator);
-        long passesBefore = ConvolutionGuard.BackwardPassesOnThisThread;
+        OneDnnProbe.Seen.Clear();
         AgdLoss.Square.Compute(network.call(images), labels).backward();
-        Assert.AreEqual(expectedPasses, ConvolutionGuard.BackwardPassesOnThisThread - passesBefore, "Every guarded convolution's backward pass ran in a window without oneDNN.");
+        // The stem's input needs no gradient, so its backward pass computes none and needs no window.
+        var withGradient = convolutions.Select(c => c.name).Where(n => n != "stem").ToList();
+        CollectionAssert.AreEquivalent(withGradient.SelectMany(n => new[] { n, n }).ToList(), OneDnnProbe.Seen.Select(s => s.Name).ToList());
+        foreach (var (name, enabled) in OneDnnProbe.Seen)
+            Assert.AreEqual(!guarded.Contains(name), enabled, $"oneDNN while {name}'s backward pass ran (guarded: {guarded.Contains(name)})");
         Assert.IsTrue(LibTorchSwitches.OneDnnEnabled, "oneDNN is back on after the backward pass.");
         AgdLoss.Square.Compute(reference.call(images.to(float64)), labels).backward();
 
@@ -84,5 +96,26 @@ public class ConvolutionRemedyTests
             .Select(p => p.name[..^".weight".Length]).ToList();
         CollectionAssert.AreEquivalent(narrow, guarded.ToList());
         Assert.AreEqual(baseWidth == 16, guarded.SequenceEqual(["stem"]));
+    }
+
+    // An identity whose backward pass records whether oneDNN is on at that moment.
+    private sealed class OneDnnProbe : autograd.SingleTensorFunction<OneDnnProbe>
+    {
+        public static readonly List<(string Name, bool Enabled)> Seen = [];
+
+        public override string Name => nameof(OneDnnProbe);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            ctx.save_data("name", vars[1]);
+            return ((Tensor)vars[0]).alias();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+        {
+            lock (Seen)
+                Seen.Add(((string)ctx.get_data("name"), LibTorchSwitches.OneDnnEnabled));
+            return [grad_output, null!];
+        }
     }
 }
