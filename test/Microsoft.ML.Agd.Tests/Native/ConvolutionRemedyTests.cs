@@ -98,6 +98,41 @@ public class ConvolutionRemedyTests
         Assert.AreEqual(baseWidth == 16, guarded.SequenceEqual(["stem"]));
     }
 
+    // agd train on tiny data, as a child process with the remedy forced and oneDNN printing every primitive it runs; returns
+    // the input and output channels of each convolution backward-data primitive that training ran (the self-test's own,
+    // on 12x12 inputs, left out).
+    private static List<(int In, int Out)> OneDnnBackwardData(string remedy)
+    {
+        using var data = new TinyData();
+        string agd = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [agd, "train", "--data", data.IdxFolder(), "-a", "resnet18", "--base-width", "4", "-e", "1", "-o", data.Path("model")])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ONEDNN_VERBOSE"] = "1";
+        start.Environment[TorchNative.RemedyVariable] = remedy;
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.AreEqual(0, process.ExitCode, output + error.Result);
+        return System.Text.RegularExpressions.Regex.Matches(output, @"convolution,[^,]*,backward_data,.*_ic(\d+)oc(\d+)_ih(\d+)")
+            .Where(m => m.Groups[3].Value != "12")
+            .Select(m => (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+    }
+
+    [TestMethod]
+    [DoNotParallelize] // two child processes that train: they need the cores to themselves to be quick
+    public void TheTrainerAppliesTheForcedRemedyToItsNetwork()
+    {
+        static bool Narrow((int In, int Out) c) => c.In % 16 != 0 || c.Out % 16 != 0;
+        var unguarded = OneDnnBackwardData("none");
+        if (!unguarded.Any(Narrow))
+            Assert.Inconclusive("oneDNN runs no convolution backward pass of narrow channels on this CPU, so there is nothing for the remedy to take away.");
+        var guarded = OneDnnBackwardData("narrow");
+        Assert.AreEqual(0, guarded.Count(Narrow), $"narrow convolutions still ran oneDNN's backward pass: {string.Join(", ", guarded.Where(Narrow).Distinct())}");
+        Assert.IsTrue(guarded.Count > 0, "the aligned convolutions keep oneDNN");
+    }
+
     // An identity whose backward pass records whether oneDNN is on at that moment.
     private sealed class OneDnnProbe : autograd.SingleTensorFunction<OneDnnProbe>
     {
