@@ -6,7 +6,6 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>Options that several verbs share, made once here.</summary>
 internal static class CliOptions
 {
-
     public static Option<string?> Data() => new("--data")
     {
         Description = "An IDX folder (train-*/t10k-* files) or an image folder with one sub-folder per class. " +
@@ -86,7 +85,7 @@ internal static class CliOptions
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"error: {e.Message}"); if (Environment.GetEnvironmentVariable("AGD_DEBUG") is not null) Console.Error.WriteLine(e);
+            Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }

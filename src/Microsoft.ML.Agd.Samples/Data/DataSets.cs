@@ -91,18 +91,18 @@ internal static class DataSets
         return new LabelledImageSet(rows, new AgdImageShape(1, files.Height, files.Width), names, $"{prefix} of {folder}");
     }
 
-    // classes.txt beside the files names the classes; Fashion-MNIST's folders have its ten; else the numbers 0 to the
+    // classes.txt beside the files names the classes; a Fashion-MNIST folder whose labels run 0 to 9 has its ten; else 0 to the
     // largest label, each of which the labels must use: a gap means a label that is wrong, not a class without images.
     private static IReadOnlyList<string> ClassNames(string folder, string labelsFile, byte[] labels)
     {
         string file = Path.Combine(folder, "classes.txt");
         if (File.Exists(file))
             return File.ReadAllLines(file).Where(l => l.Length > 0).ToArray();
-        if (folder.Contains("fashion", StringComparison.OrdinalIgnoreCase))
-            return FashionMnistClasses;
         var used = labels.Distinct().Order().ToList();
         if (used.Count == 0)
             throw new InvalidDataException($"'{labelsFile}' holds no labels.");
+        if (folder.Contains("fashion", StringComparison.OrdinalIgnoreCase) && used[^1] + 1 == FashionMnistClasses.Length)
+            return FashionMnistClasses;
         if (used[^1] + 1 != used.Count)
         {
             int last = Array.LastIndexOf(labels, used[^1]);

@@ -21,13 +21,13 @@ internal static partial class AtomicFolder
     public static string Beside(string folder, string purpose)
         => Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
-    /// <summary>Deletes what runs that were killed left beside <paramref name="folder"/> (staging, old and probe folders of processes no longer running).</summary>
+    /// <summary>Deletes what runs that were killed left beside <paramref name="folder"/> (staging and old folders of processes no longer running).</summary>
     public static void CleanLeftovers(string folder)
     {
         string? parent = Path.GetDirectoryName(folder);
         if (parent is null || !Directory.Exists(parent))
             return;
-        var leftover = new Regex($@"^\.{Regex.Escape(Path.GetFileName(folder))}\.(staging|old|probe)-(\d+)-[0-9a-f]{{32}}$");
+        var leftover = new Regex($@"^\.{Regex.Escape(Path.GetFileName(folder))}\.(staging|old)-(\d+)-[0-9a-f]{{32}}$");
         foreach (var entry in new DirectoryInfo(parent).EnumerateDirectories(".*"))
             if (leftover.Match(entry.Name) is { Success: true } match && !IsRunning(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
                 TryDelete(entry.FullName);

@@ -77,7 +77,8 @@ internal sealed class ModelFolder
         if (Directory.Exists(Path))
         {
             var foreign = new DirectoryInfo(Path).EnumerateFileSystemInfos()
-                .Where(e => !(e is FileInfo && s_files.Contains(e.Name) || e is DirectoryInfo && s_folders.Contains(e.Name)))
+                .Where(e => !(e is FileInfo && (s_files.Contains(e.Name) || e.Name.StartsWith(OutputFolder.ProbePrefix, StringComparison.Ordinal))
+                              || e is DirectoryInfo && s_folders.Contains(e.Name)))
                 .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
             if (foreign.Count > 0)
                 throw new IOException($"The output folder ({_option}) '{Path}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
@@ -179,8 +180,9 @@ internal sealed class ModelFolder
         int scores = model.GetOutputSchema(input).GetColumnOrNull("Score")?.Type is VectorDataViewType score ? score.Size : 0;
         if (scores != info.ClassNames.Count)
             throw Damaged(Info, $"it names {info.ClassNames.Count} classes, but model.zip scores {scores}: the two files are from different models or were edited");
-        if (KeyNames(model, input) is not { } keys || !keys.SequenceEqual(info.ClassNames))
-            throw Damaged(Info, $"its ClassNames ({string.Join(", ", info.ClassNames)}) differ from model.zip's labels ({string.Join(", ", KeyNames(model, input) ?? [])}): " +
+        var keys = KeyNames(model, input) ?? [];
+        if (!keys.SequenceEqual(info.ClassNames))
+            throw Damaged(Info, $"its ClassNames ({string.Join(", ", info.ClassNames)}) differ from model.zip's labels ({string.Join(", ", keys)}): " +
                 "the two files are from different models or were edited");
         return model;
     }

@@ -55,9 +55,12 @@ internal static class OutputFolder
         return null;
     }
 
+    /// <summary>How the files that test a folder for writing begin: a run killed in the microseconds one exists leaves it behind.</summary>
+    public const string ProbePrefix = ".agd-probe-";
+
     private static void Probe(string folder, string option, string directory)
     {
-        string probe = Path.Combine(directory, $".agd-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        string probe = Path.Combine(directory, $"{ProbePrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
             File.WriteAllBytes(probe, [0]);

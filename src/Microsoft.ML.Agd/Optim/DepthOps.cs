@@ -29,14 +29,11 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
     {
         Block block => block.Compute(this, x),
         _ when LayerGrouping.IsNormalisation(module) => x with { Power = 1 },
-        _ when WeightsIn(module, recurse: false) > 0 => x with { Depth = x.Depth + 1 },
+        _ when LayerGrouping.WeightCount(module, recurse: false) > 0 => x with { Depth = x.Depth + 1 },
         ReLU => Relu(x),
         // A module that is not a block (a user's Sequential): its layers in series.
-        _ => x with { Depth = x.Depth + WeightsIn(module, recurse: true) },
+        _ => x with { Depth = x.Depth + LayerGrouping.WeightCount(module, recurse: true) },
     };
-
-    private static int WeightsIn(nn.Module module, bool recurse)
-        => module.parameters(recurse).Count(p => p.requires_grad && p.dim() is 2 or 4);
 
     public Path Relu(Path x) => x with { Power = x.Power / 2 };
 

@@ -31,7 +31,7 @@ internal sealed class FeedingOps : IBlockOps<FeedingOps.Pending>
     {
         Block block => block.Compute(this, x),
         _ when LayerGrouping.IsNormalisation(module) => new Pending([.. x.Norms, module]),
-        _ when module.parameters(recurse: false).Any(p => p.dim() is 2 or 4) => Claim(module, x),
+        _ when LayerGrouping.WeightCount(module, recurse: false) > 0 => Claim(module, x),
         // A module with layers inside that is not a block (a user's Sequential) is grouped by its registration order.
         _ when module.parameters().Any() => Pending.None,
         _ => x, // activations, pooling, dropout: the value still comes from the same normalisations

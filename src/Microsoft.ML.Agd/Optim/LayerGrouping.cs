@@ -64,6 +64,9 @@ internal static class LayerGrouping
 
     private static string Qualify(string module, string parameter) => module.Length == 0 ? parameter : $"{module}.{parameter}";
 
+    /// <summary>The trainable rank-2/4 weights a module holds (itself only, or with its children): each heads a layer.</summary>
+    internal static int WeightCount(nn.Module module, bool recurse) => module.parameters(recurse).Count(p => p.requires_grad && p.dim() is 2 or 4);
+
     internal static bool IsNormalisation(nn.Module module)
         => module is BatchNorm1d or BatchNorm2d or BatchNorm3d or LayerNorm or GroupNorm or InstanceNorm1d or InstanceNorm2d or InstanceNorm3d;
 }

@@ -40,7 +40,8 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
         {
             if (cancellation.IsCancellationRequested)
                 return new TrainingRun(history, Cancelled: true);
-            epochStart.Take();
+            if (cancellation.CanBeCanceled)
+                epochStart.Take(); // a run that cannot be stopped never needs the epoch's start back
             var clock = Stopwatch.StartNew();
             var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, cancellation);
             if (cancellation.IsCancellationRequested)

@@ -104,16 +104,9 @@ public class ConvolutionRemedyTests
     private static List<(int In, int Out)> OneDnnBackwardData(string remedy)
     {
         using var data = new TinyData();
-        string agd = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [agd, "train", "--data", data.IdxFolder(), "-a", "resnet18", "--base-width", "4", "-e", "1", "-o", data.Path("model")])
-            { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["ONEDNN_VERBOSE"] = "1";
-        start.Environment[TorchNative.RemedyVariable] = remedy;
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.AreEqual(0, process.ExitCode, output + error.Result);
+        var (code, output) = Packaging.DotNet.Execute(data.Root, [Cli.AgdDll, "train", "--data", data.IdxFolder(), "-a", "resnet18", "--base-width", "4", "-e", "1", "-o", data.Path("model")],
+            new Dictionary<string, string> { ["ONEDNN_VERBOSE"] = "1", [TorchNative.RemedyVariable] = remedy });
+        Assert.AreEqual(0, code, output);
         return System.Text.RegularExpressions.Regex.Matches(output, @"convolution,[^,]*,backward_data,.*_ic(\d+)oc(\d+)_ih(\d+)")
             .Where(m => m.Groups[3].Value != "12")
             .Select(m => (int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))

@@ -20,11 +20,16 @@ internal static class DotNet
     }
 
     /// <summary>Runs <c>dotnet</c> with arguments; returns its exit code and combined output.</summary>
-    public static (int Code, string Output) Execute(string folder, params string[] arguments)
+    public static (int Code, string Output) Execute(string folder, params string[] arguments) => Execute(folder, arguments, new Dictionary<string, string>());
+
+    /// <summary>Runs <c>dotnet</c> with arguments and more environment variables; returns its exit code and combined output.</summary>
+    public static (int Code, string Output) Execute(string folder, string[] arguments, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", arguments) { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();

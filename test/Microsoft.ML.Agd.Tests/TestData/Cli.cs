@@ -5,6 +5,9 @@ namespace Microsoft.ML.Agd.Tests.TestData;
 /// <summary>Runs the agd command line in this process with its output captured, or as a child process that a test can stop with Ctrl+C (SIGINT).</summary>
 internal static class Cli
 {
+    /// <summary>The agd program as the build wrote it, for <c>dotnet agd.dll verb ...</c> in a child process.</summary>
+    public static string AgdDll { get; } = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
+
     /// <summary>Runs a verb in this process; returns its exit code and what it wrote (standard output, then standard error). Tests that call it must not run in parallel.</summary>
     public static (int Code, string Output) Run(params string[] args)
     {
@@ -32,8 +35,7 @@ internal static class Cli
     /// </summary>
     public static (int Code, string Output) RunAndInterrupt(Func<string, bool> interruptAfter, TimeSpan delay, params string[] args)
     {
-        string agd = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
-        var start = new ProcessStartInfo("dotnet", [agd, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet", [AgdDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         var error = process.StandardError.ReadToEndAsync();
