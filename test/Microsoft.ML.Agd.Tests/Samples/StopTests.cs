@@ -29,6 +29,7 @@ public class StopTests
 
         Assert.AreEqual(130, code, printed);
         StringAssert.Contains(printed, "Stopped before the first epoch ended: no model was written");
+        StringAssert.Contains(printed, "still holds the earlier one");
         ModelFolders.AssertUnchanged(before, output);
         CollectionAssert.AreEqual(new[] { "model" }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).Where(n => n!.Contains("model")).ToArray(),
             "no staging folder is left beside the model");
