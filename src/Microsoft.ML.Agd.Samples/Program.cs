@@ -1,7 +1,7 @@
 using Microsoft.ML.Agd.Samples.Cli;
 namespace Microsoft.ML.Agd.Samples;
 
-/// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search</c>.</summary>
+/// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search | lm</c>.</summary>
 internal static class Program
 {
     /// <summary>Runs a verb; returns its exit code.</summary>
@@ -17,6 +17,7 @@ internal static class Program
             PredictCommand.Create(),
             CompareCommand.Create(),
             SearchCommand.Create(),
+            LanguageModelCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

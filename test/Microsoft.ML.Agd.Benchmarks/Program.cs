@@ -42,6 +42,8 @@ public static class Program
         // Long runs (hours on 2 cores with ResNet-50), only when asked for by number.
         if (only?.Contains(9) == true) ResidualDepthBenchmark.Run(report, train, test, epochs: 3);
         if (only?.Contains(10) == true) ResidualDepthBenchmark.StepAgainstBound(report, train, test);
+        // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder.
+        if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000);
 
         if (only is null)
         {

@@ -26,7 +26,7 @@ internal static class ResidualDepthBenchmark
             OptimizerRun Agd(double gain, bool inSeries)
             {
                 var network = harness.InitialNetwork();
-                return harness.Run(Optimizer.Agd, null, network, new AgdOptimizer(network, gain, inSeries), epochs);
+                return harness.Run(Optimizer.Agd, null, network, new AgdOptimizer(network, gain, inSeries ? o => o.Layers.Count : null), epochs);
             }
             var depth = new AgdOptimizer(harness.InitialNetwork());
             var published = s_gains.Select(g => Agd(g, inSeries: true)).ToList();
@@ -66,7 +66,7 @@ internal static class ResidualDepthBenchmark
             foreach (bool inSeries in new[] { true, false })
             {
                 var network = harness.InitialNetwork();
-                var optimizer = new AgdOptimizer(network, 1, inSeries);
+                var optimizer = new AgdOptimizer(network, 1, inSeries ? o => o.Layers.Count : null);
                 var initialNorms = optimizer.Layers.Select(l => l.Weight.norm().item<float>()).ToList();
                 network.train();
                 var shares = new List<double>();

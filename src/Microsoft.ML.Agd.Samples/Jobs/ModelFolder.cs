@@ -71,41 +71,16 @@ internal sealed class ModelFolder
     /// its parent takes a new folder. Leftovers of killed runs beside it are deleted.
     /// </summary>
     /// <exception cref="IOException">The folder cannot be written; the message names the option, the path and why.</exception>
-    public void CheckWritable()
-    {
-        OutputFolder.CheckWritable(Path, _option, replaceable: true);
-        if (Directory.Exists(Path))
-        {
-            var foreign = new DirectoryInfo(Path).EnumerateFileSystemInfos()
-                .Where(e => !(e is FileInfo && (s_files.Contains(e.Name) || e.Name.StartsWith(OutputFolder.ProbePrefix, StringComparison.Ordinal))
-                              || e is DirectoryInfo && s_folders.Contains(e.Name)))
-                .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
-            if (foreign.Count > 0)
-                throw new IOException($"The output folder ({_option}) '{Path}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
-                    "which is not part of a model folder, and a new model replaces the whole folder; choose a new or empty folder.");
-        }
-        AtomicFolder.CleanLeftovers(Path);
-    }
+    public void CheckWritable() => OutputFolder.CheckReplaceable(Path, _option, s_files, s_folders, "model folder");
 
     /// <summary>
-    /// Writes the folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
-    /// takes its place in one step (<see cref="AtomicFolder"/>). A failure or a kill leaves the earlier folder as it was.
+    /// Writes the folder as a whole or not at all (<see cref="OutputFolder.WriteWhole"/>): a failure or a kill leaves the
+    /// earlier folder as it was.
     /// </summary>
     public void WriteWhole(Action<ModelFolder> write)
     {
         CheckWritable();
-        string staging = AtomicFolder.Beside(Path, "staging");
-        try
-        {
-            Directory.CreateDirectory(staging);
-            write(new ModelFolder(staging, _option));
-            AtomicFolder.Replace(staging, Path);
-        }
-        finally
-        {
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true);
-        }
+        OutputFolder.WriteWhole(Path, staging => write(new ModelFolder(staging, _option)));
     }
 
     /// <summary>

@@ -37,6 +37,48 @@ internal static class OutputFolder
             Probe(folder, option, directory);
     }
 
+    /// <summary>
+    /// Checks, before any training, that a folder of a known kind can be written as a whole: it can be replaced
+    /// (<see cref="CheckWritable"/>) and holds nothing but the kind's own files and folders (a new one replaces all of it).
+    /// Leftovers of killed runs beside it are deleted.
+    /// </summary>
+    /// <exception cref="IOException">The folder cannot be written or holds something else; the message names the option, the path and why.</exception>
+    public static void CheckReplaceable(string folder, string option, IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, string kind)
+    {
+        CheckWritable(folder, option, replaceable: true);
+        if (Directory.Exists(folder))
+        {
+            var foreign = new DirectoryInfo(folder).EnumerateFileSystemInfos()
+                .Where(e => !(e is FileInfo && (files.Contains(e.Name) || e.Name.StartsWith(ProbePrefix, StringComparison.Ordinal))
+                              || e is DirectoryInfo && folders.Contains(e.Name)))
+                .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
+            if (foreign.Count > 0)
+                throw new IOException($"The output folder ({option}) '{folder}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
+                    $"which is not part of a {kind}, and a new {kind} replaces the whole folder; choose a new or empty folder.");
+        }
+        AtomicFolder.CleanLeftovers(folder);
+    }
+
+    /// <summary>
+    /// Writes a folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
+    /// takes its place in one step (<see cref="AtomicFolder"/>). A failure or a kill leaves the earlier folder as it was.
+    /// </summary>
+    public static void WriteWhole(string folder, Action<string> write)
+    {
+        string staging = AtomicFolder.Beside(folder, "staging");
+        try
+        {
+            Directory.CreateDirectory(staging);
+            write(staging);
+            AtomicFolder.Replace(staging, folder);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+        }
+    }
+
     // The folder itself, or the nearest folder above it that exists.
     private static string? Existing(string folder)
     {

@@ -27,6 +27,12 @@ public interface IBlockOps<T>
     /// <summary>The mean over each channel's height and width: [batch, channels, h, w] to [batch, channels, 1, 1].</summary>
     T GlobalAveragePool(T x);
 
+    /// <summary>
+    /// Causal multi-head attention of projected queries, keys and values [batch, time, width]: each position's output is
+    /// the softmax(q k / sqrt(head width))-weighted mean of the values at it and before it, head by head.
+    /// </summary>
+    T Attention(T query, T key, T value, int heads);
+
     /// <summary>(x - mean) / deviation per channel, for images [batch, channels, h, w] (or flat rows of one channel).</summary>
     T Standardize(T x, torch.Tensor mean, torch.Tensor deviation);
 }

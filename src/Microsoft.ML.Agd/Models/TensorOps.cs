@@ -21,6 +21,14 @@ internal sealed class TensorOps : IBlockOps<Tensor>
 
     public Tensor GlobalAveragePool(Tensor x) => nn.functional.adaptive_avg_pool2d(x, [1, 1]);
 
+    public Tensor Attention(Tensor query, Tensor key, Tensor value, int heads)
+    {
+        long batch = query.shape[0], time = query.shape[1], width = query.shape[2];
+        Tensor Split(Tensor x) => x.view(batch, time, heads, width / heads).transpose(1, 2);
+        var mixed = nn.functional.scaled_dot_product_attention(Split(query), Split(key), Split(value), is_casual: true);
+        return mixed.transpose(1, 2).reshape(batch, time, width);
+    }
+
     public Tensor Standardize(Tensor x, Tensor mean, Tensor deviation)
     {
         long[] shape = x.dim() == 4 ? [1, mean.shape[0], 1, 1] : [-1];

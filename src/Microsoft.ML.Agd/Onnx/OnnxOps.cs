@@ -18,6 +18,9 @@ internal sealed class OnnxOps(OnnxGraph graph) : IBlockOps<string>
 
     public string GlobalAveragePool(string x) => graph.Node("GlobalAveragePool", [x]);
 
+    public string Attention(string query, string key, string value, int heads)
+        => throw new NotSupportedException("Attention has no ONNX export here: language models are saved with their TorchSharp weights (agd lm), not as ONNX.");
+
     // The export's input is always an image batch [batch, channels, h, w].
     public string Standardize(string x, Tensor mean, Tensor deviation)
     {

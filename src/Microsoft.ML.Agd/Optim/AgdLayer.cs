@@ -3,17 +3,18 @@ using TorchSharp.Modules;
 namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
-/// One AGD layer: a rank-2 (linear) or rank-4 (convolution) weight, its scale, and the rank-1 parameters
+/// One AGD layer: a rank-2 (linear or embedding) or rank-4 (convolution) weight, its scale, and the rank-1 parameters
 /// (bias, normalisation scale and shift) that move with it.
 /// </summary>
 public sealed class AgdLayer
 {
-    internal AgdLayer(string name, Parameter weight, IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> members)
+    internal AgdLayer(string name, Parameter weight, IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> members, bool isEmbedding)
     {
         Name = name;
         Weight = weight;
         Members = members;
-        Scale = ScaleOf(weight.shape);
+        IsEmbedding = isEmbedding;
+        Scale = ScaleOf(isEmbedding ? [weight.shape[1], weight.shape[0]] : weight.shape);
     }
 
     /// <summary>The weight's name, as in <c>named_parameters()</c>.</summary>
@@ -25,12 +26,18 @@ public sealed class AgdLayer
     /// <summary>The layer's rank-1 parameters, each with its name and whether it is a multiplicative scale (initialised to one).</summary>
     public IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> Members { get; }
 
+    /// <summary>
+    /// Whether the weight is an embedding table [count, width]: the map from a one-hot vector of <c>count</c> entries to
+    /// the width, stored transposed, so its scale is sqrt(width / count).
+    /// </summary>
+    public bool IsEmbedding { get; }
+
     /// <summary>s_k = sqrt(out / in), divided by sqrt(kh * kw) for a convolution: every singular value of the weight (or of each kernel slice) after initialisation.</summary>
     public double Scale { get; }
 
     /// <summary>One line: the weight's name and shape, its scale s_k, and the parameters that move with it.</summary>
     public override string ToString()
-        => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}] s = {Scale:0.####}") +
+        => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}]{(IsEmbedding ? " embedding" : "")} s = {Scale:0.####}") +
            (Members.Count == 0 ? "" : " with " + string.Join(", ", Members.Select(m => m.IsScale ? $"{m.Name} (scale)" : m.Name)));
 
     /// <summary>The scale s_k of a weight of the given shape.</summary>

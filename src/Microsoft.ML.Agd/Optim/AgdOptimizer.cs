@@ -29,12 +29,12 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// On CPUs where libtorch computes some convolution gradients wrongly (<c>TorchNative.ConvolutionCheck</c>), call
     /// <c>TorchNative.ProtectConvolutions</c> on the module before training it; the trainer does.
     /// </remarks>
-    public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, inSeries: false)
+    public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, depth: null)
     {
     }
 
-    /// <summary>Creates the optimizer, with <paramref name="inSeries"/> the published depth (the layer count) whatever the architecture (benchmarks compare the two).</summary>
-    internal AgdOptimizer(nn.Module module, double gain, bool inSeries)
+    /// <summary>Creates the optimizer with the given depth L in place of the composed one (benchmarks compare the alternatives).</summary>
+    internal AgdOptimizer(nn.Module module, double gain, Func<AgdOptimizer, double>? depth)
     {
         ArgumentNullException.ThrowIfNull(module);
         Check.Gain(gain, nameof(gain));
@@ -42,7 +42,7 @@ public sealed class AgdOptimizer : IOptimizerStep
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)
             throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
-        Depth = inSeries ? Layers.Count : DepthOps.Of(module, Layers.Count);
+        Depth = depth?.Invoke(this) ?? DepthOps.Of(module, Layers.Count);
     }
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>

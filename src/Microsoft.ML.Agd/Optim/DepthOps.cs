@@ -17,20 +17,29 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
     /// <summary>A value's depth and power.</summary>
     public readonly record struct Path(double Depth, double Power);
 
-    private DepthOps()
-    {
-    }
+    /// <summary>
+    /// What attention adds to the depth of its projections: its query-key product is bilinear, so it counts as one more
+    /// layer in series (the experimental repository's "attention is depth 3" with the projections before and after it).
+    /// </summary>
+    public const double AttentionDepth = 1;
+
+    private readonly double _attentionDepth;
+
+    private DepthOps(double attentionDepth) => _attentionDepth = attentionDepth;
 
     /// <summary>The depth of a module: its description's, for a block; its layer count, in series, for any other module.</summary>
-    public static double Of(nn.Module module, int layers)
-        => module is Block block ? block.Compute(new DepthOps(), new Path(0, 1)).Depth : layers;
+    /// <param name="module">The network.</param>
+    /// <param name="layers">Its number of layers.</param>
+    /// <param name="attentionDepth">What attention adds (benchmarks measure the alternatives).</param>
+    public static double Of(nn.Module module, int layers, double attentionDepth = AttentionDepth)
+        => module is Block block ? block.Compute(new DepthOps(attentionDepth), new Path(0, 1)).Depth : layers;
 
     public Path Apply(nn.Module module, Path x) => module switch
     {
         Block block => block.Compute(this, x),
         _ when LayerGrouping.IsNormalisation(module) => x with { Power = 1 },
         _ when LayerGrouping.WeightCount(module, recurse: false) > 0 => x with { Depth = x.Depth + 1 },
-        ReLU => Relu(x),
+        ReLU or GELU => Relu(x),
         // A module that is not a block (a user's Sequential): its layers in series.
         _ => x with { Depth = x.Depth + LayerGrouping.WeightCount(module, recurse: true) },
     };
@@ -46,6 +55,11 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
         double na = Math.Sqrt(a.Power), nb = Math.Sqrt(b.Power);
         return new Path((na * a.Depth + nb * b.Depth) / (na + nb), a.Power + b.Power);
     }
+
+    // The output moves with the deepest of its inputs plus what the query-key product adds; a weighted mean of the values
+    // has at most their power.
+    public Path Attention(Path query, Path key, Path value, int heads)
+        => new(Math.Max(value.Depth, Math.Max(query.Depth, key.Depth)) + _attentionDepth, value.Power);
 
     public Path Flatten(Path x) => x;
 

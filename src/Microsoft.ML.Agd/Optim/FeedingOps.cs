@@ -50,6 +50,8 @@ internal sealed class FeedingOps : IBlockOps<FeedingOps.Pending>
 
     public Pending Add(Pending a, Pending b) => new([.. a.Norms, .. b.Norms]);
 
+    public Pending Attention(Pending query, Pending key, Pending value, int heads) => new([.. query.Norms, .. key.Norms, .. value.Norms]);
+
     public Pending Flatten(Pending x) => x;
 
     public Pending GlobalAveragePool(Pending x) => x;

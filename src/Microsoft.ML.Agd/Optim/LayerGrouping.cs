@@ -7,12 +7,13 @@ namespace Microsoft.ML.Agd.Optim;
 /// <summary>
 /// Turns a module's parameters into AGD layers. Every module's rank-2/4 weight heads a layer, which its own rank-1
 /// parameters (a bias) join. A normalisation's scale and shift join the layer that a <see cref="Block"/>'s description
-/// feeds it to; where no block's description says, they join the layer of the weight that precedes it in
-/// registration order, as in conv-norm networks.
+/// feeds it to. Where no block's description says, registration order decides: a LayerNorm joins the next layer (the
+/// one it feeds in a pre-LayerNorm transformer), any other normalisation the layer before it (as in conv-norm networks).
+/// An embedding's table is a layer in its true orientation (<see cref="AgdLayer.IsEmbedding"/>).
 /// </summary>
 internal static class LayerGrouping
 {
-    private sealed record Layer(string Name, Parameter Weight, List<(string Name, Parameter Parameter, bool IsScale)> Members);
+    private sealed record Layer(string Name, Parameter Weight, bool IsEmbedding, List<(string Name, Parameter Parameter, bool IsScale)> Members);
 
     public static IReadOnlyList<AgdLayer> Group(nn.Module module)
     {
@@ -25,6 +26,8 @@ internal static class LayerGrouping
                 declaredWeightOf.TryAdd(member, layer.Weight);
 
         var layers = new List<Layer>();
+        var owners = new Dictionary<IntPtr, string>();
+        var awaitingNext = new List<(string Name, Parameter Parameter, bool IsScale)>();
         var layerOf = new Dictionary<nn.Module, Layer>((IEqualityComparer<nn.Module>)ReferenceEqualityComparer.Instance);
         var declaredMembers = new List<(nn.Module Member, string Name, Parameter Parameter, bool IsScale)>();
         foreach (var (moduleName, child) in modules)
@@ -35,7 +38,11 @@ internal static class LayerGrouping
                 throw new NotSupportedException($"Module '{moduleName}' ({child.GetType().Name}) holds {weights.Count} rank-2/4 weights; AGD needs one weight per module so that its bias and normalisation are unambiguous.");
             if (weights.Count == 1)
             {
-                var layer = new Layer(Qualify(moduleName, weights[0].name), weights[0].parameter, []);
+                var layer = new Layer(Qualify(moduleName, weights[0].name), weights[0].parameter, child is Embedding, [.. awaitingNext]);
+                // Tied weights share memory (TorchSharp gives each module its own handle to it).
+                if (!owners.TryAdd(TensorMemory.Address(layer.Weight), layer.Name))
+                    throw new NotSupportedException($"Weight '{layer.Name}' is the same tensor as '{owners[TensorMemory.Address(layer.Weight)]}' (tied weights, as a GPT's output head often shares its token embedding). AGD gives each layer its own scale and step: give '{layer.Name}' a weight of its own.");
+                awaitingNext.Clear();
                 layers.Add(layer);
                 layerOf[child] = layer;
             }
@@ -49,18 +56,26 @@ internal static class LayerGrouping
                     layerOf[child].Members.Add((qualified, parameter, isScale));
                 else if (declaredWeightOf.ContainsKey(child))
                     declaredMembers.Add((child, qualified, parameter, isScale));
+                else if (child is LayerNorm)
+                    awaitingNext.Add((qualified, parameter, isScale));
                 else if (IsNormalisation(child) && layers.Count > 0)
                     layers[^1].Members.Add((qualified, parameter, isScale));
                 else
-                    throw new NotSupportedException($"Parameter '{qualified}' belongs to no layer: it is neither in a module with a rank-2/4 weight nor in a normalisation that follows one. Move it into such a module or freeze it (requires_grad = false).");
+                    throw NoLayer(qualified);
             }
         }
+        // A LayerNorm after the last layer has no layer to feed: it moves with the one before it.
+        if (awaitingNext.Count > 0)
+            (layers.Count > 0 ? layers[^1].Members : throw NoLayer(awaitingNext[0].Name)).AddRange(awaitingNext);
         foreach (var (member, name, parameter, isScale) in declaredMembers)
             (layerOf.TryGetValue(declaredWeightOf[member], out var layer) ? layer
                 : throw new NotSupportedException($"Parameter '{name}' is declared a member of a module with no trainable rank-2/4 weight; declare it with the linear layer or convolution it belongs to."))
                 .Members.Add((name, parameter, isScale));
-        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members)).ToList();
+        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members, l.IsEmbedding)).ToList();
     }
+
+    private static NotSupportedException NoLayer(string parameter)
+        => new($"Parameter '{parameter}' belongs to no layer: it is neither in a module with a rank-2/4 weight nor in a normalisation next to one. Move it into such a module or freeze it (requires_grad = false).");
 
     private static string Qualify(string module, string parameter) => module.Length == 0 ? parameter : $"{module}.{parameter}";
 

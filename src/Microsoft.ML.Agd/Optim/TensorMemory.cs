@@ -21,6 +21,9 @@ internal static partial class TensorMemory
             ? (float*)THSTensor_data(tensor.Handle)
             : throw new ArgumentException($"Expected a contiguous float32 tensor in CPU memory; it is {tensor.dtype} on {tensor.device}.", nameof(tensor));
 
+    /// <summary>The address of the tensor's first element, on any device: two tensors that share it share their memory.</summary>
+    public static IntPtr Address(Tensor tensor) => THSTensor_data(tensor.Handle);
+
     // TorchSharp's own export: the address of a tensor's first element (TorchSharp reads tensors through it too).
     [LibraryImport("LibTorchSharp")]
     private static partial IntPtr THSTensor_data(IntPtr handle);

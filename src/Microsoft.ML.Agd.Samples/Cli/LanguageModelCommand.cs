@@ -1,0 +1,111 @@
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Samples.Jobs;
+using Microsoft.ML.Agd.Samples.Language;
+namespace Microsoft.ML.Agd.Samples.Cli;
+
+/// <summary><c>agd lm train | generate | compare</c>: a GPT trained on a text with AGD, its text, and AGD against AdamW's grid.</summary>
+internal static class LanguageModelCommand
+{
+    private const int SampleLength = 500;
+
+    public static System.CommandLine.Command Create() => new("lm", "Train a GPT language model on a UTF-8 text with AGD (no learning rate), generate text from it, or compare AGD with AdamW.")
+    {
+        Train(), Generate(), Compare(),
+    };
+
+    private static System.CommandLine.Command Train()
+    {
+        var options = new LanguageModelOptions();
+        var output = CliOptions.Output("agd-lm");
+        var command = new System.CommandLine.Command("train", "Train a GPT with AGD and write model.bin, model.json, layers.txt, curves.png and sample.txt.") { output };
+        options.AddTo(command);
+        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
+        {
+            var folder = new LanguageModelFolder(result.GetValue(output)!);
+            folder.CheckWritable();
+            var (training, tokenizer, text) = options.Read(result);
+            var model = training.InitialModel();
+            var agd = new AgdOptimizer(model);
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is."));
+            var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, progress, cancellation));
+            if (run.Diverged)
+                throw new TrainingDivergedException($"Training diverged at iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite; no model was written.");
+            string sample = TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed);
+            folder.Write(model, tokenizer, text, run, agd.Describe(), staging =>
+            {
+                LanguageModelComparison.Plot([run], "GPT trained with AGD: validation loss", staging.File("curves.png"));
+                File.WriteAllText(staging.File("sample.txt"), sample);
+            });
+            var last = run.Curve[^1];
+            AnsiConsole.MarkupLine(Markup.Escape($"Iteration {last.Iteration}: training loss {last.TrainLoss:F3}, validation loss {last.ValidationLoss:F3} nats per token; {run.SecondsPerIteration * 1000:F1} ms per iteration."));
+            AnsiConsole.MarkupLine($"Wrote the model to {Markup.Escape(folder.Path)}. A sample:");
+            Console.WriteLine(sample);
+            return 0;
+        })));
+        return command;
+    }
+
+    private static System.CommandLine.Command Generate()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "A folder written by 'agd lm train'.", DefaultValueFactory = _ => "agd-lm" };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The text to continue.", DefaultValueFactory = _ => "\n" };
+        var length = new Option<int>("--length", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => SampleLength };
+        var temperature = new Option<double>("--temperature") { Description = "Softmax temperature: 1 samples the model as it is, lower is more conservative.", DefaultValueFactory = _ => 0.8 };
+        var seed = CliOptions.Seed();
+        var command = new System.CommandLine.Command("generate", "Continue a prompt with a trained language model.") { model, prompt, length, temperature, seed };
+        command.SetAction(result => CliOptions.Guard(() =>
+        {
+            var (gpt, tokenizer, _) = new LanguageModelFolder(result.GetValue(model)!, "-m").Load();
+            string start = result.GetValue(prompt)!;
+            var ids = TextGeneration.Continue(gpt, tokenizer.Encode(start), result.GetValue(length), result.GetValue(temperature), result.GetValue(seed));
+            Console.WriteLine(start + tokenizer.Decode(ids));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static System.CommandLine.Command Compare()
+    {
+        var options = new LanguageModelOptions();
+        var output = CliOptions.Output("agd-lm-compare");
+        var command = new System.CommandLine.Command("compare",
+            "Train the same GPT with AGD once and with AdamW (nanoGPT's warm-up and cosine schedule) at peak learning rates 1e-4 to 1e-2, on the same batches; write compare.md and compare.png.") { output };
+        options.AddTo(command);
+        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
+        {
+            string folder = OutputFolder.Normalize(result.GetValue(output), "-o");
+            OutputFolder.CheckWritable(folder, "-o");
+            var (training, tokenizer, text) = options.Read(result);
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: comparing AGD with AdamW at {LanguageModelComparison.Grid.Count} learning rates, {training.Settings.Iterations} iterations each."));
+            var runs = LanguageModelComparison.Run(training, run => AnsiConsole.MarkupLine(Markup.Escape(
+                $"  {run.Name}: validation loss {(run.Diverged ? "diverged" : run.FinalValidationLoss.ToString("F3"))}, {run.SecondsPerIteration * 1000:F1} ms per iteration")), cancellation);
+            string table = LanguageModelComparison.ToMarkdown(runs);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "compare.md"), table + Environment.NewLine);
+            LanguageModelComparison.Plot(runs, $"GPT on {Path.GetFileName(text)}: AGD against AdamW's grid", Path.Combine(folder, "compare.png"));
+            Console.WriteLine(table);
+            AnsiConsole.MarkupLine($"Wrote compare.md and compare.png to {Markup.Escape(folder)}.");
+            return 0;
+        })));
+        return command;
+    }
+
+    private static LanguageModelRun WithProgress(LanguageModelTraining training, Func<Action<int, LossPoint?>, LanguageModelRun> train)
+    {
+        LanguageModelRun? run = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: training.Settings.Iterations);
+                run = train((iteration, point) =>
+                {
+                    task.Value = iteration;
+                    if (point is not null)
+                        task.Description = Markup.Escape($"iteration {point.Iteration}: train {point.TrainLoss:F3} val {point.ValidationLoss:F3}");
+                });
+                task.Value = task.MaxValue;
+            });
+        return run!;
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.ML.Agd.Samples.Language;
+namespace Microsoft.ML.Agd.Samples.Cli;
+
+/// <summary>The options of <c>agd lm train</c> and <c>agd lm compare</c>: the text, its tokens, the GPT's shape and the run.</summary>
+internal sealed class LanguageModelOptions
+{
+    private static readonly LanguageModelSettings s_defaults = new();
+    private readonly Option<string> _text = new("--text", "-t")
+    {
+        Description = $"A UTF-8 text file, or a folder of them. Default: Debian's fortunes ({TextCorpus.Fortunes}; sudo apt-get install fortunes).",
+        DefaultValueFactory = _ => TextCorpus.Fortunes,
+    };
+    private readonly Option<string> _tokens = new("--tokens") { Description = "char (one token per character) or gpt2 (GPT-2's byte-pair encoding).", DefaultValueFactory = _ => "char" };
+    private readonly Option<int> _layers = Int("--layers", "Transformer blocks.", s_defaults.Layers);
+    private readonly Option<int> _heads = Int("--heads", "Attention heads per block.", s_defaults.Heads);
+    private readonly Option<int> _width = Int("--width", "Width of the residual stream.", s_defaults.Width);
+    private readonly Option<int> _context = Int("--context", "Tokens the model reads at once.", s_defaults.Context);
+    private readonly Option<int> _batchSize = new("--batch-size", "-b") { Description = "Sequences per step.", DefaultValueFactory = _ => s_defaults.BatchSize };
+    private readonly Option<int> _iterations = new("--iterations", "-i") { Description = "Training steps.", DefaultValueFactory = _ => s_defaults.Iterations };
+    private readonly Option<int> _interval = Int("--eval-interval", "Steps between two estimates of the losses.", s_defaults.EvaluationInterval);
+    private readonly Option<int> _evalBatches = Int("--eval-batches", "Batches each estimate averages.", s_defaults.EvaluationBatches);
+    private readonly Option<int> _seed = new("--seed") { Description = "Seed of the weights and the batches.", DefaultValueFactory = _ => s_defaults.Seed };
+
+    private static Option<int> Int(string name, string description, int value) => new(name) { Description = description, DefaultValueFactory = _ => value };
+
+    /// <summary>Adds every option to a command.</summary>
+    public void AddTo(System.CommandLine.Command command)
+    {
+        foreach (Option option in new Option[] { _text, _tokens, _layers, _heads, _width, _context, _batchSize, _iterations, _interval, _evalBatches, _seed })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The settings, checked; then the text, read and tokenized: the training it gives, its tokenizer and the text's path.</summary>
+    public (LanguageModelTraining Training, TextTokenizer Tokenizer, string Text) Read(ParseResult result)
+    {
+        var settings = new LanguageModelSettings
+        {
+            Layers = result.GetValue(_layers), Heads = result.GetValue(_heads), Width = result.GetValue(_width), Context = result.GetValue(_context),
+            BatchSize = result.GetValue(_batchSize), Iterations = result.GetValue(_iterations), EvaluationInterval = result.GetValue(_interval),
+            EvaluationBatches = result.GetValue(_evalBatches), Seed = result.GetValue(_seed),
+        };
+        settings.Validate();
+        string path = Path.GetFullPath(result.GetValue(_text)!);
+        string text = TextCorpus.Read(path);
+        var tokenizer = TextTokenizer.Create(result.GetValue(_tokens)!, text);
+        var data = TokenBatches.Split(tokenizer.Encode(text), settings.Context);
+        return (new LanguageModelTraining(data, tokenizer.VocabularySize, settings), tokenizer, path);
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples.Jobs;
+using System.Text.Json;
+
+namespace Microsoft.ML.Agd.Samples.Language;
+
+/// <summary>What a language-model folder records besides the weights: the GPT's shape, its tokenizer and its training.</summary>
+/// <param name="Sha256">The SHA-256 of model.bin as written: a changed byte is noticed on load.</param>
+internal sealed record LanguageModelInfo(int Layers, int Heads, int Width, int Context, string Tokenizer, IReadOnlyList<string> Characters,
+    int VocabularySize, string TrainedOn, string Optimizer, int Iterations, double ValidationLoss, string Sha256);
+
+/// <summary>
+/// A trained language model's folder: model.bin (TorchSharp's weights), model.json (<see cref="LanguageModelInfo"/>),
+/// layers.txt (what AGD made of the GPT), curves.png and sample.txt. It is written whole or not at all.
+/// </summary>
+internal sealed class LanguageModelFolder(string path, string option = "-o")
+{
+    private static readonly string[] s_files = ["model.bin", "model.json", "layers.txt", "curves.png", "sample.txt"];
+
+    /// <summary>The folder, in full.</summary>
+    public string Path { get; } = OutputFolder.Normalize(path, option);
+
+    /// <summary>A file of the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Checks, before training, that the folder can be replaced whole and holds nothing but a language model's files.</summary>
+    public void CheckWritable() => OutputFolder.CheckReplaceable(Path, option, s_files, [], "language-model folder");
+
+    /// <summary>Writes the folder whole: the weights, model.json, and what <paramref name="extras"/> adds (charts, text) to the staging folder.</summary>
+    public void Write(Gpt model, TextTokenizer tokenizer, string trainedOn, LanguageModelRun run, string layers, Action<LanguageModelFolder> extras)
+    {
+        CheckWritable();
+        OutputFolder.WriteWhole(Path, staging =>
+        {
+            var folder = new LanguageModelFolder(staging, option);
+            model.save(folder.File("model.bin"));
+            var info = new LanguageModelInfo(model.Layers, model.Heads, model.Width, model.ContextLength, tokenizer.Kind, tokenizer.Characters,
+                tokenizer.VocabularySize, trainedOn, run.Name, run.Curve[^1].Iteration, run.Curve[^1].ValidationLoss, ModelFolder.Sha256Of(folder.File("model.bin")));
+            ModelFolder.WriteJson(folder.File("model.json"), info);
+            System.IO.File.WriteAllText(folder.File("layers.txt"), layers + Environment.NewLine);
+            extras(folder);
+        });
+    }
+
+    /// <summary>Loads the model and its tokenizer, checking the weights against the checksum model.json records.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder is not a language-model folder.</exception>
+    /// <exception cref="InvalidDataException">A file is damaged; the message names it.</exception>
+    public (Gpt Model, TextTokenizer Tokenizer, LanguageModelInfo Info) Load()
+    {
+        if (!System.IO.File.Exists(File("model.json")) || !System.IO.File.Exists(File("model.bin")))
+            throw new DirectoryNotFoundException($"'{Path}' is not a language-model folder: it needs model.bin and model.json, as 'agd lm train' writes them.");
+        LanguageModelInfo? info;
+        try
+        {
+            info = JsonSerializer.Deserialize<LanguageModelInfo>(System.IO.File.ReadAllText(File("model.json")), ModelFolder.Json);
+        }
+        catch (JsonException e)
+        {
+            throw Damaged("model.json", $"it is not valid JSON ({e.Message})");
+        }
+        if (info is null || info.Layers < 1 || info.Heads < 1 || info.Width < 1 || info.Context < 1 || string.IsNullOrEmpty(info.Sha256) || info.Characters is null)
+            throw Damaged("model.json", "it lacks the GPT's shape, its tokenizer or the weights' SHA-256");
+        if (ModelFolder.Sha256Of(File("model.bin")) != info.Sha256)
+            throw Damaged("model.bin", "its SHA-256 differs from the one model.json records: it was changed or damaged after training");
+        var tokenizer = TextTokenizer.Restore(info.Tokenizer, info.Characters);
+        if (tokenizer.VocabularySize != info.VocabularySize)
+            throw Damaged("model.json", $"its tokenizer has {tokenizer.VocabularySize} tokens but it records {info.VocabularySize}");
+        var model = new Gpt(info.VocabularySize, info.Context, info.Layers, info.Heads, info.Width);
+        model.load(File("model.bin"));
+        model.eval();
+        return (model, tokenizer, info);
+    }
+
+    private InvalidDataException Damaged(string file, string why)
+        => new($"The language-model folder '{Path}' is damaged: {file} cannot be used because {why}. Train the model again (agd lm train -o {Path}).");
+}

@@ -1,0 +1,142 @@
+using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Optim;
+using System.Diagnostics;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Samples.Language;
+
+/// <summary>A GPT's shape and its training run; the defaults are nanoGPT's CPU configuration of its character model.</summary>
+internal sealed record LanguageModelSettings
+{
+    public int Layers { get; init; } = 4;
+    public int Heads { get; init; } = 4;
+    public int Width { get; init; } = 128;
+    public int Context { get; init; } = 64;
+    public int BatchSize { get; init; } = 12;
+    public int Iterations { get; init; } = 2000;
+    /// <summary>Iterations between two estimates of the training and validation loss.</summary>
+    public int EvaluationInterval { get; init; } = 250;
+    /// <summary>Batches each estimate averages (nanoGPT's eval_iters).</summary>
+    public int EvaluationBatches { get; init; } = 20;
+    public int Seed { get; init; } = 1337;
+
+    /// <summary>Checks every value, naming the option of one that is out of range.</summary>
+    public void Validate()
+    {
+        foreach (var (value, option) in new[] { (Layers, "--layers"), (Heads, "--heads"), (Width, "--width"), (Context, "--context"), (BatchSize, "--batch-size"),
+                                                 (Iterations, "--iterations"), (EvaluationInterval, "--eval-interval"), (EvaluationBatches, "--eval-batches") })
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(option, value, $"{option} must be at least 1.");
+        if (Width % Heads != 0)
+            throw new ArgumentOutOfRangeException("--heads", Heads, $"--heads ({Heads}) must divide --width ({Width}) evenly.");
+    }
+}
+
+/// <summary>The training and validation loss estimated after an iteration.</summary>
+internal sealed record LossPoint(int Iteration, double TrainLoss, double ValidationLoss);
+
+/// <summary>One optimizer's run: its loss curve, seconds per iteration (evaluations left out), and whether it diverged.</summary>
+internal sealed record LanguageModelRun(string Optimizer, double? LearningRate, IReadOnlyList<LossPoint> Curve, double SecondsPerIteration, bool Diverged)
+{
+    /// <summary>"AGD", or the optimizer and its peak learning rate.</summary>
+    public string Name => LearningRate is { } lr ? FormattableString.Invariant($"{Optimizer} lr={lr:0.#####}") : Optimizer;
+
+    /// <summary>The last validation loss (NaN once diverged).</summary>
+    public double FinalValidationLoss => Diverged || Curve.Count == 0 ? double.NaN : Curve[^1].ValidationLoss;
+}
+
+/// <summary>
+/// Trains a GPT on a tokenized text with any optimizer on equal terms: the same initial weights (AGD's, for the seed),
+/// the same batches in the same order, and the same fixed batches to estimate the losses on.
+/// </summary>
+internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySize, LanguageModelSettings settings)
+{
+    /// <summary>The settings.</summary>
+    public LanguageModelSettings Settings => settings;
+
+    /// <summary>A fresh GPT with AGD's initial weights for the seed.</summary>
+    public Gpt InitialModel()
+    {
+        var model = new Gpt(vocabularySize, settings.Context, settings.Layers, settings.Heads, settings.Width);
+        AgdInitialization.Apply(model, new Generator((ulong)settings.Seed));
+        return model;
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> for the settings' iterations, estimating the losses at the start, every interval
+    /// and at the end. A loss that is not finite ends the run as diverged. Cancelling stops after the current iteration,
+    /// with the losses estimated there.
+    /// </summary>
+    public LanguageModelRun Train(Gpt model, IOptimizerStep optimizer, string name, double? learningRate,
+        Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
+    {
+        var random = new Random(settings.Seed);
+        var curve = new List<LossPoint> { Estimate(model, 0) };
+        progress?.Invoke(0, curve[0]);
+        var clock = new Stopwatch();
+        int iteration = 0;
+        bool diverged = false;
+        while (iteration < settings.Iterations && !cancellation.IsCancellationRequested)
+        {
+            var starts = data.Starts(data.Train, 1, settings.BatchSize, random)[0];
+            clock.Start();
+            try
+            {
+                diverged = !Step(model, optimizer, starts);
+            }
+            catch (TrainingDivergedException)
+            {
+                diverged = true;
+            }
+            clock.Stop();
+            iteration++;
+            if (diverged)
+                break;
+            bool estimate = iteration % settings.EvaluationInterval == 0 || iteration == settings.Iterations || cancellation.IsCancellationRequested;
+            if (estimate)
+                curve.Add(Estimate(model, iteration));
+            progress?.Invoke(iteration, estimate ? curve[^1] : null);
+        }
+        return new(name, learningRate, curve, clock.Elapsed.TotalSeconds / Math.Max(1, iteration), diverged);
+    }
+
+    // One step; false when the loss is not finite (no update is made then).
+    private bool Step(Gpt model, IOptimizerStep optimizer, int[] starts)
+    {
+        using var scope = NewDisposeScope();
+        model.train();
+        optimizer.ZeroGrad();
+        var (inputs, targets) = data.Batch(data.Train, starts);
+        var loss = Loss(model, inputs, targets);
+        if (!double.IsFinite(loss.item<float>()))
+            return false;
+        loss.backward();
+        optimizer.Step();
+        return true;
+    }
+
+    /// <summary>The mean next-token cross-entropy of a batch, in nats per token.</summary>
+    public static Tensor Loss(Gpt model, Tensor inputs, Tensor targets)
+    {
+        var logits = model.call(inputs);
+        return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
+    }
+
+    /// <summary>The training and validation losses on fixed batches (the same for every run and every estimate).</summary>
+    public LossPoint Estimate(Gpt model, int iteration)
+    {
+        using var noGrad = no_grad();
+        model.eval();
+        double Mean(int[] tokens, int seed)
+        {
+            var batches = data.Starts(tokens, settings.EvaluationBatches, settings.BatchSize, new Random(seed));
+            return batches.Average(starts =>
+            {
+                using var scope = NewDisposeScope();
+                var (inputs, targets) = data.Batch(tokens, starts);
+                return (double)Loss(model, inputs, targets).item<float>();
+            });
+        }
+        return new(iteration, Mean(data.Train, settings.Seed + 1), Mean(data.Validation, settings.Seed + 2));
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.ML.Agd.Models;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Samples.Language;
+
+/// <summary>Text from a GPT: each next token drawn from its softmax at a temperature, with a seeded generator (the same seed, the same text).</summary>
+internal static class TextGeneration
+{
+    /// <summary>A sample of the model's text, from a newline (or, where the text has none, its first token), at temperature 0.8 as nanoGPT's.</summary>
+    public static string Sample(Gpt model, TextTokenizer tokenizer, int count, int seed)
+    {
+        int[] start;
+        try
+        {
+            start = tokenizer.Encode("\n");
+        }
+        catch (ArgumentException)
+        {
+            start = [0];
+        }
+        return tokenizer.Decode(Continue(model, start, count, 0.8, seed));
+    }
+
+    /// <summary>The ids of <paramref name="count"/> tokens that follow <paramref name="prompt"/>.</summary>
+    /// <exception cref="ArgumentException">The prompt is empty or the temperature not positive.</exception>
+    public static int[] Continue(Gpt model, IReadOnlyList<int> prompt, int count, double temperature, int seed)
+    {
+        if (prompt.Count == 0)
+            throw new ArgumentException("The prompt has no tokens; give at least one character (for example a newline).", nameof(prompt));
+        if (!(temperature > 0) || !double.IsFinite(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a positive number (1 samples the model as it is; lower is more conservative).");
+        using var noGrad = no_grad();
+        model.eval();
+        var generator = new Generator((ulong)seed);
+        var tokens = prompt.ToList();
+        for (int i = 0; i < count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var window = tokens.TakeLast(model.ContextLength).Select(t => (long)t).ToArray();
+            var logits = model.call(tensor(window).view(1, -1))[0, -1];
+            var probabilities = nn.functional.softmax(logits.div(temperature), 0);
+            tokens.Add((int)multinomial(probabilities, 1, generator: generator).item<long>());
+        }
+        return [.. tokens.Skip(prompt.Count)];
+    }
+}
