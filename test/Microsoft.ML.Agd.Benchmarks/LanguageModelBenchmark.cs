@@ -5,8 +5,10 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// <summary>
 /// Section 11: what AGD's depth should be for a GPT. nanoGPT's CPU configuration of its character model on tiny
 /// shakespeare, the same initial weights and batches for every row: the depth as published (the layer count), the depth
-/// composed from the residual stream with attention adding one layer (the library's choice) or none, and the chosen depth
-/// with every step doubled and quadrupled (how much step is left on the table). AdamW's grid is <c>agd lm compare</c>'s.
+/// composed from the residual stream with attention adding one layer (the experimental repository's count) or none (the
+/// library's choice), and the chosen depth with every step doubled and quadrupled (how much step is left on the table).
+/// Two diagnostics, which are not options of the library, test what else AdamW has: momentum, and a decaying step.
+/// AdamW's grid is <c>agd lm compare</c>'s.
 /// </summary>
 internal static class LanguageModelBenchmark
 {
@@ -18,23 +20,70 @@ internal static class LanguageModelBenchmark
         var tokenizer = TextTokenizer.Create("char", text);
         var settings = new LanguageModelSettings { Iterations = iterations };
         var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
-        var variants = new (string Name, Func<Models.Gpt, AgdOptimizer> Create)[]
+        var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create)[]
         {
-            ("L = layer count (published)", m => new AgdOptimizer(m, 1, o => o.Layers.Count)),
-            ("composed L, attention adds 1 (chosen)", m => new AgdOptimizer(m)),
-            ("composed L, attention adds 0", m => new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 0))),
-            ("chosen L, gain 2", m => new AgdOptimizer(m, 2)),
-            ("chosen L, gain 4", m => new AgdOptimizer(m, 4)),
+            ("L = layer count (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count))),
+            ("composed L, attention adds 1 (experimental repository)", m => Plain(new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1)))),
+            ("composed L, attention adds 0 (chosen)", m => Plain(new AgdOptimizer(m))),
+            ("chosen L, gain 2", m => Plain(new AgdOptimizer(m, 2))),
+            ("chosen L, gain 4", m => Plain(new AgdOptimizer(m, 4))),
+            ("diagnostic: chosen L, gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9)),
+            ("diagnostic: chosen L, gain 4 decayed along nanoGPT's cosine to 0.4", m => DecayingGain(m, 4, iterations)),
         };
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (name, create) in variants)
         {
             var model = training.InitialModel();
-            var optimizer = create(model);
-            var run = training.Train(model, optimizer, name, null);
-            rows.Add([name, $"{optimizer.Depth:0.##}", run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
+            var (agd, step) = create(model);
+            var run = training.Train(model, step, name, null);
+            rows.Add([name, $"{agd.Depth:0.##}", run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
             Console.WriteLine(string.Join(" | ", rows[^1]));
         }
         report.Table(["AGD variant", "L", "validation loss", "training loss", "ms per iteration"], rows);
+    }
+
+    private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
+
+    // Each gradient replaced by its exponential average over steps before AGD reads it.
+    private static (AgdOptimizer, IOptimizerStep) WithMomentum(AgdOptimizer agd, double beta)
+    {
+        var velocity = new Dictionary<TorchSharp.Modules.Parameter, TorchSharp.torch.Tensor>();
+        var parameters = agd.Layers.SelectMany(l => l.Members.Select(m => m.Parameter).Prepend(l.Weight)).ToList();
+        return (agd, new Step(agd.ZeroGrad, () =>
+        {
+            using (TorchSharp.torch.no_grad())
+                foreach (var p in parameters.Where(p => p.grad is not null))
+                {
+                    if (velocity.TryGetValue(p, out var v))
+                        v.mul_(beta).add_(p.grad!, alpha: 1 - beta);
+                    else
+                        velocity[p] = p.grad!.clone().DetachFromDisposeScope();
+                    p.grad!.copy_(velocity[p]);
+                }
+            return agd.Step();
+        }));
+    }
+
+    // AGD is stateless, so a step with another gain is a step of another AgdOptimizer: one per gain level.
+    private static (AgdOptimizer, IOptimizerStep) DecayingGain(Models.Gpt model, double peak, int iterations)
+    {
+        var byLevel = new Dictionary<int, AgdOptimizer>();
+        var first = new AgdOptimizer(model, peak);
+        int iteration = 0;
+        return (first, new Step(first.ZeroGrad, () =>
+        {
+            double progress = Math.Min(1, (double)iteration++ / iterations);
+            int level = (int)Math.Round(100 * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress))));
+            if (!byLevel.TryGetValue(level, out var agd))
+                byLevel[level] = agd = new AgdOptimizer(model, peak * level / 100.0);
+            return agd.Step();
+        }));
+    }
+
+    private sealed class Step(Action zeroGrad, Func<double> step) : IOptimizerStep
+    {
+        void IOptimizerStep.ZeroGrad() => zeroGrad();
+
+        double IOptimizerStep.Step() => step();
     }
 }

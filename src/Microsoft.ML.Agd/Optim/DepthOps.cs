@@ -18,10 +18,13 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
     public readonly record struct Path(double Depth, double Power);
 
     /// <summary>
-    /// What attention adds to the depth of its projections: its query-key product is bilinear, so it counts as one more
-    /// layer in series (the experimental repository's "attention is depth 3" with the projections before and after it).
+    /// What attention adds to the depth of its projections: nothing. Its output is a mean of the values weighted by a
+    /// softmax, which moves with the values; a change of the query-key logits moves the weights by at most half as much
+    /// (the softmax's Jacobian), and by about 1/t of that where a position attends to t others nearly evenly, as at AGD's
+    /// initialisation. The experimental repository counts the product as one more layer ("attention is depth 3");
+    /// measured on nanoGPT's configuration it steps too little (docs/language-model.md).
     /// </summary>
-    public const double AttentionDepth = 1;
+    public const double AttentionDepth = 0;
 
     private readonly double _attentionDepth;
 

@@ -12,10 +12,10 @@ public class GptTests
         var gpt = new Gpt(vocabularySize: 11, contextLength: 8, layers: 1, heads: 2, width: 8);
         var optimizer = new AgdOptimizer(gpt);
         // The depth, worked by hand (docs/language-model.md). Token and position embeddings (depth 1, power 1 each) add to
-        // the stream: depth 1, power 2. The attention branch: norm (power 1), q, k, v (depth 2), attention (+1), output
-        // projection: depth 4, power 1; the sum weighs stream : branch as sqrt(2) : 1. The MLP branch: norm, expand (+1),
-        // GELU (power 1/2), contract (+1): depth D1 + 2, power 1/2, against the stream's power 3. Then the head (+1).
-        double d1 = (Math.Sqrt(2) * 1 + 1 * 4) / (Math.Sqrt(2) + 1);
+        // the stream: depth 1, power 2. The attention branch: norm (power 1), q, k, v (depth 2), attention (adds nothing),
+        // output projection: depth 3, power 1; the sum weighs stream : branch as sqrt(2) : 1. The MLP branch: norm, expand
+        // (+1), GELU (power 1/2), contract (+1): depth D1 + 2, power 1/2, against the stream's power 3. Then the head (+1).
+        double d1 = (Math.Sqrt(2) * 1 + 1 * 3) / (Math.Sqrt(2) + 1);
         double d2 = (Math.Sqrt(3) * d1 + Math.Sqrt(0.5) * (d1 + 2)) / (Math.Sqrt(3) + Math.Sqrt(0.5));
         Assert.AreEqual(d2 + 1, optimizer.Depth, 1e-12);
 
