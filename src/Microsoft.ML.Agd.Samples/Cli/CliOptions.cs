@@ -8,7 +8,8 @@ internal static class CliOptions
 {
     public static Option<string?> Data() => new("--data")
     {
-        Description = "An IDX folder (train-*/t10k-* files) or an image folder with one sub-folder per class. " +
+        Description = "An IDX folder (train-*/t10k-* files), a CIFAR-10 or CIFAR-100 binary folder, an image folder with train/ and val/ " +
+                      "sub-folders of class folders (as ImageNet's), or an image folder with one sub-folder per class. " +
                       "Default: Fashion-MNIST, the full set when Debian's dataset-fashion-mnist is installed, else the shipped subset.",
     };
 

@@ -1,7 +1,10 @@
 using Microsoft.ML.Agd.Models;
 namespace Microsoft.ML.Agd.Samples.Data;
 
-/// <summary>Finds and loads the data a verb works on: an IDX folder, an image folder with one sub-folder per class, or the default.</summary>
+/// <summary>
+/// Finds and loads the data a verb works on: an IDX folder, a CIFAR-10 or CIFAR-100 binary folder, an image folder split
+/// into train/ and val/ (as ImageNet's), an image folder with one sub-folder per class, or the default.
+/// </summary>
 internal static class DataSets
 {
     /// <summary>Where Debian's dataset-fashion-mnist package puts the full set.</summary>
@@ -24,9 +27,9 @@ internal static class DataSets
     public static string DefaultFolder => IsIdxFolder(DebianFashionMnist) ? DebianFashionMnist : EmbeddedSubset;
 
     /// <summary>Loads a training and a test set from a folder (the default when null).</summary>
-    /// <param name="folder">An IDX folder (train-* and t10k-* files) or an image folder (one sub-folder per class).</param>
-    /// <param name="imageShape">Shape images of an image folder are resized to; IDX images keep theirs.</param>
-    /// <param name="testFraction">Share of an image folder held out for testing.</param>
+    /// <param name="folder">An IDX folder (train-* and t10k-* files), a CIFAR binary folder, a train/val folder or an image folder (one sub-folder per class).</param>
+    /// <param name="imageShape">Shape images of an image folder are resized to; IDX and CIFAR images keep theirs.</param>
+    /// <param name="testFraction">Share of an image folder held out for testing (a train/val folder's split is its own).</param>
     /// <param name="seed">Seed of that split.</param>
     public static (LabelledImageSet Train, LabelledImageSet Test) Load(string? folder, AgdImageShape imageShape, double testFraction, int seed)
     {
@@ -37,14 +40,22 @@ internal static class DataSets
             var names = ClassNames(folder, train.Labels, train.Classes);
             return (ToSet(folder, "train", train, names), ToSet(folder, "t10k", ReadIdx(folder, "t10k"), names));
         }
+        if (CifarReader.IsCifarFolder(folder))
+            return CifarReader.Load(folder);
+        if (ImageFolder.IsTrainValFolder(folder))
+            return ImageFolder.LoadTrainVal(folder, imageShape);
         var all = ImageFolder.Load(folder, imageShape);
         return ImageFolder.Split(all, testFraction, seed);
     }
 
-    /// <summary>The set to evaluate on: an IDX folder's test files, or every image of an image folder (the default when null).</summary>
+    /// <summary>The set to evaluate on: an IDX folder's or a CIFAR folder's test files, a train/val folder's val/, or every image of an image folder (the default when null).</summary>
     public static LabelledImageSet LoadForEvaluation(string? folder, AgdImageShape imageShape)
     {
         folder = Existing(folder);
+        if (CifarReader.IsCifarFolder(folder))
+            return CifarReader.LoadTest(folder);
+        if (ImageFolder.IsTrainValFolder(folder))
+            return ImageFolder.LoadTrainVal(folder, imageShape).Test;
         if (!IsIdxFolder(folder))
             return ImageFolder.Load(folder, imageShape);
         // The classes are the training labels': a test file need not use them all.

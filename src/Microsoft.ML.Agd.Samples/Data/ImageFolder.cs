@@ -6,11 +6,13 @@ internal static class ImageFolder
 {
     /// <summary>Lists every image of every class folder; each is decoded when a cursor reads it.</summary>
     /// <exception cref="InvalidDataException">A class folder has no images, there are fewer than two classes, or an image is corrupt.</exception>
-    public static LabelledImageSet Load(string folder, AgdImageShape shape)
+    public static LabelledImageSet Load(string folder, AgdImageShape shape) => LoadClasses(folder, shape, minimum: 2);
+
+    private static LabelledImageSet LoadClasses(string folder, AgdImageShape shape, int minimum)
     {
         var classFolders = Directory.GetDirectories(folder).OrderBy(d => d, StringComparer.Ordinal).ToList();
-        if (classFolders.Count < 2)
-            throw new InvalidDataException($"'{folder}' has {classFolders.Count} class sub-folder(s); an image folder needs one sub-folder per class, at least two.");
+        if (classFolders.Count < minimum)
+            throw new InvalidDataException($"'{folder}' has {classFolders.Count} class sub-folder(s); an image folder needs one sub-folder per class, at least {minimum}.");
         var rows = new List<ImageRow>();
         foreach (string classFolder in classFolders)
         {
@@ -24,6 +26,22 @@ internal static class ImageFolder
             rows.AddRange(files.Select(f => ImageRow.Lazy(() => ImageDecoder.Decode(f, shape), name)));
         }
         return new LabelledImageSet(rows, shape, classFolders.Select(Path.GetFileName).ToList()!, folder);
+    }
+
+    /// <summary>Whether the folder is split as ImageNet's is: train/ and val/ sub-folders, each with one sub-folder per class.</summary>
+    public static bool IsTrainValFolder(string folder) => Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "val"));
+
+    /// <summary>The split a train/val folder gives: train/ trains, val/ tests; val/'s classes must be train/'s.</summary>
+    /// <exception cref="InvalidDataException">val/ has a class train/ lacks, or either is not an image folder; the message names it.</exception>
+    public static (LabelledImageSet Train, LabelledImageSet Test) LoadTrainVal(string folder, AgdImageShape shape)
+    {
+        var train = Load(Path.Combine(folder, "train"), shape);
+        var val = LoadClasses(Path.Combine(folder, "val"), shape, minimum: 1);
+        var unknown = val.ClassNames.Except(train.ClassNames).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidDataException($"'{Path.Combine(folder, "val")}' has class folder{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Take(5).Select(u => $"'{u}'"))} " +
+                $"that '{Path.Combine(folder, "train")}' lacks: a model cannot be tested on a class it never saw. Give every val/ class a train/ folder, or remove it.");
+        return (train, val with { ClassNames = train.ClassNames });
     }
 
     /// <summary>A seeded, stratified split: the same share of every class goes to the test set (at least one image when it has two).</summary>
