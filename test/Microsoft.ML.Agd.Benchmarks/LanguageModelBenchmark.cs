@@ -23,7 +23,7 @@ internal static class LanguageModelBenchmark
         var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create)[]
         {
             ("L = layer count (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count))),
-            ("composed L, attention adds 1 (experimental repository)", m => Plain(new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1)))),
+            ("composed L, attention adds 1 (experimental repository)", m => Plain(new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1).Depth))),
             ("composed L, attention adds 0 (chosen)", m => Plain(new AgdOptimizer(m))),
             ("chosen L, gain 2", m => Plain(new AgdOptimizer(m, 2))),
             ("chosen L, gain 4", m => Plain(new AgdOptimizer(m, 4))),

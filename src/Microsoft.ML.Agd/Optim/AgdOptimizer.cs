@@ -42,8 +42,13 @@ public sealed class AgdOptimizer : IOptimizerStep
         Layers = LayerGrouping.Group(module);
         if (Layers.Count == 0)
             throw new NotSupportedException($"Module {module.GetType().Name} has no trainable rank-2 or rank-4 weight, so AGD has nothing to train.");
-        Depth = depth?.Invoke(this) ?? DepthOps.Of(module, Layers.Count);
+        var composed = DepthOps.Of(module, Layers.Count);
+        Depth = depth?.Invoke(this) ?? composed.Depth;
+        _countedInSeries = depth is null && composed.CountedInSeries;
     }
+
+    // A module of the user's own whose composition AGD cannot see: Describe says what to declare.
+    private readonly bool _countedInSeries;
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>
     public IReadOnlyList<AgdLayer> Layers { get; }
@@ -51,13 +56,22 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// <summary>
     /// What AGD made of the network: its depth L (and its layer count, where branches make them differ), then one line per
     /// layer (the weight's name and shape, its scale s_k and the rank-1 parameters that move with it), in parameter order.
+    /// Where a module of the user's own kind (neither a <see cref="Block"/> nor a Sequential) holds several layers, a last
+    /// line says that they were counted in series and how to declare branches.
     /// </summary>
     public string Describe()
     {
         string depth = Depth == Layers.Count ? $"L = {Layers.Count}"
             : FormattableString.Invariant($"{Layers.Count} in all, L = {Depth:0.####} (branches add to a stream)");
-        return string.Join(Environment.NewLine, Layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: {depth}"));
+        var lines = Layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: {depth}");
+        if (_countedInSeries)
+            lines = lines.Append(CountedInSeries);
+        return string.Join(Environment.NewLine, lines);
     }
+
+    internal const string CountedInSeries = "Note: L counts the layers in series, as published: this module is not a Block, so AGD cannot see whether its forward " +
+        "adds branches to a stream. If it does (a transformer, a ResNet), write it as a Block, whose Compute says how its layers compose " +
+        "(docs/residual-depth.md): L then follows from the composition, and each step is larger.";
 
     /// <summary>
     /// The depth L that the step divides by: the number of rank-2 and rank-4 weights for a network in series (the published

@@ -30,12 +30,21 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
 
     private DepthOps(double attentionDepth) => _attentionDepth = attentionDepth;
 
-    /// <summary>The depth of a module: its description's, for a block; its layer count, in series, for any other module.</summary>
+    /// <summary>
+    /// The depth of a module: its description's, for a block; its layer count, in series, for any other module. Also
+    /// whether some part with several layers (not a block, not a Sequential) had to be counted in series unseen.
+    /// </summary>
     /// <param name="module">The network.</param>
     /// <param name="layers">Its number of layers.</param>
     /// <param name="attentionDepth">What attention adds (benchmarks measure the alternatives).</param>
-    public static double Of(nn.Module module, int layers, double attentionDepth = AttentionDepth)
-        => module is Block block ? block.Compute(new DepthOps(attentionDepth), new Path(0, 1)).Depth : layers;
+    public static (double Depth, bool CountedInSeries) Of(nn.Module module, int layers, double attentionDepth = AttentionDepth)
+    {
+        var ops = new DepthOps(attentionDepth);
+        double depth = ops.Apply(module, new Path(0, 1)).Depth;
+        return (module is Block ? depth : layers, ops._countedInSeries);
+    }
+
+    private bool _countedInSeries;
 
     public Path Apply(nn.Module module, Path x) => module switch
     {
@@ -44,8 +53,15 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
         _ when LayerGrouping.WeightCount(module, recurse: false) > 0 => x with { Depth = x.Depth + 1 },
         ReLU or GELU => Relu(x),
         // A module that is not a block (a user's Sequential): its layers in series.
-        _ => x with { Depth = x.Depth + LayerGrouping.WeightCount(module, recurse: true) },
+        _ => InSeries(module, x),
     };
+
+    private Path InSeries(nn.Module module, Path x)
+    {
+        int layers = LayerGrouping.WeightCount(module, recurse: true);
+        _countedInSeries |= layers > 1 && module is not Sequential;
+        return x with { Depth = x.Depth + layers };
+    }
 
     public Path Relu(Path x) => x with { Power = x.Power / 2 };
 

@@ -127,8 +127,12 @@ public class GptTests
         Assert.IsTrue(new long[] { 2, 5, 20 }.SequenceEqual(gpt.call(zeros(2, 5, dtype: int64)).shape));
         var optimizer = new AgdOptimizer(gpt);
         var layers = optimizer.Layers.ToDictionary(l => l.Name);
-        // Not a block: its layers count in series, as published.
+        // Not a block: its layers count in series, as published, and Describe says how to declare its branches.
         Assert.AreEqual(5.0, optimizer.Depth);
+        string[] lines = optimizer.Describe().Split(Environment.NewLine);
+        Assert.AreEqual("AGD layers: L = 5", lines[0]);
+        Assert.AreEqual(AgdOptimizer.CountedInSeries, lines[^1]);
+        StringAssert.StartsWith(lines[^1], "Note: L counts the layers in series, as published: this module is not a Block");
         // Each LayerNorm moves with the layer after it, the one it feeds in a pre-LayerNorm transformer.
         CollectionAssert.AreEqual(new[] { "ln_1.weight", "ln_1.bias" }, layers["c_attn.weight"].Members.Select(m => m.Name).ToArray());
         CollectionAssert.AreEqual(new[] { "ln_f.weight", "ln_f.bias" }, layers["lm_head.weight"].Members.Select(m => m.Name).ToArray());
