@@ -28,7 +28,8 @@ public sealed class AgdLayer
 
     /// <summary>
     /// Whether the weight is an embedding table [count, width]: the map from a one-hot vector of <c>count</c> entries to
-    /// the width, stored transposed, so its scale is sqrt(width / count).
+    /// the width, stored transposed, so its scale is sqrt(width / count). Its slices are its rows: an input reads one
+    /// token's vector, so each moves by its own gradient's norm, as a convolution's kernel positions do.
     /// </summary>
     public bool IsEmbedding { get; }
 

@@ -11,7 +11,8 @@ namespace Microsoft.ML.Agd.Optim;
 /// <remarks>
 /// Every rank-2 (linear) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
 /// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
-/// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position. A layer's bias and
+/// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position and an embedding's
+/// per row (per token). A layer's bias and
 /// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F. L is the network's depth (<see cref="Depth"/>):
 /// its layer count for a network in series, as published, and less where a <see cref="Block"/>'s description adds
 /// branches to a stream.
@@ -109,7 +110,7 @@ public sealed class AgdOptimizer : IOptimizerStep
         {
             var layer = layers[k];
             double rate = _gain * eta / Depth * layer.Scale;
-            Update(layer.Weight, layer.Weight.grad!, norms[k], rate);
+            Update(layer, norms[k], rate);
             double frobenius = Math.Sqrt(squares[k].Sum());
             foreach (var (_, p, _) in layer.Members)
                 if (p.grad is { } pg && frobenius > 0)
@@ -118,9 +119,9 @@ public sealed class AgdOptimizer : IOptimizerStep
         return eta;
     }
 
-    // Every layer's squared norms (one per kernel position; one for a matrix) on the host, so that G, eta and each layer's step
-    // size are plain arithmetic. Convolution gradients in CPU memory are read in place; the others' squared norms are
-    // computed by libtorch and come over in a single transfer.
+    // Every layer's squared norms (one per slice: per kernel position, per embedding row, one for a matrix) on the host, so
+    // that G, eta and each layer's step size are plain arithmetic. Convolution gradients in CPU memory are read in place;
+    // the others' squared norms are computed by libtorch and come over in a single transfer.
     internal static double[][] SquaredNorms(IReadOnlyList<AgdLayer> layers)
     {
         var squares = new double[layers.Count][];
@@ -129,7 +130,9 @@ public sealed class AgdOptimizer : IOptimizerStep
         {
             var gradient = layers[k].Weight.grad!;
             int positions = gradient.dim() == 2 ? 1 : (int)(gradient.shape[2] * gradient.shape[3]);
-            if (SquareSums.CanRead(gradient, positions))
+            if (layers[k].IsEmbedding)
+                computed.Add((k, gradient.square().sum(1)));
+            else if (SquareSums.CanRead(gradient, positions))
                 squares[k] = SquareSums.Compute(gradient, positions);
             else
                 computed.Add((k, SquaredSliceNorms(gradient, positions)));
@@ -159,8 +162,14 @@ public sealed class AgdOptimizer : IOptimizerStep
     }
 
     // W -= rate * g / n, slice by slice; a zero norm (a zero gradient) leaves its slice unchanged, never NaN.
-    private static void Update(Tensor weight, Tensor gradient, double[] norms, double rate)
+    private static void Update(AgdLayer layer, double[] norms, double rate)
     {
+        Tensor weight = layer.Weight, gradient = weight.grad!;
+        if (layer.IsEmbedding)
+        {
+            weight.addcmul_(gradient, Factors(norms, rate, weight).view(-1, 1), value: 1);
+            return;
+        }
         if (weight.dim() == 2)
         {
             if (norms[0] > 0)
@@ -168,12 +177,16 @@ public sealed class AgdOptimizer : IOptimizerStep
             return;
         }
         // One factor per kernel position, repeated across input channels so the fused update runs over long contiguous rows.
-        var factors = tensor(norms.Select(n => n > 0 ? (float)(-rate / n) : 0f).ToArray(), dtype: weight.dtype, device: weight.device);
+        var factors = Factors(norms, rate, weight);
         long outputs = weight.shape[0], inputs = weight.shape[1];
         if (weight.is_contiguous() && gradient.is_contiguous())
             weight.view(outputs, -1).addcmul_(gradient.view(outputs, -1), factors.repeat(inputs).view(1, -1), value: 1);
         else
             weight.addcmul_(gradient, factors.view(1, 1, weight.shape[2], weight.shape[3]), value: 1);
     }
+
+    // -rate / n per slice, 0 where the slice's gradient is zero.
+    private static Tensor Factors(double[] norms, double rate, Tensor weight)
+        => tensor(norms.Select(n => n > 0 ? (float)(-rate / n) : 0f).ToArray(), dtype: weight.dtype, device: weight.device);
 
 }

@@ -134,6 +134,33 @@ public class AgdOptimizerTests
         CollectionAssert.AreEqual(new[] { 0.38409815f, 2f, 3f, 3.17879753f }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
     }
 
+    [TestMethod]
+    public void AnEmbeddingMovesRowByRowByTheRuleWorkedOutByHand()
+    {
+        // A table of 3 tokens of width 4: the map from a one-hot of 3 to 4, so L = 1 and s = sqrt(4 / 3). Each token's
+        // vector is a slice with its own norm, as a convolution's kernel positions are. A loss linear in the table gives
+        // row gradients [3, 0, 0, 4] (norm 5), zero (a token the batch did not use) and [0, 1, 0, 0] (norm 1): G = s (5 + 1),
+        // eta = ln((1 + sqrt(1 + 4 G)) / 2), and each used row moves by s eta times its gradient over its own norm.
+        var embedding = nn.Embedding(3, 4);
+        var start = new float[,] { { 1, 2, 3, 4 }, { 5, 6, 7, 8 }, { -1, -2, -3, -4 } };
+        using (no_grad())
+            embedding.weight!.copy_(tensor(start));
+        var optimizer = new AgdOptimizer(embedding);
+        var gradient = new double[,] { { 3, 0, 0, 4 }, { 0, 0, 0, 0 }, { 0, 1, 0, 0 } };
+        embedding.weight!.mul(tensor(gradient).to(float32)).sum().backward();
+
+        double s = Math.Sqrt(4.0 / 3), g = s * (5 + 1), eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        double[] rowNorms = [5, 0, 1];
+        Assert.AreEqual(eta, optimizer.Step(), 1e-9);
+        var moved = embedding.weight.data<float>().ToArray();
+        for (int row = 0; row < 3; row++)
+            for (int column = 0; column < 4; column++)
+            {
+                double step = rowNorms[row] > 0 ? s * eta * gradient[row, column] / rowNorms[row] : 0;
+                Assert.AreEqual(start[row, column] - step, moved[row * 4 + column], 1e-5, $"row {row}, column {column}");
+            }
+    }
+
     private sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
     {
         public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
