@@ -55,6 +55,12 @@ public sealed partial class AgdImageClassificationTrainer
         public double Gain { get; set; } = Defaults.Gain;
 
         /// <summary>
+        /// An optimizer to train with in AGD's place, made for the network once it is initialised: benchmarks measure
+        /// searches with a learning-rate grid against AGD's. Internal: no public option sets a learning rate.
+        /// </summary>
+        internal Func<nn.Module, Optim.IOptimizerStep>? OptimizerInsteadOfAgd { get; set; }
+
+        /// <summary>
         /// Return the network of the epoch with the best validation accuracy rather than of the last epoch (as early
         /// stopping with restored weights does), so training longer cannot make the model worse on the validation data.
         /// Needs validation data: <c>Fit(trainData, validationData)</c>. Costs one copy of the weights. Default false.

@@ -69,6 +69,32 @@ internal static class Plots
         Save(model, path, 200 + 60 * n, 160 + 55 * n);
     }
 
+    /// <summary>
+    /// Heat maps side by side, one per panel, of values in [0, 1] shown as percentages; a NaN cell (a run that diverged)
+    /// is drawn blank and labelled "NaN".
+    /// </summary>
+    public static void HeatMaps(IReadOnlyList<(string Title, double[,] Values)> panels, IReadOnlyList<string> rows, IReadOnlyList<string> columns, string path)
+    {
+        var models = panels.Select(panel =>
+        {
+            var model = new PlotModel { Title = panel.Title, Background = OxyColors.White };
+            model.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = "batch size", ItemsSource = columns });
+            model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, ItemsSource = rows, StartPosition = 1, EndPosition = 0 });
+            model.Axes.Add(new LinearColorAxis { Position = AxisPosition.Right, Palette = OxyPalettes.Viridis(200), Minimum = 0, Maximum = 1, InvalidNumberColor = OxyColors.LightGray });
+            var data = new double[columns.Count, rows.Count];
+            for (int r = 0; r < rows.Count; r++)
+                for (int c = 0; c < columns.Count; c++)
+                    data[c, r] = panel.Values[r, c];
+            model.Series.Add(new HeatMapSeries
+            {
+                X0 = 0, X1 = columns.Count - 1, Y0 = 0, Y1 = rows.Count - 1, Data = data, Interpolate = false,
+                RenderMethod = HeatMapRenderMethod.Rectangles, LabelFontSize = 0.2, LabelFormatString = "P1",
+            });
+            return model;
+        }).ToList();
+        SideBySide(models, path, 560, 120 + 45 * rows.Count);
+    }
+
     /// <summary>Writes one chart as a PNG.</summary>
     public static void Save(PlotModel model, string path, int width, int height)
     {

@@ -56,7 +56,6 @@ internal static class SearchJob
         {
             $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
             $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
-            $"With Adam or SGD, each trial would need a learning-rate grid: with five values the same search would take about {result.GridSearchSeconds(5):F0} s ({result.GridSearchSeconds(5) / 60:F0} minutes), five times as long.",
         };
         string report = Leaderboard(result, summary);
         folder.WriteWhole(staging =>

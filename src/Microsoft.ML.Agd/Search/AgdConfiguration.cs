@@ -10,10 +10,14 @@ namespace Microsoft.ML.Agd.Search;
 /// <param name="Loss">The training loss.</param>
 public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int BatchSize, AgdLoss Loss = AgdLoss.Square)
 {
+    /// <summary>The learning rate of a configuration that a grid-searched optimizer trains (benchmarks only); null for AGD.</summary>
+    internal double? LearningRate { get; init; }
+
     /// <inheritdoc />
-    public override string ToString() => Architecture == AgdArchitecture.Fcn
+    public override string ToString() => (Architecture == AgdArchitecture.Fcn
         ? $"FCN depth {Depth} width {Width}, batch {BatchSize}, {LossName}"
-        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}, {LossName}";
+        : $"{Architecture} base width {BaseWidth}, batch {BatchSize}, {LossName}")
+        + (LearningRate is { } lr ? FormattableString.Invariant($", lr {lr:0.#####}") : "");
 
     private string LossName => Loss == AgdLoss.Square ? "square loss" : "cross-entropy";
 }

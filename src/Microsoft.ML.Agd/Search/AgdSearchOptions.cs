@@ -17,6 +17,16 @@ public sealed class AgdSearchOptions
     /// <summary>The image shape, when the feature column does not carry it; ResNets are searched only when it is known.</summary>
     public AgdImageShape? ImageShape { get; set; }
 
+    /// <summary>
+    /// Learning rates that every configuration is also drawn with, and the optimizer a configuration with one trains with
+    /// (instead of AGD): benchmarks run the same search as an AutoML user would with Adam. Internal: no public option sets
+    /// a learning rate.
+    /// </summary>
+    internal IReadOnlyList<double> LearningRates { get; set; } = [];
+
+    /// <inheritdoc cref="LearningRates"/>
+    internal Func<TorchSharp.torch.nn.Module, double, Optim.IOptimizerStep>? OptimizerWithLearningRate { get; set; }
+
     /// <summary>Wall time the whole search may take; it stops within about a tenth of it. Default 10 minutes.</summary>
     public TimeSpan Budget { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -1,6 +1,6 @@
 namespace Microsoft.ML.Agd.Search;
 
-/// <summary>What a search found: the best model, every trial, and what the same search would have cost with a learning-rate grid.</summary>
+/// <summary>What a search found: the best model and every trial.</summary>
 public sealed class AgdSearchResult
 {
     internal AgdSearchResult(AgdImageClassificationTransformer bestModel, IReadOnlyList<AgdTrial> trials, TimeSpan elapsed)
@@ -27,10 +27,4 @@ public sealed class AgdSearchResult
 
     /// <summary>Seconds the trials took.</summary>
     public double TrialSeconds => Trials.Sum(t => t.Seconds);
-
-    /// <summary>
-    /// What the same trials would have cost with an optimizer that needs its learning rate tuned over a grid of
-    /// <paramref name="gridSize"/> values (5 for 1e-5 to 1e-1): every trial run once per value.
-    /// </summary>
-    public double GridSearchSeconds(int gridSize = 5) => TrialSeconds * gridSize;
 }

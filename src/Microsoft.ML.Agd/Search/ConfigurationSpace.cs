@@ -21,6 +21,9 @@ internal sealed class ConfigurationSpace
                 ? from d in depths from w in widths from b in batches from l in losses select new AgdConfiguration(a, d, w, 0, b, l)
                 : from bw in baseWidths from b in batches from l in losses select new AgdConfiguration(a, 0, 0, bw, b, l))
             .ToList();
+        // A search with an optimizer that needs a learning rate draws it too: its space is as many times larger.
+        if (options.LearningRates.Count > 0)
+            _all = [.. _all.SelectMany(c => options.LearningRates.Select(lr => c with { LearningRate = lr }))];
     }
 
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
@@ -17,10 +16,9 @@ public class SearchVerbTests
         Assert.IsTrue(outcome.Result.Leaderboard.Count >= 1);
         StringAssert.Contains(File.ReadAllText(Path.Combine(output, "leaderboard.md")), "| 1 |");
         Assert.AreEqual(File.ReadAllText(Path.Combine(output, "leaderboard.md")), outcome.Report, "the verb prints what it writes");
-        // The grid estimate it prints is five times the trial time it prints.
-        double trialSeconds = double.Parse(Regex.Match(outcome.Summary[1], @"trials took (\d+) s").Groups[1].Value, CultureInfo.InvariantCulture);
-        double gridSeconds = double.Parse(Regex.Match(outcome.Summary[2], @"would take about (\d+) s").Groups[1].Value, CultureInfo.InvariantCulture);
-        Assert.AreEqual(5 * trialSeconds, gridSeconds, 5.0, string.Join(" / ", outcome.Summary));
+        // It prints what it measured, and no estimate of what a learning-rate search would take (benchmark section 13 measures one).
+        StringAssert.Matches(outcome.Summary[1], new Regex(@"its \d+ trials took \d+ s"));
+        Assert.AreEqual(2, outcome.Summary.Count, string.Join(" / ", outcome.Summary));
         foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "predict/Program.cs" })
             Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
         // The best model is written as train writes one, so the other verbs read it.

@@ -1,0 +1,93 @@
+using Microsoft.ML.Agd.Samples.Charts;
+using Microsoft.ML.Agd.Samples.Networks;
+
+namespace Microsoft.ML.Agd.Benchmarks;
+
+/// <summary>
+/// Section 12: "no tuning", measured. Every architecture at every batch size, each with what a user takes without
+/// tuning: AGD with nothing set, Adam at 1e-3, SGD at 0.1; and, for the FCN rows, the best of Adam's five-value grid.
+/// The same initial weights, batches and loss (the default, square) for every optimizer of a cell.
+/// </summary>
+internal static class OutOfTheBoxBenchmark
+{
+    private static readonly int[] s_batchSizes = [32, 128, 512, 2048];
+    private const int FcnEpochs = 3, ConvolutionalEpochs = 2, ConvolutionalRows = 10_000, FcnWidth = 256;
+
+    private sealed record Row(string Name, AgdImageClassificationTrainer.Options Options, bool Subset, bool Grid);
+
+    private static IEnumerable<Row> Rows()
+    {
+        foreach (int depth in new[] { 2, 8, 32 })
+            yield return new($"FCN depth {depth}", new() { Architecture = AgdArchitecture.Fcn, Depth = depth, Width = FcnWidth }, Subset: false, Grid: true);
+        yield return new("ResNet-18 bw 8", new() { Architecture = AgdArchitecture.ResNet18, BaseWidth = 8 }, Subset: true, Grid: false);
+        yield return new("ResNet-50 bw 8", new() { Architecture = AgdArchitecture.ResNet50, BaseWidth = 8 }, Subset: true, Grid: false);
+        yield return new("VGG-16 bw 8", new() { NetworkFactory = SampleNetworks.Factory("vgg16", 8) }, Subset: true, Grid: false);
+    }
+
+    public static void Run(Report report, LabelledImageSet train, LabelledImageSet test, string chart)
+    {
+        report.Section("12. Out of the box", $"Final test accuracy on {test.Rows.Count} test images. FCN rows (width {FcnWidth}): all {train.Rows.Count} " +
+            $"training images, {FcnEpochs} epochs. ResNet and VGG rows: the first {ConvolutionalRows} training images, {ConvolutionalEpochs} epochs. " +
+            "Square loss (the default) for every optimizer; the same initial weights and batches within a cell.");
+        var rows = Rows().ToList();
+        var panels = new[] { "AGD, nothing set", "Adam lr 1e-3", "SGD lr 0.1", "Adam, best of 1e-5..1e-1" }.Select(t => (Title: t, Values: Nan(rows.Count))).ToList();
+        var table = new List<IReadOnlyList<string>>();
+        for (int r = 0; r < rows.Count; r++)
+            for (int b = 0; b < s_batchSizes.Length; b++)
+            {
+                var row = rows[r];
+                row.Options.BatchSize = s_batchSizes[b];
+                var data = row.Subset ? train with { Rows = train.Rows.Take(ConvolutionalRows).ToList() } : train;
+                using var harness = new BaselineTraining(data, test, row.Options);
+                int epochs = row.Subset ? ConvolutionalEpochs : FcnEpochs;
+                var agd = harness.Agd(epochs);
+                var adam = harness.Baseline(Optimizer.Adam, 1e-3, epochs);
+                var sgd = harness.Baseline(Optimizer.Sgd, 0.1, epochs);
+                var grid = row.Grid
+                    ? CompareSettings.DefaultGrid.Select(lr => lr == 1e-3 ? adam : harness.Baseline(Optimizer.Adam, lr, epochs)).MaxBy(Accuracy)
+                    : null;
+                foreach (var (panel, run) in panels.Zip(new[] { agd, adam, sgd, grid }))
+                    if (run is not null)
+                        panel.Values[r, b] = Accuracy(run);
+                table.Add([row.Name, $"{s_batchSizes[b]}", Cell(agd), Cell(adam), Cell(sgd), grid is null ? "not run" : $"{Cell(grid)} (lr {grid.LearningRate:0.#####})",
+                    grid is null ? "" : $"{(Accuracy(agd) - Accuracy(grid)) * 100:+0.00;-0.00}"]);
+                Console.WriteLine(string.Join(" | ", table[^1]));
+            }
+        report.Table(["architecture", "batch", "AGD", "Adam 1e-3", "SGD 0.1", "Adam, best of grid", "AGD minus best Adam (points)"], table);
+        Plots.HeatMaps(panels, rows.Select(r => r.Name).ToList(), s_batchSizes.Select(b => $"{b}").ToList(), chart);
+        Verdicts(report, panels, rows);
+        report.Line($"Heat maps: {chart}.");
+    }
+
+    private static void Verdicts(Report report, IReadOnlyList<(string Title, double[,] Values)> panels, IReadOnlyList<Row> rows)
+    {
+        var cells = Enumerable.Range(0, rows.Count).SelectMany(r => Enumerable.Range(0, s_batchSizes.Length).Select(b => (r, b))).ToList();
+        double Value(int panel, (int r, int b) cell) => panels[panel].Values[cell.r, cell.b];
+        int trained = cells.Count(c => !double.IsNaN(Value(0, c)) && Value(0, c) > Chance);
+        report.Verdict("AGD trains every cell (no NaN, no divergence, above chance)", trained == cells.Count, $"{trained} of {cells.Count}");
+        var gridCells = cells.Where(c => rows[c.r].Grid).ToList();
+        int close = gridCells.Count(c => Value(0, c) >= Value(3, c) - 0.01);
+        report.Verdict("AGD within 1 point of the best Adam grid value in at least 80 % of the cells where the grid ran", close >= 0.8 * gridCells.Count, $"{close} of {gridCells.Count}");
+        var failed = cells.Where(c => Failed(Value(1, c)) || Failed(Value(2, c))).ToList();
+        int ahead = failed.Count(c => Value(0, c) > (Failed(Value(1, c)) ? Value(1, c) : 0) && Value(0, c) > (Failed(Value(2, c)) ? Value(2, c) : 0));
+        report.Verdict("AGD ahead of default Adam and SGD wherever they fail (diverge or stay within 5 points of chance)", ahead == failed.Count, $"{ahead} of {failed.Count} such cells");
+    }
+
+    private const double Chance = 0.1;
+
+    private static bool Failed(double accuracy) => double.IsNaN(accuracy) || accuracy <= Chance + 0.05;
+
+    // A diverged run's accuracy is NaN: not a number to compare, a cell to mark.
+    private static double Accuracy(OptimizerRun run) => run.Diverged || run.Curve.Count == 0 ? double.NaN : run.FinalTestAccuracy;
+
+    private static string Cell(OptimizerRun run) => run.Diverged ? "diverged" : $"{run.FinalTestAccuracy:P2}";
+
+    private static double[,] Nan(int rows)
+    {
+        var values = new double[rows, s_batchSizes.Length];
+        for (int r = 0; r < rows; r++)
+            for (int b = 0; b < s_batchSizes.Length; b++)
+                values[r, b] = double.NaN;
+        return values;
+    }
+}
