@@ -29,7 +29,9 @@ internal static class LanguageModelCommand
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is."));
             var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, progress, cancellation));
             if (run.Diverged)
-                throw new TrainingDivergedException($"Training diverged at iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite; no model was written.");
+                throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
+                    $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
+                    "With GPT-2's tokens AGD diverges on small models (docs/language-model.md); use --tokens char.");
             string sample = TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed);
             folder.Write(model, tokenizer, text, run, agd.Describe(), staging =>
             {

@@ -64,8 +64,9 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
 
     /// <summary>
     /// Trains <paramref name="model"/> for the settings' iterations, estimating the losses at the start, every interval
-    /// and at the end. A loss that is not finite ends the run as diverged. Cancelling stops after the current iteration,
-    /// with the losses estimated there.
+    /// and at the end. A loss that is not finite, or a validation loss that rises above where it started (a model worse
+    /// than its random initialisation), ends the run as diverged. Cancelling stops after the current iteration, with the
+    /// losses estimated there.
     /// </summary>
     public LanguageModelRun Train(Gpt model, IOptimizerStep optimizer, string name, double? learningRate,
         Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
@@ -96,6 +97,9 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             if (estimate)
                 curve.Add(Estimate(model, iteration));
             progress?.Invoke(iteration, estimate ? curve[^1] : null);
+            diverged = curve[^1].ValidationLoss > curve[0].ValidationLoss || !double.IsFinite(curve[^1].ValidationLoss);
+            if (diverged)
+                break;
         }
         return new(name, learningRate, curve, clock.Elapsed.TotalSeconds / Math.Max(1, iteration), diverged);
     }

@@ -48,6 +48,35 @@ public class LanguageModelTests
         Assert.IsTrue(run.FinalValidationLoss < 0.5 * (entropy + Math.Log(2)), $"validation loss {run.FinalValidationLoss:F3}, unigram entropy {entropy:F3}, the chain's ln 2");
     }
 
+    // A step that makes the model worse: every weight gets noise twice its initial scale.
+    private sealed class Scramble(Gpt model) : IOptimizerStep
+    {
+        public void ZeroGrad() => model.zero_grad();
+
+        public double Step()
+        {
+            using var noGrad = TorchSharp.torch.no_grad();
+            foreach (var p in model.parameters())
+                p.add_(TorchSharp.torch.randn_like(p).mul(2));
+            return 0;
+        }
+    }
+
+    [TestMethod]
+    public void AValidationLossAboveItsStartEndsTheRunAsDiverged()
+    {
+        string text = MarkovText(6_000, seed: 4);
+        var tokenizer = TextTokenizer.Create("char", text);
+        var settings = s_small with { Iterations = 40, EvaluationInterval = 5 };
+        var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+        var model = training.InitialModel();
+        var run = training.Train(model, new Scramble(model), "noise", null);
+        Assert.IsTrue(run.Diverged);
+        Assert.AreEqual(2, run.Curve.Count, "stopped at the first estimate above the start");
+        Assert.IsTrue(run.Curve[1].ValidationLoss > run.Curve[0].ValidationLoss);
+        Assert.IsTrue(double.IsNaN(run.FinalValidationLoss));
+    }
+
     [TestMethod]
     public void ASavedModelLoadsAndGeneratesTheSameTokens()
     {
