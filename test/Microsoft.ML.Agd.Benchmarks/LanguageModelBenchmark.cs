@@ -19,7 +19,7 @@ internal static class LanguageModelBenchmark
         string text = TextCorpus.Read(textPath);
         var tokenizer = TextTokenizer.Create("char", text);
         var settings = new LanguageModelSettings { Iterations = iterations };
-        var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+        var training = LanguageModelTraining.OfText(text, tokenizer, settings);
         var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create)[]
         {
             ("L = layer count (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count))),

@@ -43,7 +43,6 @@ internal sealed class LanguageModelOptions
         string path = Path.GetFullPath(result.GetValue(_text)!);
         string text = TextCorpus.Read(path);
         var tokenizer = TextTokenizer.Create(result.GetValue(_tokens)!, text);
-        var data = TokenBatches.Split(tokenizer.Encode(text), settings.Context);
-        return (new LanguageModelTraining(data, tokenizer.VocabularySize, settings), tokenizer, path);
+        return (LanguageModelTraining.OfText(text, tokenizer, settings), tokenizer, path);
     }
 }

@@ -51,6 +51,11 @@ internal sealed record LanguageModelRun(string Optimizer, double? LearningRate, 
 /// </summary>
 internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySize, LanguageModelSettings settings)
 {
+    /// <summary>The training on a text: its tokens, split as nanoGPT splits them (<see cref="TokenBatches.Split"/>).</summary>
+    /// <exception cref="InvalidDataException">The text is too short for the context; the message says how long it must be.</exception>
+    public static LanguageModelTraining OfText(string text, TextTokenizer tokenizer, LanguageModelSettings settings)
+        => new(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+
     /// <summary>The settings.</summary>
     public LanguageModelSettings Settings => settings;
 
@@ -95,9 +100,11 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
                 break;
             bool estimate = iteration % settings.EvaluationInterval == 0 || iteration == settings.Iterations || cancellation.IsCancellationRequested;
             if (estimate)
+            {
                 curve.Add(Estimate(model, iteration));
+                diverged = !(curve[^1].ValidationLoss <= curve[0].ValidationLoss); // above the start, or not a number
+            }
             progress?.Invoke(iteration, estimate ? curve[^1] : null);
-            diverged = curve[^1].ValidationLoss > curve[0].ValidationLoss || !double.IsFinite(curve[^1].ValidationLoss);
             if (diverged)
                 break;
         }

@@ -6,18 +6,11 @@ namespace Microsoft.ML.Agd.Samples.Language;
 /// <summary>Text from a GPT: each next token drawn from its softmax at a temperature, with a seeded generator (the same seed, the same text).</summary>
 internal static class TextGeneration
 {
-    /// <summary>A sample of the model's text, from a newline (or, where the text has none, its first token), at temperature 0.8 as nanoGPT's.</summary>
+    /// <summary>A sample of the model's text, from a newline (or, where the text has none, token 0), at temperature 0.8 as nanoGPT's.</summary>
     public static string Sample(Gpt model, TextTokenizer tokenizer, int count, int seed)
     {
-        int[] start;
-        try
-        {
-            start = tokenizer.Encode("\n");
-        }
-        catch (ArgumentException)
-        {
-            start = [0];
-        }
+        // A character tokenizer knows only its text's characters; GPT-2's knows every text.
+        int[] start = tokenizer.Characters is { Count: > 0 } characters && !characters.Contains("\n") ? [0] : tokenizer.Encode("\n");
         return tokenizer.Decode(Continue(model, start, count, 0.8, seed));
     }
 

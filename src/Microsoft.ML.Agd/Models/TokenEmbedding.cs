@@ -37,8 +37,8 @@ internal sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
                 throw new ArgumentException($"The sequence has {time} tokens but the model's context holds {count}; give it at most the last {count}.", nameof(tokens));
             return table.call(arange(time, device: tokens.device));
         }
-        if (tokens.numel() > 0 && (tokens.min().item<long>() < 0 || tokens.max().item<long>() >= count))
-            throw new ArgumentException($"A token id is outside the vocabulary of {count} (0 to {count - 1}): {tokens.min().item<long>()} to {tokens.max().item<long>()}.", nameof(tokens));
+        if (tokens.numel() > 0 && (tokens.min().item<long>(), tokens.max().item<long>()) is var (low, high) && (low < 0 || high >= count))
+            throw new ArgumentException($"A token id is outside the vocabulary of {count} (0 to {count - 1}): {low} to {high}.", nameof(tokens));
         return table.call(tokens);
     }
 }

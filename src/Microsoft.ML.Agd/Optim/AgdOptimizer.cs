@@ -9,11 +9,11 @@ namespace Microsoft.ML.Agd.Optim;
 /// the gradients, so there is no learning rate, schedule or momentum to choose. It keeps no state between steps.
 /// </summary>
 /// <remarks>
-/// Every rank-2 (linear) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
+/// Every rank-2 (linear or embedding) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
 /// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
 /// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position and an embedding's
-/// per row (per token). A layer's bias and
-/// normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F. L is the network's depth (<see cref="Depth"/>):
+/// per row (per token). A layer's bias and normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
+/// L is the network's depth (<see cref="Depth"/>):
 /// its layer count for a network in series, as published, and less where a <see cref="Block"/>'s description adds
 /// branches to a stream.
 /// </remarks>

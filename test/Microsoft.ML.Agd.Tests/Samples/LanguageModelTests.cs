@@ -35,8 +35,7 @@ public class LanguageModelTests
     public void AFewHundredAgdStepsLearnFarBelowTheUnigramEntropy()
     {
         string text = MarkovText(20_000, seed: 1);
-        var tokenizer = TextTokenizer.Create("char", text);
-        var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), s_small.Context), tokenizer.VocabularySize, s_small);
+        var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small);
         var model = training.InitialModel();
         var run = training.Train(model, new AgdOptimizer(model), "AGD", null);
 
@@ -66,9 +65,7 @@ public class LanguageModelTests
     public void AValidationLossAboveItsStartEndsTheRunAsDiverged()
     {
         string text = MarkovText(6_000, seed: 4);
-        var tokenizer = TextTokenizer.Create("char", text);
-        var settings = s_small with { Iterations = 40, EvaluationInterval = 5 };
-        var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+        var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 40, EvaluationInterval = 5 });
         var model = training.InitialModel();
         var run = training.Train(model, new Scramble(model), "noise", null);
         Assert.IsTrue(run.Diverged);
@@ -83,8 +80,7 @@ public class LanguageModelTests
         using var data = new TinyData();
         string text = MarkovText(6_000, seed: 2);
         var tokenizer = TextTokenizer.Create("char", text);
-        var settings = s_small with { Iterations = 40, EvaluationInterval = 20 };
-        var training = new LanguageModelTraining(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+        var training = LanguageModelTraining.OfText(text, tokenizer, s_small with { Iterations = 40, EvaluationInterval = 20 });
         var model = training.InitialModel();
         var run = training.Train(model, new AgdOptimizer(model), "AGD", null);
         var before = TextGeneration.Continue(model, tokenizer.Encode("ab"), 40, 0.8, seed: 9);
