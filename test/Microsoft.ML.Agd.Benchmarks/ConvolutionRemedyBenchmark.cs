@@ -11,7 +11,7 @@ internal static class ConvolutionRemedyBenchmark
 
     public static void Run(Report report, LabelledImageSet train, LabelledImageSet test)
     {
-        report.Section("7. Convolution remedy", $"Seconds per epoch of ResNet-18 trained with AGD (the training loop on tensors in memory, batch 64, 2,048 training images) on {CpuName()}, " +
+        report.Section("7. Convolution remedy", $"Seconds per epoch of ResNet-18 trained with AGD (the training loop on tensors in memory, batch 64, 2,048 training images) on {Machine.Cpu}, " +
             $"without a remedy, with the remedy the library uses where its self-test fails (narrow convolutions' backward passes without oneDNN), and with " +
             $"every convolution's backward pass without oneDNN. This machine's self-test: {TorchNative.ConvolutionCheck} " +
             "Each is timed twice, interleaved (none, narrow, all, all, narrow, none), after an untimed warm-up; the faster run is reported.");
@@ -43,12 +43,5 @@ internal static class ConvolutionRemedyBenchmark
         var clock = Stopwatch.StartNew();
         harness.Loop(network, agd).Run(harness.Train, null, 0, 1, _ => { }, default);
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static string CpuName()
-    {
-        string? model = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) : null;
-        bool avx512 = File.Exists("/proc/cpuinfo") && File.ReadAllText("/proc/cpuinfo").Contains(" avx512f", StringComparison.Ordinal);
-        return $"{model?.Split(':', 2)[1].Trim() ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()} ({(avx512 ? "with" : "without")} AVX-512)";
     }
 }

@@ -39,17 +39,20 @@ public class OptimizerStepBenchmarks
     [Benchmark]
     public void Adam() => _adam.step();
 
-    /// <summary>AGD: per-layer norms, one synchronisation for G, one fused update per layer.</summary>
+    /// <summary>AGD as users get it: its two passes over memory in place (CpuStep).</summary>
     [Benchmark]
     public double Agd() => _agd.Step();
+
+    /// <summary>AGD with its passes as libtorch operations, one or more native calls per layer (TensorStep): the way before CpuStep.</summary>
+    [Benchmark]
+    public double AgdLibTorch() => _agd.Step(_agd.Layers, inPlace: false);
 
     /// <summary>The part of AGD's step that SGD has no counterpart for: one read of every gradient for its norms.</summary>
     [Benchmark]
     public int AgdNorms()
     {
-        using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        return AgdOptimizer.SquaredNorms(_agd.Layers).Length;
+        return CpuStep.SquaredNorms(_agd.Layers).Length;
     }
 
     [GlobalCleanup]

@@ -23,7 +23,7 @@ public static class Program
         bool Run(int section) => only is null || only.Contains(section);
         TorchNative.EnsureLoaded();
         var report = new Report();
-        report.Line($"# Microsoft.ML.Agd benchmarks\n\nRun {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores, " +
+        report.Line($"# Microsoft.ML.Agd benchmarks\n\nRun {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores of {Machine.Cpu}, " +
                     $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}, CPU.");
         var (train, test) = DataSets.Load(null, new AgdImageShape(1, 28, 28), 0.2, 0);
         report.Line($"Data: {train.Description} ({train.Rows.Count} training and {test.Rows.Count} test images).");
@@ -67,15 +67,18 @@ public static class Program
         var means = summary.Reports.GroupBy(r => (string)r.BenchmarkCase.Parameters["Network"]).Select(group =>
         {
             double Mean(string method) => group.Single(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Mean / 1e6;
-            return (Network: group.Key, Sgd: Mean("Sgd"), Adam: Mean("Adam"), Agd: Mean("Agd"), Norms: Mean("AgdNorms"));
+            return (Network: group.Key, Sgd: Mean("Sgd"), Adam: Mean("Adam"), Agd: Mean("Agd"), LibTorch: Mean("AgdLibTorch"), Norms: Mean("AgdNorms"));
         }).ToList();
-        var rows = means.SelectMany(m => new[] { ("SGD", m.Sgd), ("Adam", m.Adam), ("AGD", m.Agd), ("AGD: its norms alone", m.Norms) }.Select(o => (IReadOnlyList<string>)
+        var rows = means.SelectMany(m => new[] { ("SGD", m.Sgd), ("Adam", m.Adam), ("AGD", m.Agd), ("AGD: its norms alone", m.Norms), ("AGD with libtorch's operations (before)", m.LibTorch) }.Select(o => (IReadOnlyList<string>)
             [m.Network, o.Item1, $"{o.Item2:F3}", $"{o.Item2 / m.Sgd:F2}x", $"{o.Item2 / m.Adam:F2}x"]));
         report.Table(["network", "optimizer", "ms per step", "vs SGD", "vs Adam"], rows,
-            "AGD's step is its norms (one read of every gradient, which must end before any weight moves: G couples all layers) " +
-            "followed by an update that costs what SGD's does (one fused libtorch call per layer). The norms' row is that read alone.");
-        report.Verdict("AGD within 1.5x of SGD", means.All(m => m.Agd <= 1.5 * m.Sgd), string.Join(", ", means.Select(m => $"{m.Network} {m.Agd / m.Sgd:F2}x")));
+            $"CPU: {Machine.Cpu}. AGD's step is its norms (one read of every gradient, which must end before any weight moves: G couples all layers) " +
+            "followed by an update that reads the gradient and reads and writes the weight, as SGD's does; both passes run in place over " +
+            "memory on the cores libtorch uses (CpuStep). The norms' row is that read alone; the last row is the same step with libtorch's " +
+            "operations, one or more native calls per layer, as before.");
+        report.Verdict("AGD at most 1.2x SGD", means.All(m => m.Agd <= 1.2 * m.Sgd), string.Join(", ", means.Select(m => $"{m.Network} {m.Agd / m.Sgd:F2}x")));
         report.Verdict("AGD no slower than Adam", means.All(m => m.Agd <= m.Adam), string.Join(", ", means.Select(m => $"{m.Network} {m.Agd / m.Adam:F2}x")));
+        StepProfile.Run(report);
     }
 
     private static string ProjectFolder()

@@ -96,97 +96,33 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (the weights are left unchanged).</exception>
     public double Step()
     {
-        using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var layers = Layers.Where(l => l.Weight.grad is not null).ToList();
-        var squares = SquaredNorms(layers);
-        var norms = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
-        double g = layers.Select((l, k) => l.Scale * norms[k].Sum()).Sum() / Depth;
-        if (!double.IsFinite(g))
-            throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
+        return Step(layers, inPlace: CpuStep.CanRun(layers));
+    }
 
-        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
-        for (int k = 0; k < layers.Count; k++)
-        {
-            var layer = layers[k];
-            double rate = _gain * eta / Depth * layer.Scale;
-            Update(layer, norms[k], rate);
-            double frobenius = Math.Sqrt(squares[k].Sum());
-            foreach (var (_, p, _) in layer.Members)
-                if (p.grad is { } pg && frobenius > 0)
-                    p.add_(pg, alpha: -rate / frobenius);
-        }
+    // The two passes read and write CPU float32 memory in place where they can (CpuStep), else with libtorch (TensorStep);
+    // the arithmetic between them, G and eta, is the same plain host code for both.
+    internal double Step(IReadOnlyList<AgdLayer> layers, bool inPlace)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var squares = inPlace ? CpuStep.SquaredNorms(layers) : TensorStep.SquaredNorms(layers);
+        var (eta, factors) = Factors(layers, squares);
+        if (inPlace)
+            CpuStep.Update(layers, factors);
+        else
+            TensorStep.Update(layers, factors);
         return eta;
     }
 
-    // Every layer's squared norms (one per slice: per kernel position, per embedding row, one for a matrix) on the host, so
-    // that G, eta and each layer's step size are plain arithmetic. Convolution gradients in CPU memory are read in place;
-    // the others' squared norms are computed by libtorch and come over in a single transfer.
-    internal static double[][] SquaredNorms(IReadOnlyList<AgdLayer> layers)
+    // G, eta and every layer's factors: plain host arithmetic on the squared norms.
+    internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares)
     {
-        var squares = new double[layers.Count][];
-        var computed = new List<(int Layer, Tensor Squares)>();
-        for (int k = 0; k < layers.Count; k++)
-        {
-            var gradient = layers[k].Weight.grad!;
-            int positions = gradient.dim() == 2 ? 1 : (int)(gradient.shape[2] * gradient.shape[3]);
-            if (layers[k].IsEmbedding)
-                computed.Add((k, gradient.square().sum(1)));
-            else if (SquareSums.CanRead(gradient, positions))
-                squares[k] = SquareSums.Compute(gradient, positions);
-            else
-                computed.Add((k, SquaredSliceNorms(gradient, positions)));
-        }
-        if (computed.Count > 0)
-        {
-            var all = cat(computed.Select(c => c.Squares).ToList()).cpu().to(ScalarType.Float64).data<double>().ToArray();
-            for (int i = 0, offset = 0; i < computed.Count; offset += squares[computed[i].Layer].Length, i++)
-                squares[computed[i].Layer] = all[offset..(offset + (int)computed[i].Squares.numel())];
-        }
-        return squares;
+        double g = layers.Select((l, k) => l.Scale * squares[k].Sum(Math.Sqrt)).Sum() / Depth;
+        if (!double.IsFinite(g))
+            throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
+        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], _gain * eta / Depth * l.Scale)).ToList());
     }
-
-    private static Tensor SquaredSliceNorms(Tensor gradient, int positions)
-    {
-        if (positions == 1)
-        {
-            // A dot product of the gradient with itself: BLAS reads it once, about twice as fast as vector_norm here.
-            var flat = gradient.reshape(-1);
-            return flat.dot(flat).reshape(1);
-        }
-        // Column sums of squares by a matrix product over [out, in * kh * kw]: libtorch reduces over leading dimensions
-        // of a convolution weight several times more slowly. The in input channels are then added per kernel position.
-        var squares = gradient.reshape(gradient.shape[0], -1).square();
-        var columns = ones(1, squares.shape[0], dtype: squares.dtype, device: squares.device).mm(squares);
-        return columns.view(-1, positions).sum(dim: 0);
-    }
-
-    // W -= rate * g / n, slice by slice; a zero norm (a zero gradient) leaves its slice unchanged, never NaN.
-    private static void Update(AgdLayer layer, double[] norms, double rate)
-    {
-        Tensor weight = layer.Weight, gradient = weight.grad!;
-        if (layer.IsEmbedding)
-        {
-            weight.addcmul_(gradient, Factors(norms, rate, weight).view(-1, 1), value: 1);
-            return;
-        }
-        if (weight.dim() == 2)
-        {
-            if (norms[0] > 0)
-                weight.add_(gradient, alpha: -rate / norms[0]);
-            return;
-        }
-        // One factor per kernel position, repeated across input channels so the fused update runs over long contiguous rows.
-        var factors = Factors(norms, rate, weight);
-        long outputs = weight.shape[0], inputs = weight.shape[1];
-        if (weight.is_contiguous() && gradient.is_contiguous())
-            weight.view(outputs, -1).addcmul_(gradient.view(outputs, -1), factors.repeat(inputs).view(1, -1), value: 1);
-        else
-            weight.addcmul_(gradient, factors.view(1, 1, weight.shape[2], weight.shape[3]), value: 1);
-    }
-
-    // -rate / n per slice, 0 where the slice's gradient is zero.
-    private static Tensor Factors(double[] norms, double rate, Tensor weight)
-        => tensor(norms.Select(n => n > 0 ? (float)(-rate / n) : 0f).ToArray(), dtype: weight.dtype, device: weight.device);
-
 }
