@@ -9,14 +9,13 @@ namespace Microsoft.ML.Agd;
 /// </summary>
 public sealed class AgdImageClassificationTransformer : ITransformer, IDisposable
 {
-    private readonly TransformerChain<ITransformer> _scoring;
-    private readonly string _onnxFile;
+    private readonly ScoringChain _scoring;
     private readonly InputColumns _columns;
 
-    internal AgdImageClassificationTransformer(AgdModel model, (TransformerChain<ITransformer> Chain, string OnnxFile) scoring, InputColumns columns)
+    internal AgdImageClassificationTransformer(AgdModel model, ScoringChain scoring, InputColumns columns)
     {
         Model = model;
-        (_scoring, _onnxFile) = scoring;
+        _scoring = scoring;
         _columns = columns;
     }
 
@@ -27,10 +26,10 @@ public sealed class AgdImageClassificationTransformer : ITransformer, IDisposabl
     public bool IsRowToRowMapper => true;
 
     /// <inheritdoc />
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scoring.GetOutputSchema(Checked(inputSchema));
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _scoring.Chain.GetOutputSchema(Checked(inputSchema));
 
     /// <inheritdoc />
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)_scoring).GetRowToRowMapper(Checked(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => ((ITransformer)_scoring.Chain).GetRowToRowMapper(Checked(inputSchema));
 
     /// <inheritdoc />
     public IDataView Transform(IDataView input)
@@ -47,12 +46,11 @@ public sealed class AgdImageClassificationTransformer : ITransformer, IDisposabl
     public void Dispose()
     {
         _scoring.Dispose();
-        File.Delete(_onnxFile);
         Model.Network.Dispose();
     }
 
     /// <inheritdoc />
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scoring).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scoring.Chain).Save(ctx);
 
     // The feature column must have exactly the size the network was trained on; say so before ONNX Runtime would.
     private DataViewSchema Checked(DataViewSchema schema)

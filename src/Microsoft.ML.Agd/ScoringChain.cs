@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Microsoft.ML.Agd;
 
@@ -6,20 +7,51 @@ namespace Microsoft.ML.Agd;
 /// Turns a trained network into a chain of ML.NET's own transformers, so that mlContext.Model.Save and Load keep it with
 /// public API alone: the network runs as an ONNX model; a naive Bayes model, fitted on one one-hot row per class,
 /// maps the network's one-hot prediction back to the label's key type and key values (exactly: each class's own
-/// one-hot row is the only one it has seen), giving a PredictedLabel that behaves like any ML.NET trainer's.
+/// one-hot row is the only one it has seen), giving a PredictedLabel that behaves like any ML.NET trainer's. A batch
+/// <see cref="Transform"/> runs the same ONNX model on many rows at a time (<see cref="BatchScoring"/>), then the same
+/// label map.
 /// </summary>
-internal static class ScoringChain
+internal sealed class ScoringChain : IDisposable
 {
     private const string Prefix = "__Agd_";
     private const string Scores = Prefix + OnnxExport.ScoresOutput;
     private const string OneHotRaw = Prefix + OnnxExport.OneHotOutput;
     private const string KeyValuesKind = "KeyValues";
 
+    private readonly string _onnxFile;
+    private readonly InferenceSession _session;
+    private readonly AgdModel _model;
+
+    private ScoringChain(TransformerChain<ITransformer> chain, string onnxFile, AgdModel model)
+    {
+        (Chain, _onnxFile, _model) = (chain, onnxFile, model);
+        _session = new InferenceSession(onnxFile);
+    }
+
+    /// <summary>The chain of ML.NET's transformers that mlContext.Model.Save writes and that a PredictionEngine runs.</summary>
+    public TransformerChain<ITransformer> Chain { get; }
+
+    /// <summary>What the chain gives, with the network run on batches of rows.</summary>
+    public IDataView Transform(IDataView input)
+    {
+        var labelMap = Chain.Skip(1);
+        var scored = new BatchScoring(input, _session, _model.FeatureColumnName, checked((int)_model.ImageShape.Size), [Scores, OneHotRaw], _model.ClassNames.Count);
+        return labelMap.Aggregate((IDataView)scored, (data, transformer) => transformer.Transform(data));
+    }
+
+    /// <summary>Frees ONNX Runtime's sessions and deletes the temporary file they read.</summary>
+    public void Dispose()
+    {
+        Chain.Dispose();
+        _session.Dispose();
+        File.Delete(_onnxFile);
+    }
+
     /// <summary>
-    /// The chain, and the temporary file ONNX Runtime reads the network from: ML.NET 5.0.1's ApplyOnnxModel(Stream) writes
-    /// such a file and never deletes it, so the chain reads one of ours, which the caller deletes after disposing the chain.
+    /// The chain, which reads the network from a temporary file of ours: ML.NET 5.0.1's ApplyOnnxModel(Stream) writes such
+    /// a file and never deletes it. <see cref="Dispose"/> deletes ours.
     /// </summary>
-    public static (TransformerChain<ITransformer> Chain, string OnnxFile) Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
+    public static ScoringChain Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
     {
         string onnxFile = Path.Combine(Path.GetTempPath(), $"agd-network-{Guid.NewGuid():N}.onnx");
         File.WriteAllBytes(onnxFile, model.ToOnnx(model.FeatureColumnName, Prefix, flatOutputs: true));
@@ -34,7 +66,7 @@ internal static class ScoringChain
         var tidy = context.Transforms.Concatenate("Score", Scores)
             .Append(context.Transforms.DropColumns(Scores, OneHotRaw))
             .Fit(scored);
-        return (new TransformerChain<ITransformer>(network, labelMap, tidy), onnxFile);
+        return new ScoringChain(new TransformerChain<ITransformer>(network, labelMap, tidy), onnxFile, model);
     }
 
     /// <summary>The label's class names: its key values as text, else the key indices from 0.</summary>
