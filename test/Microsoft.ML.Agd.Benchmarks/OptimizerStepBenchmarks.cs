@@ -43,7 +43,7 @@ public class OptimizerStepBenchmarks
     [Benchmark]
     public double Agd() => _agd.Step();
 
-    /// <summary>AGD with its passes as libtorch operations, one or more native calls per layer (TensorStep): the way before CpuStep.</summary>
+    /// <summary>AGD with its passes as libtorch operations, one or more native calls per layer (TensorStep): its way on a GPU, or for float64.</summary>
     [Benchmark]
     public double AgdLibTorch() => _agd.Step(_agd.Layers, inPlace: false);
 

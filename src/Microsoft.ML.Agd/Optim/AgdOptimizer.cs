@@ -51,6 +51,9 @@ public sealed class AgdOptimizer : IOptimizerStep
     // A module of the user's own whose composition AGD cannot see: Describe says what to declare.
     private readonly bool _countedInSeries;
 
+    /// <summary>Each layer's scale in G and in its step; benchmarks try alternatives to <see cref="AgdLayer.Scale"/>.</summary>
+    internal Func<AgdLayer, double> ScaleOf { get; init; } = layer => layer.Scale;
+
     /// <summary>The layers in parameter order; their count is the depth L.</summary>
     public IReadOnlyList<AgdLayer> Layers { get; }
 
@@ -119,10 +122,10 @@ public sealed class AgdOptimizer : IOptimizerStep
     // G, eta and every layer's factors: plain host arithmetic on the squared norms.
     internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares)
     {
-        double g = layers.Select((l, k) => l.Scale * squares[k].Sum(Math.Sqrt)).Sum() / Depth;
+        double g = layers.Select((l, k) => ScaleOf(l) * squares[k].Sum(Math.Sqrt)).Sum() / Depth;
         if (!double.IsFinite(g))
             throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
-        return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], _gain * eta / Depth * l.Scale)).ToList());
+        return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], _gain * eta / Depth * ScaleOf(l))).ToList());
     }
 }
