@@ -8,13 +8,15 @@ namespace Microsoft.ML.Agd.Optim;
 /// </summary>
 public sealed class AgdLayer
 {
-    internal AgdLayer(string name, Parameter weight, IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> members, bool isEmbedding)
+    internal AgdLayer(string name, Parameter weight, IReadOnlyList<(string Name, Parameter Parameter, bool IsScale)> members, bool isEmbedding, bool isOutput = false)
     {
         Name = name;
         Weight = weight;
         Members = members;
         IsEmbedding = isEmbedding;
+        IsOutput = isOutput;
         Scale = ScaleOf(isEmbedding ? [weight.shape[1], weight.shape[0]] : weight.shape);
+        StepScale = isOutput ? Math.Min(Scale, 1) : Scale;
     }
 
     /// <summary>The weight's name, as in <c>named_parameters()</c>.</summary>
@@ -36,9 +38,21 @@ public sealed class AgdLayer
     /// <summary>s_k = sqrt(out / in), divided by sqrt(kh * kw) for a convolution: every singular value of the weight (or of each kernel slice) after initialisation.</summary>
     public double Scale { get; }
 
+    /// <summary>Whether the layer's output is the network's output (the logits), as the network's description shows.</summary>
+    public bool IsOutput { get; }
+
+    /// <summary>
+    /// The scale of the layer's step and of its share of G: <see cref="Scale"/>, except on an output layer with more outputs
+    /// than inputs, where it is at most 1. sqrt(out / in) bounds the change of the outputs' mean square, as if it spread over
+    /// all of them; cross-entropy feels the largest logit's change, and a step can put all of it on the few classes (tokens) a
+    /// batch holds. A GPT with GPT-2's 50,257 tokens diverges with s = 19.8 there (docs/language-model.md).
+    /// </summary>
+    public double StepScale { get; }
+
     /// <summary>One line: the weight's name and shape, its scale s_k, and the parameters that move with it.</summary>
     public override string ToString()
         => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}]{(IsEmbedding ? " embedding" : "")} s = {Scale:0.####}") +
+           (StepScale != Scale ? FormattableString.Invariant($" (output: steps with {StepScale:0.####})") : "") +
            (Members.Count == 0 ? "" : " with " + string.Join(", ", Members.Select(m => m.IsScale ? $"{m.Name} (scale)" : m.Name)));
 
     /// <summary>The scale s_k of a weight of the given shape.</summary>

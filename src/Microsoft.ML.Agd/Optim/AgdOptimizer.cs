@@ -9,7 +9,8 @@ namespace Microsoft.ML.Agd.Optim;
 /// the gradients, so there is no learning rate, schedule or momentum to choose. It keeps no state between steps.
 /// </summary>
 /// <remarks>
-/// Every rank-2 (linear or embedding) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>).
+/// Every rank-2 (linear or embedding) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>;
+/// an output layer with more outputs than inputs steps with at most 1, <see cref="AgdLayer.StepScale"/>).
 /// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
 /// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position and an embedding's
 /// per row (per token). A layer's bias and normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
@@ -51,8 +52,8 @@ public sealed class AgdOptimizer : IOptimizerStep
     // A module of the user's own whose composition AGD cannot see: Describe says what to declare.
     private readonly bool _countedInSeries;
 
-    /// <summary>Each layer's scale in G and in its step; benchmarks try alternatives to <see cref="AgdLayer.Scale"/>.</summary>
-    internal Func<AgdLayer, double> ScaleOf { get; init; } = layer => layer.Scale;
+    /// <summary>Each layer's scale in G and in its step; benchmarks try alternatives to <see cref="AgdLayer.StepScale"/>.</summary>
+    internal Func<AgdLayer, double> ScaleOf { get; init; } = layer => layer.StepScale;
 
     /// <summary>The layers in parameter order; their count is the depth L.</summary>
     public IReadOnlyList<AgdLayer> Layers { get; }

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// </summary>
 internal static class LayerGrouping
 {
-    private sealed record Layer(string Name, Parameter Weight, bool IsEmbedding, List<(string Name, Parameter Parameter, bool IsScale)> Members);
+    private sealed record Layer(string Name, nn.Module Module, Parameter Weight, bool IsEmbedding, List<(string Name, Parameter Parameter, bool IsScale)> Members);
 
     public static IReadOnlyList<AgdLayer> Group(nn.Module module)
     {
@@ -38,7 +38,7 @@ internal static class LayerGrouping
                 throw new NotSupportedException($"Module '{moduleName}' ({child.GetType().Name}) holds {weights.Count} rank-2/4 weights; AGD needs one weight per module so that its bias and normalisation are unambiguous.");
             if (weights.Count == 1)
             {
-                var layer = new Layer(Qualify(moduleName, weights[0].name), weights[0].parameter, child is Embedding, [.. awaitingNext]);
+                var layer = new Layer(Qualify(moduleName, weights[0].name), child, weights[0].parameter, child is Embedding, [.. awaitingNext]);
                 // Tied weights share memory (TorchSharp gives each module its own handle to it).
                 if (!owners.TryAdd(TensorMemory.Address(layer.Weight), layer.Name))
                     throw new NotSupportedException($"Weight '{layer.Name}' is the same tensor as '{owners[TensorMemory.Address(layer.Weight)]}' (tied weights, as a GPT's output head often shares its token embedding). AGD gives each layer its own scale and step: give '{layer.Name}' a weight of its own.");
@@ -71,7 +71,9 @@ internal static class LayerGrouping
             (layerOf.TryGetValue(declaredWeightOf[member], out var layer) ? layer
                 : throw new NotSupportedException($"Parameter '{name}' is declared a member of a module with no trainable rank-2/4 weight; declare it with the linear layer or convolution it belongs to."))
                 .Members.Add((name, parameter, isScale));
-        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members, l.IsEmbedding)).ToList();
+        // The layer that computes the logits (never an embedding, which reads token ids).
+        var output = OutputOps.Of(module);
+        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members, l.IsEmbedding, !l.IsEmbedding && ReferenceEquals(l.Module, output))).ToList();
     }
 
     private static NotSupportedException NoLayer(string parameter)

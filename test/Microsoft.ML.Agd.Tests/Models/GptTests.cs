@@ -23,7 +23,8 @@ public class GptTests
         [
             FormattableString.Invariant($"AGD layers: 9 in all, L = {d2 + 1:0.####} (branches add to a stream)"),
             // s = sqrt(out / in); an embedding [count, width] maps a one-hot of count entries to the width: sqrt(width / count).
-            "  1. head.weight [11, 8] s = 1.1726 with finalNorm.weight (scale), finalNorm.bias",
+            // The head computes the logits and has more outputs than inputs: it steps with min(s, 1).
+            "  1. head.weight [11, 8] s = 1.1726 (output: steps with 1) with finalNorm.weight (scale), finalNorm.bias",
             "  2. tokens.table.weight [11, 8] embedding s = 0.8528",
             "  3. positions.table.weight [8, 8] embedding s = 1",
             "  4. blocks.0.expand.weight [32, 8] s = 2 with blocks.0.mlpNorm.weight (scale), blocks.0.mlpNorm.bias",

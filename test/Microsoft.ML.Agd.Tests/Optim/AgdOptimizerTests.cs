@@ -135,6 +135,55 @@ public class AgdOptimizerTests
     }
 
     [TestMethod]
+    public void AnOutputLayerWithMoreOutputsThanInputsStepsWithScaleOneWorkedOutByHand()
+    {
+        // One linear layer from 2 to 8 outputs is the network's output layer: s = sqrt(8 / 2) = 2 at initialisation, but
+        // its step scale is min(s, 1) = 1. A loss linear in the weight with a gradient of Frobenius norm 5 gives L = 1,
+        // G = 1 * 5, eta = ln((1 + sqrt(21)) / 2), and W moves by eta * g / 5 (by 2 eta * g / 5 with s = 2).
+        var linear = nn.Linear(2, 8, hasBias: false);
+        var optimizer = new AgdOptimizer(linear);
+        var layer = optimizer.Layers.Single();
+        Assert.IsTrue(layer.IsOutput);
+        Assert.AreEqual(2, layer.Scale, 1e-12);
+        Assert.AreEqual(1, layer.StepScale);
+        var gradient = zeros(8, 2);
+        gradient[0, 0] = tensor(3f);
+        gradient[5, 1] = tensor(4f);
+        var start = linear.weight!.detach().clone();
+        linear.weight.mul(gradient).sum().backward();
+
+        double eta = Math.Log((1 + Math.Sqrt(21)) / 2);
+        Assert.AreEqual(eta, optimizer.Step(), 1e-12);
+        var expected = (start - gradient * (eta / 5)).data<float>().ToArray();
+        CollectionAssert.AreEqual(expected, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+
+        // Fewer outputs than inputs (a classifier): the step scale is s itself.
+        var classifier = new AgdOptimizer(nn.Linear(8, 2, hasBias: false)).Layers.Single();
+        Assert.AreEqual(classifier.Scale, classifier.StepScale);
+    }
+
+    [TestMethod]
+    public void TheOutputLayerIsTheOneThatComputesTheNetworksOutput()
+    {
+        static string[] Outputs(nn.Module module) => new AgdOptimizer(module).Layers.Where(l => l.IsOutput).Select(l => l.Name).ToArray();
+        CollectionAssert.AreEqual(new[] { "head.weight" }, Outputs(new Gpt(vocabularySize: 50, contextLength: 4, layers: 1, heads: 1, width: 8)));
+        CollectionAssert.AreEqual(new[] { "layers.2.weight" }, Outputs(new Fcn(inputSize: 6, width: 5, depth: 3, classes: 4)));
+        CollectionAssert.AreEqual(new[] { "classifier.weight" }, Outputs(new PreActResNet(18, classes: 3, inputChannels: 1, baseWidth: 4)));
+        CollectionAssert.AreEqual(new[] { "2.weight" }, Outputs(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 9))));
+        // A module of the user's own kind hides its forward: no layer is taken for the output.
+        CollectionAssert.AreEqual(Array.Empty<string>(), Outputs(new TwoLayers()));
+    }
+
+    private sealed class TwoLayers : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear first = nn.Linear(3, 4), second = nn.Linear(4, 9);
+
+        public TwoLayers() : base(nameof(TwoLayers)) => RegisterComponents();
+
+        public override Tensor forward(Tensor input) => second.call(first.call(input));
+    }
+
+    [TestMethod]
     public void AnEmbeddingMovesRowByRowByTheRuleWorkedOutByHand()
     {
         // A table of 3 tokens of width 4: the map from a one-hot of 3 to 4, so L = 1 and s = sqrt(4 / 3). Each token's
