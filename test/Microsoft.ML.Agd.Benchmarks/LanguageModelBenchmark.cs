@@ -42,6 +42,36 @@ internal static class LanguageModelBenchmark
         report.Table(["AGD variant", "L", "validation loss", "training loss", "ms per iteration"], rows);
     }
 
+    /// <summary>
+    /// Section 14: GPT-2's 50,257 tokens, where the head's published scale sqrt(50,257 / 128) = 19.8 diverged. The head's
+    /// step scale varied with everything else fixed (the library's rule is min(s, 1)), AdamW beside it.
+    /// </summary>
+    public static void OutputScale(Report report, string textPath, int iterations)
+    {
+        report.Section("14. Language model: the output layer's step with GPT-2's tokens", $"Validation loss (nats per token) after {iterations} iterations " +
+            $"at nanoGPT's CPU configuration with GPT-2's tokens on {Path.GetFileName(textPath)}; the same initial weights and batches for every row.");
+        string text = TextCorpus.Read(textPath);
+        var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("gpt2", text), new LanguageModelSettings { Iterations = iterations, EvaluationInterval = Math.Max(25, iterations / 8) });
+        var rows = new List<IReadOnlyList<string>>();
+        var variants = new[] { double.PositiveInfinity, 0.5, 1, 2, 4, 8 }.Select(cap => (
+                Name: double.IsPositiveInfinity(cap) ? "head steps with s (published)" : FormattableString.Invariant($"head steps with min(s, {cap}){(cap == 1 ? " (the library's rule)" : "")}"),
+                Create: (Func<Models.Gpt, IOptimizerStep>)(m => new AgdOptimizer(m) { ScaleOf = l => l.IsOutput ? Math.Min(l.Scale, cap) : l.Scale })))
+            .Append(("head steps with min(s, 1), each embedding row with eta / L of its initial norm", m => new AgdOptimizer(m)
+            {
+                ScaleOf = l => l.IsEmbedding && l.Weight.shape[0] > l.Weight.shape[1] ? l.Scale * Math.Sqrt((double)l.Weight.shape[1] / l.Weight.shape[0]) : l.StepScale,
+            }))
+            .Concat(new[] { 1e-3, 3e-4 }.Select(lr => (Name: FormattableString.Invariant($"AdamW {lr}, nanoGPT's schedule"), Create: (Func<Models.Gpt, IOptimizerStep>)(m => new NanoGptAdamW(m, lr, iterations)))));
+        foreach (var (name, create) in variants)
+        {
+            var model = training.InitialModel();
+            var run = training.Train(model, create(model), name, null);
+            string curve = string.Join(", ", run.Curve.Select(p => FormattableString.Invariant($"{p.Iteration}: {p.ValidationLoss:F2}")));
+            rows.Add([name, run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", curve]);
+            Console.WriteLine(string.Join(" | ", rows[^1]));
+        }
+        report.Table(["optimizer", "validation loss", "validation loss along the run"], rows);
+    }
+
     private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
 
     // Each gradient replaced by its exponential average over steps before AGD reads it.

@@ -46,6 +46,7 @@ public static class Program
         if (only?.Contains(13) == true) SearchAgainstGridBenchmark.Run(report, train, test, TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("AGD_SEARCH_MINUTES") ?? "10", System.Globalization.CultureInfo.InvariantCulture)), seeds: 3);
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
         if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000);
+        if (only?.Contains(14) == true) LanguageModelBenchmark.OutputScale(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 200);
 
         if (only is null)
         {

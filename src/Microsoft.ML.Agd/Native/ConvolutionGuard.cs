@@ -6,9 +6,11 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Native;
 
 /// <summary>
-/// Runs the backward pass of chosen convolutions without oneDNN, and everything else as it was. A forward hook puts an
-/// identity function after the convolution and another before it; in the backward pass the first turns oneDNN off
-/// before the convolution's gradients are computed and the second turns it back on after them. A count of open
+/// Applies a remedy to chosen convolutions, and leaves everything else as it was. Padded (<see cref="ChannelPadding"/>):
+/// where the input needs a gradient, a forward pre-hook keeps the input and hands the convolution an empty batch, and a
+/// forward hook replaces the empty output by the padded computation on the kept input. Without oneDNN: a forward hook
+/// puts an identity function after the convolution and another before it; in the backward pass the first turns oneDNN
+/// off before the convolution's gradients are computed and the second turns it back on after them. A count of open
 /// windows (under a lock: the switch is process-wide) keeps oneDNN off while any guarded convolution is inside its own.
 /// </summary>
 internal static class ConvolutionGuard
@@ -23,31 +25,62 @@ internal static class ConvolutionGuard
             return [];
         var covered = module.named_modules().Prepend(("", module))
             .Where(m => m.Item2 is Convolution convolution && Covers(remedy, convolution))
-            .DistinctBy(m => m.Item2).ToList();
-        if (covered.Count > 0 && !LibTorchSwitches.Available)
+            .Select(m => (Name: m.Item1, Convolution: (Convolution)m.Item2)).DistinctBy(m => m.Convolution).ToList();
+        bool Pads(Convolution convolution) => remedy == ConvolutionRemedy.NarrowConvolutionsPadded && ChannelPadding.CanPad(convolution);
+        if (covered.Any(c => !Pads(c.Convolution)) && !LibTorchSwitches.Available)
             throw new InvalidOperationException(
                 $"libtorch computes wrong float32 convolution gradients on this CPU ({TorchNative.ConvolutionCheck}), and this libtorch build " +
                 "does not let the library turn oneDNN off. Use the libtorch version this package was built with.");
-        foreach (var (_, convolution) in covered)
-            Guard((Convolution)convolution);
-        return covered.Select(m => m.Item1).ToList();
+        foreach (var (_, convolution) in covered.Where(c => FirstTime(c.Convolution)))
+        {
+            if (Pads(convolution))
+                Pad(convolution);
+            else
+                SwitchOneDnn(convolution);
+        }
+        return covered.Select(c => c.Name).ToList();
     }
 
     private static bool Covers(ConvolutionRemedy remedy, Convolution convolution)
         => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || !ConvolutionCheckCase.IsAligned(convolution.in_channels, convolution.out_channels);
 
-    private static void Guard(Convolution convolution)
+    private static bool FirstTime(Convolution convolution)
     {
         lock (s_guarded)
         {
             if (s_guarded.TryGetValue(convolution, out _))
-                return;
+                return false;
             s_guarded.Add(convolution, new object());
+            return true;
         }
-        // Only where the input needs a gradient (then the backward pass computes one, and both functions run in it), and on
+    }
+
+    // Only where the input needs a gradient (then the backward pass computes one, and both functions run in it), and on
     // the CPU: oneDNN is a CPU library.
+    private static void SwitchOneDnn(Convolution convolution)
+    {
         convolution.register_forward_pre_hook((_, input) => Needed(input) ? Switch.apply(input, false) : input);
         convolution.register_forward_hook((_, input, output) => Needed(input) ? Switch.apply(output, true) : output);
+    }
+
+    // The convolution's own forward runs on an empty batch (at no cost) and its output is replaced by the padded one.
+    private static void Pad(Convolution convolution)
+    {
+        var kept = new ThreadLocal<Tensor?>();
+        convolution.register_forward_pre_hook((_, input) =>
+        {
+            if (!Needed(input) || input.dim() != 4)
+                return input;
+            kept.Value = input;
+            return input.narrow(0, 0, 0);
+        });
+        convolution.register_forward_hook((_, _, output) =>
+        {
+            if (kept.Value is not { } input)
+                return output;
+            kept.Value = null;
+            return ChannelPadding.Forward(convolution, input);
+        });
     }
 
     private static bool Needed(Tensor input) => input.requires_grad && input.device_type == DeviceType.CPU && is_grad_enabled();

@@ -14,4 +14,12 @@ public enum ConvolutionRemedy
 
     /// <summary>Every convolution runs its backward pass without oneDNN: the self-test found wrong gradients at any width.</summary>
     AllConvolutionsWithoutOneDnn,
+
+    /// <summary>
+    /// Convolutions with a channel count that is not a multiple of 16 are computed with their channels padded by zeros to
+    /// the next multiple (where oneDNN is right) and the padding sliced off; the others run as they were. Chosen over
+    /// <see cref="NarrowConvolutionsWithoutOneDnn"/> when the self-test finds the padded form right: it keeps oneDNN's speed.
+    /// A convolution that cannot be padded (transposed, grouped, or not zero-padded) gets the other remedy.
+    /// </summary>
+    NarrowConvolutionsPadded,
 }

@@ -33,21 +33,32 @@ internal static class ConvolutionSelfTest
         }
     }
 
-    /// <summary>The remedy for what the test found: none, the narrow convolutions, or all of them.</summary>
-    public static ConvolutionRemedy Decide(IReadOnlyList<ConvolutionCheckCase> cases)
+    /// <summary>
+    /// The remedy for what the test found: none; for narrow convolutions only, their channels padded where
+    /// <paramref name="padded"/> (the test run on the padded form) passes, else their backward passes without oneDNN; or
+    /// every convolution without oneDNN.
+    /// </summary>
+    public static ConvolutionRemedy Decide(IReadOnlyList<ConvolutionCheckCase> cases, Func<IReadOnlyList<ConvolutionCheckCase>>? padded = null)
     {
         var failed = cases.Where(c => !c.Passed).ToList();
         if (failed.Count == 0)
             return ConvolutionRemedy.None;
-        return failed.All(c => !c.IsBlockAligned) ? ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn : ConvolutionRemedy.AllConvolutionsWithoutOneDnn;
+        if (failed.Any(c => c.IsBlockAligned))
+            return ConvolutionRemedy.AllConvolutionsWithoutOneDnn;
+        return padded is not null && padded().All(c => c.Passed) ? ConvolutionRemedy.NarrowConvolutionsPadded : ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn;
     }
 
     /// <summary>The gradient of sum(conv2d(x, w, padding 1)^2) with respect to x, in the tensors' own precision.</summary>
-    public static Tensor InputGradient(Tensor x, Tensor w)
+    public static Tensor InputGradient(Tensor x, Tensor w) => InputGradient(x, w, (input, weight) => nn.functional.conv2d(input, weight, padding: [1, 1]));
+
+    /// <summary>The same gradient with the convolution's channels padded to multiples of 16 (<see cref="ChannelPadding"/>).</summary>
+    public static Tensor PaddedInputGradient(Tensor x, Tensor w) => InputGradient(x, w, (input, weight) => ChannelPadding.Conv2d(input, weight, null, [1, 1], [1, 1], [1, 1]));
+
+    private static Tensor InputGradient(Tensor x, Tensor w, Func<Tensor, Tensor, Tensor> convolution)
     {
         using var gradients = enable_grad();
         var input = x.detach().requires_grad_(true);
-        nn.functional.conv2d(input, w, padding: [1, 1]).square().sum().backward();
+        convolution(input, w).square().sum().backward();
         return input.grad!.detach();
     }
 

@@ -39,7 +39,7 @@ public static class TorchNative
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += OnResolvingUnmanagedDll;
     }
 
-    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>narrow</c> or <c>all</c>.</summary>
+    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>padded</c>, <c>narrow</c> or <c>all</c>.</summary>
     public const string RemedyVariable = "AGD_CONVOLUTION_REMEDY";
 
     /// <summary>
@@ -81,7 +81,7 @@ public static class TorchNative
     /// <summary>
     /// Applies <see cref="ConvolutionCheck"/>'s remedy to a module's convolutions, so that they train right on this CPU;
     /// the trainer does this itself, so call it for a module that a loop of your own trains, with any optimizer. Forward passes
-    /// are unchanged. Calling it again for the same module changes nothing.
+    /// give the same outputs. Calling it again for the same module changes nothing.
     /// </summary>
     /// <returns>The names of the convolutions that the remedy covers (none where no remedy is needed).</returns>
     public static IReadOnlyList<string> ProtectConvolutions(torch.nn.Module module)
@@ -99,11 +99,12 @@ public static class TorchNative
         {
             null or "" or "auto" => (ConvolutionRemedy?)null,
             "none" => ConvolutionRemedy.None,
+            "padded" => ConvolutionRemedy.NarrowConvolutionsPadded,
             "narrow" => ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn,
             "all" => ConvolutionRemedy.AllConvolutionsWithoutOneDnn,
-            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, narrow or all."),
+            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, padded, narrow or all."),
         };
-        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases), forced is not null);
+        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases, () => ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient)), forced is not null);
         // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
         if (check.Remedy != ConvolutionRemedy.None && LibTorchSwitches.Available)
             LibTorchSwitches.SetNnpack(false);

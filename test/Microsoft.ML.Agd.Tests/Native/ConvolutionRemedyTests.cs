@@ -40,11 +40,98 @@ public class ConvolutionRemedyTests
     }
 
     [TestMethod]
+    public void SelfTestPrefersPaddingWhereThePaddedFormIsRight()
+    {
+        static Tensor WrongWhereNarrow(Tensor x, Tensor w)
+            => ConvolutionSelfTest.InputGradient(x, w).mul(w.shape[0] % 16 == 0 && w.shape[1] % 16 == 0 ? 1.0 : 1.001);
+        var cases = ConvolutionSelfTest.Run(WrongWhereNarrow);
+        var padded = ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient);
+        Assert.IsTrue(padded.All(c => c.Passed), string.Join("; ", padded));
+        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsPadded, ConvolutionSelfTest.Decide(cases, () => padded));
+        // Where the padded form is wrong too, the narrow convolutions lose oneDNN instead.
+        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn, ConvolutionSelfTest.Decide(cases, () => ConvolutionSelfTest.Run(WrongWhereNarrow)));
+        StringAssert.Contains(new ConvolutionCheck(cases, ConvolutionRemedy.NarrowConvolutionsPadded, false).ToString(), "padded to 16");
+    }
+
+    [TestMethod]
+    [DataRow(3, 8, 1, 1, true)]
+    [DataRow(8, 8, 2, 1, false)]
+    [DataRow(8, 16, 1, 0, false)]
+    [DataRow(12, 20, 1, 1, true)]
+    [DataRow(16, 32, 1, 1, true)]
+    public void PaddedConvolutionComputesWhatTheConvolutionComputes(int inputs, int outputs, int stride, int padding, bool bias)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)(inputs * 100 + outputs));
+        int kernel = padding == 0 ? 1 : 3;
+        var x = randn([4, inputs, 9, 9], dtype: float64, generator: generator);
+        var w = randn([outputs, inputs, kernel, kernel], dtype: float64, generator: generator);
+        var b = bias ? randn([outputs], dtype: float64, generator: generator) : null;
+        var target = randn([4, outputs, (9 + 2 * padding - kernel) / stride + 1, (9 + 2 * padding - kernel) / stride + 1], dtype: float64, generator: generator);
+
+        // Reference: the plain convolution in float64 (libtorch computes it without oneDNN); then the padded one in float32.
+        var (expected, expectedGradients) = OutputAndGradients((xi, wi, bi) => nn.functional.conv2d(xi, wi, bi, [stride, stride], [padding, padding]), x, w, b, target);
+        var (actual, actualGradients) = OutputAndGradients((xi, wi, bi) => ChannelPadding.Conv2d(xi, wi, bi, [stride, stride], [padding, padding], [1, 1]),
+            x.to(float32), w.to(float32), b?.to(float32), target.to(float32));
+
+        CollectionAssert.AreEqual(expected.shape, actual.shape);
+        Assert.IsTrue(RelativeError(actual, expected) < 1e-5, $"output {RelativeError(actual, expected):E2}");
+        foreach (var (name, want, got) in new[] { "input", "weight", "bias" }.Zip(expectedGradients, actualGradients).Where(t => t.Second is not null).Select(t => (t.First, t.Second!, t.Third!)))
+            Assert.IsTrue(RelativeError(got, want) < 1e-5, $"{name} gradient {RelativeError(got, want):E2}");
+    }
+
+    private static (Tensor Output, Tensor?[] Gradients) OutputAndGradients(Func<Tensor, Tensor, Tensor?, Tensor> convolution, Tensor x, Tensor w, Tensor? b, Tensor target)
+    {
+        using var gradients = enable_grad();
+        var (xi, wi, bi) = (x.detach().requires_grad_(true), w.detach().requires_grad_(true), b?.detach().requires_grad_(true));
+        var output = convolution(xi, wi, bi);
+        output.mul(target).sum().backward();
+        return (output.detach(), [xi.grad, wi.grad, bi?.grad]);
+    }
+
+    private static double RelativeError(Tensor actual, Tensor expected)
+        => actual.to(float64).sub(expected.to(float64)).norm().item<double>() / expected.to(float64).norm().item<double>();
+
+    [TestMethod]
+    [DataRow(4)]
+    [DataRow(8)]
+    [DataRow(12)]
+    public void PaddedRemedyGivesResNetOutputsAndGradientsThatAgreeWithFloat64(int baseWidth)
+    {
+        using var scope = NewDisposeScope();
+        var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        AgdInitialization.Apply(network, new Generator(7));
+        var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        reference.load_state_dict(network.state_dict());
+        reference.to(float64);
+        var guarded = ConvolutionGuard.Protect(network, ConvolutionRemedy.NarrowConvolutionsPadded);
+
+        var generator = new Generator(13);
+        var images = randn([8, 3, 16, 16], generator: generator);
+        var labels = randint(0, 10, [8], generator: generator);
+        var output = network.call(images);
+        AgdLoss.Square.Compute(output, labels).backward();
+        var expectedOutput = reference.call(images.to(float64));
+        AgdLoss.Square.Compute(expectedOutput, labels).backward();
+
+        Assert.IsTrue(RelativeError(output, expectedOutput) < 1e-5, $"output {RelativeError(output, expectedOutput):E2}");
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        foreach (var (name, parameter) in network.named_parameters())
+            Assert.IsTrue(RelativeError(parameter.grad!, expected[name]) <= 1e-4, $"base width {baseWidth}: gradient of {name} is {RelativeError(parameter.grad!, expected[name]):E2} from float64");
+        var narrow = network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
+            .Select(p => p.name[..^".weight".Length]).ToList();
+        CollectionAssert.AreEquivalent(narrow, guarded.ToList());
+        // Scoring (no gradient) runs the convolutions as they were.
+        using (no_grad())
+            Assert.IsTrue(RelativeError(network.call(images), expectedOutput) < 1e-5);
+    }
+
+    [TestMethod]
     public void ThisProcessRanTheSelfTestAndFollowsItsDecision()
     {
         var check = TorchNative.ConvolutionCheck;
         if (!check.Forced)
-            Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases), check.Remedy, check.ToString());
+            Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases, () => ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient)), check.Remedy, check.ToString());
         Assert.IsTrue(LibTorchSwitches.Available, "libtorch must export the switches the remedy needs.");
     }
 
@@ -121,9 +208,12 @@ public class ConvolutionRemedyTests
         var unguarded = OneDnnBackwardData("none");
         if (!unguarded.Any(Narrow))
             Assert.Inconclusive("oneDNN runs no convolution backward pass of narrow channels on this CPU, so there is nothing for the remedy to take away.");
-        var guarded = OneDnnBackwardData("narrow");
-        Assert.AreEqual(0, guarded.Count(Narrow), $"narrow convolutions still ran oneDNN's backward pass: {string.Join(", ", guarded.Where(Narrow).Distinct())}");
-        Assert.IsTrue(guarded.Count > 0, "the aligned convolutions keep oneDNN");
+        foreach (string remedy in new[] { "narrow", "padded" })
+        {
+            var guarded = OneDnnBackwardData(remedy);
+            Assert.AreEqual(0, guarded.Count(Narrow), $"{remedy}: narrow convolutions still ran oneDNN's backward pass: {string.Join(", ", guarded.Where(Narrow).Distinct())}");
+            Assert.IsTrue(guarded.Count > 0, $"{remedy}: the aligned convolutions keep oneDNN");
+        }
     }
 
     // An identity whose backward pass records whether oneDNN is on at that moment.
