@@ -89,6 +89,22 @@ public class ConvolutionRemedyTests
         return (output.detach(), [xi.grad, wi.grad, bi?.grad]);
     }
 
+    // A ResNet with AGD's initial weights, and a float64 copy of it to compare with.
+    private static (PreActResNet Network, PreActResNet Reference) WithFloat64Twin(int baseWidth)
+    {
+        var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        AgdInitialization.Apply(network, new Generator(7));
+        var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
+        reference.load_state_dict(network.state_dict());
+        reference.to(float64);
+        return (network, reference);
+    }
+
+    // The convolutions whose weight has a channel count that is not a multiple of 16.
+    private static List<string> NarrowConvolutions(nn.Module network)
+        => network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
+            .Select(p => p.name[..^".weight".Length]).ToList();
+
     private static double RelativeError(Tensor actual, Tensor expected)
         => actual.to(float64).sub(expected.to(float64)).norm().item<double>() / expected.to(float64).norm().item<double>();
 
@@ -99,11 +115,7 @@ public class ConvolutionRemedyTests
     public void PaddedRemedyGivesResNetOutputsAndGradientsThatAgreeWithFloat64(int baseWidth)
     {
         using var scope = NewDisposeScope();
-        var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
-        AgdInitialization.Apply(network, new Generator(7));
-        var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
-        reference.load_state_dict(network.state_dict());
-        reference.to(float64);
+        var (network, reference) = WithFloat64Twin(baseWidth);
         var guarded = ConvolutionGuard.Protect(network, ConvolutionRemedy.NarrowConvolutionsPadded);
 
         var generator = new Generator(13);
@@ -118,9 +130,7 @@ public class ConvolutionRemedyTests
         var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
         foreach (var (name, parameter) in network.named_parameters())
             Assert.IsTrue(RelativeError(parameter.grad!, expected[name]) <= 1e-4, $"base width {baseWidth}: gradient of {name} is {RelativeError(parameter.grad!, expected[name]):E2} from float64");
-        var narrow = network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
-            .Select(p => p.name[..^".weight".Length]).ToList();
-        CollectionAssert.AreEquivalent(narrow, guarded.ToList());
+        CollectionAssert.AreEquivalent(NarrowConvolutions(network), guarded.ToList());
         // Scoring (no gradient) runs the convolutions as they were.
         using (no_grad())
             Assert.IsTrue(RelativeError(network.call(images), expectedOutput) < 1e-5);
@@ -143,11 +153,7 @@ public class ConvolutionRemedyTests
     public void ForcedRemedyGivesResNetGradientsThatAgreeWithFloat64(int baseWidth)
     {
         using var scope = NewDisposeScope();
-        var network = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
-        AgdInitialization.Apply(network, new Generator(7));
-        var reference = new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: baseWidth);
-        reference.load_state_dict(network.state_dict());
-        reference.to(float64);
+        var (network, reference) = WithFloat64Twin(baseWidth);
         // Probes right before and right after each convolution see oneDNN's switch as its backward pass begins and ends:
         // the output's probe is registered before the guard's switch (so the switch runs first in the backward pass), the
         // input's after it (so it runs before the switch closes the window).
@@ -178,10 +184,7 @@ public class ConvolutionRemedyTests
             double error = parameter.grad!.to(float64).sub(want).norm().item<double>() / want.norm().item<double>();
             Assert.IsTrue(error <= 1e-4, $"base width {baseWidth}: gradient of {name} is {error:E2} from float64 (guarded: {string.Join(", ", guarded)}).");
         }
-        // Exactly the convolutions whose weight has a channel count that is not a multiple of 16.
-        var narrow = network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
-            .Select(p => p.name[..^".weight".Length]).ToList();
-        CollectionAssert.AreEquivalent(narrow, guarded.ToList());
+        CollectionAssert.AreEquivalent(NarrowConvolutions(network), guarded.ToList());
         Assert.AreEqual(baseWidth == 16, guarded.SequenceEqual(["stem"]));
     }
 

@@ -9,11 +9,8 @@ public class BatchScoringTests
     [TestMethod]
     public void TransformScoresEveryRowAsThePredictionEngineDoes()
     {
-        var ml = new MLContext(seed: 14);
         // 3 x 110 rows of 8 x 8 pixels: one full batch of 256 rows and a short one.
-        var rows = SyntheticImages.Vectors(110, 8, seed: 15);
-        var data = DataViews.Prepare(ml, rows);
-        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 1, batchSize: 30).Fit(data);
+        var (ml, rows, data, model) = Trained(perClass: 110, seed: 14);
         var batched = ml.Data.CreateEnumerable<ScoredRow>(model.Transform(data), reuseRowObject: false).ToList();
         var definition = SchemaDefinition.Create(typeof(SyntheticImages.VectorRow));
         definition[nameof(SyntheticImages.VectorRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 64);
@@ -32,10 +29,7 @@ public class BatchScoringTests
     [TestMethod]
     public void InputColumnsKeepTheirRowsAndTheNetworkRunsOnlyWhenItsOutputIsRead()
     {
-        var ml = new MLContext(seed: 16);
-        var rows = SyntheticImages.Vectors(100, 8, seed: 17);
-        var data = DataViews.Prepare(ml, rows);
-        var model = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 1, batchSize: 30).Fit(data);
+        var (_, rows, data, model) = Trained(perClass: 100, seed: 16);
         var scored = model.Transform(data);
 
         // The label read beside the score is the label of the same row, across the batch boundary at row 256.
@@ -65,5 +59,14 @@ public class BatchScoringTests
                 count++;
             Assert.AreEqual(300, count);
         }
+    }
+
+    // A model trained for one epoch on generated 8 x 8 images of three classes, and its rows and data.
+    private static (MLContext Ml, List<SyntheticImages.VectorRow> Rows, IDataView Data, AgdImageClassificationTransformer Model) Trained(int perClass, int seed)
+    {
+        var ml = new MLContext(seed);
+        var rows = SyntheticImages.Vectors(perClass, 8, seed: seed + 1);
+        var data = DataViews.Prepare(ml, rows);
+        return (ml, rows, data, ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 1, batchSize: 30).Fit(data));
     }
 }
