@@ -19,13 +19,14 @@ internal sealed class ScoringChain : IDisposable
     private const string KeyValuesKind = "KeyValues";
 
     private readonly string _onnxFile;
-    private readonly InferenceSession _session;
     private readonly AgdModel _model;
+    // Made on the first batch Transform: a model that is only saved or used by a PredictionEngine (a search's trials) never needs it.
+    private readonly Lazy<InferenceSession> _session;
 
     private ScoringChain(TransformerChain<ITransformer> chain, string onnxFile, AgdModel model)
     {
         (Chain, _onnxFile, _model) = (chain, onnxFile, model);
-        _session = new InferenceSession(onnxFile);
+        _session = new(() => new InferenceSession(onnxFile));
     }
 
     /// <summary>The chain of ML.NET's transformers that mlContext.Model.Save writes and that a PredictionEngine runs.</summary>
@@ -34,16 +35,18 @@ internal sealed class ScoringChain : IDisposable
     /// <summary>What the chain gives, with the network run on batches of rows.</summary>
     public IDataView Transform(IDataView input)
     {
-        var labelMap = Chain.Skip(1);
-        var scored = new BatchScoring(input, _session, _model.FeatureColumnName, checked((int)_model.ImageShape.Size), [Scores, OneHotRaw], _model.ClassNames.Count);
-        return labelMap.Aggregate((IDataView)scored, (data, transformer) => transformer.Transform(data));
+        // The chain's first transformer runs the network row by row; the batched view takes its place before the others.
+        var afterNetwork = Chain.Skip(1);
+        var scored = new BatchScoring(input, _session.Value, _model.FeatureColumnName, checked((int)_model.ImageShape.Size), [Scores, OneHotRaw], _model.ClassNames.Count);
+        return afterNetwork.Aggregate((IDataView)scored, (data, transformer) => transformer.Transform(data));
     }
 
     /// <summary>Frees ONNX Runtime's sessions and deletes the temporary file they read.</summary>
     public void Dispose()
     {
         Chain.Dispose();
-        _session.Dispose();
+        if (_session.IsValueCreated)
+            _session.Value.Dispose();
         File.Delete(_onnxFile);
     }
 

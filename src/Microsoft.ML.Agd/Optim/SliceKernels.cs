@@ -5,8 +5,8 @@ namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// The two passes of AGD's step over float32 memory, with SIMD: per-slice sums of squares, and w += factor(slice) * g.
-/// A range of a layer is either interleaved (element i in slice i mod period: a convolution's kernel positions) or made
-/// of runs (element i in slice i / run: a matrix is one run, an embedding one run per row).
+/// A weight is either interleaved (element i in slice i mod period: a convolution's kernel positions) or made of runs
+/// (element i in slice i / run: a matrix is one run, an embedding one run per row).
 /// </summary>
 internal static unsafe class SliceKernels
 {
@@ -16,7 +16,6 @@ internal static unsafe class SliceKernels
     private static int Width => Vector<float>.Count;
 
     /// <summary>Adds the sums of squares of <paramref name="count"/> interleaved elements into sums[i mod sums.Length].</summary>
-    /// <remarks>The range must start at a multiple of the period, so that its own indices give the slices.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // SIMD loops: fully optimised from the first call, not after tiering
     public static void InterleavedSquares(float* x, long count, Span<double> sums)
     {
@@ -65,7 +64,6 @@ internal static unsafe class SliceKernels
     }
 
     /// <summary>w[i] += factors[i mod factors.Length] * g[i] over <paramref name="count"/> interleaved elements.</summary>
-    /// <remarks>The range must start at a multiple of the period.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void InterleavedUpdate(float* w, float* g, long count, ReadOnlySpan<float> factors)
     {

@@ -105,6 +105,18 @@ public class ConvolutionRemedyTests
         => network.named_parameters().Where(p => p.parameter.dim() == 4 && (p.parameter.shape[0] % 16 != 0 || p.parameter.shape[1] % 16 != 0))
             .Select(p => p.name[..^".weight".Length]).ToList();
 
+    // Every parameter's gradient within 1e-4 of the float64 twin's, and exactly the narrow convolutions guarded.
+    private static void AssertGradientsAgree(PreActResNet network, PreActResNet reference, int baseWidth, IReadOnlyList<string> guarded)
+    {
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
+        foreach (var (name, parameter) in network.named_parameters())
+        {
+            double error = RelativeError(parameter.grad!, expected[name]);
+            Assert.IsTrue(error <= 1e-4, $"base width {baseWidth}: gradient of {name} is {error:E2} from float64 (guarded: {string.Join(", ", guarded)}).");
+        }
+        CollectionAssert.AreEquivalent(NarrowConvolutions(network), guarded.ToList());
+    }
+
     private static double RelativeError(Tensor actual, Tensor expected)
         => actual.to(float64).sub(expected.to(float64)).norm().item<double>() / expected.to(float64).norm().item<double>();
 
@@ -127,10 +139,7 @@ public class ConvolutionRemedyTests
         AgdLoss.Square.Compute(expectedOutput, labels).backward();
 
         Assert.IsTrue(RelativeError(output, expectedOutput) < 1e-5, $"output {RelativeError(output, expectedOutput):E2}");
-        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
-        foreach (var (name, parameter) in network.named_parameters())
-            Assert.IsTrue(RelativeError(parameter.grad!, expected[name]) <= 1e-4, $"base width {baseWidth}: gradient of {name} is {RelativeError(parameter.grad!, expected[name]):E2} from float64");
-        CollectionAssert.AreEquivalent(NarrowConvolutions(network), guarded.ToList());
+        AssertGradientsAgree(network, reference, baseWidth, guarded);
         // Scoring (no gradient) runs the convolutions as they were.
         using (no_grad())
             Assert.IsTrue(RelativeError(network.call(images), expectedOutput) < 1e-5);
@@ -177,14 +186,7 @@ public class ConvolutionRemedyTests
         Assert.IsTrue(LibTorchSwitches.OneDnnEnabled, "oneDNN is back on after the backward pass.");
         AgdLoss.Square.Compute(reference.call(images.to(float64)), labels).backward();
 
-        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!);
-        foreach (var (name, parameter) in network.named_parameters())
-        {
-            var want = expected[name];
-            double error = parameter.grad!.to(float64).sub(want).norm().item<double>() / want.norm().item<double>();
-            Assert.IsTrue(error <= 1e-4, $"base width {baseWidth}: gradient of {name} is {error:E2} from float64 (guarded: {string.Join(", ", guarded)}).");
-        }
-        CollectionAssert.AreEquivalent(NarrowConvolutions(network), guarded.ToList());
+        AssertGradientsAgree(network, reference, baseWidth, guarded);
         Assert.AreEqual(baseWidth == 16, guarded.SequenceEqual(["stem"]));
     }
 
