@@ -6,14 +6,16 @@ namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// Automatic Gradient Descent (Bernstein et al., 2023): an optimizer whose step size follows from the architecture and
-/// the gradients, so there is no learning rate, schedule or momentum to choose. It keeps no state between steps.
+/// the gradients, so there is no learning rate, schedule or momentum to choose. Between steps it keeps only each slice's
+/// estimated top singular direction, where the power iteration that measures its spectral norm starts next time.
 /// </summary>
 /// <remarks>
 /// Every rank-2 (linear or embedding) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>;
 /// an output layer with more outputs than inputs steps with at most 1, <see cref="AgdLayer.StepScale"/>).
-/// A step computes G = (1/L) sum_k s_k ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
+/// A step computes G = (1/L) sum_k s_k ||g_k||_F^2 / ||g_k||, eta = ln((1 + sqrt(1 + 4G)) / 2), and moves each weight by
 /// gain * (eta / L) * s_k * g_k / ||g_k||, where a convolution's norm is taken per kernel position and an embedding's
-/// per row (per token). A layer's bias and normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
+/// per row (per token). ||g_k|| is the spectral norm (<see cref="Norm"/>); with the Frobenius norm, G = (1/L) sum_k s_k ||g_k||_F
+/// and the step is the published one. A layer's bias and normalisation parameters move by gain * (eta / L) * s_k * g_p / ||g_k||_F.
 /// L is the network's depth (<see cref="Depth"/>):
 /// its layer count for a network in series, as published, and less where a <see cref="Block"/>'s description adds
 /// branches to a stream.
@@ -51,6 +53,14 @@ public sealed class AgdOptimizer : IOptimizerStep
 
     // A module of the user's own whose composition AGD cannot see: Describe says what to declare.
     private readonly bool _countedInSeries;
+
+    private readonly SpectralNorms _spectral = new();
+
+    /// <summary>
+    /// The norm of each gradient slice that sizes the step: <see cref="AgdStepNorm.Spectral"/> (the default), or
+    /// <see cref="AgdStepNorm.Frobenius"/> for the published algorithm.
+    /// </summary>
+    public AgdStepNorm Norm { get; init; } = AgdStepNorm.Spectral;
 
     /// <summary>Each layer's scale in G and in its step; benchmarks try alternatives to <see cref="AgdLayer.StepScale"/>.</summary>
     internal Func<AgdLayer, double> ScaleOf { get; init; } = layer => layer.StepScale;
@@ -112,7 +122,8 @@ public sealed class AgdOptimizer : IOptimizerStep
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var squares = inPlace ? CpuStep.SquaredNorms(layers) : TensorStep.SquaredNorms(layers);
-        var (eta, factors) = Factors(layers, squares);
+        var norms = Norm == AgdStepNorm.Spectral ? _spectral.Of(layers, squares) : squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+        var (eta, factors) = Factors(layers, squares, norms);
         if (inPlace)
             CpuStep.Update(layers, factors);
         else
@@ -120,13 +131,13 @@ public sealed class AgdOptimizer : IOptimizerStep
         return eta;
     }
 
-    // G, eta and every layer's factors: plain host arithmetic on the squared norms.
-    internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares)
+    // G, eta and every layer's factors: plain host arithmetic on the slices' squared Frobenius norms and step norms.
+    internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares, double[][] norms)
     {
-        double g = layers.Select((l, k) => ScaleOf(l) * squares[k].Sum(Math.Sqrt)).Sum() / Depth;
+        double g = layers.Select((l, k) => ScaleOf(l) * LayerFactors.Decrease(squares[k], norms[k])).Sum() / Depth;
         if (!double.IsFinite(g))
             throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
-        return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], _gain * eta / Depth * ScaleOf(l))).ToList());
+        return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], norms[k], _gain * eta / Depth * ScaleOf(l))).ToList());
     }
 }

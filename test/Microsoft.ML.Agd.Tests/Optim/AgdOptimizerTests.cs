@@ -8,10 +8,13 @@ namespace Microsoft.ML.Agd.Tests.Optim;
 public class AgdOptimizerTests
 {
     [TestMethod]
-    [DataRow("fcn")]
-    [DataRow("convolutional")]
-    [DataRow("float64")] // float64 gradients take the other way to the norms (libtorch's reductions, as on a GPU), not SquareSums
-    public void StepMatchesFloat64Reference(string network)
+    [DataRow("fcn", AgdStepNorm.Frobenius)]
+    [DataRow("convolutional", AgdStepNorm.Frobenius)]
+    [DataRow("float64", AgdStepNorm.Frobenius)] // float64 gradients take libtorch's way to the norms (as on a GPU), not CpuStep's
+    [DataRow("fcn", AgdStepNorm.Spectral)]
+    [DataRow("convolutional", AgdStepNorm.Spectral)]
+    [DataRow("float64", AgdStepNorm.Spectral)]
+    public void StepMatchesFloat64Reference(string network, AgdStepNorm norm)
     {
         torch.manual_seed(network.Length);
         var (net, input, classes) = network switch
@@ -25,11 +28,13 @@ public class AgdOptimizerTests
                 nn.Conv2d(2, 4, 3, padding: 1, bias: false), nn.ReLU(),
                 nn.Flatten(), nn.Linear(4 * 5 * 5, 5, hasBias: false)).to(float64), randn(6, 2, 5, 5, dtype: float64), 5),
         };
-        CheckAgainstReference(net, input, classes);
+        CheckAgainstReference(net, input, classes, norm);
     }
 
     [TestMethod]
-    public void StepMatchesFloat64ReferenceWithBiasesAndAffineParameters()
+    [DataRow(AgdStepNorm.Frobenius)]
+    [DataRow(AgdStepNorm.Spectral)]
+    public void StepMatchesFloat64ReferenceWithBiasesAndAffineParameters(AgdStepNorm stepNorm)
     {
         torch.manual_seed(3);
         var conv = nn.Conv2d(2, 4, 3, padding: 1, bias: true);
@@ -46,7 +51,7 @@ public class AgdOptimizerTests
             new[] { linear1.weight!, linear1.bias!, norm1d.weight!, norm1d.bias! },
             new[] { linear2.weight!, linear2.bias! },
         };
-        CheckAgainstReference(net, input, classes: 3, groups);
+        CheckAgainstReference(net, input, classes: 3, stepNorm, groups);
     }
 
     [TestMethod]
@@ -115,9 +120,9 @@ public class AgdOptimizerTests
     }
 
     [TestMethod]
-    public void ABiasMovesByTheRuleWorkedOutByHand()
+    public void ABiasMovesByThePublishedRuleWorkedOutByHand()
     {
-        // One 2x2 linear layer: L = 1 and s = sqrt(2 / 2) = 1. A loss linear in the parameters makes the gradients
+        // The published step (Frobenius norms). One 2x2 linear layer: L = 1 and s = sqrt(2 / 2) = 1. A loss linear in the parameters makes the gradients
         // g_W = [[3, 0], [0, 4]] (Frobenius norm 5) and g_b = [1, 2]. So G = 5, eta = ln((1 + sqrt(21)) / 2) = 1.02650308...,
         // W moves by eta * g_W / 5 and the bias by eta * g_b / ||g_W||_F = eta * g_b / 5.
         var linear = nn.Linear(2, 2, hasBias: true);
@@ -126,7 +131,7 @@ public class AgdOptimizerTests
             linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
             linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
         }
-        var optimizer = new AgdOptimizer(linear);
+        var optimizer = new AgdOptimizer(linear) { Norm = AgdStepNorm.Frobenius };
         linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
 
         Assert.AreEqual(1.0265030834096078, optimizer.Step(), 1e-12);
@@ -135,13 +140,56 @@ public class AgdOptimizerTests
     }
 
     [TestMethod]
+    public void TheSpectralStepWorkedOutByHand()
+    {
+        // The same layer and loss with the default spectral norm. g_W = [[3, 0], [0, 4]] has singular values 4 and 3:
+        // spectral norm 4, Frobenius norm 5. G = s ||g||_F^2 / ||g||_2 = 25 / 4, eta = ln((1 + sqrt(26)) / 2) = 1.1142...;
+        // W moves by eta * g_W / 4 (a move of spectral norm eta, where the published step's is eta * 4 / 5), and the bias,
+        // as before, by eta * g_b / ||g_W||_F.
+        var linear = nn.Linear(2, 2, hasBias: true);
+        using (no_grad())
+        {
+            linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
+            linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
+        }
+        var optimizer = new AgdOptimizer(linear);
+        Assert.AreEqual(AgdStepNorm.Spectral, optimizer.Norm);
+        linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
+
+        double eta = Math.Log((1 + Math.Sqrt(26)) / 2);
+        Assert.AreEqual(eta, optimizer.Step(), 1e-9);
+        CollectionAssert.AreEqual(new[] { (float)(0.5 - eta / 5), (float)(-0.5 - 2 * eta / 5) }, linear.bias.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        CollectionAssert.AreEqual(new[] { (float)(1 - 3 * eta / 4), 2f, 3f, (float)(4 - eta) }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    [TestMethod]
+    public void ALargeLayersSpectralNormIsFoundByPowerIterationAndItsNextStepStartsWhereThisOneEnded()
+    {
+        // A 300 x 200 gradient with singular values 10, 6, 3, 1 (too large for an exact decomposition each step): power
+        // iteration stops when no estimate grows by more than 1 %, here well within that of 10.
+        torch.manual_seed(8);
+        var linear = nn.Linear(200, 300, hasBias: false);
+        var layers = new AgdOptimizer(linear).Layers;
+        var u = linalg.qr(randn(300, 4, dtype: float64)).Q;
+        var v = linalg.qr(randn(200, 4, dtype: float64)).Q;
+        linear.weight!.grad = u.mm(diag(tensor(new double[] { 10, 6, 3, 1 }))).mm(v.t()).to(float32);
+        using var norms = new SpectralNorms();
+        double[][] squares = [[146.0]]; // 100 + 36 + 9 + 1
+
+        Assert.AreEqual(10, norms.Of(layers, squares)[0][0], 10 * SpectralNorms.Tolerance);
+        Assert.IsTrue(norms.Iterations > 1, "a random start takes several iterations");
+        Assert.AreEqual(10, norms.Of(layers, squares)[0][0], 1e-3, "started from the last direction");
+        Assert.IsTrue(norms.Iterations <= 2, $"the second estimate took {norms.Iterations} iterations");
+    }
+
+    [TestMethod]
     public void AnOutputLayerWithMoreOutputsThanInputsStepsWithScaleOneWorkedOutByHand()
     {
         // One linear layer from 2 to 8 outputs is the network's output layer: s = sqrt(8 / 2) = 2 at initialisation, but
-        // its step scale is min(s, 1) = 1. A loss linear in the weight with a gradient of Frobenius norm 5 gives L = 1,
+        // its step scale is min(s, 1) = 1. With the published (Frobenius) norm, a loss linear in the weight with a gradient of norm 5 gives L = 1,
         // G = 1 * 5, eta = ln((1 + sqrt(21)) / 2), and W moves by eta * g / 5 (by 2 eta * g / 5 with s = 2).
         var linear = nn.Linear(2, 8, hasBias: false);
-        var optimizer = new AgdOptimizer(linear);
+        var optimizer = new AgdOptimizer(linear) { Norm = AgdStepNorm.Frobenius };
         var layer = optimizer.Layers.Single();
         Assert.IsTrue(layer.IsOutput);
         Assert.AreEqual(2, layer.Scale, 1e-12);
@@ -282,12 +330,12 @@ public class AgdOptimizerTests
     }
 
     // Every parameter a layer of its own: networks without biases or normalisations.
-    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes)
-        => CheckAgainstReference(net, input, classes, net.parameters().Select(p => new[] { p }).ToList());
+    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, AgdStepNorm norm)
+        => CheckAgainstReference(net, input, classes, norm, net.parameters().Select(p => new[] { p }).ToList());
 
-    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, IReadOnlyList<Parameter[]> groups)
+    private static void CheckAgainstReference(nn.Module<Tensor, Tensor> net, Tensor input, int classes, AgdStepNorm norm, IReadOnlyList<Parameter[]> groups)
     {
-        var optimizer = new AgdOptimizer(net);
+        var optimizer = new AgdOptimizer(net) { Norm = norm };
         AgdInitialization.Apply(net);
         using (no_grad())
             foreach (var p in net.parameters().Where(p => p.dim() == 1))
@@ -298,7 +346,7 @@ public class AgdOptimizerTests
         loss.backward();
 
         var reference = groups.Select(g => new Layer(ToFloat64(g[0]), g.Skip(1).Select(ToFloat64).ToList())).ToList();
-        double expectedEta = ReferenceAgd.Step(reference);
+        double expectedEta = ReferenceAgd.Step(reference, spectral: norm == AgdStepNorm.Spectral);
         double eta = optimizer.Step();
 
         Assert.AreEqual(expectedEta, eta, 1e-6 * Math.Max(1, expectedEta), "eta");

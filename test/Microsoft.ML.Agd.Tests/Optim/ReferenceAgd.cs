@@ -12,14 +12,18 @@ internal static class ReferenceAgd
 
     public sealed record Layer(Tensor64 Weight, IReadOnlyList<Tensor64> Members);
 
-    /// <summary>Updates every value in place and returns eta.</summary>
-    public static double Step(IReadOnlyList<Layer> layers, double gain = 1.0)
+    /// <summary>
+    /// Updates every value in place and returns eta. With <paramref name="spectral"/>, each slice's step is sized by its
+    /// largest singular value (G sums ||g||_F^2 / sigma), else by its Frobenius norm, as published.
+    /// </summary>
+    public static double Step(IReadOnlyList<Layer> layers, double gain = 1.0, bool spectral = false)
     {
         int depth = layers.Count;
-        var norms = layers.Select(l => SliceNorms(l.Weight)).ToList();
+        var squares = layers.Select(l => SliceSquares(l.Weight)).ToList();
+        var norms = layers.Select((l, k) => spectral ? SliceSpectralNorms(l.Weight) : squares[k].Select(Math.Sqrt).ToArray()).ToList();
         double g = 0;
         for (int k = 0; k < depth; k++)
-            g += Scale(layers[k].Weight.Shape) * norms[k].Sum();
+            g += Scale(layers[k].Weight.Shape) * squares[k].Zip(norms[k], (sq, n) => n > 0 ? sq / n : 0).Sum();
         g /= depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
 
@@ -34,7 +38,7 @@ internal static class ReferenceAgd
                 if (n > 0)
                     w.Value[e] -= rate * w.Grad[e] / n;
             }
-            double frobenius = Math.Sqrt(norms[k].Sum(n => n * n));
+            double frobenius = Math.Sqrt(squares[k].Sum());
             foreach (var p in layers[k].Members)
                 for (int e = 0; e < p.Value.Length; e++)
                     if (frobenius > 0)
@@ -49,13 +53,41 @@ internal static class ReferenceAgd
         return shape.Length == 4 ? s / Math.Sqrt(shape[2] * shape[3]) : s;
     }
 
-    // One norm per kernel position (row-major [out, in, kh, kw]: the position is the index modulo kh*kw); one for rank 2.
-    private static double[] SliceNorms(Tensor64 w)
+    // One sum of squares per kernel position (row-major [out, in, kh, kw]: the position is the index modulo kh*kw); one for rank 2.
+    private static double[] SliceSquares(Tensor64 w)
     {
-        int positions = w.Shape.Length == 4 ? (int)(w.Shape[2] * w.Shape[3]) : 1;
+        int positions = Positions(w);
         var sums = new double[positions];
         for (int e = 0; e < w.Grad.Length; e++)
             sums[e % positions] += w.Grad[e] * w.Grad[e];
-        return sums.Select(Math.Sqrt).ToArray();
+        return sums;
+    }
+
+    private static int Positions(Tensor64 w) => w.Shape.Length == 4 ? (int)(w.Shape[2] * w.Shape[3]) : 1;
+
+    // Each slice's largest singular value: the square root of the top eigenvalue of S^T S, by plain power iteration to
+    // convergence in float64 (test matrices are small).
+    private static double[] SliceSpectralNorms(Tensor64 w)
+    {
+        int positions = Positions(w), rows = (int)w.Shape[0], columns = (int)w.Shape[1];
+        var result = new double[positions];
+        for (int p = 0; p < positions; p++)
+        {
+            double Entry(int i, int j) => w.Grad[(i * columns + j) * positions + p];
+            var v = Enumerable.Range(0, columns).Select(j => 1.0 + 0.01 * j).ToArray();
+            double sigma2 = 0;
+            for (int iteration = 0; iteration < 5000; iteration++)
+            {
+                var u = Enumerable.Range(0, rows).Select(i => Enumerable.Range(0, columns).Sum(j => Entry(i, j) * v[j])).ToArray();
+                var next = Enumerable.Range(0, columns).Select(j => Enumerable.Range(0, rows).Sum(i => Entry(i, j) * u[i])).ToArray();
+                double size = Math.Sqrt(next.Sum(x => x * x)), vSize = Math.Sqrt(v.Sum(x => x * x));
+                sigma2 = vSize > 0 ? size / vSize : 0;
+                if (size == 0)
+                    break;
+                v = next.Select(x => x / size).ToArray();
+            }
+            result[p] = Math.Sqrt(sigma2);
+        }
+        return result;
     }
 }

@@ -1,0 +1,17 @@
+namespace Microsoft.ML.Agd.Optim;
+
+/// <summary>Which norm of a layer's gradient (of each kernel position's slice) sizes its AGD step.</summary>
+/// <remarks>
+/// AGD's bound limits each layer's change in spectral norm (its largest singular value), relative to the weight's. The
+/// paper's step divides the gradient by its Frobenius norm, which equals the spectral norm only for a gradient of rank
+/// one (one example through a linear layer). A batch's gradient has several comparable singular values (a stable rank of
+/// 2 to 5 on convolutions), so that step moves each layer by less than the bound allows (docs/residual-depth.md).
+/// </remarks>
+public enum AgdStepNorm
+{
+    /// <summary>The spectral norm, estimated by power iteration continued from the previous step's singular vectors (the default).</summary>
+    Spectral = 0,
+
+    /// <summary>The Frobenius norm: the published algorithm, to the reference implementation's values.</summary>
+    Frobenius = 1,
+}
