@@ -3,26 +3,23 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
-/// Each slice's largest singular value (a matrix is one slice, a convolution one per kernel position), by power iteration
-/// on all layers at once, starting where the previous step's ended and stopping when no estimate grew by more than
-/// <see cref="Tolerance"/>. An estimate never exceeds the true value, and it is kept within the bounds every matrix
-/// obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
+/// Each slice's largest singular value (a matrix is one slice, a convolution one per kernel position), by subspace
+/// iteration: a block of <see cref="Block"/> orthonormal directions is multiplied by S^T S and re-orthonormalised, and
+/// the largest singular value of S on that block is the estimate. Slices of the same shape are iterated together in one
+/// batch, and each batch starts from where the previous step's block ended (a layer's leading singular directions change
+/// little from one batch to the next). A slice whose smaller side is at most the block is measured exactly. An estimate
+/// never exceeds the true value, and is kept within the bounds every matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
 /// </summary>
 internal sealed class SpectralNorms : IDisposable
 {
-    /// <summary>The relative growth of every estimate below which the iteration stops.</summary>
-    public const double Tolerance = 0.01;
+    /// <summary>How many directions are iterated together per slice.</summary>
+    public const int Block = 8;
 
-    private const int MaxIterations = 16;
+    /// <summary>Iterations per step once a block exists, and for the first step from random directions.</summary>
+    public const int Iterations = 2, FirstIterations = 8;
 
-    // Slices whose smaller side is at most this get an exact singular value decomposition, which costs less there.
-    private const int ExactLimit = 128;
-
-    private readonly Dictionary<AgdLayer, Tensor> _vectors = [];
+    private readonly Dictionary<(long Rows, long Columns), Tensor> _blocks = [];
     private readonly Generator _start = new(0);
-
-    /// <summary>How many products with the slices (pairs S v, S^T u) the last call made per layer.</summary>
-    public int Iterations { get; private set; }
 
     /// <summary>The slices' spectral norms given their squared Frobenius norms; an embedding's rows are vectors, whose two norms agree.</summary>
     public double[][] Of(IReadOnlyList<AgdLayer> layers, double[][] squares)
@@ -32,83 +29,66 @@ internal sealed class SpectralNorms : IDisposable
             Dispose(); // a NaN gradient: the step fails on G, and no later step starts from a NaN direction
             return squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
         }
-        var matrices = layers.Where(l => !l.IsEmbedding).ToList();
-        var slices = matrices.Select(Slices).ToList();
-        var large = Enumerable.Range(0, matrices.Count).Where(k => Math.Min(slices[k].shape[1], slices[k].shape[2]) > ExactLimit).ToList();
-        var iterated = Iterate(large.Select(k => matrices[k]).ToList(), large.Select(k => slices[k]).ToList());
-        var sigmas = slices.Select((s, k) => large.Contains(k) ? iterated[large.IndexOf(k)] : linalg.matrix_norm(s, ord: 2)).ToList();
-        var estimate = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
-        return Bounded(layers, squares, estimate);
-    }
+        var matrices = layers.Select((l, k) => (Layer: l, Index: k)).Where(m => !m.Layer.IsEmbedding).ToList();
+        var groups = matrices.GroupBy(m => Shape(m.Layer)).ToList();
+        var sigmas = groups.Select(g => Estimate(g.Key, cat(g.Select(m => Slices(m.Layer)).ToList()))).ToList();
+        var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
 
-    // Power iteration on the large layers at once, until no estimate grows by more than the tolerance.
-    private IReadOnlyList<Tensor> Iterate(IReadOnlyList<AgdLayer> layers, IReadOnlyList<Tensor> slices)
-    {
-        var vectors = layers.Select((l, k) => _vectors.TryGetValue(l, out var v) ? v
-            : randn([slices[k].shape[0], slices[k].shape[2], 1], dtype: slices[k].dtype, device: slices[k].device, generator: _start)).ToList();
-        var sigmas = new List<Tensor>();
-        double[] estimate = [];
-        for (Iterations = 1; layers.Count > 0; Iterations++)
+        var result = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+        int offset = 0;
+        foreach (var (layer, k) in groups.SelectMany(g => g))
         {
-            var steps = vectors.Select((v, k) => Iterate(slices[k], v)).ToList();
-            (sigmas, vectors) = (steps.Select(s => s.Sigma).ToList(), steps.Select(s => s.Vector).ToList());
-            var next = cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
-            bool done = next.Length == estimate.Length && next.Zip(estimate).All(p => !(p.First > p.Second * (1 + Tolerance)));
-            estimate = next;
-            if (done || Iterations == MaxIterations)
-                break;
-        }
-        for (int k = 0; k < layers.Count; k++)
-            Remember(layers[k], vectors[k]);
-        return sigmas;
-    }
-
-    // Each non-embedding layer's estimates, in order, kept within the matrix bounds; an embedding's are its rows' norms.
-    private static double[][] Bounded(IReadOnlyList<AgdLayer> layers, double[][] squares, double[] estimate)
-    {
-        var result = new double[layers.Count][];
-        for (int k = 0, offset = 0; k < layers.Count; k++)
-        {
-            result[k] = squares[k].Select(Math.Sqrt).ToArray();
-            if (layers[k].IsEmbedding)
-                continue;
-            double rank = Math.Min(layers[k].Weight.shape[0], layers[k].Weight.shape[1]);
+            double rank = Math.Min(layer.Weight.shape[0], layer.Weight.shape[1]);
             for (int i = 0; i < result[k].Length; i++, offset++)
-                result[k][i] = Math.Clamp(estimate[offset], result[k][i] / Math.Sqrt(rank), result[k][i]);
+                result[k][i] = Math.Clamp(all[offset], result[k][i] / Math.Sqrt(rank), result[k][i]);
         }
         return result;
     }
 
-    // A weight's gradient as [slices, out, in]: one slice for a matrix, one per kernel position for a convolution.
+    // A slice's shape with the smaller side second: the block's directions live on that side.
+    private static (long Rows, long Columns) Shape(AgdLayer layer)
+    {
+        long rows = layer.Weight.shape[0], columns = layer.Weight.shape[1];
+        return (Math.Max(rows, columns), Math.Min(rows, columns));
+    }
+
+    // A weight's gradient as [slices, longer side, shorter side]: one slice for a matrix, one per kernel position for a convolution.
     private static Tensor Slices(AgdLayer layer)
     {
         var gradient = layer.Weight.grad!;
-        return gradient.dim() == 2 ? gradient.unsqueeze(0) : gradient.permute(2, 3, 0, 1).reshape(-1, gradient.shape[0], gradient.shape[1]);
+        var slices = gradient.dim() == 2 ? gradient.unsqueeze(0) : gradient.permute(2, 3, 0, 1).reshape(-1, gradient.shape[0], gradient.shape[1]);
+        return gradient.shape[0] >= gradient.shape[1] ? slices : slices.transpose(1, 2);
     }
 
-    // One step of power iteration: w = S^T S v for the unit vector v; ||w|| <= sigma^2, and w is the next start (a zero
-    // slice keeps its direction).
-    private static (Tensor Sigma, Tensor Vector) Iterate(Tensor slices, Tensor v)
+    // Subspace iteration on S^T S; with a block as wide as the shorter side, the block spans it and the value is exact.
+    private Tensor Estimate((long Rows, long Columns) shape, Tensor slices)
     {
-        var unit = v.div(v.norm(dim: 1, keepdim: true).clamp_min(1e-30));
-        var w = slices.transpose(1, 2).bmm(slices.bmm(unit));
-        var size = w.norm(dim: 1, keepdim: true);
-        return (size.reshape(-1).sqrt(), where(size > 0, w, unit));
+        long width = Math.Min(Block, shape.Columns), count = slices.shape[0];
+        bool started = _blocks.TryGetValue(shape, out var block) && block.shape[0] == count;
+        var directions = started ? block! : randn([count, shape.Columns, width], dtype: slices.dtype, device: slices.device, generator: _start);
+        int iterations = width == shape.Columns ? 0 : started ? Iterations : FirstIterations;
+        directions = linalg.qr(directions).Q;
+        for (int i = 0; i < iterations; i++)
+            directions = linalg.qr(slices.transpose(1, 2).bmm(slices.bmm(directions))).Q;
+        var projected = slices.bmm(directions);
+        var top = linalg.eigvalsh(projected.transpose(1, 2).bmm(projected)).select(-1, -1);
+        Remember(shape, directions);
+        return top.clamp_min(0).sqrt();
     }
 
-    private void Remember(AgdLayer layer, Tensor vector)
+    private void Remember((long Rows, long Columns) shape, Tensor block)
     {
-        var kept = vector.detach().clone().DetachFromDisposeScope();
-        if (_vectors.Remove(layer, out var old))
+        var kept = block.detach().clone().DetachFromDisposeScope();
+        if (_blocks.Remove(shape, out var old))
             old.Dispose();
-        _vectors[layer] = kept;
+        _blocks[shape] = kept;
     }
 
-    /// <summary>Forgets every direction: the next estimates start afresh.</summary>
+    /// <summary>Forgets every block: the next estimates start afresh.</summary>
     public void Dispose()
     {
-        foreach (var v in _vectors.Values)
-            v.Dispose();
-        _vectors.Clear();
+        foreach (var b in _blocks.Values)
+            b.Dispose();
+        _blocks.Clear();
     }
 }
