@@ -3,12 +3,12 @@ using Microsoft.ML.Agd.Samples.Language;
 namespace Microsoft.ML.Agd.Benchmarks;
 
 /// <summary>
-/// Section 11: what AGD's depth should be for a GPT. nanoGPT's CPU configuration of its character model on tiny
-/// shakespeare, the same initial weights and batches for every row: the depth as published (the layer count), the depth
-/// composed from the residual stream with attention adding one layer (the experimental repository's count) or none (the
-/// library's choice), and the chosen depth with every step doubled and quadrupled (how much step is left on the table).
-/// Two diagnostics, which are not options of the library, test what else AdamW has: momentum, and a decaying step.
-/// AdamW's grid is <c>agd lm compare</c>'s.
+/// Section 11: what AGD's depth and step norm should be for a GPT. nanoGPT's CPU configuration of its character model on
+/// tiny shakespeare, the same initial weights and batches for every row: the depth as published (the layer count), the
+/// depth composed from the residual stream with attention adding one layer (the experimental repository's count) or none
+/// (the library's choice), each with Frobenius norms (published) and spectral norms (the library's default), and the
+/// default with every step doubled (how much step is left on the table). A diagnostic, which is not an option of the
+/// library, tests what else AdamW has: momentum. AdamW's grid is <c>agd lm compare</c>'s.
 /// </summary>
 internal static class LanguageModelBenchmark
 {
@@ -20,15 +20,16 @@ internal static class LanguageModelBenchmark
         var tokenizer = TextTokenizer.Create("char", text);
         var settings = new LanguageModelSettings { Iterations = iterations };
         var training = LanguageModelTraining.OfText(text, tokenizer, settings);
+        AgdOptimizer Attention(Models.Gpt m, int depth, AgdStepNorm norm) => new(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: depth).Depth) { Norm = norm };
         var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create)[]
         {
-            ("L = layer count (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count))),
-            ("composed L, attention adds 1 (experimental repository)", m => Plain(new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1).Depth))),
-            ("composed L, attention adds 0 (chosen)", m => Plain(new AgdOptimizer(m))),
-            ("chosen L, gain 2", m => Plain(new AgdOptimizer(m, 2))),
-            ("chosen L, gain 4", m => Plain(new AgdOptimizer(m, 4))),
-            ("diagnostic: chosen L, gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9)),
-            ("diagnostic: chosen L, gain 4 decayed along nanoGPT's cosine to 0.4", m => DecayingGain(m, 4, iterations)),
+            ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count) { Norm = AgdStepNorm.Frobenius })),
+            ("composed L, attention adds 1 (experimental repository), Frobenius", m => Plain(Attention(m, 1, AgdStepNorm.Frobenius))),
+            ("composed L, attention adds 0, Frobenius", m => Plain(Attention(m, 0, AgdStepNorm.Frobenius))),
+            ("composed L, attention adds 1, spectral", m => Plain(Attention(m, 1, AgdStepNorm.Spectral))),
+            ("composed L, attention adds 0, spectral (the library's default)", m => Plain(new AgdOptimizer(m))),
+            ("default, gain 2", m => Plain(new AgdOptimizer(m, 2))),
+            ("diagnostic: default, gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9)),
         };
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (name, create) in variants)
@@ -90,22 +91,6 @@ internal static class LanguageModelBenchmark
                         velocity[p] = p.grad!.clone().DetachFromDisposeScope();
                     p.grad!.copy_(velocity[p]);
                 }
-            return agd.Step();
-        }));
-    }
-
-    // AGD is stateless, so a step with another gain is a step of another AgdOptimizer: one per gain level.
-    private static (AgdOptimizer, IOptimizerStep) DecayingGain(Models.Gpt model, double peak, int iterations)
-    {
-        var byLevel = new Dictionary<int, AgdOptimizer>();
-        var first = new AgdOptimizer(model, peak);
-        int iteration = 0;
-        return (first, new Step(first.ZeroGrad, () =>
-        {
-            double progress = Math.Min(1, (double)iteration++ / iterations);
-            int level = (int)Math.Round(100 * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * progress))));
-            if (!byLevel.TryGetValue(level, out var agd))
-                byLevel[level] = agd = new AgdOptimizer(model, peak * level / 100.0);
             return agd.Step();
         }));
     }

@@ -125,17 +125,10 @@ public class AgdOptimizerTests
         // The published step (Frobenius norms). One 2x2 linear layer: L = 1 and s = sqrt(2 / 2) = 1. A loss linear in the parameters makes the gradients
         // g_W = [[3, 0], [0, 4]] (Frobenius norm 5) and g_b = [1, 2]. So G = 5, eta = ln((1 + sqrt(21)) / 2) = 1.02650308...,
         // W moves by eta * g_W / 5 and the bias by eta * g_b / ||g_W||_F = eta * g_b / 5.
-        var linear = nn.Linear(2, 2, hasBias: true);
-        using (no_grad())
-        {
-            linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
-            linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
-        }
-        var optimizer = new AgdOptimizer(linear) { Norm = AgdStepNorm.Frobenius };
-        linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
+        var (linear, optimizer) = TwoByTwoLayerWithLinearLoss(AgdStepNorm.Frobenius);
 
         Assert.AreEqual(1.0265030834096078, optimizer.Step(), 1e-12);
-        CollectionAssert.AreEqual(new[] { 0.29469938f, -0.91060123f }, linear.bias.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        CollectionAssert.AreEqual(new[] { 0.29469938f, -0.91060123f }, linear.bias!.data<float>().ToArray(), new FloatTolerance(1e-6f));
         CollectionAssert.AreEqual(new[] { 0.38409815f, 2f, 3f, 3.17879753f }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
     }
 
@@ -146,20 +139,27 @@ public class AgdOptimizerTests
         // spectral norm 4, Frobenius norm 5. G = s ||g||_F^2 / ||g||_2 = 25 / 4, eta = ln((1 + sqrt(26)) / 2) = 1.1142...;
         // W moves by eta * g_W / 4 (a move of spectral norm eta, where the published step's is eta * 4 / 5), and the bias,
         // as before, by eta * g_b / ||g_W||_F.
+        var (linear, optimizer) = TwoByTwoLayerWithLinearLoss(AgdStepNorm.Spectral);
+        Assert.AreEqual(AgdStepNorm.Spectral, new AgdOptimizer(linear).Norm, "the default");
+
+        double eta = Math.Log((1 + Math.Sqrt(26)) / 2);
+        Assert.AreEqual(eta, optimizer.Step(), 1e-9);
+        CollectionAssert.AreEqual(new[] { (float)(0.5 - eta / 5), (float)(-0.5 - 2 * eta / 5) }, linear.bias!.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        CollectionAssert.AreEqual(new[] { (float)(1 - 3 * eta / 4), 2f, 3f, (float)(4 - eta) }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    // W = [[1, 2], [3, 4]], b = [0.5, -0.5], and the gradients of a loss linear in them: g_W = [[3, 0], [0, 4]], g_b = [1, 2].
+    private static (Linear Linear, AgdOptimizer Optimizer) TwoByTwoLayerWithLinearLoss(AgdStepNorm norm)
+    {
         var linear = nn.Linear(2, 2, hasBias: true);
         using (no_grad())
         {
             linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
             linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
         }
-        var optimizer = new AgdOptimizer(linear);
-        Assert.AreEqual(AgdStepNorm.Spectral, optimizer.Norm);
+        var optimizer = new AgdOptimizer(linear) { Norm = norm };
         linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
-
-        double eta = Math.Log((1 + Math.Sqrt(26)) / 2);
-        Assert.AreEqual(eta, optimizer.Step(), 1e-9);
-        CollectionAssert.AreEqual(new[] { (float)(0.5 - eta / 5), (float)(-0.5 - 2 * eta / 5) }, linear.bias.data<float>().ToArray(), new FloatTolerance(1e-6f));
-        CollectionAssert.AreEqual(new[] { (float)(1 - 3 * eta / 4), 2f, 3f, (float)(4 - eta) }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        return (linear, optimizer);
     }
 
     [TestMethod]
