@@ -31,7 +31,7 @@ internal sealed class SpectralNorms : IDisposable
         }
         var matrices = layers.Select((l, k) => (Layer: l, Index: k)).Where(m => !m.Layer.IsEmbedding).ToList();
         var groups = matrices.GroupBy(m => Shape(m.Layer)).ToList();
-        var sigmas = groups.Select(g => Estimate(g.Key, cat(g.Select(m => Slices(m.Layer)).ToList()))).ToList();
+        var sigmas = groups.Select(g => Estimate(g.Key, g.Count() == 1 ? Slices(g.Single().Layer) : cat(g.Select(m => Slices(m.Layer)).ToList()))).ToList();
         var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
 
         var result = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
