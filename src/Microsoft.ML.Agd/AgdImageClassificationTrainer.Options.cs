@@ -51,8 +51,14 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Seed of the initial weights and of the batch order; the same seed and data give the same model on a CPU. Default 0.</summary>
         public int Seed { get; set; }
 
-        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the published algorithm; the authors report about 10 can train faster.</summary>
+        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the algorithm's own step; the authors report about 10 can train faster.</summary>
         public double Gain { get; set; } = Defaults.Gain;
+
+        /// <summary>
+        /// Advanced: the norm of each gradient slice that sizes AGD's step. <see cref="Optim.AgdStepNorm.Spectral"/>, the
+        /// default, is what AGD's bound limits; <see cref="Optim.AgdStepNorm.Frobenius"/> is the published algorithm.
+        /// </summary>
+        public Optim.AgdStepNorm StepNorm { get; set; }
 
         /// <summary>
         /// An optimizer to train with in AGD's place, made for the network once it is initialised: benchmarks measure
@@ -114,6 +120,8 @@ public sealed partial class AgdImageClassificationTrainer
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
             Check.Gain(Gain, nameof(Gain));
+            if (!Enum.IsDefined(StepNorm))
+                throw new ArgumentOutOfRangeException(nameof(StepNorm), StepNorm, $"StepNorm must be {Optim.AgdStepNorm.Spectral} or {Optim.AgdStepNorm.Frobenius}.");
         }
 
         private static void CheckName(string name, string option)

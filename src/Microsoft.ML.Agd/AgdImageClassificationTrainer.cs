@@ -90,7 +90,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
-        IOptimizerStep optimizer = new AgdOptimizer(network, _options.Gain);
+        IOptimizerStep optimizer = new AgdOptimizer(network, _options.Gain) { Norm = _options.StepNorm };
         OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
             AgdInitialization.Apply(network, generator);

@@ -73,7 +73,7 @@ internal sealed class BaselineTraining : IDisposable
     public OptimizerRun Agd(int epochs, CancellationToken cancellation = default)
     {
         var network = InitialNetwork();
-        return Run(Optimizer.Agd, null, network, new AgdOptimizer(network, _network.Gain), epochs, cancellation);
+        return Run(Optimizer.Agd, null, network, new AgdOptimizer(network, _network.Gain) { Norm = _network.StepNorm }, epochs, cancellation);
     }
 
     /// <summary>Trains with one of TorchSharp's optimizers (Adam or SGD) at a learning rate.</summary>

@@ -60,7 +60,15 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// The norm of each gradient slice that sizes the step: <see cref="AgdStepNorm.Spectral"/> (the default), or
     /// <see cref="AgdStepNorm.Frobenius"/> for the published algorithm.
     /// </summary>
-    public AgdStepNorm Norm { get; init; } = AgdStepNorm.Spectral;
+    /// <exception cref="ArgumentOutOfRangeException">The value is not one of <see cref="AgdStepNorm"/>'s.</exception>
+    public AgdStepNorm Norm
+    {
+        get => _norm;
+        init => _norm = Enum.IsDefined(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(Norm), value, $"The step's norm must be {AgdStepNorm.Spectral} or {AgdStepNorm.Frobenius}.");
+    }
+
+    private readonly AgdStepNorm _norm = AgdStepNorm.Spectral;
 
     /// <summary>Each layer's scale in G and in its step; benchmarks try alternatives to <see cref="AgdLayer.StepScale"/>.</summary>
     internal Func<AgdLayer, double> ScaleOf { get; init; } = layer => layer.StepScale;

@@ -143,5 +143,10 @@ public class BadInputTests
         Assert.AreEqual("BatchSize", e.ParamName);
         var g = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Trainer(gain: double.NaN));
         Assert.AreEqual("Gain", g.ParamName);
+        var n = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => _ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { StepNorm = (AgdStepNorm)7 }));
+        Assert.AreEqual("StepNorm", n.ParamName);
+        StringAssert.Contains(n.Message, "Spectral or Frobenius");
+        var o = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new AgdOptimizer(TorchSharp.torch.nn.Linear(2, 2)) { Norm = (AgdStepNorm)7 });
+        Assert.AreEqual("Norm", o.ParamName);
     }
 }
