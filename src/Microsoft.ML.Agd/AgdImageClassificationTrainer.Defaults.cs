@@ -34,7 +34,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>The paper's square loss.</summary>
         public const AgdLoss Loss = AgdLoss.Square;
 
-        /// <summary>The published algorithm's step.</summary>
+        /// <summary>The algorithm's own step, no multiple of it.</summary>
         public const double Gain = 1.0;
     }
 }

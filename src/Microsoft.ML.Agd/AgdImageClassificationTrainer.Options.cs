@@ -51,7 +51,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Seed of the initial weights and of the batch order; the same seed and data give the same model on a CPU. Default 0.</summary>
         public int Seed { get; set; }
 
-        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the algorithm's own step; the authors report about 10 can train faster.</summary>
+        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the algorithm's own step; the paper's authors report about 10 can train faster.</summary>
         public double Gain { get; set; } = Defaults.Gain;
 
         /// <summary>
@@ -120,8 +120,7 @@ public sealed partial class AgdImageClassificationTrainer
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
             Check.Gain(Gain, nameof(Gain));
-            if (!Enum.IsDefined(StepNorm))
-                throw new ArgumentOutOfRangeException(nameof(StepNorm), StepNorm, $"StepNorm must be {Optim.AgdStepNorm.Spectral} or {Optim.AgdStepNorm.Frobenius}.");
+            Check.StepNorm(StepNorm, nameof(StepNorm));
         }
 
         private static void CheckName(string name, string option)

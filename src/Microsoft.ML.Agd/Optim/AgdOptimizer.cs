@@ -6,8 +6,8 @@ namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// Automatic Gradient Descent (Bernstein et al., 2023): an optimizer whose step size follows from the architecture and
-/// the gradients, so there is no learning rate, schedule or momentum to choose. Between steps it keeps only each slice's
-/// estimated top singular direction, where the power iteration that measures its spectral norm starts next time.
+/// the gradients, so there is no learning rate, schedule or momentum to choose. Between steps it keeps only a block of
+/// directions per shape of gradient slice, where the subspace iteration that measures their spectral norms starts next time.
 /// </summary>
 /// <remarks>
 /// Every rank-2 (linear or embedding) and rank-4 (convolution) weight is a layer k with scale s_k (see <see cref="AgdLayer.Scale"/>;
@@ -26,7 +26,7 @@ public sealed class AgdOptimizer : IOptimizerStep
 
     /// <summary>Creates the optimizer for every trainable parameter of a module; the module itself is not changed.</summary>
     /// <param name="module">The network. Its rank-1 parameters must belong to a layer (see <see cref="Layers"/>).</param>
-    /// <param name="gain">Multiplies every step; 1 is the published algorithm.</param>
+    /// <param name="gain">Multiplies every step; 1 is the algorithm's own step.</param>
     /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     /// <remarks>
@@ -64,8 +64,11 @@ public sealed class AgdOptimizer : IOptimizerStep
     public AgdStepNorm Norm
     {
         get => _norm;
-        init => _norm = Enum.IsDefined(value) ? value
-            : throw new ArgumentOutOfRangeException(nameof(Norm), value, $"The step's norm must be {AgdStepNorm.Spectral} or {AgdStepNorm.Frobenius}.");
+        init
+        {
+            Check.StepNorm(value, nameof(Norm));
+            _norm = value;
+        }
     }
 
     private readonly AgdStepNorm _norm = AgdStepNorm.Spectral;
@@ -130,7 +133,7 @@ public sealed class AgdOptimizer : IOptimizerStep
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var squares = inPlace ? CpuStep.SquaredNorms(layers) : TensorStep.SquaredNorms(layers);
-        var norms = Norm == AgdStepNorm.Spectral ? _spectral.Of(layers, squares) : squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+        var norms = Norm == AgdStepNorm.Spectral ? _spectral.Of(layers, squares) : LayerFactors.FrobeniusNorms(squares);
         var (eta, factors) = Factors(layers, squares, norms);
         if (inPlace)
             CpuStep.Update(layers, factors);

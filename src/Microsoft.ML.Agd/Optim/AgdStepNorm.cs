@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// </remarks>
 public enum AgdStepNorm
 {
-    /// <summary>The spectral norm, estimated by power iteration continued from the previous step's singular vectors (the default).</summary>
+    /// <summary>The spectral norm, estimated by subspace iteration continued from the previous step's directions (the default).</summary>
     Spectral = 0,
 
     /// <summary>The Frobenius norm: the published algorithm, to the reference implementation's values.</summary>

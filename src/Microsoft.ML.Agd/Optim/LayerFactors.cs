@@ -11,6 +11,9 @@ internal readonly record struct LayerFactors(double[] Slices, double Members)
         return new(norms.Select(n => Factor(rate, n)).ToArray(), Factor(rate, Math.Sqrt(squaredNorms.Sum())));
     }
 
+    /// <summary>Every slice's Frobenius norm from its squared norm: the published step's norms.</summary>
+    public static double[][] FrobeniusNorms(double[][] squaredNorms) => squaredNorms.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+
     /// <summary>
     /// The layer's first-order decrease of the loss per unit of rate, which G sums: &lt;g, g / ||g||&gt; = ||g||_F^2 / ||g||
     /// over the slices (||g||_F with the Frobenius norm, as published).

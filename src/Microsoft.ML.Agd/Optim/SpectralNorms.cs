@@ -26,15 +26,15 @@ internal sealed class SpectralNorms : IDisposable
     {
         if (!squares.All(s => s.All(double.IsFinite)))
         {
-            Dispose(); // a NaN gradient: the step fails on G, and no later step starts from a NaN direction
-            return squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+            Forget(); // a NaN gradient: the step fails on G, and no later step starts from a NaN direction
+            return LayerFactors.FrobeniusNorms(squares);
         }
         var matrices = layers.Select((l, k) => (Layer: l, Index: k)).Where(m => !m.Layer.IsEmbedding).ToList();
         var groups = matrices.GroupBy(m => Shape(m.Layer)).ToList();
         var sigmas = groups.Select(g => Estimate(g.Key, g.Count() == 1 ? Slices(g.Single().Layer) : cat(g.Select(m => Slices(m.Layer)).ToList()))).ToList();
         var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
 
-        var result = squares.Select(s => s.Select(Math.Sqrt).ToArray()).ToArray();
+        var result = LayerFactors.FrobeniusNorms(squares);
         int offset = 0;
         foreach (var (layer, k) in groups.SelectMany(g => g))
         {
@@ -89,8 +89,15 @@ internal sealed class SpectralNorms : IDisposable
         _blocks[shape] = kept;
     }
 
-    /// <summary>Forgets every block: the next estimates start afresh.</summary>
+    /// <summary>Releases the blocks and the generator of random starts.</summary>
     public void Dispose()
+    {
+        Forget();
+        _start.Dispose();
+    }
+
+    // Every block dropped: the next estimates start from random directions.
+    private void Forget()
     {
         foreach (var b in _blocks.Values)
             b.Dispose();
