@@ -14,7 +14,7 @@ internal static class Check
     public static void StepNorm(Optim.AgdStepNorm norm, string name)
     {
         if (!Enum.IsDefined(norm))
-            throw new ArgumentOutOfRangeException(name, norm, $"{name} must be {Optim.AgdStepNorm.Spectral} or {Optim.AgdStepNorm.Frobenius}.");
+            throw new ArgumentOutOfRangeException(name, norm, $"{name} must be {string.Join(" or ", Enum.GetNames<Optim.AgdStepNorm>())}.");
     }
 
     public static void Positive(long value, string name)
