@@ -11,14 +11,14 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// </summary>
 internal static class SearchAgainstGridBenchmark
 {
-    public static void Run(Report report, LabelledImageSet train, LabelledImageSet test, TimeSpan budget, int seeds)
+    public static void Run(Report report, LabelledImageSet train, LabelledImageSet test, TimeSpan budget, IReadOnlyList<int> seeds)
     {
         report.Section("13. Search at the same budget", $"Successive halving for {budget.TotalMinutes:0.#} minutes on {train.Rows.Count} training images " +
             $"(the search holds out its own validation share), best model's test accuracy on {test.Rows.Count} images; Adam draws each configuration's " +
             $"learning rate from {string.Join(", ", CompareSettings.DefaultGrid)}.");
         var rows = new List<IReadOnlyList<string>>();
         var means = new Dictionary<string, List<double>> { ["AGD"] = [], ["Adam"] = [] };
-        for (int seed = 1; seed <= seeds; seed++)
+        foreach (int seed in seeds)
             foreach (string optimizer in new[] { "AGD", "Adam" })
             {
                 var options = new AgdSearchOptions { Budget = budget, Seed = seed };
