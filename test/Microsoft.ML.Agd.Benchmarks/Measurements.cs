@@ -44,12 +44,15 @@ internal static class Measurements
 
     private static Func<double> Steps(optim.Optimizer optimizer) => () => { optimizer.step(); return 0; };
 
+    // Runs of each side in section 3; the fastest counts.
+    private const int Rounds = 3;
+
     public static LoopThroughput TrainingThroughput(Report report, LabelledImageSet train, LabelledImageSet test)
     {
         report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
-            "against the same training loop driven directly on tensors already in memory (as `compare` drives it), with the same network, batch size and AGD. Target: at least 0.9x. " +
+            "against the same training loop driven directly on tensors already in memory (as `compare` drives it), with the same network, batch size and AGD. Targets: the trainer's epochs at least 0.95x, the whole Fit at least 0.9x. " +
             "An untimed warm-up on 1,000 images comes first, one epoch of each, so one-time costs of the process (thread pools, allocator, JIT, ONNX Runtime) fall on neither. " +
-            "The machine is shared, so each is measured twice, in the order loop, trainer, trainer, loop, and the faster of its two runs is reported.");
+            $"The machine is shared, so each is measured {Rounds} times, in the order loop, trainer, trainer, loop, loop, trainer, and the fastest of its runs is reported.");
         var rows = new List<IReadOnlyList<string>>();
         var ratios = new List<(string Network, double Epochs, double Fit)>();
         LoopThroughput? fcn = null;
@@ -62,19 +65,26 @@ internal static class Measurements
             var subset = train with { Rows = train.Rows.Take(rowsUsed).ToList() };
             WarmUp(train with { Rows = train.Rows.Take(1000).ToList() }, test, options);
             options.NumberOfEpochs = epochs;
-            var first = LoopRate(subset, test, options);
-            var trainer = TrainerRate(subset, options);
-            var second = TrainerRate(subset, options);
-            double loop = Math.Max(first, LoopRate(subset, test, options));
-            double perEpoch = Math.Max(trainer.PerEpoch, second.PerEpoch), whole = Math.Max(trainer.Whole, second.Whole);
+            var loops = new List<double>();
+            var trainers = new List<(double PerEpoch, double Whole, long Parameters)>();
+            for (int round = 0; round < Rounds; round++)
+            {
+                // Which goes first alternates, so that neither always meets the machine in the same state.
+                if (round % 2 == 0)
+                    loops.Add(LoopRate(subset, test, options));
+                trainers.Add(TrainerRate(subset, options));
+                if (round % 2 == 1)
+                    loops.Add(LoopRate(subset, test, options));
+            }
+            double loop = loops.Max(), perEpoch = trainers.Max(t => t.PerEpoch), whole = trainers.Max(t => t.Whole);
             rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{whole:F0}", $"{whole / loop:F2}x"]);
             ratios.Add((name, perEpoch / loop, whole / loop));
             if (options.Architecture == AgdArchitecture.Fcn)
-                fcn = new LoopThroughput(trainer.Parameters, loop, perEpoch, options.BatchSize);
+                fcn = new LoopThroughput(trainers[0].Parameters, loop, perEpoch, options.BatchSize);
         }
         report.Table(["network", "images x epochs", "bare loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
             "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
-        report.Verdict("trainer's epochs at least 0.9x the bare loop", ratios.All(r => r.Epochs >= 0.9), string.Join(", ", ratios.Select(r => $"{r.Network} {r.Epochs:F2}x")));
+        report.Verdict("trainer's epochs at least 0.95x the bare loop", ratios.All(r => r.Epochs >= 0.95), string.Join(", ", ratios.Select(r => $"{r.Network} {r.Epochs:F2}x")));
         report.Verdict("whole Fit at least 0.9x the bare loop", ratios.All(r => r.Fit >= 0.9), string.Join(", ", ratios.Select(r => $"{r.Network} {r.Fit:F2}x")));
         return fcn!;
     }

@@ -17,11 +17,8 @@ internal static class StepProfile
     public static void Run(Report report)
     {
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var (name, build, input) in new (string, Func<nn.Module<Tensor, Tensor>>, long[])[]
-        {
-            ("FCN depth 4 width 1024, batch 64", () => new Fcn(inputSize: 784, width: 1024, depth: 4, classes: 10), [64, 1, 28, 28]),
-            ("ResNet-18 base width 64, batch 16", () => new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: 64), [16, 3, 32, 32]),
-        })
+        var partRows = new List<IReadOnlyList<string>>();
+        foreach (var (name, build, input) in s_networks)
         {
             torch.manual_seed(0);
             using var network = build();
@@ -36,10 +33,56 @@ internal static class StepProfile
             double sgdStep = results[0].Phases[^1], sgdIteration = results[0].Phases.Sum();
             foreach (var (optimizer, phases) in results)
                 rows.Add([name, optimizer, .. phases.Select(t => $"{t:F3}"), $"{phases[^1] / sgdStep:F2}x", $"{phases.Sum():F3}", $"{phases.Sum() / sgdIteration:F2}x"]);
+            var parts = ProfileParts(network, agd, images, labels);
+            partRows.Add([name, .. parts.Select(t => $"{t:F3}"), $"{parts.Sum() - parts[1]:F3}", $"{sgdStep:F3}", $"{parts[2] / sgdStep:F2}x"]);
         }
         report.Table(["network", "optimizer", .. s_phases.Select(p => $"{p} ms"), "step / SGD's", "iteration ms", "iteration / SGD's"], rows,
             $"CPU: {Machine.Cpu}, {get_num_threads()} libtorch threads. Median of {Iterations} training iterations per phase, after {Warmup} untimed; " +
             "the same network and batch for every optimizer (cross-entropy on random images).");
+        report.Table(["network", .. s_parts.Select(p => $"{p} ms"), "step ms (all but the gathering, which the estimate includes)", "SGD's step ms", "spectral estimate / SGD's step"], partRows,
+            "AGD's step in place, part by part, each part timed right after a backward pass (medians, as above). The squared norms are one read " +
+            "of every gradient (CpuStep); the spectral estimate (SpectralNorms.Of) gathers each shape's slices into one tensor (a copy, except a " +
+            "lone matrix's view; its own column times that alone) and runs one subspace iteration on them (three narrow batched products, a QR " +
+            "and the Ritz values); the factors are host arithmetic; the update reads the gradient and reads and writes the weight, as SGD's does.");
+    }
+
+    private static readonly (string Name, Func<nn.Module<Tensor, Tensor>> Build, long[] Input)[] s_networks =
+    [
+        ("FCN depth 4 width 1024, batch 64", () => new Fcn(inputSize: 784, width: 1024, depth: 4, classes: 10), [64, 1, 28, 28]),
+        ("ResNet-18 base width 64, batch 16", () => new PreActResNet(18, classes: 10, inputChannels: 3, baseWidth: 64), [16, 3, 32, 32]),
+    ];
+
+    private static readonly string[] s_parts = ["squared norms", "slices gathered", "spectral estimate", "factors", "update"];
+
+    // Median milliseconds of each part of AGD's in-place step, each iteration's parts run in order on fresh gradients.
+    private static double[] ProfileParts(nn.Module<Tensor, Tensor> network, AgdOptimizer agd, Tensor images, Tensor labels)
+    {
+        var times = s_parts.Select(_ => new List<double>()).ToArray();
+        using var spectral = new SpectralNorms();
+        for (int i = 0; i < Warmup + Iterations; i++)
+        {
+            using var scope = NewDisposeScope();
+            agd.ZeroGrad();
+            nn.functional.cross_entropy(network.call(images), labels).backward();
+            using var noGrad = no_grad();
+            var layers = agd.Layers;
+            var clock = Stopwatch.StartNew();
+            var squares = CpuStep.SquaredNorms(layers);
+            var t0 = clock.Elapsed.TotalMilliseconds;
+            using (NewDisposeScope())
+                _ = SpectralNorms.Batches(layers);
+            var t1 = clock.Elapsed.TotalMilliseconds;
+            var norms = spectral.Of(layers, squares);
+            var t2 = clock.Elapsed.TotalMilliseconds;
+            var (_, factors) = agd.Factors(layers, squares, norms);
+            var t3 = clock.Elapsed.TotalMilliseconds;
+            CpuStep.Update(layers, factors);
+            var t4 = clock.Elapsed.TotalMilliseconds;
+            if (i >= Warmup)
+                foreach (var (list, t) in times.Zip(new[] { t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3 }))
+                    list.Add(t);
+        }
+        return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
     }
 
     // Median milliseconds of each phase of a training iteration.

@@ -29,21 +29,32 @@ internal sealed class SpectralNorms : IDisposable
             Forget(); // a NaN gradient: the step fails on G, and no later step starts from a NaN direction
             return LayerFactors.FrobeniusNorms(squares);
         }
-        var matrices = layers.Select((l, k) => (Layer: l, Index: k)).Where(m => !m.Layer.IsEmbedding).ToList();
-        var groups = matrices.GroupBy(m => Shape(m.Layer)).ToList();
-        var sigmas = groups.Select(g => Estimate(g.Key, g.Count() == 1 ? Slices(g.Single().Layer) : cat(g.Select(m => Slices(m.Layer)).ToList()))).ToList();
+        var batches = Batches(layers);
+        var sigmas = batches.Select(b => Estimate(b.Shape, b.Slices)).ToList();
         var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
 
         var result = LayerFactors.FrobeniusNorms(squares);
         int offset = 0;
-        foreach (var (layer, k) in groups.SelectMany(g => g))
+        foreach (int k in batches.SelectMany(b => b.Layers))
         {
-            double rank = Math.Min(layer.Weight.shape[0], layer.Weight.shape[1]);
+            double rank = Math.Min(layers[k].Weight.shape[0], layers[k].Weight.shape[1]);
             for (int i = 0; i < result[k].Length; i++, offset++)
                 result[k][i] = Math.Clamp(all[offset], result[k][i] / Math.Sqrt(rank), result[k][i]);
         }
         return result;
     }
+
+    /// <summary>The slices of one shape, from the layers at these indices in order, as one tensor [slices, longer side, shorter side].</summary>
+    internal sealed record SliceBatch((long Rows, long Columns) Shape, IReadOnlyList<int> Layers, Tensor Slices);
+
+    /// <summary>
+    /// Every matrix and convolution gradient's slices, batched by shape (embeddings' rows are vectors and need none). A batch
+    /// of one matrix is a view of its gradient; the others are copies (benchmark section 1 times them).
+    /// </summary>
+    internal static List<SliceBatch> Batches(IReadOnlyList<AgdLayer> layers)
+        => Enumerable.Range(0, layers.Count).Where(k => !layers[k].IsEmbedding).GroupBy(k => Shape(layers[k]))
+            .Select(g => new SliceBatch(g.Key, g.ToList(), g.Count() == 1 ? Slices(layers[g.Single()]) : cat(g.Select(k => Slices(layers[k])).ToList())))
+            .ToList();
 
     // A slice's shape with the smaller side second: the block's directions live on that side.
     private static (long Rows, long Columns) Shape(AgdLayer layer)
