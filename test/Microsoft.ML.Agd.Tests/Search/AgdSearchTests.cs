@@ -174,7 +174,7 @@ public class AgdSearchTests
     }
 
     [TestMethod]
-    public void EachFamilyKeepsItsBetterHalfUntilOneIsLeftThenTheyMeetOnWholeEpochs()
+    public void EachFamilyKeepsItsBetterHalfUntilOneIsLeftThenTheyMeetAfterTwoEpochs()
     {
         static AgdConfiguration Fcn(int width) => new(AgdArchitecture.Fcn, 2, width, 0, 32);
         static AgdConfiguration ResNet(int batch) => new(AgdArchitecture.ResNet18, 0, 0, 8, batch);
@@ -190,16 +190,18 @@ public class AgdSearchTests
         // One FCN left and two ResNets: the ResNets still halve among themselves.
         CollectionAssert.AreEqual(new[] { Fcn(256), ResNet(64) },
             AgdSearch.Promote([Trial(Fcn(256), 0.80), Trial(ResNet(32), 0.70), Trial(ResNet(64), 0.75)], 0.25));
-        // One of each: they meet on a whole epoch, not on a fraction of one.
+        // One of each: they meet after two whole epochs, not on a fraction of one or on one (or on one where training stops there).
         List<AgdTrial> pair = [Trial(Fcn(256), 0.78), Trial(ResNet(32), 0.72)];
         CollectionAssert.AreEqual(new[] { Fcn(256), ResNet(32) }, AgdSearch.Promote(pair, 0.5));
-        CollectionAssert.AreEqual(new[] { Fcn(256) }, AgdSearch.Promote(pair, 1));
+        CollectionAssert.AreEqual(new[] { Fcn(256), ResNet(32) }, AgdSearch.Promote(pair, 1));
+        CollectionAssert.AreEqual(new[] { Fcn(256) }, AgdSearch.Promote(pair, 2));
+        CollectionAssert.AreEqual(new[] { Fcn(256) }, AgdSearch.Promote(pair, 1, meetingEpochs: 1));
         // One family: the better half of the rung, as plain successive halving, at any length.
         CollectionAssert.AreEqual(new[] { Fcn(256), Fcn(128) }, AgdSearch.Promote(rung.Take(4).ToList(), 0.125));
     }
 
     [TestMethod]
-    public void FamiliesDownToOneEachGoStraightToAWholeEpoch()
+    public void FamiliesDownToOneEachGoStraightToTwoWholeEpochs()
     {
         var ml = new MLContext(seed: 18);
         var data = DataViews.Prepare(ml, SyntheticImages.Vectors(1400, 8, seed: 19)); // 4,200 rows, 3,780 after validation
@@ -210,7 +212,7 @@ public class AgdSearchTests
         options.Depths = [2];
         options.BatchSizes = [64, 128];
         options.InitialEpochs = 0.25;
-        options.MaxEpochs = 2;
+        options.MaxEpochs = 3;
         var result = new AgdSearch(options).Fit(data);
 
         var rungs = result.Trials.GroupBy(t => t.Rung).Select(g => g.ToList()).ToList();
@@ -218,9 +220,9 @@ public class AgdSearchTests
         Assert.AreEqual(2, rungs[0].Count(t => t.Configuration.Architecture == AgdArchitecture.ResNet18), "Families are taken in turn.");
         foreach (var family in rungs[0].GroupBy(t => t.Configuration.Architecture))
             Assert.AreEqual(family.MaxBy(t => t.ValidationAccuracy)!.Configuration, rungs[1].Single(t => t.Configuration.Architecture == family.Key).Configuration);
-        Assert.IsTrue(rungs[1].All(t => t.Epochs == 1), "After 0.27 of an epoch each family's best meets the other's on one whole epoch, not 0.54.");
+        Assert.IsTrue(rungs[1].All(t => t.Epochs == 2), "After 0.27 of an epoch each family's best meets the other's after two whole epochs, not 0.54.");
         Assert.AreEqual(rungs[1].MaxBy(t => t.ValidationAccuracy)!.Configuration, rungs[2].Single().Configuration);
-        Assert.AreEqual(2.0, rungs[2].Single().Epochs, "the winner continues its one-epoch model, capped at MaxEpochs");
+        Assert.AreEqual(3.0, rungs[2].Single().Epochs, "the winner continues its two-epoch model, capped at MaxEpochs");
     }
 
     [TestMethod]
