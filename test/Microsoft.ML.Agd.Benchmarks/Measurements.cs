@@ -52,7 +52,7 @@ internal static class Measurements
         report.Section("3. Training throughput", "Images per second of the ML.NET trainer (`Fit`, which reads the IDataView, trains and builds the scoring chain) " +
             "against the same training loop driven directly on tensors already in memory (as `compare` drives it), with the same network, batch size and AGD. Targets: the trainer's epochs at least 0.95x, the whole Fit at least 0.9x. " +
             "An untimed warm-up on 1,000 images comes first, one epoch of each, so one-time costs of the process (thread pools, allocator, JIT, ONNX Runtime) fall on neither. " +
-            $"The machine is shared, so each is measured {Rounds} times, in the order loop, trainer, trainer, loop, loop, trainer, and the fastest of its runs is reported.");
+            $"The machine is shared, so each is measured {Rounds} times, which goes first alternating from round to round, and the fastest of its runs is reported.");
         var rows = new List<IReadOnlyList<string>>();
         var ratios = new List<(string Network, double Epochs, double Fit)>();
         LoopThroughput? fcn = null;

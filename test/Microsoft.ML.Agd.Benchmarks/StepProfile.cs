@@ -57,16 +57,14 @@ internal static class StepProfile
     // Median milliseconds of each part of AGD's in-place step, each iteration's parts run in order on fresh gradients.
     private static double[] ProfileParts(nn.Module<Tensor, Tensor> network, AgdOptimizer agd, Tensor images, Tensor labels)
     {
-        var times = s_parts.Select(_ => new List<double>()).ToArray();
         using var spectral = new SpectralNorms();
-        for (int i = 0; i < Warmup + Iterations; i++)
+        return Medians(clock =>
         {
-            using var scope = NewDisposeScope();
             agd.ZeroGrad();
             nn.functional.cross_entropy(network.call(images), labels).backward();
             using var noGrad = no_grad();
             var layers = agd.Layers;
-            var clock = Stopwatch.StartNew();
+            clock.Restart();
             var squares = CpuStep.SquaredNorms(layers);
             var t0 = clock.Elapsed.TotalMilliseconds;
             using (NewDisposeScope())
@@ -77,22 +75,14 @@ internal static class StepProfile
             var (_, factors) = agd.Factors(layers, squares, norms);
             var t3 = clock.Elapsed.TotalMilliseconds;
             CpuStep.Update(layers, factors);
-            var t4 = clock.Elapsed.TotalMilliseconds;
-            if (i >= Warmup)
-                foreach (var (list, t) in times.Zip(new[] { t0, t1 - t0, t2 - t1, t3 - t2, t4 - t3 }))
-                    list.Add(t);
-        }
-        return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
+            return [t0, t1, t2, t3, clock.Elapsed.TotalMilliseconds];
+        });
     }
 
     // Median milliseconds of each phase of a training iteration.
     private static double[] Profile(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, Tensor images, Tensor labels)
-    {
-        var times = s_phases.Select(_ => new List<double>()).ToArray();
-        for (int i = 0; i < Warmup + Iterations; i++)
+        => Medians(clock =>
         {
-            using var scope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
             optimizer.ZeroGrad();
             var t0 = clock.Elapsed.TotalMilliseconds;
             var loss = nn.functional.cross_entropy(network.call(images), labels);
@@ -101,12 +91,22 @@ internal static class StepProfile
             loss.backward();
             var t2 = clock.Elapsed.TotalMilliseconds;
             optimizer.Step();
-            var t3 = clock.Elapsed.TotalMilliseconds;
+            return [t0, t1, t2, clock.Elapsed.TotalMilliseconds];
+        });
+
+    // Runs an iteration Warmup + Iterations times, each in its own dispose scope with a started clock, which returns the
+    // clock's reading at the end of each of its parts; the median of each part's duration over the timed iterations.
+    private static double[] Medians(Func<Stopwatch, double[]> iteration)
+    {
+        var durations = new List<double[]>();
+        for (int i = 0; i < Warmup + Iterations; i++)
+        {
+            using var scope = NewDisposeScope();
+            var ends = iteration(Stopwatch.StartNew());
             if (i >= Warmup)
-                foreach (var (list, t) in times.Zip(new[] { t0, t1 - t0, t2 - t1, t3 - t2 }))
-                    list.Add(t);
+                durations.Add(ends.Select((end, k) => end - (k == 0 ? 0 : ends[k - 1])).ToArray());
         }
-        return times.Select(t => t.Order().ElementAt(t.Count / 2)).ToArray();
+        return Enumerable.Range(0, durations[0].Length).Select(k => durations.Select(d => d[k]).Order().ElementAt(durations.Count / 2)).ToArray();
     }
 
     private sealed class LibTorchAgd(AgdOptimizer agd) : IOptimizerStep

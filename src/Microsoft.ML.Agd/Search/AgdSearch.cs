@@ -75,7 +75,7 @@ public sealed class AgdSearch
         for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++)
         {
             var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
-            alive = Promote(trials, epochs, Math.Min(MeetingEpochs, _options.MaxEpochs));
+            alive = Promote(trials, epochs, MeetAt);
             run.Drop(c => !alive.Contains(c));
             epochs = NextRungEpochs(epochs, FamiliesMeet(alive));
         }
@@ -120,9 +120,12 @@ public sealed class AgdSearch
     private double FirstRungEpochs(long rows)
         => Snap(_options.InitialEpochs < 1 ? Math.Min(1, Math.Max(_options.InitialEpochs, (double)FewestRows / rows)) : _options.InitialEpochs);
 
+    // The epochs after which families meet: MeetingEpochs, or fewer where training stops sooner.
+    private int MeetAt => Math.Min(MeetingEpochs, _options.MaxEpochs);
+
     // Twice the epochs; families about to meet go straight to the epochs where they are compared.
     private double NextRungEpochs(double epochs, bool familiesMeet)
-        => Math.Min(familiesMeet ? Math.Max(MeetingEpochs, Snap(2 * epochs)) : Snap(2 * epochs), _options.MaxEpochs);
+        => Math.Min(familiesMeet ? Math.Max(MeetAt, Snap(2 * epochs)) : Snap(2 * epochs), _options.MaxEpochs);
 
     // Fractions of an epoch stay as they are; whole trainings are whole epochs.
     private static double Snap(double epochs) => epochs < 1 ? epochs : Math.Round(epochs);
