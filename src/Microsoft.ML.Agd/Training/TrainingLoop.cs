@@ -7,7 +7,9 @@ namespace Microsoft.ML.Agd.Training;
 /// <summary>
 /// Mini-batch training: shuffled batches, one optimizer step each, an <see cref="AgdEpoch"/> per epoch with the
 /// validation loss and accuracy. The trainer drives it with AGD; comparisons drive the same loop with TorchSharp's
-/// optimizers (any <see cref="IOptimizerStep"/>), so batch order and evaluation are the same by construction.
+/// optimizers (any <see cref="IOptimizerStep"/>), so batch order and evaluation are the same by construction. After every
+/// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
+/// running averages that trail them, before it is measured or kept.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
 /// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
@@ -49,6 +51,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
                 epochStart.Restore();
                 return new TrainingRun(history, Cancelled: true);
             }
+            BatchNormStatistics.Recompute(network, train, batchSize, device, generator.initial_seed() + epoch);
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(validation);
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds);
             history.Add(record);
