@@ -41,6 +41,69 @@ internal static class LanguageModelBenchmark
             Console.WriteLine(string.Join(" | ", rows[^1]));
         }
         report.Table(["AGD variant", "L", "validation loss", "training loss", "ms per iteration"], rows);
+        StepSizes(report, training);
+    }
+
+    /// <summary>
+    /// How far each kind of layer moves per step under AGD's default and under AdamW at its best grid point (3e-3): the
+    /// update's spectral norm over the weight's (for embeddings, each row's change over the row's norm, averaged over rows)
+    /// and the update's stable rank, ||dW||_F^2 / ||dW||_2^2, over every 20th step from step 100 on, averaged over the layers
+    /// of a kind. Tells a step that is too small from one that points along too few directions.
+    /// </summary>
+    private static void StepSizes(Report report, LanguageModelTraining training)
+    {
+        var runs = new (string Name, Func<Models.Gpt, IOptimizerStep> Create)[]
+        {
+            ("AGD (default)", m => new AgdOptimizer(m)),
+            ("AdamW 3e-3, nanoGPT's schedule", m => new NanoGptAdamW(m, 3e-3, training.Settings.Iterations)),
+        };
+        var columns = new List<Dictionary<string, (double Change, double Rank)>>();
+        foreach (var (name, create) in runs)
+        {
+            var model = training.InitialModel();
+            var probe = new StepProbe(create(model), new AgdOptimizer(model).Layers);
+            var run = training.Train(model, probe, name, null);
+            columns.Add(probe.Means());
+            Console.WriteLine($"{name}: validation loss {run.FinalValidationLoss:F3}");
+        }
+        var rows = columns[0].Keys.Select(kind => (IReadOnlyList<string>)[kind,
+            .. columns.SelectMany(c => new[] { $"{c[kind].Change:0.0000}", $"{c[kind].Rank:0.0}" })]).ToList();
+        report.Table(["layer kind", "AGD: relative change per step", "AGD: update's stable rank", "AdamW: relative change per step", "AdamW: update's stable rank"], rows);
+    }
+
+    // Wraps an optimizer; every 20th step from step 100 on, measures each layer's update against the weight before it.
+    private sealed class StepProbe(IOptimizerStep inner, IReadOnlyList<AgdLayer> layers) : IOptimizerStep
+    {
+        private const int Every = 20, From = 100;
+        private readonly Dictionary<string, List<(double Change, double Rank)>> _samples = [];
+        private int _steps;
+
+        void IOptimizerStep.ZeroGrad() => inner.ZeroGrad();
+
+        double IOptimizerStep.Step()
+        {
+            bool measure = ++_steps >= From && _steps % Every == 0;
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var before = measure ? layers.Select(l => l.Weight.detach().to(TorchSharp.torch.float64)).ToList() : null;
+            double eta = inner.Step();
+            for (int k = 0; measure && k < layers.Count; k++)
+                Add(layers[k], before![k], layers[k].Weight.detach().to(TorchSharp.torch.float64) - before[k]);
+            return eta;
+        }
+
+        private void Add(AgdLayer layer, TorchSharp.torch.Tensor weight, TorchSharp.torch.Tensor update)
+        {
+            double spectral = TorchSharp.torch.linalg.matrix_norm(update, 2).item<double>();
+            double change = layer.IsEmbedding ? (update.norm(1) / weight.norm(1)).mean().item<double>() : spectral / TorchSharp.torch.linalg.matrix_norm(weight, 2).item<double>();
+            double rank = spectral > 0 ? Math.Pow(update.norm().item<double>() / spectral, 2) : 0;
+            string kind = System.Text.RegularExpressions.Regex.Replace(layer.Name, @"^blocks\.\d+\.|\.weight$", "");
+            if (!_samples.TryGetValue(kind, out var list))
+                _samples[kind] = list = [];
+            list.Add((change, rank));
+        }
+
+        public Dictionary<string, (double Change, double Rank)> Means()
+            => _samples.ToDictionary(s => s.Key, s => (s.Value.Average(v => v.Change), s.Value.Average(v => v.Rank)));
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ internal static class OutOfTheBoxBenchmark
         report.Section("12. Out of the box", $"Final test accuracy on {test.Rows.Count} test images. FCN rows (width {FcnWidth}): all {train.Rows.Count} " +
             $"training images, {FcnEpochs} epochs. ResNet and VGG rows: the first {ConvolutionalRows} training images, {ConvolutionalEpochs} epochs. " +
             "Square loss (the default) for every optimizer; the same initial weights and batches within a cell.");
-        var rows = Rows().ToList();
+        var rows = Rows().Where(r => RowFilter.Keep(r.Name)).ToList();
         var panels = new[] { "AGD, nothing set", "Adam lr 1e-3", "SGD lr 0.1", "Adam, best of 1e-5..1e-1" }.Select(t => (Title: t, Values: Nan(rows.Count))).ToList();
         var table = new List<IReadOnlyList<string>>();
         for (int r = 0; r < rows.Count; r++)

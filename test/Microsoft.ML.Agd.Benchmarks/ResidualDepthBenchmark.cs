@@ -20,7 +20,7 @@ internal static class ResidualDepthBenchmark
             "the published step (layer count as depth, Frobenius norms) at gains 1, 2, 4, 8; the depth that the network's description gives with Frobenius norms; " +
             "that depth with spectral norms (the library's default: nothing set); Adam's best of the compare grid.");
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var (name, options) in Networks())
+        foreach (var (name, options) in Networks().Where(n => RowFilter.Keep(n.Name)))
         {
             options.NumberOfEpochs = epochs;
             options.Loss = AgdLoss.CrossEntropy;
