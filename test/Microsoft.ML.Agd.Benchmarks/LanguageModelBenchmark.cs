@@ -8,7 +8,8 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// depth composed from the residual stream with attention adding one layer (the experimental repository's count) or none
 /// (the library's choice), each with Frobenius norms (published) and spectral norms (the library's default), and the
 /// default with every step doubled (how much step is left on the table). A diagnostic, which is not an option of the
-/// library, tests what else AdamW has: momentum. AdamW's grid is <c>agd lm compare</c>'s.
+/// library, tests what else AdamW has: momentum. AdamW's grid is <c>agd lm compare</c>'s. Then how far each kind of layer
+/// moves per step under AGD and under AdamW at its best grid point (<see cref="StepSizes"/>).
 /// </summary>
 internal static class LanguageModelBenchmark
 {
