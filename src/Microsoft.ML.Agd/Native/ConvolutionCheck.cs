@@ -21,6 +21,7 @@ public sealed record ConvolutionCheck(IReadOnlyList<ConvolutionCheckCase> Cases,
         {
             ConvolutionRemedy.None => "no remedy needed",
             ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn => "remedy: convolutions whose channel counts are not multiples of 16 train without oneDNN",
+            ConvolutionRemedy.NarrowInputGradientsAsConvolutions => "remedy: convolutions whose channel counts are not multiples of 16 compute their input gradients as forward convolutions",
             ConvolutionRemedy.NarrowConvolutionsPadded => "remedy: convolutions whose channel counts are not multiples of 16 train with their channels padded to 16",
             _ => "remedy: every convolution trains without oneDNN",
         };

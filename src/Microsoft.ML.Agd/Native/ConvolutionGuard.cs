@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Native;
 
 /// <summary>
-/// Applies a remedy to chosen convolutions, and leaves everything else as it was. Padded (<see cref="ChannelPadding"/>):
-/// where the input needs a gradient, a forward pre-hook keeps the input and hands the convolution an empty batch, and a
-/// forward hook replaces the empty output by the padded computation on the kept input. Without oneDNN: a forward hook
+/// Applies a remedy to chosen convolutions, and leaves everything else as it was. Input gradients as convolutions
+/// (<see cref="InputGradientByConvolution"/>) or padded (<see cref="ChannelPadding"/>): where the input needs a gradient,
+/// a forward pre-hook keeps the input and hands the convolution an empty batch, and a forward hook replaces the empty
+/// output by the remedy's computation on the kept input. Without oneDNN: a forward hook
 /// puts an identity function after the convolution and another before it; in the backward pass the first turns oneDNN
 /// off before the convolution's gradients are computed and the second turns it back on after them. A count of open
 /// windows (under a lock: the switch is process-wide) keeps oneDNN off while any guarded convolution is inside its own.
@@ -26,20 +27,27 @@ internal static class ConvolutionGuard
         var covered = module.named_modules().Prepend(("", module))
             .Where(m => m.Item2 is Convolution convolution && Covers(remedy, convolution))
             .Select(m => (Name: m.Item1, Convolution: (Convolution)m.Item2)).DistinctBy(m => m.Convolution).ToList();
-        bool Pads(Convolution convolution) => remedy == ConvolutionRemedy.NarrowConvolutionsPadded && ChannelPadding.CanPad(convolution);
-        if (covered.Any(c => !Pads(c.Convolution)) && !LibTorchSwitches.Available)
+        if (covered.Any(c => Replacement(remedy, c.Convolution) is null) && !LibTorchSwitches.Available)
             throw new InvalidOperationException(
                 $"libtorch computes wrong float32 convolution gradients on this CPU ({TorchNative.ConvolutionCheck}), and this libtorch build " +
                 "does not let the library turn oneDNN off. Use the libtorch version this package was built with.");
         foreach (var (_, convolution) in covered.Where(c => FirstTime(c.Convolution)))
         {
-            if (Pads(convolution))
-                Pad(convolution);
+            if (Replacement(remedy, convolution) is { } compute)
+                Replace(convolution, compute);
             else
                 SwitchOneDnn(convolution);
         }
         return covered.Select(c => c.Name).ToList();
     }
+
+    // The computation that replaces a convolution's own, or null where the remedy (or this convolution) needs oneDNN off.
+    private static Func<Convolution, Tensor, Tensor>? Replacement(ConvolutionRemedy remedy, Convolution convolution) => remedy switch
+    {
+        ConvolutionRemedy.NarrowInputGradientsAsConvolutions when InputGradientByConvolution.CanUse(convolution) => InputGradientByConvolution.Forward,
+        ConvolutionRemedy.NarrowConvolutionsPadded when ChannelPadding.CanPad(convolution) => ChannelPadding.Forward,
+        _ => null,
+    };
 
     private static bool Covers(ConvolutionRemedy remedy, Convolution convolution)
         => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || !ConvolutionCheckCase.IsAligned(convolution.in_channels, convolution.out_channels);
@@ -63,8 +71,8 @@ internal static class ConvolutionGuard
         convolution.register_forward_hook((_, input, output) => Needed(input) ? Switch.apply(output, true) : output);
     }
 
-    // The convolution's own forward runs on an empty batch (at no cost) and its output is replaced by the padded one.
-    private static void Pad(Convolution convolution)
+    // The convolution's own forward runs on an empty batch (at no cost) and its output is replaced by the remedy's.
+    private static void Replace(Convolution convolution, Func<Convolution, Tensor, Tensor> compute)
     {
         var kept = new ThreadLocal<Tensor?>();
         convolution.register_forward_pre_hook((_, input) =>
@@ -79,7 +87,7 @@ internal static class ConvolutionGuard
             if (kept.Value is not { } input)
                 return output;
             kept.Value = null;
-            return ChannelPadding.Forward(convolution, input);
+            return compute(convolution, input);
         });
     }
 

@@ -22,4 +22,13 @@ public enum ConvolutionRemedy
     /// A convolution that cannot be padded (transposed, grouped, or not zero-padded) gets the other remedy.
     /// </summary>
     NarrowConvolutionsPadded,
+
+    /// <summary>
+    /// Convolutions with a channel count that is not a multiple of 16 compute their input gradient as a forward
+    /// convolution (the output gradient correlated with the flipped kernel, its channels swapped), by kernels that are
+    /// right at any width and as fast as the backward-data kernel they replace; libtorch computes the rest. Chosen first
+    /// when the self-test finds this form right. A convolution that cannot be computed this way (transposed, grouped, not
+    /// zero-padded, or padded beyond its kernel's reach) runs its backward pass without oneDNN.
+    /// </summary>
+    NarrowInputGradientsAsConvolutions,
 }

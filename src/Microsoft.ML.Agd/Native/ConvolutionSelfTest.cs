@@ -34,25 +34,35 @@ internal static class ConvolutionSelfTest
     }
 
     /// <summary>
-    /// The remedy for what the test found: none; for narrow convolutions only, their channels padded where
-    /// <paramref name="padded"/> (the test run on the padded form) passes, else their backward passes without oneDNN; or
-    /// every convolution without oneDNN.
+    /// The remedy for what the test found: none; for narrow convolutions only, the first of <paramref name="alternatives"/>
+    /// (a remedy with the test run on its form) whose form passes, else their backward passes without oneDNN; or every
+    /// convolution without oneDNN.
     /// </summary>
-    public static ConvolutionRemedy Decide(IReadOnlyList<ConvolutionCheckCase> cases, Func<IReadOnlyList<ConvolutionCheckCase>>? padded = null)
+    public static ConvolutionRemedy Decide(IReadOnlyList<ConvolutionCheckCase> cases, params (ConvolutionRemedy Remedy, Func<IReadOnlyList<ConvolutionCheckCase>> Test)[] alternatives)
     {
         var failed = cases.Where(c => !c.Passed).ToList();
         if (failed.Count == 0)
             return ConvolutionRemedy.None;
         if (failed.Any(c => c.IsBlockAligned))
             return ConvolutionRemedy.AllConvolutionsWithoutOneDnn;
-        return padded is not null && padded().All(c => c.Passed) ? ConvolutionRemedy.NarrowConvolutionsPadded : ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn;
+        return alternatives.Where(a => a.Test().All(c => c.Passed)).Select(a => a.Remedy).DefaultIfEmpty(ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn).First();
     }
+
+    /// <summary>The narrow convolutions' remedies that keep oneDNN, cheapest first, each with the test run on its form.</summary>
+    public static (ConvolutionRemedy, Func<IReadOnlyList<ConvolutionCheckCase>>)[] Alternatives =>
+    [
+        (ConvolutionRemedy.NarrowInputGradientsAsConvolutions, () => Run(InputGradientAsConvolution)),
+        (ConvolutionRemedy.NarrowConvolutionsPadded, () => Run(PaddedInputGradient)),
+    ];
 
     /// <summary>The gradient of sum(conv2d(x, w, padding 1)^2) with respect to x, in the tensors' own precision.</summary>
     public static Tensor InputGradient(Tensor x, Tensor w) => InputGradient(x, w, (input, weight) => nn.functional.conv2d(input, weight, padding: [1, 1]));
 
     /// <summary>The same gradient with the convolution's channels padded to multiples of 16 (<see cref="ChannelPadding"/>).</summary>
     public static Tensor PaddedInputGradient(Tensor x, Tensor w) => InputGradient(x, w, (input, weight) => ChannelPadding.Conv2d(input, weight, null, [1, 1], [1, 1], [1, 1]));
+
+    /// <summary>The same gradient computed as a forward convolution (<see cref="InputGradientByConvolution"/>).</summary>
+    public static Tensor InputGradientAsConvolution(Tensor x, Tensor w) => InputGradient(x, w, (input, weight) => InputGradientByConvolution.Conv2d(input, weight, null, [1, 1], [1, 1], [1, 1]));
 
     private static Tensor InputGradient(Tensor x, Tensor w, Func<Tensor, Tensor, Tensor> convolution)
     {

@@ -39,7 +39,7 @@ public static class TorchNative
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += OnResolvingUnmanagedDll;
     }
 
-    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>padded</c>, <c>narrow</c> or <c>all</c>.</summary>
+    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>convolution</c>, <c>padded</c>, <c>narrow</c> or <c>all</c>.</summary>
     public const string RemedyVariable = "AGD_CONVOLUTION_REMEDY";
 
     /// <summary>
@@ -99,12 +99,13 @@ public static class TorchNative
         {
             null or "" or "auto" => (ConvolutionRemedy?)null,
             "none" => ConvolutionRemedy.None,
+            "convolution" => ConvolutionRemedy.NarrowInputGradientsAsConvolutions,
             "padded" => ConvolutionRemedy.NarrowConvolutionsPadded,
             "narrow" => ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn,
             "all" => ConvolutionRemedy.AllConvolutionsWithoutOneDnn,
-            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, padded, narrow or all."),
+            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, convolution, padded, narrow or all."),
         };
-        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases, () => ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient)), forced is not null);
+        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases, ConvolutionSelfTest.Alternatives), forced is not null);
         // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
         if (check.Remedy != ConvolutionRemedy.None && LibTorchSwitches.Available)
             LibTorchSwitches.SetNnpack(false);

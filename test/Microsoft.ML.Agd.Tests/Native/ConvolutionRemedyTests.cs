@@ -40,44 +40,73 @@ public class ConvolutionRemedyTests
     }
 
     [TestMethod]
-    public void SelfTestPrefersPaddingWhereThePaddedFormIsRight()
+    public void SelfTestPrefersTheCheapestFormThatIsRight()
     {
         static Tensor WrongWhereNarrow(Tensor x, Tensor w)
             => ConvolutionSelfTest.InputGradient(x, w).mul(w.shape[0] % 16 == 0 && w.shape[1] % 16 == 0 ? 1.0 : 1.001);
         var cases = ConvolutionSelfTest.Run(WrongWhereNarrow);
+        var asConvolution = ConvolutionSelfTest.Run(ConvolutionSelfTest.InputGradientAsConvolution);
         var padded = ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient);
+        Assert.IsTrue(asConvolution.All(c => c.Passed), string.Join("; ", asConvolution));
         Assert.IsTrue(padded.All(c => c.Passed), string.Join("; ", padded));
-        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsPadded, ConvolutionSelfTest.Decide(cases, () => padded));
-        // Where the padded form is wrong too, the narrow convolutions lose oneDNN instead.
-        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn, ConvolutionSelfTest.Decide(cases, () => ConvolutionSelfTest.Run(WrongWhereNarrow)));
+        var wrong = ConvolutionSelfTest.Run(WrongWhereNarrow);
+        (ConvolutionRemedy, Func<IReadOnlyList<ConvolutionCheckCase>>)[] Forms(IReadOnlyList<ConvolutionCheckCase> first, IReadOnlyList<ConvolutionCheckCase> second)
+            => [(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, () => first), (ConvolutionRemedy.NarrowConvolutionsPadded, () => second)];
+
+        Assert.AreEqual(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, ConvolutionSelfTest.Decide(cases, Forms(asConvolution, padded)));
+        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsPadded, ConvolutionSelfTest.Decide(cases, Forms(wrong, padded)));
+        // Where both forms are wrong too, the narrow convolutions lose oneDNN instead.
+        Assert.AreEqual(ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn, ConvolutionSelfTest.Decide(cases, Forms(wrong, wrong)));
+        // The library's own list tries the input gradient as a convolution first.
+        Assert.AreEqual(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, ConvolutionSelfTest.Decide(cases, ConvolutionSelfTest.Alternatives));
         StringAssert.Contains(new ConvolutionCheck(cases, ConvolutionRemedy.NarrowConvolutionsPadded, false).ToString(), "padded to 16");
+        StringAssert.Contains(new ConvolutionCheck(cases, ConvolutionRemedy.NarrowInputGradientsAsConvolutions, false).ToString(), "input gradients as forward convolutions");
     }
 
+    private static readonly Dictionary<string, Func<Tensor, Tensor, Tensor?, long[], long[], long[], Tensor>> s_forms = new()
+    {
+        ["padded"] = ChannelPadding.Conv2d,
+        ["convolution"] = InputGradientByConvolution.Conv2d,
+    };
+
     [TestMethod]
-    [DataRow(3, 8, 1, 1, true)]
-    [DataRow(8, 8, 2, 1, false)]
-    [DataRow(8, 16, 1, 0, false)]
-    [DataRow(12, 20, 1, 1, true)]
-    [DataRow(16, 32, 1, 1, true)]
-    public void PaddedConvolutionComputesWhatTheConvolutionComputes(int inputs, int outputs, int stride, int padding, bool bias)
+    [DataRow("padded", 3, 8, 1, 1, 1, 9, true)]
+    [DataRow("padded", 8, 8, 2, 1, 1, 9, false)]
+    [DataRow("padded", 8, 16, 1, 0, 1, 9, false)]
+    [DataRow("padded", 12, 20, 1, 1, 1, 9, true)]
+    [DataRow("padded", 16, 32, 1, 1, 1, 9, true)]
+    [DataRow("convolution", 3, 8, 1, 1, 1, 9, true)]
+    [DataRow("convolution", 8, 8, 2, 1, 1, 9, false)]
+    [DataRow("convolution", 8, 16, 2, 1, 1, 10, false)] // the last row and column reached by no window: zero gradient
+    [DataRow("convolution", 8, 16, 2, 0, 1, 10, false)] // a 1x1 shortcut of stride 2
+    [DataRow("convolution", 12, 20, 1, 1, 1, 9, true)]
+    [DataRow("convolution", 5, 7, 1, 2, 2, 9, true)] // dilation 2
+    [DataRow("convolution", 5, 7, 3, 0, 2, 11, false)]
+    [DataRow("convolution", 16, 32, 1, 1, 1, 9, true)]
+    public void RemedyFormComputesWhatTheConvolutionComputes(string form, int inputs, int outputs, int stride, int padding, int dilation, int size, bool bias)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)(inputs * 100 + outputs));
-        int kernel = padding == 0 ? 1 : 3;
-        var x = randn([4, inputs, 9, 9], dtype: float64, generator: generator);
+        int kernel = padding == 0 && dilation == 1 ? 1 : 3;
+        var x = randn([4, inputs, size, size], dtype: float64, generator: generator);
         var w = randn([outputs, inputs, kernel, kernel], dtype: float64, generator: generator);
         var b = bias ? randn([outputs], dtype: float64, generator: generator) : null;
-        var target = randn([4, outputs, (9 + 2 * padding - kernel) / stride + 1, (9 + 2 * padding - kernel) / stride + 1], dtype: float64, generator: generator);
+        long side = (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
+        var target = randn([4, outputs, side, side], dtype: float64, generator: generator);
+        long[] strides = [stride, stride], paddings = [padding, padding], dilations = [dilation, dilation];
 
-        // Reference: the plain convolution in float64 (libtorch computes it without oneDNN); then the padded one in float32.
-        var (expected, expectedGradients) = OutputAndGradients((xi, wi, bi) => nn.functional.conv2d(xi, wi, bi, [stride, stride], [padding, padding]), x, w, b, target);
-        var (actual, actualGradients) = OutputAndGradients((xi, wi, bi) => ChannelPadding.Conv2d(xi, wi, bi, [stride, stride], [padding, padding], [1, 1]),
+        // Reference: the plain convolution in float64 (libtorch computes it without oneDNN); then the remedy's form in float32.
+        var (expected, expectedGradients) = OutputAndGradients((xi, wi, bi) => nn.functional.conv2d(xi, wi, bi, strides, paddings, dilations), x, w, b, target);
+        var (actual, actualGradients) = OutputAndGradients((xi, wi, bi) => s_forms[form](xi, wi, bi, strides, paddings, dilations),
             x.to(float32), w.to(float32), b?.to(float32), target.to(float32));
 
         CollectionAssert.AreEqual(expected.shape, actual.shape);
         Assert.IsTrue(RelativeError(actual, expected) < 1e-5, $"output {RelativeError(actual, expected):E2}");
         foreach (var (name, want, got) in new[] { "input", "weight", "bias" }.Zip(expectedGradients, actualGradients).Where(t => t.Second is not null).Select(t => (t.First, t.Second!, t.Third!)))
+        {
+            CollectionAssert.AreEqual(want.shape, got.shape, name);
             Assert.IsTrue(RelativeError(got, want) < 1e-5, $"{name} gradient {RelativeError(got, want):E2}");
+        }
     }
 
     private static (Tensor Output, Tensor?[] Gradients) OutputAndGradients(Func<Tensor, Tensor, Tensor?, Tensor> convolution, Tensor x, Tensor w, Tensor? b, Tensor target)
@@ -121,14 +150,17 @@ public class ConvolutionRemedyTests
         => actual.to(float64).sub(expected.to(float64)).norm().item<double>() / expected.to(float64).norm().item<double>();
 
     [TestMethod]
-    [DataRow(4)]
-    [DataRow(8)]
-    [DataRow(12)]
-    public void PaddedRemedyGivesResNetOutputsAndGradientsThatAgreeWithFloat64(int baseWidth)
+    [DataRow(ConvolutionRemedy.NarrowConvolutionsPadded, 4)]
+    [DataRow(ConvolutionRemedy.NarrowConvolutionsPadded, 8)]
+    [DataRow(ConvolutionRemedy.NarrowConvolutionsPadded, 12)]
+    [DataRow(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, 4)]
+    [DataRow(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, 8)]
+    [DataRow(ConvolutionRemedy.NarrowInputGradientsAsConvolutions, 12)]
+    public void RemedyThatReplacesConvolutionsGivesResNetOutputsAndGradientsThatAgreeWithFloat64(ConvolutionRemedy remedy, int baseWidth)
     {
         using var scope = NewDisposeScope();
         var (network, reference) = WithFloat64Twin(baseWidth);
-        var guarded = ConvolutionGuard.Protect(network, ConvolutionRemedy.NarrowConvolutionsPadded);
+        var guarded = ConvolutionGuard.Protect(network, remedy);
 
         var generator = new Generator(13);
         var images = randn([8, 3, 16, 16], generator: generator);
@@ -150,7 +182,7 @@ public class ConvolutionRemedyTests
     {
         var check = TorchNative.ConvolutionCheck;
         if (!check.Forced)
-            Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases, () => ConvolutionSelfTest.Run(ConvolutionSelfTest.PaddedInputGradient)), check.Remedy, check.ToString());
+            Assert.AreEqual(ConvolutionSelfTest.Decide(check.Cases, ConvolutionSelfTest.Alternatives), check.Remedy, check.ToString());
         Assert.IsTrue(LibTorchSwitches.Available, "libtorch must export the switches the remedy needs.");
     }
 
@@ -213,7 +245,7 @@ public class ConvolutionRemedyTests
         var unguarded = OneDnnBackwardData("none");
         if (!unguarded.Any(Narrow))
             Assert.Inconclusive("oneDNN runs no convolution backward pass of narrow channels on this CPU, so there is nothing for the remedy to take away.");
-        foreach (string remedy in new[] { "narrow", "padded" })
+        foreach (string remedy in new[] { "narrow", "padded", "convolution" })
         {
             var guarded = OneDnnBackwardData(remedy);
             Assert.AreEqual(0, guarded.Count(Narrow), $"{remedy}: narrow convolutions still ran oneDNN's backward pass: {string.Join(", ", guarded.Where(Narrow).Distinct())}");
