@@ -15,10 +15,6 @@ internal static class ChannelPadding
     public static bool CanPad(Convolution convolution)
         => convolution is Conv2d && !convolution.transposed && convolution.groups == 1 && convolution.padding_mode == PaddingModes.Zeros && convolution.padding is not null;
 
-    /// <summary>What the convolution computes for a batch [n, in, h, w], computed padded.</summary>
-    public static Tensor Forward(Convolution convolution, Tensor input)
-        => Conv2d(input, convolution.weight, convolution.bias, convolution.stride, convolution.padding!, convolution.dilation);
-
     /// <summary>conv2d(input, weight, bias) with the input and output channels padded to multiples of 16.</summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
     {

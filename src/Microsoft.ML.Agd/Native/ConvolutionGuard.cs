@@ -42,12 +42,15 @@ internal static class ConvolutionGuard
     }
 
     // The computation that replaces a convolution's own, or null where the remedy (or this convolution) needs oneDNN off.
-    private static Func<Convolution, Tensor, Tensor>? Replacement(ConvolutionRemedy remedy, Convolution convolution) => remedy switch
+    private static Conv2dForm? Replacement(ConvolutionRemedy remedy, Convolution convolution) => remedy switch
     {
-        ConvolutionRemedy.NarrowInputGradientsAsConvolutions when InputGradientByConvolution.CanUse(convolution) => InputGradientByConvolution.Forward,
-        ConvolutionRemedy.NarrowConvolutionsPadded when ChannelPadding.CanPad(convolution) => ChannelPadding.Forward,
+        ConvolutionRemedy.NarrowInputGradientsAsConvolutions when InputGradientByConvolution.CanUse(convolution) => InputGradientByConvolution.Conv2d,
+        ConvolutionRemedy.NarrowConvolutionsPadded when ChannelPadding.CanPad(convolution) => ChannelPadding.Conv2d,
         _ => null,
     };
+
+    /// <summary>conv2d(input, weight, bias, stride, padding, dilation) computed another way.</summary>
+    private delegate Tensor Conv2dForm(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation);
 
     private static bool Covers(ConvolutionRemedy remedy, Convolution convolution)
         => remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn || !ConvolutionCheckCase.IsAligned(convolution.in_channels, convolution.out_channels);
@@ -72,7 +75,7 @@ internal static class ConvolutionGuard
     }
 
     // The convolution's own forward runs on an empty batch (at no cost) and its output is replaced by the remedy's.
-    private static void Replace(Convolution convolution, Func<Convolution, Tensor, Tensor> compute)
+    private static void Replace(Convolution convolution, Conv2dForm form)
     {
         var kept = new ThreadLocal<Tensor?>();
         convolution.register_forward_pre_hook((_, input) =>
@@ -87,7 +90,7 @@ internal static class ConvolutionGuard
             if (kept.Value is not { } input)
                 return output;
             kept.Value = null;
-            return compute(convolution, input);
+            return form(input, convolution.weight, convolution.bias, convolution.stride, convolution.padding!, convolution.dilation);
         });
     }
 

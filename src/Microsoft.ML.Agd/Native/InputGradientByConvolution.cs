@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -13,14 +12,9 @@ namespace Microsoft.ML.Agd.Native;
 /// </summary>
 internal static class InputGradientByConvolution
 {
-    /// <summary>Whether a convolution can be computed this way: 2-D, not transposed, one group, zero padding of at most its dilated kernel's reach.</summary>
+    /// <summary>Whether a convolution can be computed this way: one that can be padded (<see cref="ChannelPadding.CanPad"/>), padded at most as far as its dilated kernel reaches.</summary>
     public static bool CanUse(Convolution convolution)
-        => convolution is Conv2d && !convolution.transposed && convolution.groups == 1 && convolution.padding_mode == PaddingModes.Zeros
-           && convolution.padding is { } padding && Enumerable.Range(0, 2).All(d => padding[d] <= convolution.dilation[d] * (convolution.kernel_size[d] - 1));
-
-    /// <summary>What the convolution computes for a batch [n, in, h, w], with the input gradient as a forward convolution.</summary>
-    public static Tensor Forward(Convolution convolution, Tensor input)
-        => Conv2d(input, convolution.weight, convolution.bias, convolution.stride, convolution.padding!, convolution.dilation);
+        => ChannelPadding.CanPad(convolution) && Enumerable.Range(0, 2).All(d => convolution.padding![d] <= convolution.dilation[d] * (convolution.kernel_size[d] - 1));
 
     /// <summary>conv2d(input, weight, bias), whose gradient with respect to the input is computed by <see cref="InputGradient"/>.</summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
