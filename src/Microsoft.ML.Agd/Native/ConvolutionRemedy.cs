@@ -17,9 +17,10 @@ public enum ConvolutionRemedy
 
     /// <summary>
     /// Convolutions with a channel count that is not a multiple of 16 are computed with their channels padded by zeros to
-    /// the next multiple (where oneDNN is right) and the padding sliced off; the others run as they were. Chosen over
-    /// <see cref="NarrowConvolutionsWithoutOneDnn"/> when the self-test finds the padded form right: it keeps oneDNN's speed.
-    /// A convolution that cannot be padded (transposed, grouped, or not zero-padded) gets the other remedy.
+    /// the next multiple (where oneDNN is right) and the padding sliced off; the others run as they were. Chosen where the
+    /// self-test finds <see cref="NarrowInputGradientsAsConvolutions"/>'s form wrong and the padded form right: it keeps
+    /// oneDNN, at four times those convolutions' arithmetic. A convolution that cannot be padded (transposed, grouped, or
+    /// not zero-padded) runs its backward pass without oneDNN.
     /// </summary>
     NarrowConvolutionsPadded,
 
