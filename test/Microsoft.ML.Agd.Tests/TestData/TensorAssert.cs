@@ -7,4 +7,21 @@ internal static class TensorAssert
     public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     public static long LiveTensors => TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+    /// <summary>Trains a step on the input (a square loss), then five more, and asserts that they left no live tensor behind.</summary>
+    public static void StepsLeaveNoTensorBehind(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, Tensor input)
+    {
+        void TrainStep()
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            network.call(input).square().mean().backward();
+            optimizer.Step();
+        }
+        TrainStep();
+        long before = LiveTensors;
+        for (int i = 0; i < 5; i++)
+            TrainStep();
+        Assert.AreEqual(before, LiveTensors, "Live tensors must not grow across steps.");
+    }
 }
