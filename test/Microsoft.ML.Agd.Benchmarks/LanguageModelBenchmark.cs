@@ -7,8 +7,9 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// tiny shakespeare, the same initial weights and batches for every row: the depth as published (the layer count), the
 /// depth composed from the residual stream with attention adding one layer (the experimental repository's count) or none
 /// (the library's choice), each with Frobenius norms (published) and spectral norms (the library's default), and the
-/// default with every step doubled (how much step is left on the table). A diagnostic, which is not an option of the
-/// library, tests what else AdamW has: momentum. AdamW's grid is <c>agd lm compare</c>'s. Then how far each kind of layer
+/// default with every step doubled (how much step is left on the table), and the library's training, which ends with the
+/// weights averaged over the last tenth of the iterations. Diagnostics, which are not options of the library, test what
+/// else AdamW has: momentum. AdamW's grid is <c>agd lm compare</c>'s. Then how far each kind of layer
 /// moves per step under AGD and under AdamW at its best grid point (<see cref="StepSizes"/>).
 /// </summary>
 internal static class LanguageModelBenchmark
@@ -22,22 +23,25 @@ internal static class LanguageModelBenchmark
         var settings = new LanguageModelSettings { Iterations = iterations };
         var training = LanguageModelTraining.OfText(text, tokenizer, settings);
         AgdOptimizer Attention(Models.Gpt m, int depth, AgdStepNorm norm) => new(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: depth).Depth) { Norm = norm };
-        var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create)[]
+        var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create, bool Averaged)[]
         {
-            ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count) { Norm = AgdStepNorm.Frobenius })),
-            ("composed L, attention adds 1 (experimental repository), Frobenius", m => Plain(Attention(m, 1, AgdStepNorm.Frobenius))),
-            ("composed L, attention adds 0, Frobenius", m => Plain(Attention(m, 0, AgdStepNorm.Frobenius))),
-            ("composed L, attention adds 1, spectral", m => Plain(Attention(m, 1, AgdStepNorm.Spectral))),
-            ("composed L, attention adds 0, spectral (the library's default)", m => Plain(new AgdOptimizer(m))),
-            ("default, gain 2", m => Plain(new AgdOptimizer(m, 2))),
-            ("diagnostic: default, gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9)),
+            ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count) { Norm = AgdStepNorm.Frobenius }), false),
+            ("composed L, attention adds 1 (experimental repository), Frobenius", m => Plain(Attention(m, 1, AgdStepNorm.Frobenius)), false),
+            ("composed L, attention adds 0, Frobenius", m => Plain(Attention(m, 0, AgdStepNorm.Frobenius)), false),
+            ("composed L, attention adds 1, spectral", m => Plain(Attention(m, 1, AgdStepNorm.Spectral)), false),
+            ("composed L, attention adds 0, spectral (the library's step)", m => Plain(new AgdOptimizer(m)), false),
+            ("the library's step, weights averaged over the last tenth (the library's training)", m => Plain(new AgdOptimizer(m)), true),
+            ("the library's step, gain 2", m => Plain(new AgdOptimizer(m, 2)), false),
+            ("diagnostic: gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: false), false),
+            ("diagnostic: Nesterov momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: true), false),
+            ("diagnostic: Nesterov momentum 0.9, weights averaged over the last tenth", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: true), true),
         };
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var (name, create) in variants)
+        foreach (var (name, create, averaged) in variants)
         {
             var model = training.InitialModel();
             var (agd, step) = create(model);
-            var run = training.Train(model, step, name, null);
+            var run = training.Train(model, step, name, null, averaged);
             rows.Add([name, $"{agd.Depth:0.##}", run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
             Console.WriteLine(string.Join(" | ", rows[^1]));
         }
@@ -63,7 +67,7 @@ internal static class LanguageModelBenchmark
         {
             var model = training.InitialModel();
             var probe = new StepProbe(create(model), new AgdOptimizer(model).Layers);
-            var run = training.Train(model, probe, name, null);
+            var run = training.Train(model, probe, name, null, averageWeights: false);
             columns.Add(probe.Means());
             Console.WriteLine($"{name}: validation loss {run.FinalValidationLoss:F3}");
         }
@@ -129,7 +133,7 @@ internal static class LanguageModelBenchmark
         foreach (var (name, create) in variants)
         {
             var model = training.InitialModel();
-            var run = training.Train(model, create(model), name, null);
+            var run = training.Train(model, create(model), name, null, averageWeights: false);
             string curve = string.Join(", ", run.Curve.Select(p => FormattableString.Invariant($"{p.Iteration}: {p.ValidationLoss:F2}")));
             rows.Add([name, run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", curve]);
             Console.WriteLine(string.Join(" | ", rows[^1]));
@@ -139,8 +143,9 @@ internal static class LanguageModelBenchmark
 
     private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
 
-    // Each gradient replaced by its exponential average over steps before AGD reads it.
-    private static (AgdOptimizer, IOptimizerStep) WithMomentum(AgdOptimizer agd, double beta)
+    // Each gradient replaced by its exponential average m over steps before AGD reads it; with Nesterov's form, by
+    // (1 - beta) g + beta m, the average one step ahead.
+    private static (AgdOptimizer, IOptimizerStep) WithMomentum(AgdOptimizer agd, double beta, bool nesterov)
     {
         var velocity = new Dictionary<TorchSharp.Modules.Parameter, TorchSharp.torch.Tensor>();
         var parameters = agd.Layers.SelectMany(l => l.Members.Select(m => m.Parameter).Prepend(l.Weight)).ToList();
@@ -153,7 +158,10 @@ internal static class LanguageModelBenchmark
                         v.mul_(beta).add_(p.grad!, alpha: 1 - beta);
                     else
                         velocity[p] = p.grad!.clone().DetachFromDisposeScope();
-                    p.grad!.copy_(velocity[p]);
+                    if (nesterov)
+                        p.grad!.mul_(1 - beta).add_(velocity[p], alpha: beta);
+                    else
+                        p.grad!.copy_(velocity[p]);
                 }
             return agd.Step();
         }));

@@ -27,7 +27,7 @@ internal static class LanguageModelCommand
             var model = training.InitialModel();
             var agd = new AgdOptimizer(model);
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is."));
-            var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, progress, cancellation));
+            var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation));
             if (run.Diverged)
                 throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
                     $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +

@@ -20,12 +20,12 @@ internal static class LanguageModelComparison
         var runs = new List<LanguageModelRun>();
         void Add(LanguageModelRun run) { runs.Add(run); onRun?.Invoke(run); }
         var agd = training.InitialModel();
-        Add(training.Train(agd, new AgdOptimizer(agd), "AGD", null, cancellation: cancellation));
+        Add(training.Train(agd, new AgdOptimizer(agd), "AGD", null, averageWeights: true, cancellation: cancellation));
         foreach (double lr in Grid)
         {
             cancellation.ThrowIfCancellationRequested();
             var model = training.InitialModel();
-            Add(training.Train(model, new NanoGptAdamW(model, lr, training.Settings.Iterations), "AdamW", lr, cancellation: cancellation));
+            Add(training.Train(model, new NanoGptAdamW(model, lr, training.Settings.Iterations), "AdamW", lr, averageWeights: false, cancellation: cancellation));
         }
         return runs;
     }

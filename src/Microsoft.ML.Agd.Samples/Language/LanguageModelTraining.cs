@@ -71,11 +71,13 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     /// Trains <paramref name="model"/> for the settings' iterations, estimating the losses at the start, every interval
     /// and at the end. A loss that is not finite, or a validation loss that rises above where it started (a model worse
     /// than its random initialisation), ends the run as diverged. Cancelling stops after the current iteration, with the
-    /// losses estimated there.
+    /// losses estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights
+    /// averaged over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
     /// </summary>
-    public LanguageModelRun Train(Gpt model, IOptimizerStep optimizer, string name, double? learningRate,
+    public LanguageModelRun Train(Gpt model, IOptimizerStep optimizer, string name, double? learningRate, bool averageWeights,
         Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
     {
+        using var average = averageWeights ? new IterateAverage(model, settings.Iterations) : null;
         var random = new Random(settings.Seed);
         var curve = new List<LossPoint> { Estimate(model, 0) };
         progress?.Invoke(0, curve[0]);
@@ -89,6 +91,8 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             try
             {
                 diverged = !Step(model, optimizer, starts);
+                if (!diverged)
+                    average?.Add();
             }
             catch (TrainingDivergedException)
             {
@@ -98,7 +102,10 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             iteration++;
             if (diverged)
                 break;
-            bool estimate = iteration % settings.EvaluationInterval == 0 || iteration == settings.Iterations || cancellation.IsCancellationRequested;
+            bool last = iteration == settings.Iterations || cancellation.IsCancellationRequested;
+            if (last)
+                average?.CopyTo();
+            bool estimate = last || iteration % settings.EvaluationInterval == 0;
             if (estimate)
             {
                 curve.Add(Estimate(model, iteration));

@@ -37,7 +37,7 @@ public class LanguageModelTests
         string text = MarkovText(20_000, seed: 1);
         var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small);
         var model = training.InitialModel();
-        var run = training.Train(model, new AgdOptimizer(model), "AGD", null);
+        var run = training.Train(model, new AgdOptimizer(model), "AGD", null, averageWeights: true);
 
         double entropy = UnigramEntropy(text);
         Assert.AreEqual(Math.Log(8), entropy, 0.01);
@@ -61,13 +61,41 @@ public class LanguageModelTests
         }
     }
 
+    // Moves every parameter by the same amount each step: after step t the weights are the initial ones plus t times it.
+    private sealed class Drift(Gpt model, float amount) : IOptimizerStep
+    {
+        public void ZeroGrad() => model.zero_grad();
+
+        public double Step()
+        {
+            using var noGrad = TorchSharp.torch.no_grad();
+            foreach (var p in model.parameters())
+                p.add_(amount);
+            return 0;
+        }
+    }
+
+    [TestMethod]
+    [DataRow(false, 0.2)]
+    [DataRow(true, 0.195)] // the mean of steps 19 and 20, the last tenth of 20
+    public void AveragedRunsEndWithTheMeanOfTheirLastTenth(bool averaged, double shift)
+    {
+        string text = MarkovText(6_000, seed: 3);
+        var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 20, EvaluationInterval = 20 });
+        var model = training.InitialModel();
+        var initial = model.parameters().Select(p => p.detach().clone()).ToList();
+        training.Train(model, new Drift(model, 0.01f), "drift", null, averaged);
+        foreach (var (p, start) in model.parameters().Zip(initial))
+            Assert.AreEqual(shift, (p.detach() - start).abs().max().item<float>(), 1e-5);
+    }
+
     [TestMethod]
     public void AValidationLossAboveItsStartEndsTheRunAsDiverged()
     {
         string text = MarkovText(6_000, seed: 4);
         var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 40, EvaluationInterval = 5 });
         var model = training.InitialModel();
-        var run = training.Train(model, new Scramble(model), "noise", null);
+        var run = training.Train(model, new Scramble(model), "noise", null, averageWeights: false);
         Assert.IsTrue(run.Diverged);
         Assert.AreEqual(2, run.Curve.Count, "stopped at the first estimate above the start");
         Assert.IsTrue(run.Curve[1].ValidationLoss > run.Curve[0].ValidationLoss);
@@ -82,7 +110,7 @@ public class LanguageModelTests
         var tokenizer = TextTokenizer.Create("char", text);
         var training = LanguageModelTraining.OfText(text, tokenizer, s_small with { Iterations = 40, EvaluationInterval = 20 });
         var model = training.InitialModel();
-        var run = training.Train(model, new AgdOptimizer(model), "AGD", null);
+        var run = training.Train(model, new AgdOptimizer(model), "AGD", null, averageWeights: true);
         var before = TextGeneration.Continue(model, tokenizer.Encode("ab"), 40, 0.8, seed: 9);
 
         var folder = new LanguageModelFolder(data.Path("lm"));
