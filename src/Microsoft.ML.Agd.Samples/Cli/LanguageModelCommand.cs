@@ -26,7 +26,7 @@ internal static class LanguageModelCommand
             var (training, tokenizer, text) = options.Read(result);
             var model = training.InitialModel();
             var agd = new AgdOptimizer(model);
-            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is."));
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
             var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation));
             if (run.Diverged)
                 throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +

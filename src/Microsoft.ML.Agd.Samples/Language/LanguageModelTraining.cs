@@ -83,8 +83,8 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         progress?.Invoke(0, curve[0]);
         var clock = new Stopwatch();
         int iteration = 0;
-        bool diverged = false;
-        while (iteration < settings.Iterations && !cancellation.IsCancellationRequested)
+        bool diverged = false, stopped = cancellation.IsCancellationRequested;
+        while (iteration < settings.Iterations && !stopped)
         {
             var starts = data.Starts(data.Train, 1, settings.BatchSize, random)[0];
             clock.Start();
@@ -102,7 +102,8 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             iteration++;
             if (diverged)
                 break;
-            bool last = iteration == settings.Iterations || cancellation.IsCancellationRequested;
+            stopped = cancellation.IsCancellationRequested; // read once: the last estimate and the average agree on where the run ends
+            bool last = iteration == settings.Iterations || stopped;
             if (last)
                 average?.CopyTo();
             bool estimate = last || iteration % settings.EvaluationInterval == 0;
