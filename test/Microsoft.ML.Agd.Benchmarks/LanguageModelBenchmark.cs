@@ -149,7 +149,7 @@ internal static class LanguageModelBenchmark
     {
         var velocity = new Dictionary<TorchSharp.Modules.Parameter, TorchSharp.torch.Tensor>();
         var parameters = agd.Layers.SelectMany(l => l.Members.Select(m => m.Parameter).Prepend(l.Weight)).ToList();
-        return (agd, new Step(agd.ZeroGrad, () =>
+        return (agd, new DelegateStep(agd.ZeroGrad, () =>
         {
             using (TorchSharp.torch.no_grad())
                 foreach (var p in parameters.Where(p => p.grad is not null))
@@ -165,12 +165,5 @@ internal static class LanguageModelBenchmark
                 }
             return agd.Step();
         }));
-    }
-
-    private sealed class Step(Action zeroGrad, Func<double> step) : IOptimizerStep
-    {
-        void IOptimizerStep.ZeroGrad() => zeroGrad();
-
-        double IOptimizerStep.Step() => step();
     }
 }

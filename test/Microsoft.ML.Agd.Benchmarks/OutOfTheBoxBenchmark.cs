@@ -59,6 +59,35 @@ internal static class OutOfTheBoxBenchmark
         report.Line($"Heat maps: {chart}.");
     }
 
+    /// <summary>
+    /// Section 15: what averaging the weights over the last tenth of the steps (<see cref="IterateAverage"/>, which the
+    /// language model's training uses) does for AGD on section 12's FCN rows: the same runs as that section's AGD cells,
+    /// each read on the test images with its last weights and with the average, from one run.
+    /// </summary>
+    public static void Averaged(Report report, LabelledImageSet train, LabelledImageSet test)
+    {
+        report.Section("15. Out of the box, AGD's weights averaged", $"Section 12's FCN cells (width {FcnWidth}, {FcnEpochs} epochs, all {train.Rows.Count} training images, " +
+            $"square loss), AGD with nothing set; test accuracy and loss on {test.Rows.Count} images with the last weights and with their mean over the last tenth of the steps.");
+        var table = new List<IReadOnlyList<string>>();
+        foreach (var row in Rows().Where(r => r.Grid && RowFilter.Keep(r.Name)))
+            foreach (int batch in s_batchSizes)
+            {
+                row.Options.BatchSize = batch;
+                using var harness = new BaselineTraining(train, test, row.Options);
+                using var network = harness.InitialNetwork();
+                var agd = new AgdOptimizer(network, row.Options.Gain) { Norm = row.Options.StepNorm };
+                using var average = new IterateAverage(network, FcnEpochs * (int)Math.Ceiling(harness.Train.Count / (double)batch));
+                var loop = harness.Loop(network, new DelegateStep(agd.ZeroGrad, () => { double eta = agd.Step(); average.Add(); return eta; }));
+                loop.Run(harness.Train, null, 0, FcnEpochs, _ => { }, CancellationToken.None);
+                var last = loop.Evaluate(harness.Test);
+                average.CopyTo();
+                var mean = loop.Evaluate(harness.Test);
+                table.Add([row.Name, $"{batch}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}"]);
+                Console.WriteLine(string.Join(" | ", table[^1]));
+            }
+        report.Table(["architecture", "batch", "AGD, last weights", "AGD, averaged", "difference (points)", "test loss, last", "test loss, averaged"], table);
+    }
+
     private static void Verdicts(Report report, IReadOnlyList<(string Title, double[,] Values)> panels, IReadOnlyList<Row> rows)
     {
         var cells = Enumerable.Range(0, rows.Count).SelectMany(r => Enumerable.Range(0, s_batchSizes.Length).Select(b => (r, b))).ToList();

@@ -46,6 +46,7 @@ public static class Program
         if (only?.Contains(13) == true) SearchAgainstGridBenchmark.Run(report, train, test, TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("AGD_SEARCH_MINUTES") ?? "10", System.Globalization.CultureInfo.InvariantCulture)),
             seeds: (Environment.GetEnvironmentVariable("AGD_SEARCH_SEEDS") ?? "1,2,3").Split(',').Select(int.Parse).ToList());
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
+        if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder.
         if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000);
         if (only?.Contains(14) == true) LanguageModelBenchmark.OutputScale(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 200);

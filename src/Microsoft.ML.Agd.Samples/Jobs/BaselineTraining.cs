@@ -52,6 +52,9 @@ internal sealed class BaselineTraining : IDisposable
     /// <summary>The training images.</summary>
     public LabelledImages Train => _train;
 
+    /// <summary>The test images.</summary>
+    public LabelledImages Test => _test;
+
     /// <summary>
     /// A fresh network with AGD's initial weights for the seed, standardizing its input with the training set's
     /// statistics as the trainer's networks do, with the convolution remedy where this CPU needs it: every optimizer
