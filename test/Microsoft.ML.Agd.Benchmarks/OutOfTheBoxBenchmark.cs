@@ -61,31 +61,50 @@ internal static class OutOfTheBoxBenchmark
 
     /// <summary>
     /// Section 15: what averaging the weights over the last tenth of the steps (<see cref="IterateAverage"/>, which the
-    /// language model's training uses) does for AGD on section 12's FCN rows: the same runs as that section's AGD cells,
-    /// each read on the test images with its last weights and with the average, from one run.
+    /// language model's training uses) does for AGD: section 12's FCN cells, and ResNet-18 at section 9's settings, each
+    /// read on the test images with its last weights and with the average (batch norms recomputed for each), from one run.
     /// </summary>
     public static void Averaged(Report report, LabelledImageSet train, LabelledImageSet test)
     {
-        report.Section("15. Out of the box, AGD's weights averaged", $"Section 12's FCN cells (width {FcnWidth}, {FcnEpochs} epochs, all {train.Rows.Count} training images, " +
-            $"square loss), AGD with nothing set; test accuracy and loss on {test.Rows.Count} images with the last weights and with their mean over the last tenth of the steps.");
-        var table = new List<IReadOnlyList<string>>();
-        foreach (var row in Rows().Where(r => r.Grid && RowFilter.Keep(r.Name)))
+        report.Section("15. AGD's weights averaged", $"Test accuracy and loss on {test.Rows.Count} images, AGD with nothing set, with the last weights and with their " +
+            $"mean over the last tenth of the steps, from one run. Section 12's FCN cells (width {FcnWidth}, {FcnEpochs} epochs, all {train.Rows.Count} training " +
+            "images, square loss); ResNet-18 at section 9's settings (base width 8, batch 64, cross-entropy, 3 epochs).");
+        // Each cell's options are made when it runs: Rows() makes new ones on every call.
+        var cells = new List<(string Name, Func<AgdImageClassificationTrainer.Options> Create, int Epochs)>();
+        foreach (var row in Rows().Where(r => r.Grid))
             foreach (int batch in s_batchSizes)
-            {
-                row.Options.BatchSize = batch;
-                using var harness = new BaselineTraining(train, test, row.Options);
-                using var network = harness.InitialNetwork();
-                var agd = new AgdOptimizer(network, row.Options.Gain) { Norm = row.Options.StepNorm };
-                using var average = new IterateAverage(network, FcnEpochs * (int)Math.Ceiling(harness.Train.Count / (double)batch));
-                var loop = harness.Loop(network, new DelegateStep(agd.ZeroGrad, () => { double eta = agd.Step(); average.Add(); return eta; }));
-                loop.Run(harness.Train, null, 0, FcnEpochs, _ => { }, CancellationToken.None);
-                var last = loop.Evaluate(harness.Test);
-                average.CopyTo();
-                var mean = loop.Evaluate(harness.Test);
-                table.Add([row.Name, $"{batch}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}"]);
-                Console.WriteLine(string.Join(" | ", table[^1]));
-            }
-        report.Table(["architecture", "batch", "AGD, last weights", "AGD, averaged", "difference (points)", "test loss, last", "test loss, averaged"], table);
+                cells.Add((row.Name, () =>
+                {
+                    var options = Rows().Single(o => o.Name == row.Name).Options;
+                    options.BatchSize = batch;
+                    return options;
+                }, FcnEpochs));
+        static AgdImageClassificationTrainer.Options ResNet() => new() { Architecture = AgdArchitecture.ResNet18, BaseWidth = 8, BatchSize = 64, Loss = Training.AgdLoss.CrossEntropy };
+        cells.Add(("ResNet-18 bw 8, section 9's settings", ResNet, 3));
+        var table = new List<IReadOnlyList<string>>();
+        foreach (var (name, create, epochs) in cells.Where(c => RowFilter.Keep(c.Name)))
+        {
+            var options = create();
+            var (last, mean) = LastAndAveraged(train, test, options, epochs);
+            table.Add([name, $"{options.BatchSize}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}"]);
+            Console.WriteLine(string.Join(" | ", table[^1]));
+        }
+        report.Table(["network", "batch", "AGD, last weights", "AGD, averaged", "difference (points)", "test loss, last", "test loss, averaged"], table);
+    }
+
+    private static ((double Loss, double Accuracy) Last, (double Loss, double Accuracy) Averaged) LastAndAveraged(
+        LabelledImageSet train, LabelledImageSet test, AgdImageClassificationTrainer.Options options, int epochs)
+    {
+        using var harness = new BaselineTraining(train, test, options);
+        using var network = harness.InitialNetwork();
+        var agd = new AgdOptimizer(network, options.Gain) { Norm = options.StepNorm };
+        using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
+        var loop = harness.Loop(network, new DelegateStep(agd.ZeroGrad, () => { double eta = agd.Step(); average.Add(); return eta; }));
+        loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
+        var last = loop.Evaluate(harness.Test);
+        average.CopyTo();
+        Training.BatchNormStatistics.Recompute(network, harness.Train, options.BatchSize, TorchSharp.torch.CPU, options.Seed);
+        return (last, loop.Evaluate(harness.Test));
     }
 
     private static void Verdicts(Report report, IReadOnlyList<(string Title, double[,] Values)> panels, IReadOnlyList<Row> rows)
