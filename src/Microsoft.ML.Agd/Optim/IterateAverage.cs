@@ -48,7 +48,7 @@ public sealed class IterateAverage : IDisposable
         // Sums in float64: a float32 running mean of hundreds of nearly equal weights would lose their last digits.
         _sums ??= _parameters.Select(p => zeros_like(p, dtype: ScalarType.Float64).DetachFromDisposeScope()).ToArray();
         for (int i = 0; i < _parameters.Count; i++)
-            _sums[i].add_(_parameters[i].detach().to(ScalarType.Float64));
+            _sums[i].add_(_parameters[i]); // promoted in place: no float64 copy of the weights is made
         Averaged++;
     }
 

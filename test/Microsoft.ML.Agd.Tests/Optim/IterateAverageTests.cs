@@ -52,6 +52,20 @@ public class IterateAverageTests
     }
 
     [TestMethod]
+    public void AveragingLeavesNoTensorBehind()
+    {
+        using var module = nn.Linear(3, 2);
+        using var average = new IterateAverage(module, steps: 40); // the last tenth: steps 37 to 40
+        for (int step = 0; step < 37; step++)
+            average.Add(); // the last of these starts the sums
+        long before = TensorAssert.LiveTensors;
+        for (int step = 0; step < 3; step++)
+            average.Add();
+        average.CopyTo();
+        Assert.AreEqual(before, TensorAssert.LiveTensors, "Live tensors must not grow as steps are averaged.");
+    }
+
+    [TestMethod]
     public void ARunOfNoStepsIsRefused()
     {
         using var module = nn.Linear(3, 2);
