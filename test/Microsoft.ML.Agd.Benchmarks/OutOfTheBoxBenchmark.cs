@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Charts;
+using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Networks;
 
 namespace Microsoft.ML.Agd.Benchmarks;
@@ -70,25 +71,20 @@ internal static class OutOfTheBoxBenchmark
         report.Section("15. AGD's weights averaged", $"Test accuracy and loss on {test.Rows.Count} images, AGD with nothing set, with the last weights and with their " +
             $"mean over the last tenth of the steps, from one run. Section 12's FCN cells (width {FcnWidth}, {FcnEpochs} epochs, all {train.Rows.Count} training " +
             "images, square loss); ResNet-18 at section 9's settings (base width 8, batch 64, cross-entropy, 3 epochs).");
-        // Each cell's options are made when it runs: Rows() makes new ones on every call.
-        var cells = new List<(string Name, Func<AgdImageClassificationTrainer.Options> Create, int Epochs)>();
-        foreach (var row in Rows().Where(r => r.Grid))
-            foreach (int batch in s_batchSizes)
-                cells.Add((row.Name, () =>
-                {
-                    var options = Rows().Single(o => o.Name == row.Name).Options;
-                    options.BatchSize = batch;
-                    return options;
-                }, FcnEpochs));
-        static AgdImageClassificationTrainer.Options ResNet() => new() { Architecture = AgdArchitecture.ResNet18, BaseWidth = 8, BatchSize = 64, Loss = Training.AgdLoss.CrossEntropy };
-        cells.Add(("ResNet-18 bw 8, section 9's settings", ResNet, 3));
-        var table = new List<IReadOnlyList<string>>();
-        foreach (var (name, create, epochs) in cells.Where(c => RowFilter.Keep(c.Name)))
+        var resNet = new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.ResNet18, BaseWidth = 8, Loss = AgdLoss.CrossEntropy };
+        var cells = new List<(string Name, AgdImageClassificationTrainer.Options Options, int Batch, int Epochs)>(
+            Rows().Where(r => r.Grid).SelectMany(r => s_batchSizes.Select(batch => (r.Name, r.Options, batch, FcnEpochs))))
         {
-            var options = create();
-            var (last, mean) = LastAndAveraged(train, test, options, epochs, nesterov: false);
-            var (_, nesterov) = LastAndAveraged(train, test, create(), epochs, nesterov: true);
-            table.Add([name, $"{options.BatchSize}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}",
+            ("ResNet-18 bw 8, section 9's settings", resNet, 64, 3),
+        };
+        var table = new List<IReadOnlyList<string>>();
+        foreach (var (name, options, batch, epochs) in cells.Where(c => RowFilter.Keep(c.Name)))
+        {
+            options.BatchSize = batch;
+            using var harness = new BaselineTraining(train, test, options);
+            var (last, mean) = LastAndAveraged(harness, options, epochs, nesterov: false);
+            var (_, nesterov) = LastAndAveraged(harness, options, epochs, nesterov: true);
+            table.Add([name, $"{batch}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}",
                 $"{nesterov.Accuracy:P2}"]);
             Console.WriteLine(string.Join(" | ", table[^1]));
         }
@@ -96,10 +92,10 @@ internal static class OutOfTheBoxBenchmark
             "diagnostic: Nesterov momentum 0.9, averaged"], table);
     }
 
+    // One AGD run from the harness's initial weights, read with its last weights and with their average.
     private static ((double Loss, double Accuracy) Last, (double Loss, double Accuracy) Averaged) LastAndAveraged(
-        LabelledImageSet train, LabelledImageSet test, AgdImageClassificationTrainer.Options options, int epochs, bool nesterov)
+        BaselineTraining harness, AgdImageClassificationTrainer.Options options, int epochs, bool nesterov)
     {
-        using var harness = new BaselineTraining(train, test, options);
         using var network = harness.InitialNetwork();
         var agd = new AgdOptimizer(network, options.Gain) { Norm = options.StepNorm };
         using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
@@ -108,7 +104,7 @@ internal static class OutOfTheBoxBenchmark
         loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
         var last = loop.Evaluate(harness.Test);
         average.CopyTo();
-        Training.BatchNormStatistics.Recompute(network, harness.Train, options.BatchSize, TorchSharp.torch.CPU, options.Seed);
+        BatchNormStatistics.Recompute(network, harness.Train, options.BatchSize, TorchSharp.torch.CPU, options.Seed);
         return (last, loop.Evaluate(harness.Test));
     }
 
