@@ -90,7 +90,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
-        IOptimizerStep optimizer = new AgdOptimizer(network, _options.Gain) { Norm = _options.StepNorm };
+        var agd = new AgdOptimizer(network, _options.Gain) { Norm = _options.StepNorm };
         OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
             AgdInitialization.Apply(network, generator);
@@ -99,8 +99,10 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         // Where this CPU's libtorch computes some convolution gradients wrongly, those convolutions get the remedy.
         TorchNative.ProtectConvolutions(network);
         network.to(device);
-        optimizer = _options.OptimizerInsteadOfAgd?.Invoke(network) ?? optimizer;
-        var loop = new TrainingLoop(network, optimizer, _options.Loss, _options.BatchSize, device, generator);
+        var other = _options.OptimizerInsteadOfAgd?.Invoke(network);
+        // AGD's step has no schedule to quiet a run's last steps: its runs end with the weights averaged over them. Another
+        // optimizer runs as its users run it.
+        var loop = new TrainingLoop(network, other ?? agd, _options.Loss, _options.BatchSize, device, generator) { AverageWeights = other is null };
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
         var run = loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
         {

@@ -27,6 +27,9 @@ public sealed class LabelledImages : IImageBatches
     public long Count => Labels.shape[0];
 
     /// <inheritdoc />
+    public long? GetRowCount() => Count;
+
+    /// <inheritdoc />
     public long[] Classes
     {
         get

@@ -117,6 +117,9 @@ public sealed class AgdSearch
     // A trial shorter than an epoch trains on a random share of the rows, but on no fewer than this many.
     private const int FewestRows = 1024;
 
+    // A trial is stopped at this share of the time left before its deadline: building the stopped trial's model takes a moment too.
+    private const double DeadlineShare = 0.95;
+
     private double FirstRungEpochs(long rows)
         => Snap(_options.InitialEpochs < 1 ? Math.Min(1, Math.Max(_options.InitialEpochs, (double)FewestRows / rows)) : _options.InitialEpochs);
 
@@ -148,8 +151,9 @@ public sealed class AgdSearch
         public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
         /// <summary>
-        /// The rest of the budget: the winner's latest model trains on (up to MaxEpochs epochs in all) until the budget
-        /// ends, keeping its epoch with the best validation accuracy.
+        /// The rest of the budget: the winner's latest model trains on for as many whole epochs as the rest of the budget
+        /// holds at its measured pace (up to MaxEpochs in all), keeping its epoch with the best validation accuracy. Sized
+        /// so, the run ends by itself, with its weights averaged over its last steps, rather than being stopped by the budget.
         /// </summary>
         public void TrainFinal(AgdConfiguration winner, int rung)
         {
@@ -168,11 +172,12 @@ public sealed class AgdSearch
             var previous = share < 1 ? null : _latest.GetValueOrDefault(configuration);
             int done = previous?.Model.History.Count ?? 0;
             double more = share < 1 ? share : epochs - done;
+            if (final && _pace.TryGetValue(configuration, out double pace))
+                more = Math.Min(more, Math.Floor(Until(deadline).TotalSeconds * DeadlineShare / pace));
             if (more <= 0 || OutOfTime(deadline) || (!final && _pace.GetValueOrDefault(configuration) * more > Until(deadline).TotalSeconds))
                 return null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken);
-            // Stop training a little early: building the stopped trial's model takes a moment too.
-            stop.CancelAfter(Until(deadline) * 0.95);
+            stop.CancelAfter(Until(deadline) * DeadlineShare);
             var started = clock.Elapsed;
             AgdTrial trial;
             try

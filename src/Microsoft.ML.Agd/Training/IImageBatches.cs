@@ -15,6 +15,12 @@ public interface IImageBatches : IDisposable
     long[] Classes { get; }
 
     /// <summary>
+    /// The number of labelled rows, where it is known before a pass over the data (as <see cref="IDataView.GetRowCount"/>
+    /// says it); null, the default, for data read as it streams.
+    /// </summary>
+    long? GetRowCount() => null;
+
+    /// <summary>
     /// Calls <paramref name="body"/> with each batch, images [n, c, h, w] and labels [n] on <paramref name="device"/>,
     /// inside a dispose scope of its own; every labelled row once, in an order drawn from <paramref name="shuffle"/>, or
     /// in the data's order when it is null. Stops early when <paramref name="cancellation"/> is cancelled. The batch's

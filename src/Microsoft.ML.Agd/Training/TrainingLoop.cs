@@ -9,7 +9,8 @@ namespace Microsoft.ML.Agd.Training;
 /// validation loss and accuracy. The trainer drives it with AGD; comparisons drive the same loop with TorchSharp's
 /// optimizers (any <see cref="IOptimizerStep"/>), so batch order and evaluation are the same by construction. After every
 /// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
-/// running averages that trail them, before it is measured or kept.
+/// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
+/// parameters averaged over its last tenth of steps.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
 /// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
@@ -22,6 +23,15 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
     // Small, because every activation of a batch stays alive until the batch's scope ends (docs/results.md has the resident
     // peak it gives); results do not depend on it.
     private const int EvaluationBatchSize = 32;
+
+    /// <summary>
+    /// Whether a run ends with its parameters averaged over the last tenth of its steps (<see cref="IterateAverage"/>); its
+    /// last epoch is then measured, and left in the network, with the averaged weights (batch norms recomputed for them).
+    /// The trainer sets it for AGD, whose step has no schedule to quiet a run's last steps. The run's length is known from
+    /// the data's row count or, for data that does not know it (streamed), from the run's first epoch: a one-epoch run over
+    /// such data keeps its last weights, as does a run stopped before its end.
+    /// </summary>
+    public bool AverageWeights { get; init; }
 
     /// <summary>
     /// Trains for some epochs after <paramref name="epochsDone"/> earlier ones. Cancelled, it stops after the current
@@ -38,19 +48,23 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
     {
         var history = new List<AgdEpoch>();
         using var epochStart = new WeightCopy(network);
-        for (int epoch = epochsDone + 1; epoch <= epochsDone + epochs; epoch++)
+        int lastEpoch = epochsDone + epochs;
+        using var average = new TailAverage(network, AverageWeights, StepsPerEpoch(train), epochs);
+        for (int epoch = epochsDone + 1; epoch <= lastEpoch; epoch++)
         {
             if (cancellation.IsCancellationRequested)
                 return new TrainingRun(history, Cancelled: true);
             if (cancellation.CanBeCanceled)
                 epochStart.Take(); // a run that cannot be stopped never needs the epoch's start back
             var clock = Stopwatch.StartNew();
-            var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, cancellation);
+            var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, average, cancellation);
             if (cancellation.IsCancellationRequested)
             {
                 epochStart.Restore();
                 return new TrainingRun(history, Cancelled: true);
             }
+            if (epoch == lastEpoch)
+                average.CopyTo();
             BatchNormStatistics.Recompute(network, train, batchSize, device, generator.initial_seed() + epoch);
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(validation);
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds);
@@ -60,7 +74,15 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
         return new TrainingRun(history, Cancelled: false);
     }
 
-    private (double Loss, double Accuracy, double MeanEta) TrainEpoch(IImageBatches data, int epoch, CancellationToken cancellation)
+    // Steps an epoch takes, where the data knows its rows: a batch each, less a last batch of one row that is skipped.
+    private int? StepsPerEpoch(IImageBatches data) => data.GetRowCount() is { } rows
+        ? (int)(rows / batchSize) + (TrainsOn(rows % batchSize) ? 1 : 0)
+        : null;
+
+    // Batch norm cannot train on a single row: such a batch is skipped, and its row rejoins the shuffle next epoch.
+    private bool TrainsOn(long rows) => rows > 1 || (rows == 1 && batchSize == 1);
+
+    private (double Loss, double Accuracy, double MeanEta) TrainEpoch(IImageBatches data, int epoch, TailAverage average, CancellationToken cancellation)
     {
         network.train();
         // Gradients are needed even when the caller trains inside torch.no_grad().
@@ -73,8 +95,8 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
         data.ForEachBatch(batchSize, generator, device, (images, labels) =>
         {
             long size = images.shape[0];
-            if (size == 1 && batchSize > 1)
-                return; // batch norm cannot train on a single row; it rejoins the shuffle next epoch
+            if (!TrainsOn(size))
+                return;
             optimizer.ZeroGrad();
             var output = network.call(images);
             var batchLoss = loss.Compute(output, labels);
@@ -85,11 +107,13 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
                     "Check the features for extreme values or try a smaller gain.");
             batchLoss.backward();
             etaSum += optimizer.Step();
+            average.Add();
             lossSum += value * size;
             correct.add_(output.argmax(1).eq(labels).sum());
             seen += size;
             steps++;
         }, cancellation);
+        average.EpochEnded(steps);
         return seen == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / seen, (double)correct.item<long>() / seen, etaSum / steps);
     }
 

@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Tests.Training;
 
-/// <summary>A model and its history hold whole epochs only: an epoch stopped part-way is undone.</summary>
+/// <summary>
+/// A model and its history hold whole epochs only: an epoch stopped part-way is undone. An averaged run ends with the
+/// mean of its last tenth of steps, whether the data knows its rows or not.
+/// </summary>
 [TestClass]
 public class TrainingLoopTests
 {
@@ -24,6 +27,33 @@ public class TrainingLoopTests
             }, cancellation);
     }
 
+    // The same rows, without a row count: as streamed data is read.
+    private sealed class Unsized(IImageBatches inner) : IImageBatches
+    {
+        public double[] Mean => inner.Mean;
+        public double[] StandardDeviation => inner.StandardDeviation;
+        public long[] Classes => inner.Classes;
+        public void Dispose() => inner.Dispose();
+
+        public void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default)
+            => inner.ForEachBatch(batchSize, shuffle, device, body, cancellation);
+    }
+
+    // AGD, with every step's parameters written down in float64.
+    private sealed class Recorded(nn.Module network) : IOptimizerStep
+    {
+        private readonly AgdOptimizer _agd = new(network);
+        public List<double[][]> Steps { get; } = [];
+        public void ZeroGrad() => _agd.ZeroGrad();
+
+        public double Step()
+        {
+            double eta = _agd.Step();
+            Steps.Add(network.parameters().Select(p => p.data<float>().Select(v => (double)v).ToArray()).ToArray());
+            return eta;
+        }
+    }
+
     private static LabelledImages Data()
     {
         var ml = new MLContext(seed: 1);
@@ -38,6 +68,15 @@ public class TrainingLoopTests
         AgdInitialization.Apply(network, new Generator(5));
         var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize: 8, CPU, new Generator(6));
         return (network, loop.Run(data, null, 0, epochs, _ => { }, cancellation));
+    }
+
+    private static (Fcn Network, Recorded Steps, TrainingRun Run) TrainAveraged(IImageBatches data, int epochs, int batchSize = 8)
+    {
+        var network = new Fcn(64, 32, 3, 3);
+        var optimizer = new Recorded(network);
+        AgdInitialization.Apply(network, new Generator(5));
+        var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize, CPU, new Generator(6)) { AverageWeights = true };
+        return (network, optimizer, loop.Run(data, data, 0, epochs, _ => { }, CancellationToken.None));
     }
 
     private static float[][] Weights(nn.Module network) => network.parameters().Select(p => p.data<float>().ToArray()).ToArray();
@@ -75,5 +114,48 @@ public class TrainingLoopTests
         var actual = Weights(stopped);
         for (int i = 0; i < initial.Length; i++)
             CollectionAssert.AreEqual(initial[i], actual[i], $"parameter {i}");
+    }
+
+    [TestMethod]
+    public void AnAveragedRunEndsWithTheMeanOfItsLastTenthOfSteps()
+    {
+        using var data = Data(); // 48 rows: 6 steps an epoch, 30 in 5 epochs, the last tenth the last 3
+        var (network, recorded, run) = TrainAveraged(data, 5);
+
+        Assert.AreEqual(30, recorded.Steps.Count);
+        var actual = Weights(network);
+        var last = recorded.Steps[^1];
+        for (int i = 0; i < actual.Length; i++)
+            for (int j = 0; j < actual[i].Length; j++)
+            {
+                double mean = (recorded.Steps[27][i][j] + recorded.Steps[28][i][j] + recorded.Steps[29][i][j]) / 3;
+                Assert.AreEqual(mean, actual[i][j], 1e-6 * Math.Max(1, Math.Abs(mean)), $"parameter {i}[{j}]");
+            }
+        Assert.IsTrue(actual[0].Select((v, j) => Math.Abs(v - last[0][j])).Max() > 1e-4, "the mean differs from the last step's weights");
+        // The last epoch is measured with the averaged weights, which the network keeps.
+        var loop = new TrainingLoop(network, recorded, AgdLoss.Square, batchSize: 8, CPU, new Generator(6));
+        Assert.AreEqual(loop.Evaluate(data).Loss, run.History[^1].ValidationLoss!.Value, 1e-12);
+    }
+
+    [TestMethod]
+    public void DataWithoutARowCountIsAveragedFromItsFirstEpochsLengthOrNotAtAllInOneEpoch()
+    {
+        using var data = Data();
+        var (sized, _, _) = TrainAveraged(data, 3);
+        var (unsized, _, _) = TrainAveraged(new Unsized(data), 3);
+        var expected = Weights(sized);
+        var actual = Weights(unsized);
+        for (int i = 0; i < expected.Length; i++)
+            CollectionAssert.AreEqual(expected[i], actual[i], $"three epochs, parameter {i}");
+
+        // One epoch of data of unknown length: the run cannot know where its last tenth starts, so it keeps its last weights.
+        // (Batches of 2: 24 steps, the last tenth 3 of them.)
+        var (once, recorded, _) = TrainAveraged(new Unsized(data), 1, batchSize: 2);
+        var last = recorded.Steps[^1];
+        var kept = Weights(once);
+        for (int i = 0; i < kept.Length; i++)
+            CollectionAssert.AreEqual(last[i].Select(v => (float)v).ToArray(), kept[i], $"one epoch, parameter {i}");
+        var (averagedOnce, _, _) = TrainAveraged(data, 1, batchSize: 2);
+        CollectionAssert.AreNotEqual(kept[0], Weights(averagedOnce)[0], "one epoch of data that knows its rows is averaged");
     }
 }
