@@ -68,9 +68,12 @@ internal sealed class BaselineTraining : IDisposable
         return network;
     }
 
-    /// <summary>The loop every optimizer trains with: the same batch order for the seed, and the test set as validation.</summary>
-    public TrainingLoop Loop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer)
-        => new(network, optimizer, _network.Loss, _network.BatchSize, CPU, new Generator((ulong)_network.Seed));
+    /// <summary>
+    /// The loop every optimizer trains with: the same batch order for the seed, and the test set as validation; AGD's
+    /// runs end with their weights averaged, as the trainer's do.
+    /// </summary>
+    public TrainingLoop Loop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, bool averageWeights = false)
+        => new(network, optimizer, _network.Loss, _network.BatchSize, CPU, new Generator((ulong)_network.Seed)) { AverageWeights = averageWeights };
 
     /// <summary>Trains with AGD.</summary>
     public OptimizerRun Agd(int epochs, CancellationToken cancellation = default)
@@ -92,7 +95,10 @@ internal sealed class BaselineTraining : IDisposable
         return Run(optimizer, learningRate, network, new TorchOptimizerStep(step, learningRate), epochs, cancellation);
     }
 
-    /// <summary>Trains a network from <see cref="InitialNetwork"/> with any optimizer, recording its curve; the network is disposed.</summary>
+    /// <summary>
+    /// Trains a network from <see cref="InitialNetwork"/> with any optimizer, recording its curve; the network is disposed.
+    /// A run named AGD (any gain or norm) ends averaged, as the trainer's do.
+    /// </summary>
     public OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, int epochs, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
@@ -100,7 +106,7 @@ internal sealed class BaselineTraining : IDisposable
         bool diverged = false;
         try
         {
-            Loop(network, optimizer).Run(_train, _test, 0, epochs, e => curve.Add(new EpochPoint(e.Epoch, e.TrainLoss, e.ValidationAccuracy!.Value, clock.Elapsed.TotalSeconds)), cancellation);
+            Loop(network, optimizer, averageWeights: name == Optimizer.Agd).Run(_train, _test, 0, epochs, e => curve.Add(new EpochPoint(e.Epoch, e.TrainLoss, e.ValidationAccuracy!.Value, clock.Elapsed.TotalSeconds)), cancellation);
         }
         catch (TrainingDivergedException)
         {

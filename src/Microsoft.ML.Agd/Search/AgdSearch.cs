@@ -1,6 +1,7 @@
 using Microsoft.ML.Agd.Data;
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Native;
+using Microsoft.ML.Agd.Training;
 using System.Diagnostics;
 using Microsoft.ML.Data;
 
@@ -137,13 +138,33 @@ public sealed class AgdSearch
     private sealed record TrialData(IDataView Source, LabelledImages Train, LabelledImages Validation, AgdImageShape Shape, int Classes);
 
     /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
+    /// <summary>
+    /// What a configuration's trial took: seconds per epoch of all the rows, and the trial's cost besides its epochs
+    /// (building the network and the fitted model), kept apart so that a short trial does not make its epochs look slow.
+    /// </summary>
+    private readonly record struct Pace(double PerEpoch, double PerTrial)
+    {
+        /// <summary>The pace of a trial that trained <paramref name="epochs"/> (one, on a share of the rows, when the share is below 1).</summary>
+        public static Pace Of(AgdTrial trial, IReadOnlyList<AgdEpoch> epochs, double share)
+        {
+            double epochSeconds = epochs.Sum(e => e.Seconds);
+            return new(epochSeconds / (share < 1 ? share : epochs.Count), Math.Max(0, trial.Seconds - epochSeconds));
+        }
+
+        /// <summary>Seconds a trial of <paramref name="epochs"/> would take.</summary>
+        public double Seconds(double epochs) => PerTrial + PerEpoch * epochs;
+
+        /// <summary>Whole epochs a trial can train in <paramref name="seconds"/>.</summary>
+        public int EpochsWithin(double seconds) => (int)Math.Floor((seconds - PerTrial) / PerEpoch);
+    }
+
     private sealed class Run(AgdSearch search, TrialData data, Stopwatch clock)
     {
         private readonly List<AgdTrial> _trials = [];
         // Models trained on all the rows, which a later rung or the final training continues.
         private readonly Dictionary<AgdConfiguration, AgdImageClassificationTransformer> _latest = [];
-        // Seconds per epoch each configuration took last.
-        private readonly Dictionary<AgdConfiguration, double> _pace = [];
+        // What each configuration's last trial took.
+        private readonly Dictionary<AgdConfiguration, Pace> _pace = [];
         private AgdImageClassificationTransformer? _best;
 
         private AgdSearchOptions Options => search._options;
@@ -164,7 +185,7 @@ public sealed class AgdSearch
         /// <summary>
         /// Trains one configuration to <paramref name="epochs"/> in all, continuing its latest model when it has one;
         /// stops at the deadline; a failure is recorded, never thrown. A configuration whose measured pace would overrun
-        /// the deadline is not started, except the final training, which runs until the deadline.
+        /// the deadline is not started; the final training trains the whole epochs that fit before it.
         /// </summary>
         public AgdTrial? Trial(AgdConfiguration configuration, int rung, double epochs, TimeSpan deadline, bool final = false)
         {
@@ -172,9 +193,10 @@ public sealed class AgdSearch
             var previous = share < 1 ? null : _latest.GetValueOrDefault(configuration);
             int done = previous?.Model.History.Count ?? 0;
             double more = share < 1 ? share : epochs - done;
-            if (final && _pace.TryGetValue(configuration, out double pace))
-                more = Math.Min(more, Math.Floor(Until(deadline).TotalSeconds * DeadlineShare / pace));
-            if (more <= 0 || OutOfTime(deadline) || (!final && _pace.GetValueOrDefault(configuration) * more > Until(deadline).TotalSeconds))
+            bool paced = _pace.TryGetValue(configuration, out var pace);
+            if (final && paced)
+                more = Math.Min(more, pace.EpochsWithin(Until(deadline).TotalSeconds * DeadlineShare));
+            if (more <= 0 || OutOfTime(deadline) || (!final && paced && pace.Seconds(more) > Until(deadline).TotalSeconds))
                 return null;
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(Options.CancellationToken);
             stop.CancelAfter(Until(deadline) * DeadlineShare);
@@ -192,7 +214,7 @@ public sealed class AgdSearch
                     : Record(configuration, rung, share < 1 ? share : model.History.Count, share < 1 ? share : model.Epoch,
                         model.History[model.Epoch - 1].ValidationAccuracy, started, null);
                 if (trial.ValidationAccuracy is not null)
-                    _pace[configuration] = trial.Seconds / (share < 1 ? share : model.History.Count - done);
+                    _pace[configuration] = Pace.Of(trial, model.History.Skip(done).ToList(), share);
                 Keep(configuration, fitted, trial, continuable: share >= 1);
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Runtime.InteropServices.ExternalException)
