@@ -64,7 +64,8 @@ internal static class OutOfTheBoxBenchmark
     /// Section 15: what averaging the weights over the last tenth of the steps (<see cref="IterateAverage"/>, which the
     /// language model's training uses) does for AGD: section 12's FCN cells, and ResNet-18 at section 9's settings, each
     /// read on the test images with its last weights and with the average (batch norms recomputed for each), from one run;
-    /// and a second run with Nesterov momentum on the gradients (the language model's diagnostic), averaged.
+    /// a second run with Nesterov momentum on the gradients (the language model's diagnostic), averaged; and, for ResNet-18,
+    /// Adam at section 9's best grid value read both ways, to show what averaging would give Adam's side.
     /// </summary>
     public static void Averaged(Report report, LabelledImageSet train, LabelledImageSet test)
     {
@@ -72,34 +73,42 @@ internal static class OutOfTheBoxBenchmark
             $"mean over the last tenth of the steps, from one run. Section 12's FCN cells (width {FcnWidth}, {FcnEpochs} epochs, all {train.Rows.Count} training " +
             "images, square loss); ResNet-18 at section 9's settings (base width 8, batch 64, cross-entropy, 3 epochs).");
         var resNet = new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.ResNet18, BaseWidth = 8, Loss = AgdLoss.CrossEntropy };
-        var cells = new List<(string Name, AgdImageClassificationTrainer.Options Options, int Batch, int Epochs)>(
-            Rows().Where(r => r.Grid).SelectMany(r => s_batchSizes.Select(batch => (r.Name, r.Options, batch, FcnEpochs))))
+        var cells = new List<(string Name, AgdImageClassificationTrainer.Options Options, int Batch, int Epochs, double? AdamRate)>(
+            Rows().Where(r => r.Grid).SelectMany(r => s_batchSizes.Select(batch => (r.Name, r.Options, batch, FcnEpochs, (double?)null))))
         {
-            ("ResNet-18 bw 8, section 9's settings", resNet, 64, 3),
+            ("ResNet-18 bw 8, section 9's settings", resNet, 64, 3, 0.01), // Adam's best grid value in section 9
         };
         var table = new List<IReadOnlyList<string>>();
-        foreach (var (name, options, batch, epochs) in cells.Where(c => RowFilter.Keep(c.Name)))
+        foreach (var (name, options, batch, epochs, adamRate) in cells.Where(c => RowFilter.Keep(c.Name)))
         {
             options.BatchSize = batch;
             using var harness = new BaselineTraining(train, test, options);
-            var (last, mean) = LastAndAveraged(harness, options, epochs, nesterov: false);
-            var (_, nesterov) = LastAndAveraged(harness, options, epochs, nesterov: true);
+            var (last, mean) = LastAndAveraged(harness, options, epochs, network => AgdStep(network, options, nesterov: false));
+            var (_, nesterov) = LastAndAveraged(harness, options, epochs, network => AgdStep(network, options, nesterov: true));
+            var adam = adamRate is { } lr
+                ? LastAndAveraged(harness, options, epochs, network => new TorchOptimizerStep(TorchSharp.torch.optim.Adam(network.parameters(), lr), lr))
+                : default;
             table.Add([name, $"{batch}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}",
-                $"{nesterov.Accuracy:P2}"]);
+                $"{nesterov.Accuracy:P2}", adamRate is null ? "not run" : $"{adam.Last.Accuracy:P2} / {adam.Averaged.Accuracy:P2} (lr {adamRate})"]);
             Console.WriteLine(string.Join(" | ", table[^1]));
         }
         report.Table(["network", "batch", "AGD, last weights", "AGD, averaged", "difference (points)", "test loss, last", "test loss, averaged",
-            "diagnostic: Nesterov momentum 0.9, averaged"], table);
+            "diagnostic: Nesterov momentum 0.9, averaged", "Adam, last / averaged"], table);
     }
 
-    // One AGD run from the harness's initial weights, read with its last weights and with their average.
+    private static IOptimizerStep AgdStep(TorchSharp.torch.nn.Module network, AgdImageClassificationTrainer.Options options, bool nesterov)
+    {
+        var agd = new AgdOptimizer(network, options.Gain) { Norm = options.StepNorm };
+        return nesterov ? DelegateStep.WithMomentum(agd, 0.9, nesterov: true) : agd;
+    }
+
+    // One run from the harness's initial weights, read with its last weights and with their average.
     private static ((double Loss, double Accuracy) Last, (double Loss, double Accuracy) Averaged) LastAndAveraged(
-        BaselineTraining harness, AgdImageClassificationTrainer.Options options, int epochs, bool nesterov)
+        BaselineTraining harness, AgdImageClassificationTrainer.Options options, int epochs, Func<TorchSharp.torch.nn.Module, IOptimizerStep> optimizer)
     {
         using var network = harness.InitialNetwork();
-        var agd = new AgdOptimizer(network, options.Gain) { Norm = options.StepNorm };
+        var step = optimizer(network);
         using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
-        var step = nesterov ? DelegateStep.WithMomentum(agd, 0.9, nesterov: true) : agd;
         var loop = harness.Loop(network, new DelegateStep(step.ZeroGrad, () => { double eta = step.Step(); average.Add(); return eta; }));
         loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
         var last = loop.Evaluate(harness.Test);

@@ -75,7 +75,10 @@ public sealed class AgdSearch
         int rung = 0;
         for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++)
         {
-            var trials = alive.Select(c => run.Trial(c, rung, epochs, exploration)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
+            // Families meet within the whole budget, not the exploration's share: a family whose meeting trial did not fit
+            // before the exploration's end would lose by default (the winner continues from it, so nothing is wasted).
+            var deadline = FamiliesMeet(alive) ? _options.Budget : exploration;
+            var trials = alive.Select(c => run.Trial(c, rung, epochs, deadline)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
             alive = Promote(trials, epochs, MeetAt);
             run.Drop(c => !alive.Contains(c));
             epochs = NextRungEpochs(epochs, FamiliesMeet(alive));
