@@ -140,7 +140,6 @@ public sealed class AgdSearch
     /// <summary>The search's data, read once: the training rows, the validation rows, and the schema models are built for.</summary>
     private sealed record TrialData(IDataView Source, LabelledImages Train, LabelledImages Validation, AgdImageShape Shape, int Classes);
 
-    /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
     /// <summary>
     /// What a configuration's trial took: seconds per epoch of all the rows, and the trial's cost besides its epochs
     /// (building the network and the fitted model), kept apart so that a short trial does not make its epochs look slow.
@@ -161,6 +160,7 @@ public sealed class AgdSearch
         public int EpochsWithin(double seconds) => (int)Math.Floor((seconds - PerTrial) / PerEpoch);
     }
 
+    /// <summary>One search's progress: the trials so far, each configuration's latest model, the best model, and the clock.</summary>
     private sealed class Run(AgdSearch search, TrialData data, Stopwatch clock)
     {
         private readonly List<AgdTrial> _trials = [];
