@@ -75,9 +75,7 @@ public sealed class AgdSearch
         int rung = 0;
         for (double epochs = FirstRungEpochs(rows); alive.Count > 1 && !run.OutOfTime(exploration); rung++)
         {
-            // Families meet within the whole budget, not the exploration's share: a family whose meeting trial did not fit
-            // before the exploration's end would lose by default (the winner continues from it, so nothing is wasted).
-            var deadline = FamiliesMeet(alive) ? _options.Budget : exploration;
+            var deadline = RungDeadline(alive, exploration, _options.Budget);
             var trials = alive.Select(c => run.Trial(c, rung, epochs, deadline)).OfType<AgdTrial>().Where(t => t.ValidationAccuracy is not null).ToList();
             alive = Promote(trials, epochs, MeetAt);
             run.Drop(c => !alive.Contains(c));
@@ -114,6 +112,14 @@ public sealed class AgdSearch
         return kept.OrderByDescending(t => t.ValidationAccuracy).Select(t => t.Configuration).ToList();
     }
 
+    /// <summary>
+    /// When a rung's trials must end: at the exploration's end, or, for the rung where families meet, at the budget's. A
+    /// family whose meeting trial did not fit before the exploration's end would lose by default (the winner continues
+    /// from its meeting trial, so the time is not lost to the final training).
+    /// </summary>
+    internal static TimeSpan RungDeadline(IReadOnlyCollection<AgdConfiguration> alive, TimeSpan exploration, TimeSpan budget)
+        => FamiliesMeet(alive) ? budget : exploration;
+
     // Several families, each down to one configuration.
     private static bool FamiliesMeet(IReadOnlyCollection<AgdConfiguration> configurations)
         => configurations.Count > 1 && configurations.DistinctBy(c => c.Architecture).Count() == configurations.Count;
@@ -144,7 +150,7 @@ public sealed class AgdSearch
     /// What a configuration's trial took: seconds per epoch of all the rows, and the trial's cost besides its epochs
     /// (building the network and the fitted model), kept apart so that a short trial does not make its epochs look slow.
     /// </summary>
-    private readonly record struct Pace(double PerEpoch, double PerTrial)
+    internal readonly record struct Pace(double PerEpoch, double PerTrial)
     {
         /// <summary>The pace of a trial that trained <paramref name="epochs"/> (one, on a share of the rows, when the share is below 1).</summary>
         public static Pace Of(AgdTrial trial, IReadOnlyList<AgdEpoch> epochs, double share)

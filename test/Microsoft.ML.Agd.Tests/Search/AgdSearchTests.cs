@@ -201,6 +201,41 @@ public class AgdSearchTests
     }
 
     [TestMethod]
+    public void FamiliesMeetWithinTheWholeBudgetAndOtherRungsWithinTheExploration()
+    {
+        var (exploration, budget) = (TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10));
+        AgdConfiguration fcn = new(AgdArchitecture.Fcn, 2, 256, 0, 32), wideFcn = new(AgdArchitecture.Fcn, 2, 512, 0, 32), resNet = new(AgdArchitecture.ResNet18, 0, 0, 8, 64);
+        Assert.AreEqual(budget, AgdSearch.RungDeadline([fcn, resNet], exploration, budget), "one of each family: they meet");
+        Assert.AreEqual(exploration, AgdSearch.RungDeadline([fcn, wideFcn, resNet], exploration, budget), "the FCNs still halve among themselves");
+        Assert.AreEqual(exploration, AgdSearch.RungDeadline([fcn, wideFcn], exploration, budget), "one family");
+    }
+
+    [TestMethod]
+    public void APaceKeepsATrialsEpochsApartFromItsOwnCost()
+    {
+        static AgdEpoch Epoch(int number, double seconds) => new(number, 0.5, 0.8, 0.2, 0.5, 0.8, seconds);
+        static AgdTrial Trial(double seconds) => new(1, new(AgdArchitecture.Fcn, 2, 256, 0, 32), 0, 1, 1, 0.8, seconds, seconds, null);
+
+        // A quarter of the rows in 2 s of a 10 s trial: an epoch of all the rows takes 8 s, and the trial 8 s besides.
+        var quarter = AgdSearch.Pace.Of(Trial(10), [Epoch(1, 2)], share: 0.25);
+        Assert.AreEqual(8, quarter.PerEpoch, 1e-12);
+        Assert.AreEqual(8, quarter.PerTrial, 1e-12);
+        Assert.AreEqual(8 + 3 * 8, quarter.Seconds(3), 1e-12);
+        Assert.AreEqual(4, quarter.EpochsWithin(40), "(40 - 8) / 8 whole epochs");
+        Assert.AreEqual(3, quarter.EpochsWithin(39.9));
+
+        // Two whole epochs of 30 and 31 s in a 70 s trial: 30.5 s an epoch, 9 s besides.
+        var whole = AgdSearch.Pace.Of(Trial(70), [Epoch(1, 30), Epoch(2, 31)], share: 1);
+        Assert.AreEqual(30.5, whole.PerEpoch, 1e-12);
+        Assert.AreEqual(9, whole.PerTrial, 1e-12);
+        Assert.AreEqual(2, whole.EpochsWithin(100), "floor(91 / 30.5)");
+        Assert.IsTrue(whole.EpochsWithin(5) < 0, "less time than the trial's own cost: no epoch fits");
+
+        // A trial timed shorter than its epochs (clocks read apart) has no cost of its own, not a negative one.
+        Assert.AreEqual(0, AgdSearch.Pace.Of(Trial(59), [Epoch(1, 30), Epoch(2, 31)], share: 1).PerTrial);
+    }
+
+    [TestMethod]
     public void FamiliesDownToOneEachGoStraightToTwoWholeEpochs()
     {
         var ml = new MLContext(seed: 18);
