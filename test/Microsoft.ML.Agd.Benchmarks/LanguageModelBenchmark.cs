@@ -141,6 +141,38 @@ internal static class LanguageModelBenchmark
         report.Table(["optimizer", "validation loss", "validation loss along the run"], rows);
     }
 
+    /// <summary>
+    /// Section 16: what attention adds to the depth, measured with the library's training as it is (spectral norms, the
+    /// weights averaged over the last tenth) on several seeds, AdamW at its best grid point beside it. Section 11 chose
+    /// "adds nothing" with Frobenius norms and one seed; the choice is checked here under the step the library takes now.
+    /// </summary>
+    public static void AttentionDepth(Report report, string textPath, int iterations, IReadOnlyList<int> seeds)
+    {
+        report.Section("16. Language model: attention's depth with the library's training", $"Validation loss (nats per character) after {iterations} iterations " +
+            $"at nanoGPT's CPU configuration on {Path.GetFileName(textPath)}; AGD with spectral norms and the weights averaged over the last tenth; one run per seed and row.");
+        string text = TextCorpus.Read(textPath);
+        var tokenizer = TextTokenizer.Create("char", text);
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (int seed in seeds)
+        {
+            var training = LanguageModelTraining.OfText(text, tokenizer, new LanguageModelSettings { Iterations = iterations, Seed = seed });
+            var variants = new (string Name, Func<Models.Gpt, IOptimizerStep> Create, bool Averaged)[]
+            {
+                ("AGD, attention adds 0 (the library's)", m => new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 0).Depth), true),
+                ("AGD, attention adds 1 (the experimental repository's)", m => new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1).Depth), true),
+                ("AdamW 3e-3, nanoGPT's schedule", m => new NanoGptAdamW(m, 3e-3, iterations), false),
+            };
+            foreach (var (name, create, averaged) in variants)
+            {
+                var model = training.InitialModel();
+                var run = training.Train(model, create(model), name, null, averaged);
+                rows.Add([$"{seed}", name, run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
+                Console.WriteLine(string.Join(" | ", rows[^1]));
+            }
+        }
+        report.Table(["seed", "optimizer", "validation loss", "training loss", "ms per iteration"], rows);
+    }
+
     private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
 
     private static (AgdOptimizer, IOptimizerStep) WithMomentum(AgdOptimizer agd, double beta, bool nesterov) => (agd, DelegateStep.WithMomentum(agd, beta, nesterov));

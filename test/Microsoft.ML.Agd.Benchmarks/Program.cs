@@ -49,6 +49,8 @@ public static class Program
         if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder.
         if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000);
+        if (only?.Contains(16) == true) LanguageModelBenchmark.AttentionDepth(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000,
+            seeds: (Environment.GetEnvironmentVariable("AGD_LM_SEEDS") ?? "1337,1,2").Split(',').Select(int.Parse).ToList());
         if (only?.Contains(14) == true) LanguageModelBenchmark.OutputScale(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 200);
 
         if (only is null)
