@@ -5,7 +5,8 @@ namespace Microsoft.ML.Agd.Tests.Training;
 
 /// <summary>
 /// After an epoch the loop gives batch norms the statistics of the weights it ends with, averaged over training batches,
-/// in place of running averages that trail them: checked against a float64 computation from the final weights.
+/// in place of running averages that trail them: checked against a float64 computation from the final weights, also
+/// when a run ends with its weights averaged.
 /// </summary>
 [TestClass]
 public class BatchNormStatisticsTests
@@ -28,13 +29,30 @@ public class BatchNormStatisticsTests
         return (linear, norm);
     }
 
+    // AGD, keeping a float64 copy of a linear map's weight and bias as each step leaves them.
+    private sealed class LastStep(AgdOptimizer agd, Linear linear) : IOptimizerStep
+    {
+        public (Tensor Weight, Tensor Bias)? Weights { get; private set; }
+        public void ZeroGrad() => agd.ZeroGrad();
+
+        public double Step()
+        {
+            double eta = agd.Step();
+            Weights?.Weight.Dispose();
+            Weights?.Bias.Dispose();
+            Weights = (linear.weight!.to(float64).detach().clone().DetachFromDisposeScope(), linear.bias!.to(float64).detach().clone().DetachFromDisposeScope());
+            return eta;
+        }
+    }
+
     // Every row's output of the linear map with its final weights, in float64.
-    private static double[,] Outputs(IImageBatches data, Linear linear)
+    private static double[,] Outputs(IImageBatches data, Linear linear) => Outputs(data, linear.weight!.to(float64), linear.bias!.to(float64));
+
+    private static double[,] Outputs(IImageBatches data, Tensor weight, Tensor bias)
     {
         Tensor? all = null;
         data.ForEachBatch(1000, null, CPU, (images, _) => all = images.reshape(images.shape[0], -1).to(float64).detach().clone().MoveToOuterDisposeScope());
-        var w = linear.weight!.to(float64);
-        var y = all!.mm(w.t()).add(linear.bias!.to(float64));
+        var y = all!.mm(weight.t()).add(bias);
         var result = new double[y.shape[0], y.shape[1]];
         var values = y.data<double>().ToArray();
         for (int i = 0; i < values.Length; i++)
@@ -74,5 +92,29 @@ public class BatchNormStatisticsTests
         for (int j = 0; j < 3; j++)
             Assert.AreEqual(Column(outputs, j).Average(), mean[j], 1e-5, $"mean of output {j}");
         Assert.AreEqual(6L, norm.num_batches_tracked!.item<long>(), "every batch of the epoch counted once");
+    }
+
+    [TestMethod]
+    public void AnAveragedRunGetsTheStatisticsOfItsAveragedWeightsNotOfItsLastStep()
+    {
+        using var data = Data(); // 48 rows: 6 batches of 8 an epoch, 30 steps in 5 epochs, the last 3 averaged
+        var linear = nn.Linear(64, 3);
+        var norm = nn.BatchNorm1d(3, affine: false);
+        var network = nn.Sequential(nn.Flatten(), linear, norm);
+        AgdInitialization.Apply(network, new Generator(5));
+        var step = new LastStep(new AgdOptimizer(network), linear);
+        var loop = new TrainingLoop(network, step, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { AverageWeights = true };
+        loop.Run(data, null, 0, 5, _ => { }, CancellationToken.None);
+
+        var mean = norm.running_mean!.to(float64).data<double>().ToArray();
+        var averaged = Outputs(data, linear);
+        var (lastWeight, lastBias) = step.Weights!.Value;
+        var last = Outputs(data, lastWeight, lastBias);
+        for (int j = 0; j < 3; j++)
+        {
+            double expected = Column(averaged, j).Average(), lastStep = Column(last, j).Average();
+            Assert.AreEqual(expected, mean[j], 1e-5 * (1 + Math.Abs(expected)), $"mean of output {j}, from the averaged weights");
+            Assert.IsTrue(Math.Abs(lastStep - mean[j]) > 1e-3 * (1 + Math.Abs(expected)), $"output {j}: the last step's mean {lastStep} is told apart from {mean[j]}");
+        }
     }
 }
