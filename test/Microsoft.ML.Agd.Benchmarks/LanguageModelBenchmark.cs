@@ -22,7 +22,6 @@ internal static class LanguageModelBenchmark
         var tokenizer = TextTokenizer.Create("char", text);
         var settings = new LanguageModelSettings { Iterations = iterations };
         var training = LanguageModelTraining.OfText(text, tokenizer, settings);
-        AgdOptimizer Attention(Models.Gpt m, int depth, AgdStepNorm norm) => new(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: depth).Depth) { Norm = norm };
         var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create, bool Averaged)[]
         {
             ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count) { Norm = AgdStepNorm.Frobenius }), false),
@@ -158,8 +157,8 @@ internal static class LanguageModelBenchmark
             var training = LanguageModelTraining.OfText(text, tokenizer, new LanguageModelSettings { Iterations = iterations, Seed = seed });
             var variants = new (string Name, Func<Models.Gpt, IOptimizerStep> Create, bool Averaged)[]
             {
-                ("AGD, attention adds 0 (the library's)", m => new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 0).Depth), true),
-                ("AGD, attention adds 1 (the experimental repository's)", m => new AgdOptimizer(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: 1).Depth), true),
+                ("AGD, attention adds 0 (the library's)", m => Attention(m, 0), true),
+                ("AGD, attention adds 1 (the experimental repository's)", m => Attention(m, 1), true),
                 ("AdamW 3e-3, nanoGPT's schedule", m => new NanoGptAdamW(m, 3e-3, iterations), false),
             };
             foreach (var (name, create, averaged) in variants)
@@ -172,6 +171,10 @@ internal static class LanguageModelBenchmark
         }
         report.Table(["seed", "optimizer", "validation loss", "training loss", "ms per iteration"], rows);
     }
+
+    // AGD with attention adding <paramref name="depth"/> to the depth (the library's count adds 0).
+    private static AgdOptimizer Attention(Models.Gpt m, int depth, AgdStepNorm norm = AgdStepNorm.Spectral)
+        => new(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: depth).Depth) { Norm = norm };
 
     private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
 

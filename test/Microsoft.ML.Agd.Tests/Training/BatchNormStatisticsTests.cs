@@ -109,6 +109,8 @@ public class BatchNormStatisticsTests
         var mean = norm.running_mean!.to(float64).data<double>().ToArray();
         var averaged = Outputs(data, linear);
         var (lastWeight, lastBias) = step.Weights!.Value;
+        using var releaseWeight = lastWeight;
+        using var releaseBias = lastBias;
         var last = Outputs(data, lastWeight, lastBias);
         for (int j = 0; j < 3; j++)
         {
