@@ -29,22 +29,6 @@ public class BatchNormStatisticsTests
         return (linear, norm);
     }
 
-    // AGD, keeping a float64 copy of a linear map's weight and bias as each step leaves them.
-    private sealed class LastStep(AgdOptimizer agd, Linear linear) : IOptimizerStep
-    {
-        public (Tensor Weight, Tensor Bias)? Weights { get; private set; }
-        public void ZeroGrad() => agd.ZeroGrad();
-
-        public double Step()
-        {
-            double eta = agd.Step();
-            Weights?.Weight.Dispose();
-            Weights?.Bias.Dispose();
-            Weights = (linear.weight!.to(float64).detach().clone().DetachFromDisposeScope(), linear.bias!.to(float64).detach().clone().DetachFromDisposeScope());
-            return eta;
-        }
-    }
-
     // Every row's output of the linear map with its final weights, in float64.
     private static double[,] Outputs(IImageBatches data, Linear linear) => Outputs(data, linear.weight!.to(float64), linear.bias!.to(float64));
 
@@ -102,15 +86,14 @@ public class BatchNormStatisticsTests
         var norm = nn.BatchNorm1d(3, affine: false);
         var network = nn.Sequential(nn.Flatten(), linear, norm);
         AgdInitialization.Apply(network, new Generator(5));
-        var step = new LastStep(new AgdOptimizer(network), linear);
-        var loop = new TrainingLoop(network, step, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { AverageWeights = true };
+        var recorded = new RecordedSteps(network);
+        var loop = new TrainingLoop(network, recorded, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { AverageWeights = true };
         loop.Run(data, null, 0, 5, _ => { }, CancellationToken.None);
 
         var mean = norm.running_mean!.to(float64).data<double>().ToArray();
         var averaged = Outputs(data, linear);
-        var (lastWeight, lastBias) = step.Weights!.Value;
-        using var releaseWeight = lastWeight;
-        using var releaseBias = lastBias;
+        using var lastWeight = tensor(recorded.Steps[^1][0]).reshape(3, 64); // the linear map's parameters: weight, then bias
+        using var lastBias = tensor(recorded.Steps[^1][1]);
         var last = Outputs(data, lastWeight, lastBias);
         for (int j = 0; j < 3; j++)
         {

@@ -39,21 +39,6 @@ public class TrainingLoopTests
             => inner.ForEachBatch(batchSize, shuffle, device, body, cancellation);
     }
 
-    // AGD, with every step's parameters written down in float64.
-    private sealed class Recorded(nn.Module network) : IOptimizerStep
-    {
-        private readonly AgdOptimizer _agd = new(network);
-        public List<double[][]> Steps { get; } = [];
-        public void ZeroGrad() => _agd.ZeroGrad();
-
-        public double Step()
-        {
-            double eta = _agd.Step();
-            Steps.Add(network.parameters().Select(p => p.data<float>().Select(v => (double)v).ToArray()).ToArray());
-            return eta;
-        }
-    }
-
     private static LabelledImages Data()
     {
         var ml = new MLContext(seed: 1);
@@ -70,10 +55,10 @@ public class TrainingLoopTests
         return (network, loop.Run(data, null, 0, epochs, _ => { }, cancellation));
     }
 
-    private static (Fcn Network, Recorded Steps, TrainingRun Run) TrainAveraged(IImageBatches data, int epochs, int batchSize = 8)
+    private static (Fcn Network, RecordedSteps Steps, TrainingRun Run) TrainAveraged(IImageBatches data, int epochs, int batchSize = 8)
     {
         var network = new Fcn(64, 32, 3, 3);
-        var optimizer = new Recorded(network);
+        var optimizer = new RecordedSteps(network);
         AgdInitialization.Apply(network, new Generator(5));
         var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize, CPU, new Generator(6)) { AverageWeights = true };
         return (network, optimizer, loop.Run(data, data, 0, epochs, _ => { }, CancellationToken.None));
