@@ -25,8 +25,9 @@ internal sealed class Report
         Flush();
     }
 
-    /// <summary>A target and whether this run met it, with what was measured.</summary>
-    public void Verdict(string target, bool met, string measured) => Line($"Target {target}: **{(met ? "met" : "missed")}** ({measured}).");
+    /// <summary>A target and whether this run met it, with what was measured; null where the run measured nothing it applies to.</summary>
+    public void Verdict(string target, bool? met, string measured)
+        => Line($"Target {target}: **{met switch { true => "met", false => "missed", null => "not measured" }}** ({measured}).");
 
     public void Line(string text)
     {
