@@ -39,7 +39,11 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Passes over the training data. Default 10.</summary>
         public int NumberOfEpochs { get; set; } = Defaults.NumberOfEpochs;
 
-        /// <summary>Rows per AGD step. Default 64.</summary>
+        /// <summary>
+        /// Rows per AGD step. Default 64. AGD's step follows the batch gradient's norm, which a small batch's sampling
+        /// noise enlarges, so its steps shrink as the batch grows: for the same number of epochs, batches of 32 to 128
+        /// train furthest, and larger ones need more epochs (measured in docs/results.md, "Out of the box").
+        /// </summary>
         public int BatchSize { get; set; } = Defaults.BatchSize;
 
         /// <summary>The loss. Default <see cref="AgdLoss.Square"/>, as in the paper.</summary>
