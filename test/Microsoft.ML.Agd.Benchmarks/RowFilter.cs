@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Agd.Benchmarks;
 
 /// <summary>
-/// <c>AGD_NETWORKS="ResNet-18,VGG"</c> runs only the rows of sections 9 and 12 whose names start with one of these: a long
+/// <c>AGD_NETWORKS="ResNet-18,VGG"</c> runs only the rows of sections 9, 12 and 15 whose names start with one of these: a long
 /// section can be rerun part by part (ResNet-50's rows alone take over an hour on 2 cores).
 /// </summary>
 internal static class RowFilter
