@@ -44,14 +44,14 @@ public static class Program
         if (only?.Contains(10) == true) ResidualDepthBenchmark.StepAgainstBound(report, train, test);
         // Seeds from AGD_SEARCH_SEEDS ("2,3" reruns two of them), 1, 2 and 3 unless set.
         if (only?.Contains(13) == true) SearchAgainstGridBenchmark.Run(report, train, test, TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("AGD_SEARCH_MINUTES") ?? "10", System.Globalization.CultureInfo.InvariantCulture)),
-            seeds: (Environment.GetEnvironmentVariable("AGD_SEARCH_SEEDS") ?? "1,2,3").Split(',').Select(int.Parse).ToList());
+            seeds: Seeds("AGD_SEARCH_SEEDS", "1,2,3"));
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
         if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
-        // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder.
-        if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000);
-        if (only?.Contains(16) == true) LanguageModelBenchmark.AttentionDepth(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 2000,
-            seeds: (Environment.GetEnvironmentVariable("AGD_LM_SEEDS") ?? "1337,1,2").Split(',').Select(int.Parse).ToList());
-        if (only?.Contains(14) == true) LanguageModelBenchmark.OutputScale(report, Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt", iterations: 200);
+        // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
+        string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";
+        if (only?.Contains(11) == true) LanguageModelBenchmark.Run(report, shakespeare, iterations: 2000);
+        if (only?.Contains(16) == true) LanguageModelBenchmark.AttentionDepth(report, shakespeare, iterations: 2000, seeds: Seeds("AGD_LM_SEEDS", "1337,1,2"));
+        if (only?.Contains(14) == true) LanguageModelBenchmark.OutputScale(report, shakespeare, iterations: 200);
 
         if (only is null)
         {
@@ -60,6 +60,9 @@ public static class Program
         }
         return 0;
     }
+
+    // Seeds from an environment variable ("2,3"), or the defaults.
+    private static List<int> Seeds(string variable, string defaults) => (Environment.GetEnvironmentVariable(variable) ?? defaults).Split(',').Select(int.Parse).ToList();
 
     private static void StepSection(Report report)
     {
