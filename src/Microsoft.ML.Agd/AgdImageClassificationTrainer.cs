@@ -96,8 +96,6 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             AgdInitialization.Apply(network, generator);
         else
             CopyWeights(initialModel, network, shape);
-        // Where this CPU's libtorch computes some convolution gradients wrongly, those convolutions get the remedy.
-        TorchNative.ProtectConvolutions(network);
         network.to(device);
         var other = _options.OptimizerInsteadOfAgd?.Invoke(network);
         // AGD's step has no schedule to quiet a run's last steps: its runs end with the weights averaged over them. Another

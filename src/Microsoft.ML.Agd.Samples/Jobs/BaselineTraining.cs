@@ -57,14 +57,12 @@ internal sealed class BaselineTraining : IDisposable
 
     /// <summary>
     /// A fresh network with AGD's initial weights for the seed, standardizing its input with the training set's
-    /// statistics as the trainer's networks do, with the convolution remedy where this CPU needs it: every optimizer
-    /// starts from the same one and sees the same input.
+    /// statistics as the trainer's networks do: every optimizer starts from the same one and sees the same input.
     /// </summary>
     public nn.Module<Tensor, Tensor> InitialNetwork()
     {
         var network = new StandardizedNetwork(_network.CreateNetwork(_shape, _classes), _train.Mean, _train.StandardDeviation);
         AgdInitialization.Apply(network, new Generator((ulong)_network.Seed));
-        TorchNative.ProtectConvolutions(network); // every optimizer needs right gradients, where this CPU's libtorch gets some wrong
         return network;
     }
 

@@ -1,23 +1,21 @@
 namespace Microsoft.ML.Agd.Native;
 
-/// <summary>One shape of the convolution self-test: a 3x3 convolution's input gradient in float32 against float64.</summary>
-/// <param name="InputChannels">Channels the convolution reads.</param>
-/// <param name="OutputChannels">Channels it writes.</param>
-/// <param name="RelativeError">||g32 - g64|| / ||g64|| of the input gradient (NaN or infinity when float32 produced them).</param>
-public sealed record ConvolutionCheckCase(int InputChannels, int OutputChannels, double RelativeError)
+/// <summary>
+/// One convolution of the self-test: the relative error of its float32 output, input gradient and weight gradient
+/// against float64 (infinite where float32 gave NaN or infinity).
+/// </summary>
+internal sealed record ConvolutionCheckCase(ConvolutionShape Shape, double OutputError, double InputGradientError, double WeightGradientError)
 {
     /// <summary>The largest relative error that passes; a right float32 result is about 1e-6.</summary>
     public const double Tolerance = 1e-4;
 
-    /// <summary>Whether float32 agreed with float64.</summary>
-    public bool Passed => RelativeError <= Tolerance;
+    /// <summary>Whether all three agreed with float64.</summary>
+    public bool Passed => Math.Max(OutputError, Math.Max(InputGradientError, WeightGradientError)) <= Tolerance;
+}
 
-    /// <summary>Whether both channel counts are multiples of 16, the block size of oneDNN's AVX-512 kernels.</summary>
-    public bool IsBlockAligned => IsAligned(InputChannels, OutputChannels);
-
-    /// <summary>The channel block of oneDNN's AVX-512 convolution kernels: counts that are multiples of it are computed right.</summary>
-    internal const int OneDnnBlock = 16;
-
-    /// <summary>Whether both channel counts are multiples of <see cref="OneDnnBlock"/>.</summary>
-    internal static bool IsAligned(long inputChannels, long outputChannels) => inputChannels % OneDnnBlock == 0 && outputChannels % OneDnnBlock == 0;
+/// <summary>A convolution's channels, square kernel and stride (padding keeps the size at stride 1).</summary>
+internal sealed record ConvolutionShape(int InputChannels, int OutputChannels, int Kernel, int Stride)
+{
+    /// <summary>"4->4" or "48->96 3x3 stride 2".</summary>
+    public override string ToString() => $"{InputChannels}->{OutputChannels}{(Kernel != 3 ? $" {Kernel}x{Kernel}" : "")}{(Stride != 1 ? $" stride {Stride}" : "")}";
 }

@@ -39,7 +39,7 @@ public static class TorchNative
             AssemblyLoadContext.Default.ResolvingUnmanagedDll += OnResolvingUnmanagedDll;
     }
 
-    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c>, <c>convolution</c>, <c>padded</c>, <c>narrow</c> or <c>all</c>.</summary>
+    /// <summary>The environment variable that overrides the convolution remedy: <c>auto</c> (the self-test decides), <c>none</c> or <c>all</c>.</summary>
     public const string RemedyVariable = "AGD_CONVOLUTION_REMEDY";
 
     /// <summary>
@@ -66,8 +66,8 @@ public static class TorchNative
     public static string? CompatibilityCopyPath { get; private set; }
 
     /// <summary>
-    /// What the self-test of float32 convolution gradients found on this machine, and the remedy that every network
-    /// trained by this library gets (the trainer applies it; see <see cref="ProtectConvolutions"/>).
+    /// What the self-test of float32 convolutions found on this machine, and the remedy in force: where the test finds a
+    /// wrong result, every convolution of the process runs without oneDNN from the moment the backend loads.
     /// </summary>
     public static ConvolutionCheck ConvolutionCheck
     {
@@ -76,18 +76,6 @@ public static class TorchNative
             EnsureLoaded();
             return s_check.Value;
         }
-    }
-
-    /// <summary>
-    /// Applies <see cref="ConvolutionCheck"/>'s remedy to a module's convolutions, so that they train right on this CPU;
-    /// the trainer does this itself, so call it for a module that a loop of your own trains, with any optimizer. Forward passes
-    /// give the same outputs. Calling it again for the same module changes nothing.
-    /// </summary>
-    /// <returns>The names of the convolutions that the remedy covers (none where no remedy is needed).</returns>
-    public static IReadOnlyList<string> ProtectConvolutions(torch.nn.Module module)
-    {
-        ArgumentNullException.ThrowIfNull(module);
-        return ConvolutionGuard.Protect(module, ConvolutionCheck.Remedy);
     }
 
     private static readonly Lazy<ConvolutionCheck> s_check = new(CheckConvolutions);
@@ -99,16 +87,19 @@ public static class TorchNative
         {
             null or "" or "auto" => (ConvolutionRemedy?)null,
             "none" => ConvolutionRemedy.None,
-            "convolution" => ConvolutionRemedy.NarrowInputGradientsAsConvolutions,
-            "padded" => ConvolutionRemedy.NarrowConvolutionsPadded,
-            "narrow" => ConvolutionRemedy.NarrowConvolutionsWithoutOneDnn,
             "all" => ConvolutionRemedy.AllConvolutionsWithoutOneDnn,
-            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none, convolution, padded, narrow or all."),
+            var other => throw new InvalidOperationException($"Environment variable {RemedyVariable} is '{other}'; use auto (the default), none or all."),
         };
-        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases, ConvolutionSelfTest.Alternatives), forced is not null);
-        // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
-        if (check.Remedy != ConvolutionRemedy.None && LibTorchSwitches.Available)
+        var check = new ConvolutionCheck(cases, forced ?? ConvolutionSelfTest.Decide(cases), forced is not null);
+        if (check.Remedy == ConvolutionRemedy.AllConvolutionsWithoutOneDnn)
+        {
+            if (!LibTorchSwitches.Available)
+                throw new InvalidOperationException($"libtorch computes wrong float32 convolutions on this CPU ({check}), and this libtorch build does not let " +
+                    "the library turn oneDNN off. Use the libtorch version this package was built with.");
+            LibTorchSwitches.SetOneDnn(false);
+            // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
             LibTorchSwitches.SetNnpack(false);
+        }
         return check;
     }
 

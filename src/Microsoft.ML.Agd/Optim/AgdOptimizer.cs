@@ -30,8 +30,8 @@ public sealed class AgdOptimizer : IOptimizerStep
     /// <exception cref="ArgumentOutOfRangeException">The gain is not a positive finite number.</exception>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     /// <remarks>
-    /// On CPUs where libtorch computes some convolution gradients wrongly (<c>TorchNative.ConvolutionCheck</c>), call
-    /// <c>TorchNative.ProtectConvolutions</c> on the module before training it; the trainer does.
+    /// On CPUs where libtorch computes some convolutions wrongly (<c>TorchNative.ConvolutionCheck</c>), call
+    /// <c>TorchNative.EnsureLoaded</c> before training, as the trainer does: it turns oneDNN off for the process there.
     /// </remarks>
     public AgdOptimizer(nn.Module module, double gain = 1.0) : this(module, gain, depth: null)
     {
