@@ -1,11 +1,25 @@
 using Microsoft.ML.Agd.Samples.Cli;
+using Microsoft.ML.Agd.Samples.Jobs;
 namespace Microsoft.ML.Agd.Samples;
 
 /// <summary>The command-line entry point: <c>agd train | evaluate | predict | compare | search | lm</c>.</summary>
 internal static class Program
 {
-    /// <summary>Runs a verb; returns its exit code.</summary>
-    public static int Main(string[] args) => Run(args);
+    /// <summary>Runs a verb in a temporary folder of its own, stopped cleanly by Ctrl+C or SIGTERM; returns its exit code.</summary>
+    public static int Main(string[] args)
+    {
+        try
+        {
+            RunTemporaryFolder.Enter();
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        using var signals = StopSignals.Listen();
+        return Run(args);
+    }
 
     /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>
     public static int Run(string[] args)

@@ -64,9 +64,14 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
                 "KeepBestEpoch picks the epoch with the best validation accuracy, so it needs validation data: call Fit(trainData, validationData), or turn KeepBestEpoch off.");
         TorchNative.EnsureLoaded();
         OnnxRuntimeNative.EnsureAvailable();
+        CheckHasRows(trainData, "training");
         var (shape, classes) = CheckSchema(trainData.Schema);
         if (validationData is not null)
+        {
+            CheckHasRows(validationData, "validation");
             CheckSchema(validationData.Schema);
+        }
+        CheckMemory(shape, classes, trainData.GetRowCount());
 
         using var train = Open(trainData, shape, "training");
         using var validation = validationData is null ? null : Open(validationData, shape, "validation");
@@ -88,6 +93,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
+        if (_options.NetworkFactory is not null)
+            TrainingMemory.CheckParameters(network.parameters().Sum(p => (double)p.numel()), "The network NetworkFactory built", "the network");
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         var agd = new AgdOptimizer(network, _options.Gain) { Norm = _options.StepNorm };
@@ -107,6 +114,11 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             best?.Offer(e);
             _options.Progress?.Report(e);
         }, _options.CancellationToken);
+        if (run.History.Count == 0)
+        {
+            network.Dispose();
+            throw new OperationCanceledException("Training was stopped before its first epoch ended, so there is no model to return.", _options.CancellationToken);
+        }
         var history = earlier.Concat(run.History).ToList();
         best?.Restore();
         network.to(CPU).eval();
@@ -152,6 +164,32 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     {
         var shape = _columns.CheckFeatures(schema, _options.ImageShape, AgdNetworks.IsConvolutional(_options.EffectiveArchitecture));
         return (shape, _columns.CheckLabel(schema));
+    }
+
+    private static void CheckHasRows(IDataView data, string role)
+    {
+        bool any = data.GetRowCount() is { } count ? count > 0 : HasARow(data);
+        if (!any)
+            throw new ArgumentException($"The {role} data has no rows; give it at least one image of each of two classes.", role == "training" ? "trainData" : "validationData");
+    }
+
+    private static bool HasARow(IDataView data)
+    {
+        using var cursor = data.GetRowCursor([]);
+        return cursor.MoveNext();
+    }
+
+    // Before any row is read or any weight made: a network or a batch that cannot fit is named (a factory's network is
+    // checked once built, in Train).
+    private void CheckMemory(AgdImageShape shape, int classes, long? rows)
+    {
+        TrainingMemory.CheckBatch(Math.Min(_options.BatchSize, rows ?? _options.BatchSize), shape);
+        if (_options.NetworkFactory is not null)
+            return;
+        var o = _options;
+        double parameters = AgdNetworks.ParameterCount(o.Architecture, shape, classes, o.Depth, o.Width, o.BaseWidth);
+        TrainingMemory.CheckParameters(parameters, o.Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {o.Depth} and width {o.Width}" : $"A {o.Architecture} of base width {o.BaseWidth}",
+            o.Architecture == AgdArchitecture.Fcn ? (o.Depth > 2 && o.Depth > o.Width ? nameof(Options.Depth) : nameof(Options.Width)) : nameof(Options.BaseWidth));
     }
 
     private void CheckSeveralClasses(IImageBatches train)

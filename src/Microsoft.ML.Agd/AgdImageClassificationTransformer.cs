@@ -11,6 +11,7 @@ public sealed class AgdImageClassificationTransformer : ITransformer, IDisposabl
 {
     private readonly ScoringChain _scoring;
     private readonly InputColumns _columns;
+    private bool _disposed;
 
     internal AgdImageClassificationTransformer(AgdModel model, ScoringChain scoring, InputColumns columns)
     {
@@ -45,16 +46,24 @@ public sealed class AgdImageClassificationTransformer : ITransformer, IDisposabl
     /// </summary>
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _scoring.Dispose();
         Model.Network.Dispose();
     }
 
     /// <inheritdoc />
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_scoring.Chain).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ((ICanSaveModel)_scoring.Chain).Save(ctx);
+    }
 
     // The feature column must have exactly the size the network was trained on; say so before ONNX Runtime would.
     private DataViewSchema Checked(DataViewSchema schema)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(schema);
         _columns.CheckFeatures(schema, Model.ImageShape, needsImageShape: false);
         return schema;

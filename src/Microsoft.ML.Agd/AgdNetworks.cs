@@ -23,6 +23,25 @@ public static class AgdNetworks
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "AgdNetworks builds Fcn and the ResNets; a custom network comes from its factory."),
         };
 
+    /// <summary>
+    /// The parameters the network of an architecture and size has, before it is built: an FCN's by its formula, a ResNet's
+    /// from three small ones (its count is a quadratic function of the base width: every convolution's weight has a
+    /// multiple of it on each side, the stem and the classifier on one).
+    /// </summary>
+    internal static double ParameterCount(AgdArchitecture architecture, AgdImageShape shape, int classes, int depth, int width, int baseWidth)
+    {
+        if (architecture == AgdArchitecture.Fcn)
+            return Fcn.ParameterCount(shape.Size, width, depth, classes);
+        var small = new[] { 1, 2, 3 }.Select(w =>
+        {
+            using var network = Create(architecture, shape, classes, depth, width, w);
+            return (double)network.parameters().Sum(p => p.numel());
+        }).ToArray();
+        // The quadratic through (1, c1), (2, c2), (3, c3), at the base width.
+        double second = (small[2] - 2 * small[1] + small[0]) / 2, first = small[1] - small[0] - 3 * second, constant = small[0] - first - second;
+        return second * baseWidth * baseWidth + first * baseWidth + constant;
+    }
+
     /// <summary>Whether the architecture is one of our convolutional networks, which need the image shape (a custom network is given whatever shape there is).</summary>
     public static bool IsConvolutional(AgdArchitecture architecture) => architecture is AgdArchitecture.ResNet18 or AgdArchitecture.ResNet34 or AgdArchitecture.ResNet50;
 

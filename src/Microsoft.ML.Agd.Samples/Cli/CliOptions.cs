@@ -53,30 +53,6 @@ internal static class CliOptions
             Spectre.Console.AnsiConsole.MarkupLine($"[yellow]{Spectre.Console.Markup.Escape("Note: " + check)}[/]");
     }
 
-    /// <summary>
-    /// Runs a body that Ctrl+C stops: the token it gets is cancelled instead of the process ending. A body stopped before
-    /// it had anything to keep throws <see cref="OperationCanceledException"/>: its message is printed, and the exit code is 130.
-    /// </summary>
-    public static int StoppableByCtrlC(Func<CancellationToken, int> body)
-    {
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += stop;
-        try
-        {
-            return body(cancel.Token);
-        }
-        catch (OperationCanceledException e)
-        {
-            Spectre.Console.AnsiConsole.MarkupLine($"[yellow]{Spectre.Console.Markup.Escape(e.Message)}[/]");
-            return 130; // the shell's code for a run stopped by Ctrl+C
-        }
-        finally
-        {
-            Console.CancelKeyPress -= stop;
-        }
-    }
-
     /// <summary>Runs a verb's body, turning the errors a user can fix into a message and exit code 1.</summary>
     public static int Guard(Func<int> body)
     {

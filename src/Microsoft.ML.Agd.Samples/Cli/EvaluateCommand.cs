@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         {
             var folder = new ModelFolder(result.GetValue(model), "-m");
             string chartFolder = result.GetValue(output) is { } given ? OutputFolder.Normalize(given, "-o") : folder.Path;
-            OutputFolder.CheckWritable(chartFolder, "-o");
+            EvaluateJob.CheckOutput(chartFolder, folder);
             var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
             Print(evaluation); // the metrics first: they stand even if the chart cannot be written
             string chart = EvaluateJob.WriteConfusion(evaluation, chartFolder);

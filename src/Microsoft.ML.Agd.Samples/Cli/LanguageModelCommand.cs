@@ -19,7 +19,7 @@ internal static class LanguageModelCommand
         var output = CliOptions.Output("agd-lm");
         var command = new System.CommandLine.Command("train", "Train a GPT with AGD and write model.bin, model.json, layers.txt, curves.png and sample.txt.") { output };
         options.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
+        command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             var folder = new LanguageModelFolder(result.GetValue(output)!);
             folder.CheckWritable();
@@ -73,7 +73,7 @@ internal static class LanguageModelCommand
         var command = new System.CommandLine.Command("compare",
             "Train the same GPT with AGD once and with AdamW (nanoGPT's warm-up and cosine schedule) at peak learning rates 1e-4 to 1e-2, on the same batches; write compare.md and compare.png.") { output };
         options.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
+        command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             string folder = OutputFolder.Normalize(result.GetValue(output), "-o");
             OutputFolder.CheckWritable(folder, "-o");

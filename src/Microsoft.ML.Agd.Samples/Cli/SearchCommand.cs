@@ -23,7 +23,7 @@ internal static class SearchCommand
             budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, output,
         };
         data.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => CliOptions.StoppableByCtrlC(cancellation =>
+        command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             var chosen = data.Read(result);
             var settings = new SearchSettings

@@ -9,7 +9,7 @@ internal static class TrainCommand
         "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).",
         "agd-output", Run);
 
-    private static int Run(TrainSettings settings) => CliOptions.StoppableByCtrlC(cancellation =>
+    private static int Run(TrainSettings settings) => StopSignals.Stoppable(cancellation =>
     {
         CliOptions.SayConvolutionRemedy();
         AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs (batch {settings.Trainer.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
@@ -14,36 +13,31 @@ internal static partial class AtomicFolder
 {
     private const int AtCurrentDirectory = -100, RenameExchange = 2;
 
+    // The longest name, in UTF-8 bytes, that most file systems take (ext4, XFS: 255), less what a staging name adds
+    // around the folder's: two dots, "staging-", a process id of up to 7 digits, a dash and 32 hex digits.
+    private const int MaxName = 255, MaxFolderNameInStaging = MaxName - 50;
+
     /// <summary>
     /// A fresh name beside <paramref name="folder"/> in the same parent, so that a rename between them is one step. It
-    /// carries this process's id, so that a later run can tell a killed run's leftovers from a live run's folders.
+    /// carries this process's id, so that a later run can tell a killed run's leftovers from a live run's folders, and
+    /// at most the first 205 bytes of the folder's name, so that it is a legal name wherever the folder's is.
     /// </summary>
     public static string Beside(string folder, string purpose)
-        => Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        => Path.Combine(Path.GetDirectoryName(folder)!, $".{ShortName(folder)}.{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}");
 
     /// <summary>Deletes what runs that were killed left beside <paramref name="folder"/> (staging and old folders of processes no longer running).</summary>
     public static void CleanLeftovers(string folder)
     {
-        string? parent = Path.GetDirectoryName(folder);
-        if (parent is null || !Directory.Exists(parent))
-            return;
-        var leftover = new Regex($@"^\.{Regex.Escape(Path.GetFileName(folder))}\.(staging|old)-(\d+)-[0-9a-f]{{32}}$");
-        foreach (var entry in new DirectoryInfo(parent).EnumerateDirectories(".*"))
-            if (leftover.Match(entry.Name) is { Success: true } match && !IsRunning(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
-                TryDelete(entry.FullName);
+        if (Path.GetDirectoryName(folder) is { } parent)
+            Leftovers.Delete(parent, new Regex($@"^\.{Regex.Escape(ShortName(folder))}\.(staging|old)-(?<pid>\d+)-[0-9a-f]{{32}}$"));
     }
 
-    private static bool IsRunning(int processId)
+    private static string ShortName(string folder)
     {
-        try
-        {
-            using var process = Process.GetProcessById(processId);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
+        string name = Path.GetFileName(folder);
+        while (System.Text.Encoding.UTF8.GetByteCount(name) > MaxFolderNameInStaging)
+            name = name[..^(char.IsLowSurrogate(name[^1]) ? 2 : 1)];
+        return name;
     }
 
     /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>, replacing what was there; <paramref name="source"/> is gone afterwards.</summary>
@@ -56,25 +50,13 @@ internal static partial class AtomicFolder
         }
         if (OperatingSystem.IsLinux() && Exchange(source, target))
         {
-            TryDelete(source); // now the old folder
+            Leftovers.TryDelete(source); // now the old folder
             return;
         }
         string old = Beside(target, "old");
         Directory.Move(target, old);
         Directory.Move(source, target);
-        TryDelete(old);
-    }
-
-    // The new folder is in place by now: an old one that cannot be deleted is left for a later run's CleanLeftovers.
-    private static void TryDelete(string folder)
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
+        Leftovers.TryDelete(old); // the new folder is in place: one that cannot be deleted now is left for a later run
     }
 
     private static bool Exchange(string a, string b)

@@ -55,23 +55,38 @@ internal static class CompareJob
         var (train, test) = s.Data.Load();
         using var harness = new BaselineTraining(train, test, s.Trainer);
         OptimizerRun Report(OptimizerRun run) { onRun?.Invoke(run); return run; }
-        var agd = Report(harness.Agd(s.Trainer.NumberOfEpochs, cancellation));
+        // A comparison is whole or not at all: a stopped run ends it.
+        OptimizerRun Whole(OptimizerRun run)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            return Report(run);
+        }
+        var agd = Whole(harness.Agd(s.Trainer.NumberOfEpochs, cancellation));
         var grid = new List<OptimizerRun>();
         foreach (var optimizer in new[] { Optimizer.Adam, Optimizer.Sgd })
             foreach (double lr in settings.Grid)
-                grid.Add(Report(harness.Baseline(optimizer, lr, s.Trainer.NumberOfEpochs, cancellation)));
+                grid.Add(Whole(harness.Baseline(optimizer, lr, s.Trainer.NumberOfEpochs, cancellation)));
         return new Comparison(agd, grid, train.Description, train.Rows.Count, test.Rows.Count);
     }
 
-    /// <summary>Writes compare.md (the table) and compare.png (every run's test accuracy per epoch) into a folder; returns their paths.</summary>
+    /// <summary>What a comparison folder holds.</summary>
+    public static readonly string[] Files = ["compare.md", "compare.png"];
+
+    /// <summary>Checks, before any work, that the folder is new, empty or an earlier comparison's, and can be replaced whole.</summary>
+    /// <exception cref="IOException">It cannot; the message names -o, the folder and why.</exception>
+    public static void CheckOutput(string folder) => OutputFolder.CheckReplaceable(folder, "-o", Files, [], "comparison folder");
+
+    /// <summary>Writes the folder whole: compare.md (the table) and compare.png (every run's test accuracy per epoch); returns their paths.</summary>
     public static (string Table, string Chart) Write(Comparison comparison, string folder)
     {
-        Directory.CreateDirectory(folder);
-        string table = Path.Combine(folder, "compare.md"), chart = Path.Combine(folder, "compare.png");
-        File.WriteAllText(table, comparison.ToMarkdown() + Environment.NewLine);
-        var lines = comparison.Grid.Prepend(comparison.Agd)
-            .Select(r => new Plots.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
-        Plots.Save(Plots.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines), chart, 1100, 650);
-        return (table, chart);
+        CheckOutput(folder);
+        OutputFolder.WriteWhole(folder, staging =>
+        {
+            File.WriteAllText(Path.Combine(staging, Files[0]), comparison.ToMarkdown() + Environment.NewLine);
+            var lines = comparison.Grid.Prepend(comparison.Agd)
+                .Select(r => new Plots.Line(r.Name, r.Curve.Select(p => ((double)p.Epoch, p.TestAccuracy)).ToList(), Bold: r == comparison.Agd, Dashed: r.Optimizer == Optimizer.Sgd));
+            Plots.Save(Plots.LineChart("Test accuracy per epoch: AGD (one run) against the learning-rate grids", "epoch", "test accuracy", lines), Path.Combine(staging, Files[1]), 1100, 650);
+        });
+        return (Path.Combine(folder, Files[0]), Path.Combine(folder, Files[1]));
     }
 }

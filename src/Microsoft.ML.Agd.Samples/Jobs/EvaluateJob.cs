@@ -9,9 +9,8 @@ internal static class EvaluateJob
     /// <exception cref="InvalidDataException">The data has a class the model does not know.</exception>
     public static Evaluation Run(ModelFolder folder, string? data)
     {
-        var info = folder.ReadInfo();
         var ml = new MLContext(0);
-        var model = folder.Load(ml, info); // a damaged folder is named before any data is read
+        var (info, model) = folder.Open(ml); // a damaged folder is named before any data is read
         using var temporaryFiles = model as IDisposable;
         var set = DataSets.LoadForEvaluation(data, info.Shape);
         var unknown = set.Rows.Select(r => r.Label).Distinct().Except(info.ClassNames).ToList();
@@ -22,22 +21,41 @@ internal static class EvaluateJob
         return Evaluation.Of(ml, model, set with { ClassNames = info.ClassNames });
     }
 
+    private const string Chart = "confusion.png";
+
+    /// <summary>
+    /// Checks, before any work, that the chart's folder is the model folder, or a folder of evaluation outputs only (new,
+    /// empty, or holding an earlier confusion.png), and can be written.
+    /// </summary>
+    /// <exception cref="IOException">It cannot; the message names -o, the folder and why.</exception>
+    public static void CheckOutput(string folder, ModelFolder model)
+    {
+        if (folder != model.Path)
+            OutputFolder.CheckHoldsOnly(folder, "-o", [Chart], [], "model evaluation", $"evaluate writes {Chart} into it");
+        OutputFolder.CheckWritable(folder, "-o");
+    }
+
     /// <summary>Writes confusion.png into a folder, beside then moved into place (a kill never leaves half a chart); returns its path.</summary>
     /// <exception cref="IOException">The folder cannot take it; the message names -o and the folder.</exception>
     public static string WriteConfusion(Evaluation evaluation, string folder)
     {
-        string chart = Path.Combine(folder, "confusion.png");
+        string chart = Path.Combine(folder, Chart);
+        string partial = Path.Combine(folder, $".confusion-{Guid.NewGuid():N}.png");
         try
         {
             Directory.CreateDirectory(folder);
-            string partial = Path.Combine(folder, $".confusion-{Guid.NewGuid():N}.png");
             Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
             File.Move(partial, chart, overwrite: true);
             return chart;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"The output folder (-o) '{folder}' cannot take confusion.png: {e.Message}", e);
+            throw new IOException($"The output folder (-o) '{folder}' cannot take {Chart}: {e.Message}", e);
+        }
+        finally
+        {
+            if (File.Exists(partial))
+                File.Delete(partial);
         }
     }
 }

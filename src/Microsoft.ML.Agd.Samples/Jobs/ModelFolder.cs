@@ -134,10 +134,36 @@ internal sealed class ModelFolder
     }
 
     /// <summary>
+    /// Reads model.json and loads the ML.NET model checked against it (<see cref="ReadInfo"/>, <see cref="Load"/>). A
+    /// folder that another run replaced while it was read (its model.json changed meanwhile) is read again, whole.
+    /// Dispose the model when done: it holds a temporary copy of the network, deleted on dispose.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is damaged, or the files disagree.</exception>
+    public (ModelInfo Info, ITransformer Model) Open(MLContext ml)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            byte[] before = InfoBytes();
+            try
+            {
+                var info = ReadInfo();
+                return (info, Load(ml, info));
+            }
+            catch (InvalidDataException) when (attempt < 3 && !InfoBytes().AsSpan().SequenceEqual(before))
+            {
+            }
+        }
+    }
+
+    private byte[] InfoBytes() => System.IO.File.Exists(Info) ? System.IO.File.ReadAllBytes(Info) : [];
+
+    /// <summary>
     /// Loads the ML.NET model and checks it against model.json: the image shape it reads, and its classes, by name and
     /// in order. Dispose the model when done: it holds a temporary copy of the network, deleted on dispose.
     /// </summary>
     /// <exception cref="InvalidDataException">model.zip is damaged, or it and model.json disagree.</exception>
+    /// <exception cref="IOException">The temporary folder, where ML.NET unpacks the model, cannot take it.</exception>
     public ITransformer Load(MLContext ml, ModelInfo info)
     {
         ITransformer model;
@@ -146,10 +172,37 @@ internal sealed class ModelFolder
         {
             model = ml.Model.Load(Model, out input);
         }
+        catch (Exception e) when (Unwritable(e) is { } io)
+        {
+            throw new IOException($"The model '{Model}' could not be unpacked into the temporary folder '{System.IO.Path.GetTempPath()}' ({io.Message}); free space there, or set TMPDIR to another folder.", e);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw Damaged(Model, $"ML.NET cannot read it ({e.Message.Split('\n')[0].Trim()})");
         }
+        try
+        {
+            Check(model, input, info);
+            return model;
+        }
+        catch
+        {
+            (model as IDisposable)?.Dispose(); // deletes its temporary copy of the network
+            throw;
+        }
+    }
+
+    // A failure to write a temporary file, wherever ML.NET wrapped it: not damage (model.zip's checksum matched).
+    private static Exception? Unwritable(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is IOException and not FileNotFoundException and not EndOfStreamException || inner is UnauthorizedAccessException)
+                return inner;
+        return null;
+    }
+
+    private void Check(ITransformer model, DataViewSchema input, ModelInfo info)
+    {
         if (input.GetColumnOrNull("Features")?.Type is not VectorDataViewType { Dimensions: var dimensions } || !dimensions.SequenceEqual([info.Channels, info.Height, info.Width]))
             throw Damaged(Info, $"it says the model reads {info.Shape} images, but model.zip reads {input.GetColumnOrNull("Features")?.Type.ToString() ?? "no Features column"}: the two files are from different models or were edited");
         int scores = model.GetOutputSchema(input).GetColumnOrNull("Score")?.Type is VectorDataViewType score ? score.Size : 0;
@@ -159,7 +212,6 @@ internal sealed class ModelFolder
         if (!keys.SequenceEqual(info.ClassNames))
             throw Damaged(Info, $"its ClassNames ({string.Join(", ", info.ClassNames)}) differ from model.zip's labels ({string.Join(", ", keys)}): " +
                 "the two files are from different models or were edited");
-        return model;
     }
 
     // The class names model.zip predicts: the key values of PredictedLabel before the chain's last step turns keys into text.

@@ -3,15 +3,26 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// <summary>Checks, before any data is read, that a verb's output folder can be written: the path is given, names no file, and takes files.</summary>
 internal static class OutputFolder
 {
-    /// <summary>The folder's full path, without a trailing separator.</summary>
+    /// <summary>
+    /// The folder's full path, without a trailing separator; a symbolic link is followed to the folder it names, so that
+    /// a new folder takes that folder's place and the link goes on naming it.
+    /// </summary>
     /// <param name="path">The path as the user gave it.</param>
     /// <param name="option">The option that gave it (-o, -m), for the message.</param>
-    /// <exception cref="ArgumentException">The path is empty, or names the file system's root.</exception>
+    /// <exception cref="ArgumentException">The path is empty, names the file system's root, or is a link to nothing.</exception>
     public static string Normalize(string? path, string option)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"The folder given to {option} is empty; give a folder path, for example {option} my-model.", option);
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (new DirectoryInfo(full).LinkTarget is not null)
+        {
+            var target = Directory.ResolveLinkTarget(full, returnFinalTarget: true);
+            if (target is null || !target.Exists)
+                throw new ArgumentException($"The folder given to {option} ('{full}') is a symbolic link to '{target?.FullName ?? new DirectoryInfo(full).LinkTarget}', " +
+                    "which is not a folder; give a folder, or a link to one.", option);
+            full = Path.TrimEndingDirectorySeparator(target.FullName);
+        }
         if (Path.GetDirectoryName(full) is null)
             throw new ArgumentException($"The folder given to {option} is the root of the file system ('{full}'); give a folder inside it.", option);
         return full;
@@ -45,18 +56,27 @@ internal static class OutputFolder
     /// <exception cref="IOException">The folder cannot be written or holds something else; the message names the option, the path and why.</exception>
     public static void CheckReplaceable(string folder, string option, IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, string kind)
     {
+        CheckHoldsOnly(folder, option, files, folders, kind, $"a new {kind} replaces the whole folder");
         CheckWritable(folder, option, replaceable: true);
-        if (Directory.Exists(folder))
-        {
-            var foreign = new DirectoryInfo(folder).EnumerateFileSystemInfos()
-                .Where(e => !(e is FileInfo && (files.Contains(e.Name) || e.Name.StartsWith(ProbePrefix, StringComparison.Ordinal))
-                              || e is DirectoryInfo && folders.Contains(e.Name)))
-                .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
-            if (foreign.Count > 0)
-                throw new IOException($"The output folder ({option}) '{folder}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
-                    $"which is not part of a {kind}, and a new {kind} replaces the whole folder; choose a new or empty folder.");
-        }
         AtomicFolder.CleanLeftovers(folder);
+    }
+
+    /// <summary>
+    /// Checks that a folder is new, empty, or holds nothing but a kind's own files and folders (plain ones: a link among
+    /// them is foreign), so that writing the kind's files into it replaces nothing of the user's.
+    /// </summary>
+    /// <exception cref="IOException">The folder holds something else; the message names the option, the path, what it holds and <paramref name="why"/>.</exception>
+    public static void CheckHoldsOnly(string folder, string option, IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, string kind, string why)
+    {
+        if (!Directory.Exists(folder))
+            return;
+        var foreign = new DirectoryInfo(folder).EnumerateFileSystemInfos()
+            .Where(e => e.LinkTarget is not null || !(e is FileInfo && (files.Contains(e.Name) || e.Name.StartsWith(ProbePrefix, StringComparison.Ordinal))
+                                                      || e is DirectoryInfo && folders.Contains(e.Name)))
+            .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
+        if (foreign.Count > 0)
+            throw new IOException($"The output folder ({option}) '{folder}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
+                $"which is not part of a {kind}, and {why}; choose a new or empty folder.");
     }
 
     /// <summary>

@@ -20,9 +20,8 @@ internal static class PredictJob
     {
         if (top < 1)
             throw new ArgumentOutOfRangeException(nameof(top), top, "--top must be at least 1.");
-        var info = folder.ReadInfo();
         var ml = new MLContext(0);
-        var model = folder.Load(ml, info);
+        var (info, model) = folder.Open(ml);
         using var temporaryFiles = model as IDisposable;
         foreach (var file in files.Where(f => !File.Exists(f)))
             throw Directory.Exists(file)

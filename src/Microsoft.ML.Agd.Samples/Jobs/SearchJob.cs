@@ -39,15 +39,7 @@ internal static class SearchJob
         folder.CheckWritable();
         var (train, test) = settings.Data.Load();
         var keys = train.LabelKeys(ml);
-        AgdSearchResult result;
-        try
-        {
-            result = search.Fit(keys.Transform(train.ToDataView(ml)));
-        }
-        catch (OperationCanceledException e)
-        {
-            throw new OperationCanceledException($"{e.Message} No model was written{(Directory.Exists(folder.Path) ? $"; '{folder.Path}' still holds the earlier one" : "")}.", e);
-        }
+        var result = Stopped.NothingWritten(folder.Path, null, "model", () => search.Fit(keys.Transform(train.ToDataView(ml))));
         using var bestModel = result.BestModel; // written below; disposing it deletes its temporary ONNX file
         var evaluation = Evaluation.Of(ml, result.BestModel, test);
 
@@ -55,7 +47,7 @@ internal static class SearchJob
         var summary = new List<string>
         {
             $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
-            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
+            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C or SIGTERM)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
         };
         string report = Leaderboard(result, summary);
         folder.WriteWhole(staging =>

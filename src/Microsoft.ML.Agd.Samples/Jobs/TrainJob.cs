@@ -45,11 +45,9 @@ internal static class TrainJob
         var (train, test) = settings.Data.Load();
         var keys = train.LabelKeys(ml);
         var clock = Stopwatch.StartNew();
-        using var agd = trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml)));
+        using var agd = Stopped.NothingWritten(folder.Path, "Stopped before the first epoch ended", "model",
+            () => trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml))));
         double seconds = clock.Elapsed.TotalSeconds;
-        // An untrained network is not a model anyone wants, and must never replace one.
-        if (agd.Model.History.Count == 0)
-            throw new OperationCanceledException($"Stopped before the first epoch ended: no model was written{(Directory.Exists(folder.Path) ? $"; '{folder.Path}' still holds the earlier one" : "")}.");
         var evaluation = Evaluation.Of(ml, agd, test);
         folder.WriteWhole(staging =>
         {

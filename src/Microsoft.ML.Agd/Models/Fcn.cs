@@ -29,6 +29,11 @@ public sealed class Fcn : Block
         RegisterComponents();
     }
 
+    /// <summary>The parameters an FCN of this size has (as a double: a size too large to build still has a count).</summary>
+    internal static double ParameterCount(long inputSize, long width, int depth, long classes, bool bias = false)
+        => depth == 1 ? (double)inputSize * classes + (bias ? classes : 0)
+            : (double)inputSize * width + (depth - 2.0) * width * width + (double)width * classes + (bias ? (depth - 1.0) * width + classes : 0);
+
     /// <inheritdoc />
     public override T Compute<T>(IBlockOps<T> ops, T input)
     {

@@ -18,26 +18,26 @@ public sealed class IterateAverage : IDisposable
     public const double TailShare = 0.1;
 
     private readonly List<TorchSharp.Modules.Parameter> _parameters;
-    private readonly int _firstAveragedStep;
+    private readonly long _firstAveragedStep;
     private Tensor[]? _sums;
 
     /// <summary>Prepares the average of a module's trainable parameters over the last tenth of <paramref name="steps"/> steps.</summary>
     /// <param name="module">The module being trained.</param>
     /// <param name="steps">How many steps the run takes.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
-    public IterateAverage(nn.Module module, int steps)
+    public IterateAverage(nn.Module module, long steps)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         _parameters = module.parameters().Where(p => p.requires_grad).ToList();
-        _firstAveragedStep = steps - (int)Math.Ceiling(steps * TailShare) + 1;
+        _firstAveragedStep = steps - (long)Math.Ceiling(steps * TailShare) + 1;
     }
 
     /// <summary>Steps counted so far.</summary>
-    public int Steps { get; private set; }
+    public long Steps { get; private set; }
 
     /// <summary>How many of them are in the average.</summary>
-    public int Averaged { get; private set; }
+    public long Averaged { get; private set; }
 
     /// <summary>Counts one step; from the first step of the last tenth on, adds the parameters as they are now to the average.</summary>
     public void Add()

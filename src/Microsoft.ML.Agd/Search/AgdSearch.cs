@@ -17,6 +17,9 @@ public sealed class AgdSearch
 {
     private readonly AgdSearchOptions _options;
 
+    // CancellationTokenSource.CancelAfter's limit: the deadline of a trial is set as one.
+    private static readonly TimeSpan LongestBudget = TimeSpan.FromMilliseconds(int.MaxValue);
+
     /// <summary>Creates the search.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public AgdSearch(AgdSearchOptions options)
@@ -24,6 +27,8 @@ public sealed class AgdSearch
         ArgumentNullException.ThrowIfNull(options);
         if (options.Budget <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(options), options.Budget, "The Budget must be positive.");
+        if (options.Budget > LongestBudget)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Budget, $"The Budget must be at most {LongestBudget:d\\.hh\\:mm\\:ss}, the longest a timer that stops a trial can wait.");
         Check.Positive(options.InitialTrials, nameof(options.InitialTrials));
         if (!double.IsFinite(options.InitialEpochs) || options.InitialEpochs <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpochs, "The InitialEpochs must be positive (a fraction trains on that share of the rows).");
@@ -218,13 +223,16 @@ public sealed class AgdSearch
                 var fitted = Trainer(configuration, share < 1 ? 1 : (int)more, final, stop.Token)
                     .Train(data.Source, sample ?? data.Train, data.Validation, data.Shape, data.Classes, previous?.Model);
                 var model = fitted.Model;
-                trial = model.History.Count == done
-                    ? Record(configuration, rung, 0, 0, null, started, "stopped by the time budget before its first epoch ended")
-                    : Record(configuration, rung, share < 1 ? share : model.History.Count, share < 1 ? share : model.Epoch,
-                        model.History[model.Epoch - 1].ValidationAccuracy, started, null);
+                trial = Record(configuration, rung, share < 1 ? share : model.History.Count, share < 1 ? share : model.Epoch,
+                    model.History[model.Epoch - 1].ValidationAccuracy, started, null);
                 if (trial.ValidationAccuracy is not null)
                     _pace[configuration] = Pace.Of(trial, model.History.Skip(done).ToList(), share);
                 Keep(configuration, fitted, trial, continuable: share >= 1);
+            }
+            catch (OperationCanceledException)
+            {
+                trial = Record(configuration, rung, 0, 0, null, started,
+                    Options.CancellationToken.IsCancellationRequested ? "stopped before its first epoch ended" : "stopped by the time budget before its first epoch ended");
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Runtime.InteropServices.ExternalException)
             {

@@ -16,11 +16,11 @@ internal sealed class TailAverage : IDisposable
     private IterateAverage? _average;
     private bool _firstEpochEnded;
 
-    public TailAverage(nn.Module network, bool enabled, int? stepsPerEpoch, int epochs)
+    public TailAverage(nn.Module network, bool enabled, long? stepsPerEpoch, int epochs)
     {
         (_network, _enabled, _epochs) = (network, enabled, epochs);
         if (enabled && stepsPerEpoch is > 0 && epochs > 0)
-            _average = new IterateAverage(network, stepsPerEpoch.Value * epochs);
+            _average = new IterateAverage(network, stepsPerEpoch.Value * epochs); // long: a million epochs of a large set count beyond int
     }
 
     /// <summary>Counts a step (see <see cref="IterateAverage.Add"/>).</summary>
@@ -34,7 +34,7 @@ internal sealed class TailAverage : IDisposable
         _firstEpochEnded = true;
         if (!_enabled || _average is not null || _epochs < 2 || steps == 0)
             return;
-        _average = new IterateAverage(_network, steps * _epochs);
+        _average = new IterateAverage(_network, (long)steps * _epochs);
         // The first epoch lies before the run's last tenth (the run has two epochs or more): its steps are counted, not averaged.
         for (int i = 0; i < steps; i++)
             _average.Add();

@@ -57,7 +57,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
             if (cancellation.CanBeCanceled)
                 epochStart.Take(); // a run that cannot be stopped never needs the epoch's start back
             var clock = Stopwatch.StartNew();
-            var (trainLoss, trainAccuracy, meanEta) = TrainEpoch(train, epoch, average, cancellation);
+            var (trainLoss, trainAccuracy, meanEta) = OutOfMemoryNamed(() => TrainEpoch(train, epoch, average, cancellation));
             if (cancellation.IsCancellationRequested)
             {
                 epochStart.Restore();
@@ -66,7 +66,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
             if (epoch == lastEpoch)
                 average.CopyTo();
             BatchNormStatistics.Recompute(network, train, batchSize, device, generator.initial_seed() + epoch);
-            var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : Evaluate(validation);
+            var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : OutOfMemoryNamed(() => Evaluate(validation));
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds);
             history.Add(record);
             onEpoch(record);
@@ -74,9 +74,23 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
         return new TrainingRun(history, Cancelled: false);
     }
 
+    // libtorch reports an allocation it cannot make as a native error; the batch, the images or the network is too large.
+    private T OutOfMemoryNamed<T>(Func<T> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("can't allocate memory", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"libtorch could not allocate the memory a batch of {batchSize} needs ({e.Message.Split('\n')[0].Trim()}). " +
+                "Make the batch size, the images or the network smaller.", e);
+        }
+    }
+
     // Steps an epoch takes, where the data knows its rows: a batch each, less a last batch of one row that is skipped.
-    private int? StepsPerEpoch(IImageBatches data) => data.GetRowCount() is { } rows
-        ? (int)(rows / batchSize) + (TrainsOn(rows % batchSize) ? 1 : 0)
+    private long? StepsPerEpoch(IImageBatches data) => data.GetRowCount() is { } rows
+        ? rows / batchSize + (TrainsOn(rows % batchSize) ? 1 : 0)
         : null;
 
     // Batch norm cannot train on a single row: such a batch is skipped, and its row rejoins the shuffle next epoch.

@@ -60,7 +60,7 @@ public class StopTests
         stop.Cancel();
         var e = Assert.ThrowsExactly<OperationCanceledException>(() =>
             SearchJob.Run(new SearchSettings { Data = new() { Folder = data.IdxFolder() }, Search = new() { Budget = TimeSpan.FromMinutes(1), InitialTrials = 2 }, Output = output }, null, stop.Token));
-        StringAssert.Contains(e.Message, "The search was stopped before any trial finished an epoch. No model was written.");
+        StringAssert.Contains(e.Message, "The search was stopped before any trial finished an epoch: no model was written.");
         Assert.IsFalse(Directory.Exists(output));
     }
 }

@@ -1,0 +1,23 @@
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>A job stopped before it had anything to write: it says so, and that the folder it would have replaced is as it was.</summary>
+internal static class Stopped
+{
+    /// <summary>Runs <paramref name="work"/>; a stop inside it is rethrown saying that nothing was written to <paramref name="folder"/>.</summary>
+    /// <param name="folder">The output folder the job would have written.</param>
+    /// <param name="what">What stopped, for the message; null keeps the stop's own message.</param>
+    /// <param name="output">What the job writes ("model", "comparison").</param>
+    /// <param name="work">The work that a stop can interrupt.</param>
+    public static T NothingWritten<T>(string folder, string? what, string output, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new OperationCanceledException(
+                $"{what ?? e.Message.TrimEnd('.')}: no {output} was written{(Directory.Exists(folder) ? $"; '{folder}' still holds the earlier one" : "")}.", e);
+        }
+    }
+}
