@@ -22,17 +22,16 @@ internal static class Program
     }
 
     /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>
-    public static int Run(string[] args)
+    public static int Run(string[] args) => Commands().Parse(args).Invoke();
+
+    /// <summary>Every verb and its options.</summary>
+    public static RootCommand Commands() => new("Train, evaluate and compare image classifiers with Automatic Gradient Descent (no learning rate to tune).")
     {
-        var root = new RootCommand("Train, evaluate and compare image classifiers with Automatic Gradient Descent (no learning rate to tune).")
-        {
-            TrainCommand.Create(),
-            EvaluateCommand.Create(),
-            PredictCommand.Create(),
-            CompareCommand.Create(),
-            SearchCommand.Create(),
-            LanguageModelCommand.Create(),
-        };
-        return root.Parse(args).Invoke();
-    }
+        TrainCommand.Create(),
+        EvaluateCommand.Create(),
+        PredictCommand.Create(),
+        CompareCommand.Create(),
+        SearchCommand.Create(),
+        LanguageModelCommand.Create(),
+    };
 }

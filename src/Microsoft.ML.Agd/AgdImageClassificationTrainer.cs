@@ -166,11 +166,11 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         return (shape, _columns.CheckLabel(schema));
     }
 
-    private static void CheckHasRows(IDataView data, string role)
+    private void CheckHasRows(IDataView data, string role)
     {
         bool any = data.GetRowCount() is { } count ? count > 0 : HasARow(data);
         if (!any)
-            throw new ArgumentException($"The {role} data has no rows; give it at least one image of each of two classes.", role == "training" ? "trainData" : "validationData");
+            throw new InvalidOperationException($"The {role} data has no rows with a label in column '{_columns.Label}': it has no rows at all. Give it images of at least two classes.");
     }
 
     private static bool HasARow(IDataView data)

@@ -28,6 +28,9 @@ internal static class LanguageModelCommand
             var agd = new AgdOptimizer(model);
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
             var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation));
+            // An untrained network is not a model anyone wants, and must never replace one.
+            if (run.Curve[^1].Iteration == 0)
+                throw Stopped.Before("Stopped before the first step", "model", folder.Path);
             if (run.Diverged)
                 throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
                     $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
@@ -59,8 +62,26 @@ internal static class LanguageModelCommand
         {
             var (gpt, tokenizer, _) = new LanguageModelFolder(result.GetValue(model)!, "-m").Load();
             string start = result.GetValue(prompt)!;
-            var ids = TextGeneration.Continue(gpt, tokenizer.Encode(start), result.GetValue(length), result.GetValue(temperature), result.GetValue(seed));
-            Console.WriteLine(start + tokenizer.Decode(ids));
+            var prompted = tokenizer.Encode(start);
+            // Printed as it is drawn, a whole character at a time (a GPT-2 token can end inside one).
+            var drawn = new List<int>();
+            int printed = 0;
+            void Print(bool last)
+            {
+                string text = tokenizer.Decode(drawn.Skip(printed));
+                if (!last && text.EndsWith('\uFFFD'))
+                    return;
+                Console.Write(text);
+                printed = drawn.Count;
+            }
+            Console.Write(start);
+            TextGeneration.Continue(gpt, prompted, result.GetValue(length), result.GetValue(temperature), result.GetValue(seed), id =>
+            {
+                drawn.Add(id);
+                Print(last: false);
+            });
+            Print(last: true);
+            Console.WriteLine();
             return 0;
         }));
         return command;
@@ -76,15 +97,23 @@ internal static class LanguageModelCommand
         command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             string folder = OutputFolder.Normalize(result.GetValue(output), "-o");
-            OutputFolder.CheckWritable(folder, "-o");
+            CompareJob.CheckOutput(folder);
             var (training, tokenizer, text) = options.Read(result);
-            AnsiConsole.MarkupLine(Markup.Escape($"{text}: comparing AGD with AdamW at {LanguageModelComparison.Grid.Count} learning rates, {training.Settings.Iterations} iterations each."));
-            var runs = LanguageModelComparison.Run(training, run => AnsiConsole.MarkupLine(Markup.Escape(
-                $"  {run.Name}: validation loss {(run.Diverged ? "diverged" : run.FinalValidationLoss.ToString("F3"))}, {run.SecondsPerIteration * 1000:F1} ms per iteration")), cancellation);
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: comparing AGD with AdamW at {LanguageModelComparison.Grid.Count} learning rates, {training.Settings.Iterations} iterations each; " +
+                "Ctrl+C stops and writes nothing."));
+            var runs = Stopped.NothingWritten(folder, "Stopped before the comparison ended", "comparison", () =>
+            {
+                var all = LanguageModelComparison.Run(training, run => AnsiConsole.MarkupLine(Markup.Escape(
+                    $"  {run.Name}: validation loss {(run.Diverged ? "diverged" : run.FinalValidationLoss.ToString("F3"))}, {run.SecondsPerIteration * 1000:F1} ms per iteration")), cancellation);
+                cancellation.ThrowIfCancellationRequested(); // the last run was stopped part-way: a comparison is whole or not at all
+                return all;
+            });
             string table = LanguageModelComparison.ToMarkdown(runs);
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, "compare.md"), table + Environment.NewLine);
-            LanguageModelComparison.Plot(runs, $"GPT on {Path.GetFileName(text)}: AGD against AdamW's grid", Path.Combine(folder, "compare.png"));
+            OutputFolder.WriteWhole(folder, staging =>
+            {
+                File.WriteAllText(Path.Combine(staging, "compare.md"), table + Environment.NewLine);
+                LanguageModelComparison.Plot(runs, $"GPT on {Path.GetFileName(text)}: AGD against AdamW's grid", Path.Combine(staging, "compare.png"));
+            });
             Console.WriteLine(table);
             AnsiConsole.MarkupLine($"Wrote compare.md and compare.png to {Markup.Escape(folder)}.");
             return 0;

@@ -13,8 +13,29 @@ internal static class StopSignals
     private static readonly CancellationTokenSource s_stop = new();
     private static int s_exitCode, s_stoppable;
 
-    /// <summary>Handles both signals for the rest of the process (dispose to stop).</summary>
-    public static IDisposable Listen() => new Registrations([PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal)]);
+    /// <summary>
+    /// Handles both signals for the rest of the process (dispose to stop). Ctrl+C through Console.CancelKeyPress, which
+    /// also hears a SIGINT sent to a process started in the background (where PosixSignalRegistration would not).
+    /// </summary>
+    public static IDisposable Listen()
+    {
+        ConsoleCancelEventHandler interrupt = (_, e) =>
+        {
+            e.Cancel = true;
+            Stop(130);
+        };
+        Console.CancelKeyPress += interrupt;
+        var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Stop(143);
+        });
+        return new Registrations(() =>
+        {
+            Console.CancelKeyPress -= interrupt;
+            terminate.Dispose();
+        });
+    }
 
     /// <summary>
     /// Runs a verb's body with a token that a signal cancels. Returns the body's exit code, or 128 plus the signal's number
@@ -40,21 +61,17 @@ internal static class StopSignals
         }
     }
 
-    private static void OnSignal(PosixSignalContext context)
+    // The first signal stops a stoppable verb; a second one, or one during any other verb, exits now. Either way the
+    // process ends through the runtime's normal shutdown, not its default handling of the signal.
+    private static void Stop(int code)
     {
-        int code = 128 + (context.Signal == PosixSignal.SIGTERM ? 15 : 2);
-        context.Cancel = true; // the process ends through Main, not by the runtime's default handling
         if (Interlocked.CompareExchange(ref s_exitCode, code, 0) != 0 || Volatile.Read(ref s_stoppable) == 0)
             Environment.Exit(code);
         s_stop.Cancel();
     }
 
-    private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
+    private sealed class Registrations(Action dispose) : IDisposable
     {
-        public void Dispose()
-        {
-            foreach (var registration in registrations)
-                registration.Dispose();
-        }
+        public void Dispose() => dispose();
     }
 }

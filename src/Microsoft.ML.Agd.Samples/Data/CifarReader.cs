@@ -33,10 +33,11 @@ internal static class CifarReader
         return Read(folder, layout, [layout.Test], ClassNames(folder, layout), "test batch");
     }
 
+    // CIFAR-10 when any of its five training batches is there (Read names those missing), CIFAR-100 when its train.bin is.
     private static Layout? Find(string folder)
     {
-        var batches = Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").Where(f => File.Exists(Path.Combine(folder, f))).ToArray();
-        if (batches.Length > 0)
+        var batches = Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray();
+        if (batches.Any(f => File.Exists(Path.Combine(folder, f))))
             return new("CIFAR-10", batches, "test_batch.bin", "batches.meta.txt", 1);
         return File.Exists(Path.Combine(folder, "train.bin")) ? new("CIFAR-100", ["train.bin"], "test.bin", "fine_label_names.txt", 2) : null;
     }
@@ -47,7 +48,7 @@ internal static class CifarReader
         if (!File.Exists(file))
             throw new InvalidDataException($"'{folder}' holds {layout.Name} batches but no {layout.NamesFile}, which names the classes; " +
                 $"it comes in the same archive: unpack the whole {layout.Name} binary archive into the folder.");
-        var names = File.ReadAllLines(file).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        var names = ClassNamesFile.Read(file);
         return names.Count >= 2 ? names : throw new InvalidDataException($"'{file}' names {names.Count} class(es); {layout.Name} needs one name a line, at least two.");
     }
 
@@ -61,7 +62,7 @@ internal static class CifarReader
             string file = Path.Combine(folder, name);
             if (!File.Exists(file))
                 throw new InvalidDataException($"'{folder}' holds {layout.Name} training batches but no {name}; unpack the whole {layout.Name} binary archive into the folder.");
-            byte[] bytes = File.ReadAllBytes(file);
+            byte[] bytes = InputFile.ReadAllBytes(file);
             if (bytes.Length % recordLength != 0)
                 throw new InvalidDataException($"'{file}' is truncated: its {bytes.Length} bytes end {bytes.Length % recordLength} bytes into record {bytes.Length / recordLength} " +
                     $"({layout.Name} records are {recordLength} bytes: {layout.LabelBytes} label byte{(layout.LabelBytes > 1 ? "s" : "")}, then 3,072 pixels). Download and unpack it again.");

@@ -37,8 +37,12 @@ internal static class DataSets
         if (IsIdxFolder(folder))
         {
             var train = ReadIdx(folder, "train");
+            var test = ReadIdx(folder, "t10k");
+            if ((test.Height, test.Width) != (train.Height, train.Width))
+                throw new InvalidDataException($"'{test.Images}' holds {test.Height}x{test.Width} images, but '{train.Images}' holds {train.Height}x{train.Width}: " +
+                    "a model is tested on images of the shape it was trained on. Give test images of the training images' shape.");
             var names = ClassNames(folder, train.Labels, train.Classes);
-            return (ToSet(folder, "train", train, names), ToSet(folder, "t10k", ReadIdx(folder, "t10k"), names));
+            return (ToSet(folder, "train", train, names), ToSet(folder, "t10k", test, names));
         }
         if (CifarReader.IsCifarFolder(folder))
             return CifarReader.Load(folder);
@@ -108,7 +112,7 @@ internal static class DataSets
     {
         string file = Path.Combine(folder, "classes.txt");
         if (File.Exists(file))
-            return File.ReadAllLines(file).Where(l => l.Length > 0).ToArray();
+            return ClassNamesFile.Read(file);
         var used = labels.Distinct().Order().ToList();
         if (used.Count == 0)
             throw new InvalidDataException($"'{labelsFile}' holds no labels.");

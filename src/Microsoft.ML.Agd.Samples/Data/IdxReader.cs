@@ -55,7 +55,7 @@ internal static class IdxReader
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
-        using var file = File.OpenRead(path);
+        using var file = InputFile.OpenRead(path);
         Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
         using var memory = new MemoryStream();
         try

@@ -9,11 +9,32 @@ internal static class ImageDecoder
     /// <summary>File extensions read as images.</summary>
     public static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
+    /// <summary>
+    /// The most pixels an image may have: 100 million (a large camera's), 400 MB decoded. A header is checked against it
+    /// before any pixel is allocated, so that a small file that claims a huge image is refused at once.
+    /// </summary>
+    public const long MaxPixels = 100_000_000;
+
     /// <summary>Checks that a file is an image SkiaSharp can decode, reading its header only (decoding comes later, as rows are read).</summary>
-    /// <exception cref="InvalidDataException">The file is not a decodable image; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not a decodable image, or too large; the message names it.</exception>
     public static void Check(string path)
     {
-        using var codec = SKCodec.Create(path) ?? throw Undecodable(path);
+        using var codec = Open(path);
+    }
+
+    // The file's codec, its header read and its size checked.
+    private static SKCodec Open(string path)
+    {
+        InputFile.CheckRegular(path);
+        var codec = SKCodec.Create(path) ?? throw Undecodable(path);
+        var info = codec.Info;
+        if ((long)info.Width * info.Height > MaxPixels)
+        {
+            codec.Dispose();
+            throw new InvalidDataException($"Image '{path}' claims {info.Width}x{info.Height} pixels, more than the {MaxPixels / 1_000_000} million this reads; " +
+                "it is damaged, or scale it down first.");
+        }
+        return codec;
     }
 
     private static InvalidDataException Undecodable(string path)
@@ -34,7 +55,7 @@ internal static class ImageDecoder
     // accepts, keeping the rows it read) or fails a check of its own (a PNG chunk's CRC, zlib's checksum) is refused.
     private static SKBitmap DecodeWhole(string path)
     {
-        using var codec = SKCodec.Create(path) ?? throw Undecodable(path);
+        using var codec = Open(path);
         var info = codec.Info;
         if (info.AlphaType == SKAlphaType.Unpremul)
             info.AlphaType = SKAlphaType.Premul;

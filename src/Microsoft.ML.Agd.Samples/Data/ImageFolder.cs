@@ -10,7 +10,7 @@ internal static class ImageFolder
 
     private static LabelledImageSet LoadClasses(string folder, AgdImageShape shape, int minimum)
     {
-        var classFolders = Directory.GetDirectories(folder).OrderBy(d => d, StringComparer.Ordinal).ToList();
+        var classFolders = Entries(Directory.GetDirectories(folder)).ToList();
         if (classFolders.Count < minimum)
             throw new InvalidDataException($"'{folder}' has {classFolders.Count} class sub-folder(s); an image folder needs one sub-folder per class, at least {minimum}.");
         var rows = new List<ImageRow>();
@@ -65,6 +65,21 @@ internal static class ImageFolder
 
     /// <summary>The image files of a folder, in name order.</summary>
     public static List<string> Files(string folder)
-        => Directory.GetFiles(folder).Where(f => ImageDecoder.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .OrderBy(f => f, StringComparer.Ordinal).ToList();
+        => Entries(Directory.GetFiles(folder)).Where(f => ImageDecoder.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
+
+    // A folder's entries in name order, without those that tools leave (hidden ones, such as .ipynb_checkpoints, .git or
+    // macOS's ._ files, and macOS's __MACOSX in a zip), and with a name that is not UTF-8 named: .NET cannot open it.
+    private static IEnumerable<string> Entries(IEnumerable<string> paths)
+    {
+        foreach (string path in paths.Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(path);
+            if (name.StartsWith('.') || name == "__MACOSX")
+                continue;
+            if (name.Contains('\uFFFD') && !Path.Exists(path))
+                throw new InvalidDataException($"'{Path.GetDirectoryName(path)}' holds an entry whose name is not UTF-8 (read as '{name}'), which cannot be opened by that name; " +
+                    "rename it (for example with convmv -f latin1 -t utf-8).");
+            yield return path;
+        }
+    }
 }

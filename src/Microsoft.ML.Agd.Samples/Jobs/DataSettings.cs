@@ -26,6 +26,9 @@ internal sealed record DataSettings
             throw new ArgumentOutOfRangeException("--test-fraction", TestFraction, "The test fraction must be between 0 and 1 (exclusive).");
         if (ImageShape.Channels < 1 || ImageShape.Height < 1 || ImageShape.Width < 1)
             throw new ArgumentOutOfRangeException("--image-size", ImageShape.Height, "The image size must be at least 1.");
+        if (ImageShape.Size > int.MaxValue || (long)ImageShape.Height * ImageShape.Width > ImageDecoder.MaxPixels)
+            throw new ArgumentOutOfRangeException("--image-size", ImageShape.Height,
+                $"Images of {ImageShape.Height}x{ImageShape.Width} pixels have more than the {ImageDecoder.MaxPixels / 1_000_000} million pixels an image may have; give a smaller --image-size.");
     }
 
     /// <summary>The training and test sets.</summary>

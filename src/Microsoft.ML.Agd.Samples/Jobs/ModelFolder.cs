@@ -61,7 +61,7 @@ internal sealed class ModelFolder
     /// <summary>A file's SHA-256, in lowercase hex.</summary>
     public static string Sha256Of(string file)
     {
-        using var stream = System.IO.File.OpenRead(file);
+        using var stream = InputFile.OpenRead(file);
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
     }
 
@@ -113,7 +113,7 @@ internal sealed class ModelFolder
         ModelInfo? info;
         try
         {
-            info = JsonSerializer.Deserialize<ModelInfo>(System.IO.File.ReadAllText(Info), Json);
+            info = JsonSerializer.Deserialize<ModelInfo>(InputFile.ReadAllText(Info), Json);
         }
         catch (JsonException e)
         {
@@ -156,7 +156,7 @@ internal sealed class ModelFolder
         }
     }
 
-    private byte[] InfoBytes() => System.IO.File.Exists(Info) ? System.IO.File.ReadAllBytes(Info) : [];
+    private byte[] InfoBytes() => System.IO.File.Exists(Info) ? InputFile.ReadAllBytes(Info) : [];
 
     /// <summary>
     /// Loads the ML.NET model and checks it against model.json: the image shape it reads, and its classes, by name and

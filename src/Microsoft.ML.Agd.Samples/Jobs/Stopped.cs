@@ -16,8 +16,11 @@ internal static class Stopped
         }
         catch (OperationCanceledException e)
         {
-            throw new OperationCanceledException(
-                $"{what ?? e.Message.TrimEnd('.')}: no {output} was written{(Directory.Exists(folder) ? $"; '{folder}' still holds the earlier one" : "")}.", e);
+            throw Before(what ?? e.Message.TrimEnd('.'), output, folder, e);
         }
     }
+
+    /// <summary>The stop of a job that wrote nothing: "{what}: no {output} was written; '{folder}' still holds the earlier one."</summary>
+    public static OperationCanceledException Before(string what, string output, string folder, Exception? inner = null)
+        => new($"{what}: no {output} was written{(Directory.Exists(folder) ? $"; '{folder}' still holds the earlier one" : "")}.", inner);
 }

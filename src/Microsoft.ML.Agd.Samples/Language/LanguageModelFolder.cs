@@ -1,13 +1,27 @@
 using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Samples.Jobs;
 using System.Text.Json;
 
 namespace Microsoft.ML.Agd.Samples.Language;
 
 /// <summary>What a language-model folder records besides the weights: the GPT's shape, its tokenizer and its training.</summary>
-/// <param name="Sha256">The SHA-256 of model.bin as written: a changed byte is noticed on load.</param>
+/// <param name="Checksum">
+/// The SHA-256 of model.bin followed by every other value here, as written: a changed byte of the weights, or an edited
+/// shape, tokenizer or character list, is noticed on load.
+/// </param>
 internal sealed record LanguageModelInfo(int Layers, int Heads, int Width, int Context, string Tokenizer, IReadOnlyList<string> Characters,
-    int VocabularySize, string TrainedOn, string Optimizer, int Iterations, double ValidationLoss, string Sha256);
+    int VocabularySize, string TrainedOn, string Optimizer, int Iterations, double ValidationLoss, string Checksum)
+{
+    /// <summary>The checksum of these values (the checksum itself left out) and of the weights in <paramref name="weights"/>.</summary>
+    public string ChecksumWith(string weights)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        sha.AppendData(InputFile.ReadAllBytes(weights));
+        sha.AppendData(JsonSerializer.SerializeToUtf8Bytes(this with { Checksum = "" }, ModelFolder.Json));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
 
 /// <summary>
 /// A trained language model's folder: model.bin (TorchSharp's weights), model.json (<see cref="LanguageModelInfo"/>),
@@ -35,8 +49,8 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
             var folder = new LanguageModelFolder(staging, option);
             model.save(folder.File("model.bin"));
             var info = new LanguageModelInfo(model.Layers, model.Heads, model.Width, model.ContextLength, tokenizer.Kind, tokenizer.Characters,
-                tokenizer.VocabularySize, trainedOn, run.Name, run.Curve[^1].Iteration, run.Curve[^1].ValidationLoss, ModelFolder.Sha256Of(folder.File("model.bin")));
-            ModelFolder.WriteJson(folder.File("model.json"), info);
+                tokenizer.VocabularySize, trainedOn, run.Name, run.Curve[^1].Iteration, run.Curve[^1].ValidationLoss, "");
+            ModelFolder.WriteJson(folder.File("model.json"), info with { Checksum = info.ChecksumWith(folder.File("model.bin")) });
             System.IO.File.WriteAllText(folder.File("layers.txt"), layers + Environment.NewLine);
             extras(folder);
         });
@@ -52,16 +66,18 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
         LanguageModelInfo? info;
         try
         {
-            info = JsonSerializer.Deserialize<LanguageModelInfo>(System.IO.File.ReadAllText(File("model.json")), ModelFolder.Json);
+            info = JsonSerializer.Deserialize<LanguageModelInfo>(InputFile.ReadAllText(File("model.json")), ModelFolder.Json);
         }
         catch (JsonException e)
         {
             throw Damaged("model.json", $"it is not valid JSON ({e.Message})");
         }
-        if (info is null || info.Layers < 1 || info.Heads < 1 || info.Width < 1 || info.Context < 1 || string.IsNullOrEmpty(info.Sha256) || info.Characters is null)
-            throw Damaged("model.json", "it lacks the GPT's shape, its tokenizer or the weights' SHA-256");
-        if (ModelFolder.Sha256Of(File("model.bin")) != info.Sha256)
-            throw Damaged("model.bin", "its SHA-256 differs from the one model.json records: it was changed or damaged after training");
+        if (info is null || info.Layers < 1 || info.Heads < 1 || info.Width < 1 || info.Context < 1 || info.Characters is null || info.Tokenizer is null)
+            throw Damaged("model.json", "it lacks the GPT's shape or its tokenizer");
+        if (string.IsNullOrEmpty(info.Checksum))
+            throw Damaged("model.json", "it records no checksum (it was written by an earlier agd, or edited)");
+        if (info.ChecksumWith(File("model.bin")) != info.Checksum)
+            throw Damaged("model.bin or model.json", "their checksum differs from the one model.json records: the weights, or the shape, tokenizer or characters recorded beside them, were changed after training");
         var tokenizer = TextTokenizer.Restore(info.Tokenizer, info.Characters);
         if (tokenizer.VocabularySize != info.VocabularySize)
             throw Damaged("model.json", $"its tokenizer has {tokenizer.VocabularySize} tokens but it records {info.VocabularySize}");

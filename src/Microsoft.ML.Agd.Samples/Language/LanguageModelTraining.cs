@@ -30,6 +30,26 @@ internal sealed record LanguageModelSettings
         if (Width % Heads != 0)
             throw new ArgumentOutOfRangeException("--heads", Heads, $"--heads ({Heads}) must divide --width ({Width}) evenly.");
     }
+
+    /// <summary>
+    /// Checks that the GPT and a batch fit this machine's memory, before the text is tokenized or a weight made: its
+    /// weights (12 L w^2 in the blocks, (2 vocabulary + context) w in the embeddings and the head) about six times over
+    /// (gradients, AdamW's or the average's copies), and a batch's activations (about 20 w per token per block, the
+    /// attention's context per head and token, the logits' vocabulary per token).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the options to lower.</exception>
+    public void CheckMemory(int vocabularySize)
+    {
+        double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double parameters = 12.0 * Layers * Width * Width + (2.0 * vocabularySize + Context) * Width;
+        if (6 * 4 * parameters > available)
+            throw new ArgumentOutOfRangeException("--width", Width, $"A GPT of {Layers} layers, width {Width} and context {Context} would have {parameters:G3} parameters, " +
+                $"{6 * 4 * parameters / 1e9:G3} GB with the copies training keeps, more than this machine's {available / 1e9:G3} GB. Make --width, --layers or --context smaller.");
+        double activations = 4.0 * BatchSize * Context * (20.0 * Width * Layers + (double)Heads * Context * Layers + 2.0 * vocabularySize);
+        if (activations > available)
+            throw new ArgumentOutOfRangeException("--batch-size", BatchSize, $"A batch of {BatchSize} windows of {Context} tokens needs about {activations / 1e9:G3} GB " +
+                $"for its activations, more than this machine's {available / 1e9:G3} GB. Make --batch-size or --context smaller.");
+    }
 }
 
 /// <summary>The training and validation loss estimated after an iteration.</summary>
@@ -53,8 +73,12 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
 {
     /// <summary>The training on a text: its tokens, split as nanoGPT splits them (<see cref="TokenBatches.Split"/>).</summary>
     /// <exception cref="InvalidDataException">The text is too short for the context; the message says how long it must be.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The GPT or a batch does not fit in memory (<see cref="LanguageModelSettings.CheckMemory"/>).</exception>
     public static LanguageModelTraining OfText(string text, TextTokenizer tokenizer, LanguageModelSettings settings)
-        => new(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+    {
+        settings.CheckMemory(tokenizer.VocabularySize);
+        return new(TokenBatches.Split(tokenizer.Encode(text), settings.Context), tokenizer.VocabularySize, settings);
+    }
 
     /// <summary>The settings.</summary>
     public LanguageModelSettings Settings => settings;
@@ -79,14 +103,14 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     {
         using var average = averageWeights ? new IterateAverage(model, settings.Iterations) : null;
         var random = new Random(settings.Seed);
-        var curve = new List<LossPoint> { Estimate(model, 0) };
+        var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
         progress?.Invoke(0, curve[0]);
         var clock = new Stopwatch();
         int iteration = 0;
         bool diverged = false, stopped = cancellation.IsCancellationRequested;
         while (iteration < settings.Iterations && !stopped)
         {
-            var starts = data.Starts(data.Train, 1, settings.BatchSize, random)[0];
+            var starts = data.Starts(data.Train, 1, settings.BatchSize, random).First();
             clock.Start();
             try
             {
@@ -109,7 +133,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             bool estimate = last || iteration % settings.EvaluationInterval == 0;
             if (estimate)
             {
-                curve.Add(Estimate(model, iteration));
+                curve.Add(Estimate(model, iteration, cancellation));
                 diverged = !(curve[^1].ValidationLoss <= curve[0].ValidationLoss); // above the start, or not a number
             }
             progress?.Invoke(iteration, estimate ? curve[^1] : null);
@@ -141,15 +165,18 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
     }
 
-    /// <summary>The training and validation losses on fixed batches (the same for every run and every estimate).</summary>
-    public LossPoint Estimate(Gpt model, int iteration)
+    /// <summary>
+    /// The training and validation losses on fixed batches (the same for every run and every estimate); a cancelled one
+    /// ends early, on the batches read so far.
+    /// </summary>
+    public LossPoint Estimate(Gpt model, int iteration, CancellationToken cancellation = default)
     {
         using var noGrad = no_grad();
         model.eval();
         double Mean(int[] tokens, int seed)
         {
             var batches = data.Starts(tokens, settings.EvaluationBatches, settings.BatchSize, new Random(seed));
-            return batches.Average(starts =>
+            return batches.TakeWhile((_, i) => i == 0 || !cancellation.IsCancellationRequested).Average(starts =>
             {
                 using var scope = NewDisposeScope();
                 var (inputs, targets) = data.Batch(tokens, starts);

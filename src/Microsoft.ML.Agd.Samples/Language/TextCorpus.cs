@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Data;
 using System.Text;
 
 namespace Microsoft.ML.Agd.Samples.Language;
@@ -39,7 +40,7 @@ internal static class TextCorpus
 
     private static string ReadFile(string file)
     {
-        byte[] bytes = File.ReadAllBytes(file);
+        byte[] bytes = InputFile.ReadAllBytes(file);
         int start = bytes.AsSpan().StartsWith(s_strict.Preamble) ? s_strict.Preamble.Length : 0;
         try
         {

@@ -14,10 +14,15 @@ internal static class TextGeneration
         return tokenizer.Decode(Continue(model, start, count, 0.8, seed));
     }
 
-    /// <summary>The ids of <paramref name="count"/> tokens that follow <paramref name="prompt"/>.</summary>
-    /// <exception cref="ArgumentException">The prompt is empty or the temperature not positive.</exception>
-    public static int[] Continue(Gpt model, IReadOnlyList<int> prompt, int count, double temperature, int seed)
+    /// <summary>The most tokens one call generates: a million, minutes of text on a CPU.</summary>
+    public const int MaxCount = 1_000_000;
+
+    /// <summary>The ids of <paramref name="count"/> tokens that follow <paramref name="prompt"/>, each told to <paramref name="onToken"/> as it is drawn.</summary>
+    /// <exception cref="ArgumentException">The prompt is empty, the count out of range or the temperature not positive.</exception>
+    public static int[] Continue(Gpt model, IReadOnlyList<int> prompt, int count, double temperature, int seed, Action<int>? onToken = null)
     {
+        if (count is < 1 or > MaxCount)
+            throw new ArgumentOutOfRangeException("--length", count, $"--length must be between 1 and {MaxCount:N0} tokens.");
         if (prompt.Count == 0)
             throw new ArgumentException("The prompt has no tokens; give at least one character (for example a newline).", nameof(prompt));
         if (!(temperature > 0) || !double.IsFinite(temperature))
@@ -33,6 +38,7 @@ internal static class TextGeneration
             var logits = model.call(tensor(window).view(1, -1))[0, -1];
             var probabilities = nn.functional.softmax(logits.div(temperature), 0);
             tokens.Add((int)multinomial(probabilities, 1, generator: generator).item<long>());
+            onToken?.Invoke(tokens[^1]);
         }
         return [.. tokens.Skip(prompt.Count)];
     }

@@ -30,22 +30,26 @@ internal sealed class TokenBatches
         var (train, validation) = (tokens[..cut], tokens[cut..]);
         if (validation.Length <= context)
             throw new InvalidDataException($"The text has {tokens.Length} tokens; its last {1 - TrainShare:P0} (validation) has {validation.Length}, " +
-                $"but a window of the context ({context} tokens) and the token after it need {context + 1}. Give a text of at least {ShortestText(context)} tokens, or a shorter --context.");
+                $"but a window of the context ({context} tokens) and the token after it need {context + 1L}. Give a text of at least {ShortestText(context)} tokens, or a shorter --context.");
         return new(train, validation, context);
     }
 
-    // The fewest tokens whose validation share holds a window and its next token.
-    private static int ShortestText(int context)
+    // The fewest tokens whose validation share holds a window and its next token: about ten contexts, so counted in long
+    // (a context near int.MaxValue needs a text longer than any array holds) and found from just below that estimate.
+    private static long ShortestText(int context)
     {
-        int length = context + 1;
-        while (length - (int)(length * TrainShare) <= context)
+        long length = Math.Max(context + 1L, (context + 1L) * 10 - 20);
+        while (length - (long)(length * TrainShare) <= context)
             length++;
         return length;
     }
 
-    /// <summary>Window starts for <paramref name="batches"/> batches of <paramref name="batchSize"/>, drawn from <paramref name="random"/>.</summary>
-    public int[][] Starts(int[] tokens, int batches, int batchSize, Random random)
-        => Enumerable.Range(0, batches).Select(_ => Enumerable.Range(0, batchSize).Select(_ => random.Next(tokens.Length - Context)).ToArray()).ToArray();
+    /// <summary>Window starts for <paramref name="batches"/> batches of <paramref name="batchSize"/>, drawn from <paramref name="random"/> as they are read.</summary>
+    public IEnumerable<int[]> Starts(int[] tokens, int batches, int batchSize, Random random)
+    {
+        for (int b = 0; b < batches; b++)
+            yield return Enumerable.Range(0, batchSize).Select(_ => random.Next(tokens.Length - Context)).ToArray();
+    }
 
     /// <summary>The batch of windows starting at <paramref name="starts"/>: inputs and targets, int64 [batch, context].</summary>
     public (Tensor Inputs, Tensor Targets) Batch(int[] tokens, int[] starts)

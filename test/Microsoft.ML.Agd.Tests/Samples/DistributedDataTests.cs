@@ -24,7 +24,7 @@ public class DistributedDataTests
     {
         string folder = data.Path("cifar-10-batches-bin");
         Directory.CreateDirectory(folder);
-        for (int batch = 1; batch <= 2; batch++)
+        for (int batch = 1; batch <= 5; batch++)
             File.WriteAllBytes(Path.Combine(folder, $"data_batch_{batch}.bin"), Records(6, r => [(byte)((r + batch) % 10)]));
         File.WriteAllBytes(Path.Combine(folder, "test_batch.bin"), Records(4, r => [(byte)(9 - r)]));
         File.WriteAllLines(Path.Combine(folder, "batches.meta.txt"), [.. s_cifar10Names, ""]);
@@ -38,7 +38,7 @@ public class DistributedDataTests
         var (train, test) = DataSets.Load(Cifar10(data), DataSets.DefaultImageShape, 0.2, 0);
         Assert.AreEqual(new AgdImageShape(3, 32, 32), train.Shape);
         CollectionAssert.AreEqual(s_cifar10Names, train.ClassNames.ToArray());
-        Assert.AreEqual(12, train.Rows.Count);
+        Assert.AreEqual(30, train.Rows.Count);
         Assert.AreEqual(4, test.Rows.Count);
         // Batch 2, record 3: label (3 + 2) % 10 = 5, "dog".
         var row = train.Rows[6 + 3];

@@ -132,7 +132,7 @@ public class LanguageModelTests
         bytes[^5] ^= 0x40;
         File.WriteAllBytes(folder.File("model.bin"), bytes);
         var damaged = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load());
-        StringAssert.Contains(damaged.Message, "model.bin cannot be used because its SHA-256 differs");
+        StringAssert.Contains(damaged.Message, "model.bin or model.json cannot be used because their checksum differs");
     }
 
     [TestMethod]

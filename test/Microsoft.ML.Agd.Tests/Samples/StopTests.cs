@@ -43,9 +43,9 @@ public class StopTests
         var (code, printed) = Cli.RunAndInterrupt(line => line.Contains("trial 1 ", StringComparison.Ordinal), TimeSpan.Zero,
             "search", "--data", data.IdxFolder(perClassTrain: 10, perClassTest: 5), "--budget", "00:05:00", "--trials", "4", "-o", output);
 
-        Assert.AreEqual(0, code, printed);
+        Assert.AreEqual(130, code, printed);
         string leaderboard = File.ReadAllText(Path.Combine(output, "leaderboard.md"));
-        StringAssert.Contains(leaderboard, "(stopped by Ctrl+C)");
+        StringAssert.Contains(leaderboard, "(stopped by Ctrl+C or SIGTERM)");
         StringAssert.Contains(leaderboard, "| 1 |");
         var folder = new ModelFolder(output);
         Assert.AreEqual(SyntheticImages.Classes.Length, folder.ReadInfo().ClassNames.Count, "the best model is written as train writes one");

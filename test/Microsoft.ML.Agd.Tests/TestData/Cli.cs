@@ -8,6 +8,9 @@ internal static class Cli
     /// <summary>The agd program as the build wrote it, for <c>dotnet agd.dll verb ...</c> in a child process.</summary>
     public static string AgdDll { get; } = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
 
+    /// <summary>Output with the line breaks that the console display adds at its width taken out again.</summary>
+    public static string Unwrapped(string output) => System.Text.RegularExpressions.Regex.Replace(output, @" ?\n", " ");
+
     /// <summary>Runs a verb in this process; returns its exit code and what it wrote (standard output, then standard error). Tests that call it must not run in parallel.</summary>
     public static (int Code, string Output) Run(params string[] args)
     {
@@ -34,8 +37,18 @@ internal static class Cli
     /// <paramref name="interruptAfter"/> accepts and <paramref name="delay"/> has passed, and returns its exit code and output.
     /// </summary>
     public static (int Code, string Output) RunAndInterrupt(Func<string, bool> interruptAfter, TimeSpan delay, params string[] args)
+        => RunAndSignal("INT", interruptAfter, delay, null, args);
+
+    /// <summary>
+    /// Starts agd (with <paramref name="temporary"/> as its TMPDIR, when given), sends it a signal (INT, TERM, KILL) once it
+    /// has printed a line that <paramref name="after"/> accepts and <paramref name="delay"/> has passed, and returns its exit
+    /// code and output.
+    /// </summary>
+    public static (int Code, string Output) RunAndSignal(string signal, Func<string, bool> after, TimeSpan delay, string? temporary, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet", [AgdDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (temporary is not null)
+            start.Environment["TMPDIR"] = temporary;
         using var process = Process.Start(start)!;
         var lines = new List<string>();
         var error = process.StandardError.ReadToEndAsync();
@@ -43,10 +56,10 @@ internal static class Cli
         while (process.StandardOutput.ReadLine() is { } line)
         {
             lines.Add(line);
-            if (!sent && interruptAfter(line))
+            if (!sent && after(line))
             {
                 Thread.Sleep(delay);
-                using var kill = Process.Start("kill", ["-INT", $"{process.Id}"]);
+                using var kill = Process.Start("kill", [$"-{signal}", $"{process.Id}"]);
                 kill.WaitForExit();
                 sent = true;
             }
@@ -54,7 +67,7 @@ internal static class Cli
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
             process.Kill(entireProcessTree: true);
         string output = string.Join('\n', lines) + "\n" + error.Result;
-        Assert.IsTrue(sent, $"agd ended before it was interrupted:\n{output}");
+        Assert.IsTrue(sent, $"agd ended before it was sent SIG{signal}:\n{output}");
         return (process.ExitCode, output);
     }
 }

@@ -1,0 +1,77 @@
+using Microsoft.ML.Agd.Samples.Language;
+
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>
+/// A language-model folder is as safe as an image model folder: every file that changes what the model does is covered
+/// by its checksum, so a changed byte is a named error or changes nothing the model does.
+/// </summary>
+[DoNotParallelize]
+[TestClass]
+public class LanguageModelIntegrityTests
+{
+    private static (TinyData Data, LanguageModelFolder Folder) Copy()
+    {
+        var data = new TinyData();
+        string copy = Directory.CreateDirectory(data.Path("lm")).FullName;
+        foreach (string file in Directory.GetFiles(TinyLanguageModel.Folder))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return (data, new LanguageModelFolder(copy));
+    }
+
+    // 60 tokens from "ab" at temperature 1, seed 4: the same model gives the same text.
+    private static string Generate(LanguageModelFolder folder)
+    {
+        var (model, tokenizer, _) = folder.Load();
+        return tokenizer.Decode(TextGeneration.Continue(model, tokenizer.Encode("ab"), 60, 1.0, seed: 4));
+    }
+
+    [TestMethod]
+    [DataRow("swapped")]
+    [DataRow("edited")]
+    public void CharactersEditedInModelJsonAreNamed(string edit)
+    {
+        var (data, folder) = Copy();
+        using var _ = data;
+        string json = folder.File("model.json");
+        string text = File.ReadAllText(json);
+        string changed = edit == "swapped" ? text.Replace("\"a\"", "\"@\"").Replace("\"b\"", "\"a\"").Replace("\"@\"", "\"b\"") : text.Replace("\"c\"", "\"z\"");
+        Assert.AreNotEqual(text, changed);
+        File.WriteAllText(json, changed);
+
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load());
+        StringAssert.Contains(e.Message, $"The language-model folder '{folder.Path}' is damaged: model.bin or model.json cannot be used because their checksum differs");
+        var (code, printed) = Cli.Run("lm", "generate", "-m", folder.Path, "--prompt", "ab");
+        Assert.AreEqual(1, code, printed);
+    }
+
+    [TestMethod]
+    public void AFolderWithoutAChecksumIsNamedAsFromAnEarlierAgd()
+    {
+        var (data, folder) = Copy();
+        using var _ = data;
+        string json = folder.File("model.json");
+        var info = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Assert.IsTrue(info.Remove("Checksum"));
+        File.WriteAllText(json, info.ToJsonString());
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load());
+        StringAssert.Contains(e.Message, "model.json cannot be used because it records no checksum (it was written by an earlier agd, or edited)");
+    }
+
+    [TestMethod]
+    public void RandomByteChangesEndInANamedErrorOrTheSameText()
+    {
+        var (data, folder) = Copy();
+        using var _ = data;
+        string intact = Generate(folder);
+        var random = new Random(20261206);
+        // model.json is where the shape and the tokenizer are: most changes go there. One change to the weights shows they are covered too.
+        foreach (var (file, count) in new[] { ("model.json", 120), ("model.bin", 5) })
+        {
+            var (named, same) = ByteFuzz.Run<InvalidDataException>(folder.File(file), count, random,
+                at => Assert.AreEqual(intact, Generate(folder), $"{file}: byte {at} changed, and the model loaded and generated other text"),
+                (e, at) => StringAssert.Contains(e.Message, $"The language-model folder '{folder.Path}' is damaged", $"{file}: byte {at}"));
+            Assert.IsTrue(named > 0, $"{file}: some changes are named ({named} named, {same} the same)");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>Every verb writes only into a folder it owns, named as the user gave it, checked before any work.</summary>
+[DoNotParallelize]
+[TestClass]
+public class OutputOwnershipTests
+{
+    // A folder of the user's, as docs/ or a data folder is: a file of theirs, and one named as the verb's own output.
+    private static (string Folder, Dictionary<string, byte[]> Before) UsersFolder(TinyData data, string ownName)
+    {
+        string folder = Directory.CreateDirectory(data.Path("users")).FullName;
+        File.WriteAllText(Path.Combine(folder, "notes.md"), "the user's notes");
+        File.WriteAllText(Path.Combine(folder, ownName), "the user's chart");
+        return (folder, ModelFolders.Snapshot(folder));
+    }
+
+    [TestMethod]
+    public void CompareRefusesAFolderHoldingOtherFilesBeforeAnyWork()
+    {
+        using var data = new TinyData();
+        var (folder, before) = UsersFolder(data, "compare.png");
+        // The data does not exist: a check that came after reading it would report the data instead.
+        var (code, printed) = Cli.Run("compare", "--data", data.Path("no-such-data"), "-e", "1", "-o", folder);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"The output folder (-o) '{folder}' holds notes.md, which is not part of a comparison folder");
+        ModelFolders.AssertUnchanged(before, folder);
+    }
+
+    [TestMethod]
+    public void CompareWritesAWholeFolderAndReplacesAnEarlierComparison()
+    {
+        using var data = new TinyData();
+        string idx = data.IdxFolder(perClassTrain: 6, perClassTest: 3), folder = data.Path("compare");
+        for (int run = 0; run < 2; run++)
+        {
+            var (code, printed) = Cli.Run("compare", "--data", idx, "-e", "1", "--width", "8", "-o", folder);
+            Assert.AreEqual(0, code, printed);
+        }
+        CollectionAssert.AreEquivalent(CompareJob.Files, Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).ToArray());
+        CollectionAssert.AreEqual(new[] { "compare", "idx" }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).Order().ToArray(), "no staging folder left");
+    }
+
+    [TestMethod]
+    public void EvaluateWritesItsChartOnlyIntoItsModelFolderOrAFolderOfItsOwn()
+    {
+        using var data = new TinyData();
+        string model = ModelFolders.TrainTiny(data, data.Path("model"));
+        var (folder, before) = UsersFolder(data, "confusion.png");
+        var (code, printed) = Cli.Run("evaluate", "-m", model, "--data", data.Path("idx"), "-o", folder);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"The output folder (-o) '{folder}' holds notes.md, which is not part of a model evaluation");
+        ModelFolders.AssertUnchanged(before, folder);
+
+        foreach (string own in new[] { data.Path("evaluation"), model })
+        {
+            (code, printed) = Cli.Run("evaluate", "-m", model, "--data", data.Path("idx"), "-o", own);
+            Assert.AreEqual(0, code, printed);
+            Assert.IsTrue(new FileInfo(Path.Combine(own, "confusion.png")).Length > 0);
+        }
+    }
+
+    [TestMethod]
+    public void EvaluateThatCannotPlaceItsChartLeavesNoPartialChart()
+    {
+        using var data = new TinyData();
+        string model = ModelFolders.TrainTiny(data, data.Path("model"));
+        Directory.CreateDirectory(Path.Combine(model, "confusion.png")); // a folder where the chart goes: the move fails
+        var (code, printed) = Cli.Run("evaluate", "-m", model, "--data", data.Path("idx"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"The output folder (-o) '{model}' cannot take confusion.png");
+        Assert.AreEqual(0, Directory.GetFiles(model, ".confusion-*").Length, "the chart drawn beside is deleted");
+    }
+
+    [TestMethod]
+    public void LanguageModelCompareRefusesAFolderHoldingOtherFilesBeforeAnyWork()
+    {
+        using var data = new TinyData();
+        var (folder, before) = UsersFolder(data, "compare.md");
+        var (code, printed) = Cli.Run("lm", "compare", "--text", data.Path("no-such-text.txt"), "-o", folder);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"The output folder (-o) '{folder}' holds notes.md, which is not part of a comparison folder");
+        ModelFolders.AssertUnchanged(before, folder);
+    }
+
+    [TestMethod]
+    public void AnOutputFolderThatIsASymbolicLinkGetsTheNewModelAndStaysALink()
+    {
+        using var data = new TinyData();
+        var (target, before) = ModelFolders.EarlierModel(data);
+        string link = data.Path("latest");
+        Directory.CreateSymbolicLink(link, target);
+        var (code, printed) = Cli.Run("train", "--data", data.Path("idx"), "--epochs", "2", "--width", "16", "-o", link);
+        Assert.AreEqual(0, code, printed);
+        Assert.AreEqual(target, new DirectoryInfo(link).LinkTarget, "the link still names the folder");
+        CollectionAssert.AreNotEqual(before["model.zip"], File.ReadAllBytes(Path.Combine(target, "model.zip")), "the folder holds the new model");
+        Assert.AreEqual(3, new ModelFolder(link).ReadInfo().ClassNames.Count);
+
+        File.Delete(link);
+        Directory.CreateSymbolicLink(link, data.Path("nothing-here"));
+        (code, printed) = Cli.Run("train", "--data", data.Path("idx"), "-o", link);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"is a symbolic link to '{data.Path("nothing-here")}', which is not a folder");
+    }
+
+    [TestMethod]
+    public void AnOutputNameOfTheLongestLegalLengthTrains()
+    {
+        using var data = new TinyData();
+        string output = data.Path(new string('m', 250)); // a staging name beside it would be 300 characters, if the name were kept whole
+        var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "--epochs", "1", "--width", "16", "-o", output);
+        Assert.AreEqual(0, code, printed);
+        Assert.AreEqual(3, new ModelFolder(output).ReadInfo().ClassNames.Count);
+        CollectionAssert.AreEquivalent(new[] { "idx", Path.GetFileName(output) }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).ToArray());
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>
+/// SIGTERM, as Kubernetes, systemd and Slurm stop a job, is Ctrl+C by another name; and a run, however it ends, leaves
+/// nothing in the temporary folder that the next run does not remove.
+/// </summary>
+[DoNotParallelize]
+[TestClass]
+public class SignalTests
+{
+    // The epoch a progress line reports, or 0 (the display redraws at its own pace: not every epoch gets a line).
+    private static int Epoch(string line)
+        => System.Text.RegularExpressions.Regex.Match(line, @"^epoch (\d+):") is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+    private static string Subset => Path.Combine(Packaging.DotNet.RepositoryRoot, "data", "fashion-mnist-subset");
+
+    [TestMethod]
+    public void SigtermDuringTrainingKeepsTheWholeEpochsExits143AndLeavesTheTemporaryFolderEmpty()
+    {
+        using var data = new TinyData();
+        string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName, output = data.Path("model");
+        var (code, printed) = Cli.RunAndSignal("TERM", line => Epoch(line) >= 2, TimeSpan.Zero, temporary,
+            "train", "--data", Subset, "--width", "64", "-e", "200", "-o", output);
+
+        Assert.AreEqual(143, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), "which was undone; the model of epoch");
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        int epochs = metrics.RootElement.GetProperty("History").GetArrayLength();
+        Assert.IsTrue(epochs is >= 2 and < 200, $"{epochs} whole epochs kept");
+        Assert.AreEqual(10, new ModelFolder(output).ReadInfo().ClassNames.Count, "the folder is whole: its checksums hold");
+        // Nothing of the run is left: not its own files, not ONNX Runtime's telemetry, not the .NET runtime's debugger pipes.
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(temporary).Select(Path.GetFileName).ToArray());
+    }
+
+    [TestMethod]
+    public void TheNextRunRemovesTheTemporaryFolderOfAKilledOne()
+    {
+        using var data = new TinyData();
+        string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        var (code, printed) = Cli.RunAndSignal("KILL", line => Epoch(line) >= 1, TimeSpan.Zero, temporary,
+            "train", "--data", Subset, "--width", "64", "-e", "200", "-o", data.Path("model"));
+        Assert.AreEqual(137, code, printed);
+        var left = Directory.GetDirectories(temporary, "agd-*");
+        Assert.AreEqual(1, left.Length, "the killed run's folder, which held its temporary files");
+
+        var (next, said) = Packaging.DotNet.Execute(data.Root, [Cli.AgdDll, "predict", "-m", data.Path("no-model"), "x.png"], new Dictionary<string, string> { ["TMPDIR"] = temporary });
+        Assert.AreEqual(1, next, said);
+        Assert.IsFalse(Directory.Exists(left[0]), "removed by the next run");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(temporary, "agd-*").Length);
+    }
+
+    [TestMethod]
+    [DataRow("INT", 130)]
+    [DataRow("TERM", 143)]
+    public void StoppedBeforeItsFirstStepLanguageModelTrainingWritesNothingAndKeepsTheEarlierModel(string signal, int exitCode)
+    {
+        using var data = new TinyData();
+        string text = data.Path("markov.txt"), output = data.Path("lm");
+        File.WriteAllText(text, string.Concat(Enumerable.Range(0, 4_000).Select(i => (char)('a' + i * 7 % 8))));
+        string[] shape = ["--text", text, "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-o", output];
+        var (trained, said) = Cli.Run(["lm", "train", .. shape, "--iterations", "10", "--eval-interval", "10", "--eval-batches", "1"]);
+        Assert.AreEqual(0, trained, said);
+        var before = ModelFolders.Snapshot(output);
+
+        // The first estimate of the losses (100,000 batches) takes far longer than the signal takes to arrive.
+        var (code, printed) = Cli.RunAndSignal(signal, line => line.StartsWith(text, StringComparison.Ordinal), TimeSpan.Zero, null,
+            ["lm", "train", .. shape, "--eval-batches", "100000"]);
+
+        Assert.AreEqual(exitCode, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"Stopped before the first step: no model was written; '{output}' still holds the earlier one.");
+        ModelFolders.AssertUnchanged(before, output);
+    }
+}
