@@ -11,6 +11,8 @@ internal static class TrainCommand
 
     private static int Run(TrainSettings settings) => StopSignals.Stoppable(cancellation =>
     {
+        settings.Data.Validate();
+        settings.Trainer.Validate(); // a mistake is named before anything is said about training
         CliOptions.SayConvolutionRemedy();
         AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs (batch {settings.Trainer.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;

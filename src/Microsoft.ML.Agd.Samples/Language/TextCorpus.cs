@@ -41,7 +41,9 @@ internal static class TextCorpus
     private static string ReadFile(string file)
     {
         byte[] bytes = InputFile.ReadAllBytes(file);
-        int start = bytes.AsSpan().StartsWith(s_strict.Preamble) ? s_strict.Preamble.Length : 0;
+        // The byte-order mark that some editors write first is not part of the text (s_strict's own preamble is empty).
+        ReadOnlySpan<byte> mark = [0xEF, 0xBB, 0xBF];
+        int start = bytes.AsSpan().StartsWith(mark) ? mark.Length : 0;
         try
         {
             return s_strict.GetString(bytes, start, bytes.Length - start);

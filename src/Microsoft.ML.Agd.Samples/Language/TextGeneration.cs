@@ -36,7 +36,10 @@ internal static class TextGeneration
             using var scope = NewDisposeScope();
             var window = tokens.TakeLast(model.ContextLength).Select(t => (long)t).ToArray();
             var logits = model.call(tensor(window).view(1, -1))[0, -1];
-            var probabilities = nn.functional.softmax(logits.div(temperature), 0);
+            // In float64, less the largest first: at a tiny temperature (which float32 would round to 0) the others go to
+            // -infinity, probability 0, rather than all to NaN.
+            var scaled = logits.to(ScalarType.Float64);
+            var probabilities = nn.functional.softmax(scaled.sub(scaled.max()).div(temperature), 0);
             tokens.Add((int)multinomial(probabilities, 1, generator: generator).item<long>());
             onToken?.Invoke(tokens[^1]);
         }

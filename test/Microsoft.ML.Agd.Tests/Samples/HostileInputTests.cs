@@ -64,6 +64,30 @@ public class HostileInputTests
     }
 
     [TestMethod]
+    public void ATemperatureNearZeroGeneratesTheLikeliestTokensWhateverTheSeed()
+    {
+        string Generate(string temperature, string seed)
+        {
+            var (code, printed) = Cli.Run("lm", "generate", "-m", TinyLanguageModel.Folder, "--prompt", "ab", "--length", "30", "--temperature", temperature, "--seed", seed);
+            Assert.AreEqual(0, code, printed);
+            return printed.TrimEnd('\n');
+        }
+        string greedy = Generate("1e-300", "1");
+        Assert.AreEqual(32, greedy.Length, greedy);
+        Assert.AreEqual(greedy, Generate("1e-300", "2"), "at a temperature near zero only the likeliest token is drawn");
+        Assert.AreEqual(32, Generate("1e308", "1").Length, "at a huge one, tokens are drawn about evenly");
+    }
+
+    [TestMethod]
+    public void AByteOrderMarkIsNotPartOfALanguageModelsText()
+    {
+        using var data = new TinyData();
+        string file = data.Path("bom.txt");
+        File.WriteAllBytes(file, [0xEF, 0xBB, 0xBF, .. "hello"u8]);
+        Assert.AreEqual("hello", Microsoft.ML.Agd.Samples.Language.TextCorpus.Read(file));
+    }
+
+    [TestMethod]
     public void ASearchBudgetBeyondATimersReachIsNamed()
     {
         using var data = new TinyData();

@@ -46,6 +46,7 @@ public class StopTests
         Assert.AreEqual(130, code, printed);
         string leaderboard = File.ReadAllText(Path.Combine(output, "leaderboard.md"));
         StringAssert.Contains(leaderboard, "(stopped by Ctrl+C or SIGTERM)");
+        Assert.IsFalse(leaderboard.Contains("by the time budget", StringComparison.Ordinal), "a trial that Ctrl+C stopped is not put down to the budget");
         StringAssert.Contains(leaderboard, "| 1 |");
         var folder = new ModelFolder(output);
         Assert.AreEqual(SyntheticImages.Classes.Length, folder.ReadInfo().ClassNames.Count, "the best model is written as train writes one");
