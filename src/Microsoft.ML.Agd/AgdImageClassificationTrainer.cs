@@ -86,6 +86,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         AgdModel? initialModel)
     {
         CheckSeveralClasses(train);
+        CheckMemory(shape, classes, train.GetRowCount()); // again here: a search's trials come this way
         var device = ResolveDevice(_options.Device);
         var earlier = initialModel?.History ?? [];
         // A continued run draws new batch orders: the same seed would replay the first run's.

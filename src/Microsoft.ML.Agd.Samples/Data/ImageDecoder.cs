@@ -25,6 +25,8 @@ internal static class ImageDecoder
     // The file's codec, its header read and its size checked.
     private static SKCodec Open(string path)
     {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Image '{path}' does not exist{(new FileInfo(path).LinkTarget is { } target ? $": it is a link to '{target}', which does not" : "")}.", path);
         InputFile.CheckRegular(path);
         var codec = SKCodec.Create(path) ?? throw Undecodable(path);
         var info = codec.Info;

@@ -236,7 +236,7 @@ public sealed class AgdSearch
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Runtime.InteropServices.ExternalException)
             {
-                trial = Record(configuration, rung, 0, 0, null, started, e.Message);
+                trial = Record(configuration, rung, 0, 0, null, started, e.Message.Split('\n')[0].Trim()); // a native error's first line: its frames follow
             }
             Options.Progress?.Report(trial);
             return trial;
