@@ -42,7 +42,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>
         /// Rows per AGD step. Default 64. AGD's step follows the batch gradient's norm, which a small batch's sampling
         /// noise enlarges, so its steps shrink as the batch grows: for the same number of epochs, batches of 32 to 128
-        /// train furthest, and larger ones need more epochs (measured in docs/results.md, "Out of the box").
+        /// train furthest, and larger ones need more epochs (docs/results.md).
         /// </summary>
         public int BatchSize { get; set; } = Defaults.BatchSize;
 

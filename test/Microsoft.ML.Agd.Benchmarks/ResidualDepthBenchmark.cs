@@ -7,7 +7,7 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// <summary>
 /// Section 9: AGD's depth and step norm. Each network trains from the same initial weights on the same batches with the
 /// published step (the layer count as depth, Frobenius norms) at gain 1, 2, 4 and 8, with the depth its description gives
-/// (docs/residual-depth.md) and Frobenius norms, with that depth and spectral norms (the library's default, no gain), and
+/// (docs/research/residual-depth.md) and Frobenius norms, with that depth and spectral norms (the library's default, no gain), and
 /// with Adam over the compare grid; the table gives the final test accuracy.
 /// </summary>
 internal static class ResidualDepthBenchmark

@@ -34,7 +34,7 @@ internal static class LanguageModelCommand
             if (run.Diverged)
                 throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
                     $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
-                    "With GPT-2's tokens AGD diverges on small models (docs/language-model.md); use --tokens char.");
+                    "With GPT-2's tokens AGD diverges on small models (docs/research/language-model.md); use --tokens char.");
             string sample = TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed);
             folder.Write(model, tokenizer, text, run, agd.Describe(), staging =>
             {

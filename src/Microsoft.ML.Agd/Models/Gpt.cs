@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Models;
 /// </summary>
 /// <remarks>
 /// As a <see cref="Block"/> it declares how its layers compose, so AGD takes its depth from the residual stream
-/// (docs/language-model.md) and each LayerNorm moves with the layer it feeds. Linear layers have no biases, as in nanoGPT.
+/// (docs/research/language-model.md) and each LayerNorm moves with the layer it feeds. Linear layers have no biases, as in nanoGPT.
 /// </remarks>
 public sealed class Gpt : Block
 {

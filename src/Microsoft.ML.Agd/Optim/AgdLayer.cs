@@ -45,7 +45,7 @@ public sealed class AgdLayer
     /// The scale of the layer's step and of its share of G: <see cref="Scale"/>, except on an output layer with more outputs
     /// than inputs, where it is at most 1. sqrt(out / in) bounds the change of the outputs' mean square, as if it spread over
     /// all of them; cross-entropy feels the largest logit's change, and a step can put all of it on the few classes (tokens) a
-    /// batch holds. A GPT with GPT-2's 50,257 tokens diverges with s = 19.8 there (docs/language-model.md).
+    /// batch holds: with a large vocabulary the published scale diverges (docs/research/language-model.md).
     /// </summary>
     public double StepScale { get; }
 

@@ -97,11 +97,11 @@ public sealed class AgdOptimizer : IOptimizerStep
 
     internal const string CountedInSeries = "Note: L counts the layers in series, as published: this module is not a Block, so AGD cannot see whether its forward " +
         "adds branches to a stream. If it does (a transformer, a ResNet), write it as a Block, whose Compute says how its layers compose " +
-        "(docs/residual-depth.md): L then follows from the composition, and each step is larger.";
+        "(docs/research/residual-depth.md): L then follows from the composition, and each step is larger.";
 
     /// <summary>
     /// The depth L that the step divides by: the number of rank-2 and rank-4 weights for a network in series (the published
-    /// algorithm), and less for a <see cref="Block"/> whose description adds branches to a stream (docs/residual-depth.md).
+    /// algorithm), and less for a <see cref="Block"/> whose description adds branches to a stream (docs/research/residual-depth.md).
     /// </summary>
     public double Depth { get; }
 

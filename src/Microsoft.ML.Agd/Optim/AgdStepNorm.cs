@@ -4,8 +4,8 @@ namespace Microsoft.ML.Agd.Optim;
 /// <remarks>
 /// AGD's bound limits each layer's change in spectral norm (its largest singular value), relative to the weight's. The
 /// paper's step divides the gradient by its Frobenius norm, which equals the spectral norm only for a gradient of rank
-/// one (one example through a linear layer). A batch's gradient has several comparable singular values (a stable rank of
-/// 2 to 5 on convolutions), so that step moves each layer by less than the bound allows (docs/residual-depth.md).
+/// one (one example through a linear layer). A batch's gradient has several comparable singular values, so that step
+/// moves each layer by less than the bound allows (docs/research/residual-depth.md).
 /// </remarks>
 public enum AgdStepNorm
 {

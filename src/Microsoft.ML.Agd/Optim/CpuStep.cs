@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// </summary>
 /// <remarks>
 /// Our loops run on the calling thread only. Right after a backward pass libtorch's OpenMP workers spin-wait on the other
-/// cores; threads of ours there ran the step of a training loop several times slower than one thread (benchmark section 1).
+/// cores; threads of ours there ran the step of a training loop slower than one thread (benchmark section 1 measures it).
 /// </remarks>
 internal static unsafe class CpuStep
 {

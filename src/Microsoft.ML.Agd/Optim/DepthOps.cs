@@ -6,7 +6,7 @@ namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
 /// A block's description run on AGD's depth: how far a relative change of every layer's weights, by the same small
-/// amount, can move a value, in units of that amount (docs/residual-depth.md derives the rules). In series the layers'
+/// amount, can move a value, in units of that amount (docs/research/residual-depth.md derives the rules). In series the layers'
 /// depths add, so a network in series has depth L, its layer count, as the paper's bound says. A sum a + b moves by at
 /// most the norm-weighted mean of its terms' moves, so a residual branch adds its depth to the stream's in proportion to
 /// its share of the sum's norm. What flows is a value's depth and its power (mean square, in units of the input's) as
@@ -22,7 +22,7 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
     /// softmax, which moves with the values; a change of the query-key logits moves the weights by at most half as much
     /// (the softmax's Jacobian), and by about 1/t of that where a position attends to t others nearly evenly, as at AGD's
     /// initialisation. The experimental repository counts the product as one more layer ("attention is depth 3");
-    /// measured on nanoGPT's configuration it steps too little (docs/language-model.md).
+    /// measured on nanoGPT's configuration it steps too little (docs/research/language-model.md).
     /// </summary>
     public const double AttentionDepth = 0;
 

@@ -6,7 +6,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// The mean of a module's parameters over the last tenth of a run's steps (tail averaging, as PyTorch's
 /// <c>torch.optim.swa_utils.AveragedModel</c> averages them), written into the module when the run ends. AGD has no
 /// schedule that shrinks its step as a run ends, so the last weights still carry one batch's noise; their mean over
-/// the last steps does not, and takes no scale of its own (docs/language-model.md measures it on a GPT).
+/// the last steps does not, and takes no scale of its own (docs/research/language-model.md).
 /// </summary>
 /// <remarks>
 /// Call <see cref="Add"/> after every optimizer step and <see cref="CopyTo"/> once at the end. Buffers such as batch

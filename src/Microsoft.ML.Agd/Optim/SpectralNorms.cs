@@ -49,7 +49,7 @@ internal sealed class SpectralNorms : IDisposable
 
     /// <summary>
     /// Every matrix and convolution gradient's slices, batched by shape (embeddings' rows are vectors and need none). A batch
-    /// of one matrix is a view of its gradient; the others are copies (benchmark section 1 times them).
+    /// of one matrix is a view of its gradient; the others are copies.
     /// </summary>
     internal static List<SliceBatch> Batches(IReadOnlyList<AgdLayer> layers)
         => Enumerable.Range(0, layers.Count).Where(k => !layers[k].IsEmbedding).GroupBy(k => Shape(layers[k]))

@@ -93,8 +93,7 @@ public sealed class AgdSearch
 
     /// <summary>
     /// Whole epochs after which families are compared. Families learn at different speeds, and one early reading of a
-    /// batch-normalised ResNet moves by several points from run to run: after one epoch AGD's ResNet-18 read 82 % in one
-    /// search and 89 % in a separate run, against an FCN's 86.5 % (docs/results.md, "Search at the same budget").
+    /// batch-normalised ResNet moves by several points from run to run, more than the families differ by then.
     /// </summary>
     internal const int MeetingEpochs = 2;
 

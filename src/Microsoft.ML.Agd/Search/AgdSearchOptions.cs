@@ -41,8 +41,8 @@ public sealed class AgdSearchOptions
 
     /// <summary>
     /// ResNet base widths to try. Default 8: a ResNet's convolution work grows with the square of its base width, so each
-    /// doubling costs four times the time per epoch, and a budget of minutes on a CPU trains few epochs of the narrowest
-    /// (docs/results.md has the timings); add wider ones for longer budgets or a GPU.
+    /// doubling costs four times the time per epoch, and a budget of minutes on a CPU trains few epochs of the narrowest;
+    /// add wider ones for longer budgets or a GPU.
     /// </summary>
     public IList<int> BaseWidths { get; set; } = [];
 
@@ -74,8 +74,8 @@ public sealed class AgdSearchOptions
     public int Seed { get; set; }
 
     /// <summary>
-    /// Losses to try. Default cross-entropy, which ended above the paper's square loss for both an FCN and a ResNet in our
-    /// 10-minute Fashion-MNIST runs; add <see cref="AgdLoss.Square"/> to compare them (it doubles the space).
+    /// Losses to try. Default cross-entropy, which trains further than the paper's square loss in a short budget; add
+    /// <see cref="AgdLoss.Square"/> to compare them (it doubles the space).
     /// </summary>
     public IList<AgdLoss> Losses { get; set; } = [];
 

@@ -6,8 +6,8 @@ namespace Microsoft.ML.Agd.Training;
 /// <summary>
 /// Recomputes a network's batch-norm statistics for its current weights ("precise" statistics): each running mean and
 /// variance becomes the plain average over up to <see cref="Batches"/> training batches. The running averages that
-/// training keeps (momentum 0.1) trail the weights by the last ten or twenty steps: after an eighth of an epoch they cost
-/// AGD's ResNet-18 up to 9 points of test accuracy, which misled the search's early rungs (docs/results.md).
+/// training keeps (momentum 0.1) trail the weights by the last ten or twenty steps, which early in a run misreads a
+/// ResNet's accuracy by several points and misled the search's early rungs.
 /// </summary>
 internal static class BatchNormStatistics
 {

@@ -20,8 +20,7 @@ namespace Microsoft.ML.Agd.Training;
 /// <param name="generator">The source of every epoch's order.</param>
 public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
 {
-    // Small, because every activation of a batch stays alive until the batch's scope ends (docs/results.md has the resident
-    // peak it gives); results do not depend on it.
+    // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
     /// <summary>

@@ -11,7 +11,7 @@ public class GptTests
     {
         var gpt = new Gpt(vocabularySize: 11, contextLength: 8, layers: 1, heads: 2, width: 8);
         var optimizer = new AgdOptimizer(gpt);
-        // The depth, worked by hand (docs/language-model.md). Token and position embeddings (depth 1, power 1 each) add to
+        // The depth, worked by hand (docs/research/language-model.md). Token and position embeddings (depth 1, power 1 each) add to
         // the stream: depth 1, power 2. The attention branch: norm (power 1), q, k, v (depth 2), attention (adds nothing),
         // output projection: depth 3, power 1; the sum weighs stream : branch as sqrt(2) : 1. The MLP branch: norm, expand
         // (+1), GELU (power 1/2), contract (+1): depth D1 + 2, power 1/2, against the stream's power 3. Then the head (+1).
