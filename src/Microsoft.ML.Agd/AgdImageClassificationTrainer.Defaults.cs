@@ -5,7 +5,7 @@ namespace Microsoft.ML.Agd;
 public sealed partial class AgdImageClassificationTrainer
 {
     /// <summary>The trainer's defaults, written once: <see cref="Options"/>, the catalog extension and the command line take them from here.</summary>
-    public static class Defaults
+    internal static class Defaults
     {
         /// <summary>The label column, as ML.NET's trainers name it.</summary>
         public const string LabelColumnName = "Label";
@@ -33,8 +33,5 @@ public sealed partial class AgdImageClassificationTrainer
 
         /// <summary>The paper's square loss.</summary>
         public const AgdLoss Loss = AgdLoss.Square;
-
-        /// <summary>The algorithm's own step, no multiple of it.</summary>
-        public const double Gain = 1.0;
     }
 }

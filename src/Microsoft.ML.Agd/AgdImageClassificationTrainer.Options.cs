@@ -55,9 +55,6 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Seed of the initial weights and of the batch order; the same seed and data give the same model on a CPU. Default 0.</summary>
         public int Seed { get; set; }
 
-        /// <summary>Advanced: multiplies every AGD step. 1, the default, is the algorithm's own step; the paper's authors report about 10 can train faster.</summary>
-        public double Gain { get; set; } = Defaults.Gain;
-
         /// <summary>
         /// Advanced: the norm of each gradient slice that sizes AGD's step. <see cref="Optim.AgdStepNorm.Spectral"/>, the
         /// default, is what AGD's bound limits; <see cref="Optim.AgdStepNorm.Frobenius"/> is the published algorithm.
@@ -68,7 +65,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// An optimizer to train with in AGD's place, made for the network once it is initialised: benchmarks measure
         /// searches with a learning-rate grid against AGD's. Internal: no public option sets a learning rate.
         /// </summary>
-        internal Func<nn.Module, Optim.IOptimizerStep>? OptimizerInsteadOfAgd { get; set; }
+        internal Func<nn.Module, optim.Optimizer>? OptimizerInsteadOfAgd { get; set; }
 
         /// <summary>
         /// Return the network of the epoch with the best validation accuracy rather than of the last epoch (as early
@@ -81,7 +78,7 @@ public sealed partial class AgdImageClassificationTrainer
         /// Your own network, instead of <see cref="Architecture"/>'s: called with the image shape and the number of classes, it
         /// returns a TorchSharp module that maps images [batch, channels, height, width] to logits [batch, classes], for
         /// example an <c>nn.Sequential</c> of convolutions, normalisations, activations, pooling and linear layers. AGD makes
-        /// each rank-2/4 weight a layer (see <see cref="Optim.AgdOptimizer.Describe()"/>); the model exports to ONNX when every module
+        /// each rank-2/4 weight a layer (see <see cref="Optim.AgdPlan"/>); the model exports to ONNX when every module
         /// is one of TorchSharp's standard layers or a <see cref="Models.Block"/> built of them. Both are checked before
         /// the first step. The fitted model saves and loads without the factory.
         /// </summary>
@@ -123,8 +120,8 @@ public sealed partial class AgdImageClassificationTrainer
                 throw new ArgumentException("Architecture Custom needs a NetworkFactory that builds the network.", nameof(NetworkFactory));
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
-            Check.Gain(Gain, nameof(Gain));
-            Check.StepNorm(StepNorm, nameof(StepNorm));
+            if (!Enum.IsDefined(StepNorm))
+                throw new ArgumentOutOfRangeException(nameof(StepNorm), StepNorm, $"StepNorm must be {string.Join(" or ", Enum.GetNames<Optim.AgdStepNorm>())}.");
         }
 
         private static void CheckName(string name, string option)

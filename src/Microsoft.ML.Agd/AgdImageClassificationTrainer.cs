@@ -98,7 +98,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             TrainingMemory.CheckParameters(network.parameters().Sum(p => (double)p.numel()), "The network NetworkFactory built", "the network");
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
-        var agd = new AgdOptimizer(network, _options.Gain) { Norm = _options.StepNorm };
+        using var agd = new AgdOptimizer(network) { Norm = _options.StepNorm };
         OnnxExport.Check(network, shape, classes);
         if (initialModel is null)
             AgdInitialization.Apply(network, generator);

@@ -1,16 +1,19 @@
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Optim;
 using Microsoft.ML.Agd.Training;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd;
 
 /// <summary>A network trained with AGD: the network itself, what it was trained on, and how training went.</summary>
 public sealed class AgdModel
 {
+    private readonly StandardizedNetwork _network;
+
     internal AgdModel(StandardizedNetwork network, AgdArchitecture architecture, AgdImageShape imageShape, IReadOnlyList<string> classNames,
         IReadOnlyList<AgdEpoch> history, int epoch, bool cancelled, string featureColumnName)
     {
-        Network = network;
+        _network = network;
         Architecture = architecture;
         ImageShape = imageShape;
         ClassNames = classNames;
@@ -24,16 +27,16 @@ public sealed class AgdModel
     /// The trained TorchSharp network, in evaluation mode on the CPU: it reads raw images [batch, channels, height, width],
     /// at the scale training saw, standardizes them with the training data's statistics, and returns logits.
     /// </summary>
-    public StandardizedNetwork Network { get; }
+    public nn.Module<Tensor, Tensor> Network => _network;
 
-    /// <summary>What AGD made of the network: its layers, each with its scale and members (see <see cref="AgdOptimizer.Describe()"/>).</summary>
-    public string DescribeLayers() => new AgdOptimizer(Network).Describe();
+    /// <summary>What AGD made of the network: its layers, each with its scale and members, and its depth.</summary>
+    public AgdPlan Plan => AgdPlan.Of(Network);
 
     /// <summary>Each input channel's mean over the training data, which the network subtracts.</summary>
-    public IReadOnlyList<double> InputMean => Network.Mean;
+    public IReadOnlyList<double> InputMean => _network.Mean;
 
     /// <summary>Each input channel's standard deviation over the training data (1 for a constant channel), by which the network divides.</summary>
-    public IReadOnlyList<double> InputStandardDeviation => Network.StandardDeviation;
+    public IReadOnlyList<double> InputStandardDeviation => _network.StandardDeviation;
 
     /// <summary>The network family.</summary>
     public AgdArchitecture Architecture { get; }

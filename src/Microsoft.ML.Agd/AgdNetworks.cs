@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd;
 
 /// <summary>Builds the library's networks by name and size, before AGD's initialisation.</summary>
-public static class AgdNetworks
+internal static class AgdNetworks
 {
     /// <summary>The network of an architecture and size for images of a shape and a number of classes.</summary>
     /// <param name="architecture">Fcn or a ResNet (a custom network is built by its own factory).</param>

@@ -22,15 +22,15 @@ internal static class LanguageModelBenchmark
         var tokenizer = TextTokenizer.Create("char", text);
         var settings = new LanguageModelSettings { Iterations = iterations };
         var training = LanguageModelTraining.OfText(text, tokenizer, settings);
-        var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, IOptimizerStep Step)> Create, bool Averaged)[]
+        var variants = new (string Name, Func<Models.Gpt, (AgdOptimizer Agd, TorchSharp.torch.optim.Optimizer Step)> Create, bool Averaged)[]
         {
-            ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(m, 1, o => o.Layers.Count) { Norm = AgdStepNorm.Frobenius }), false),
+            ("L = layer count, Frobenius norms (published)", m => Plain(new AgdOptimizer(AgdPlan.Published(m)) { Norm = AgdStepNorm.Frobenius }), false),
             ("composed L, attention adds 1 (experimental repository), Frobenius", m => Plain(Attention(m, 1, AgdStepNorm.Frobenius)), false),
             ("composed L, attention adds 0, Frobenius", m => Plain(Attention(m, 0, AgdStepNorm.Frobenius)), false),
             ("composed L, attention adds 1, spectral", m => Plain(Attention(m, 1, AgdStepNorm.Spectral)), false),
             ("composed L, attention adds 0, spectral (the library's step)", m => Plain(new AgdOptimizer(m)), false),
             ("the library's step, weights averaged over the last tenth (the library's training)", m => Plain(new AgdOptimizer(m)), true),
-            ("the library's step, gain 2", m => Plain(new AgdOptimizer(m, 2)), false),
+            ("the library's step, gain 2", m => WithGain(new AgdOptimizer(m), 2), false),
             ("diagnostic: gradients averaged with momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: false), false),
             ("diagnostic: Nesterov momentum 0.9", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: true), false),
             ("diagnostic: Nesterov momentum 0.9, weights averaged over the last tenth", m => WithMomentum(new AgdOptimizer(m), 0.9, nesterov: true), true),
@@ -41,7 +41,7 @@ internal static class LanguageModelBenchmark
             var model = training.InitialModel();
             var (agd, step) = create(model);
             var run = training.Train(model, step, name, null, averaged);
-            rows.Add([name, $"{agd.Depth:0.##}", run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
+            rows.Add([name, $"{agd.Plan.Depth:0.##}", run.Diverged ? "diverged" : $"{run.FinalValidationLoss:F3}", $"{run.Curve[^1].TrainLoss:F3}", $"{run.SecondsPerIteration * 1000:F1}"]);
             Console.WriteLine(string.Join(" | ", rows[^1]));
         }
         report.Table(["AGD variant", "L", "validation loss", "training loss", "ms per iteration"], rows);
@@ -56,7 +56,7 @@ internal static class LanguageModelBenchmark
     /// </summary>
     private static void StepSizes(Report report, LanguageModelTraining training)
     {
-        var runs = new (string Name, Func<Models.Gpt, IOptimizerStep> Create)[]
+        var runs = new (string Name, Func<Models.Gpt, TorchSharp.torch.optim.Optimizer> Create)[]
         {
             ("AGD (default)", m => new AgdOptimizer(m)),
             ("AdamW 3e-3, nanoGPT's schedule", m => new NanoGptAdamW(m, 3e-3, training.Settings.Iterations)),
@@ -65,8 +65,8 @@ internal static class LanguageModelBenchmark
         foreach (var (name, create) in runs)
         {
             var model = training.InitialModel();
-            var probe = new StepProbe(create(model), new AgdOptimizer(model).Layers);
-            var run = training.Train(model, probe, name, null, averageWeights: false);
+            var probe = new StepProbe(create(model), AgdPlan.Of(model).Layers);
+            var run = training.Train(model, probe.Optimizer, name, null, averageWeights: false);
             columns.Add(probe.Means());
             Console.WriteLine($"{name}: validation loss {run.FinalValidationLoss:F3}");
         }
@@ -76,24 +76,25 @@ internal static class LanguageModelBenchmark
     }
 
     // Wraps an optimizer; every 20th step from step 100 on, measures each layer's update against the weight before it.
-    private sealed class StepProbe(IOptimizerStep inner, IReadOnlyList<AgdLayer> layers) : IOptimizerStep
+    private sealed class StepProbe
     {
         private const int Every = 20, From = 100;
         private readonly Dictionary<string, List<(double Change, double Rank)>> _samples = [];
         private int _steps;
 
-        void IOptimizerStep.ZeroGrad() => inner.ZeroGrad();
+        public StepProbe(TorchSharp.torch.optim.Optimizer inner, IReadOnlyList<AgdLayer> layers)
+            => Optimizer = new DelegateOptimizer(inner.parameters(), () =>
+            {
+                bool measure = ++_steps >= From && _steps % Every == 0;
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var before = measure ? layers.Select(l => l.Weight.detach().to(TorchSharp.torch.float64)).ToList() : null;
+                inner.step();
+                for (int k = 0; measure && k < layers.Count; k++)
+                    Add(layers[k], before![k], layers[k].Weight.detach().to(TorchSharp.torch.float64) - before[k]);
+            });
 
-        double IOptimizerStep.Step()
-        {
-            bool measure = ++_steps >= From && _steps % Every == 0;
-            using var scope = TorchSharp.torch.NewDisposeScope();
-            var before = measure ? layers.Select(l => l.Weight.detach().to(TorchSharp.torch.float64)).ToList() : null;
-            double eta = inner.Step();
-            for (int k = 0; measure && k < layers.Count; k++)
-                Add(layers[k], before![k], layers[k].Weight.detach().to(TorchSharp.torch.float64) - before[k]);
-            return eta;
-        }
+        /// <summary>The inner optimizer with the probe after each step.</summary>
+        public TorchSharp.torch.optim.Optimizer Optimizer { get; }
 
         private void Add(AgdLayer layer, TorchSharp.torch.Tensor weight, TorchSharp.torch.Tensor update)
         {
@@ -123,12 +124,10 @@ internal static class LanguageModelBenchmark
         var rows = new List<IReadOnlyList<string>>();
         var variants = new[] { double.PositiveInfinity, 0.5, 1, 2, 4, 8 }.Select(cap => (
                 Name: double.IsPositiveInfinity(cap) ? "head steps with s (published)" : FormattableString.Invariant($"head steps with min(s, {cap}){(cap == 1 ? " (the library's rule)" : "")}"),
-                Create: (Func<Models.Gpt, IOptimizerStep>)(m => new AgdOptimizer(m) { ScaleOf = l => l.IsOutput ? Math.Min(l.Scale, cap) : l.Scale })))
-            .Append(("head steps with min(s, 1), each embedding row with eta / L of its initial norm", m => new AgdOptimizer(m)
-            {
-                ScaleOf = l => l.IsEmbedding && l.Weight.shape[0] > l.Weight.shape[1] ? l.Scale * Math.Sqrt((double)l.Weight.shape[1] / l.Weight.shape[0]) : l.StepScale,
-            }))
-            .Concat(new[] { 1e-3, 3e-4 }.Select(lr => (Name: FormattableString.Invariant($"AdamW {lr}, nanoGPT's schedule"), Create: (Func<Models.Gpt, IOptimizerStep>)(m => new NanoGptAdamW(m, lr, iterations)))));
+                Create: (Func<Models.Gpt, TorchSharp.torch.optim.Optimizer>)(m => new AgdOptimizer(AgdPlan.Of(m).WithStepScales(l => l.IsOutput ? Math.Min(l.Scale, cap) : l.Scale)))))
+            .Append(("head steps with min(s, 1), each embedding row with eta / L of its initial norm", m => new AgdOptimizer(AgdPlan.Of(m).WithStepScales(
+                l => l.IsEmbedding && l.Weight.shape[0] > l.Weight.shape[1] ? l.Scale * Math.Sqrt((double)l.Weight.shape[1] / l.Weight.shape[0]) : l.StepScale))))
+            .Concat(new[] { 1e-3, 3e-4 }.Select(lr => (Name: FormattableString.Invariant($"AdamW {lr}, nanoGPT's schedule"), Create: (Func<Models.Gpt, TorchSharp.torch.optim.Optimizer>)(m => new NanoGptAdamW(m, lr, iterations)))));
         foreach (var (name, create) in variants)
         {
             var model = training.InitialModel();
@@ -155,7 +154,7 @@ internal static class LanguageModelBenchmark
         foreach (int seed in seeds)
         {
             var training = LanguageModelTraining.OfText(text, tokenizer, new LanguageModelSettings { Iterations = iterations, Seed = seed });
-            var variants = new (string Name, Func<Models.Gpt, IOptimizerStep> Create, bool Averaged)[]
+            var variants = new (string Name, Func<Models.Gpt, TorchSharp.torch.optim.Optimizer> Create, bool Averaged)[]
             {
                 ("AGD, attention adds 0 (the library's)", m => Attention(m, 0), true),
                 ("AGD, attention adds 1 (the experimental repository's)", m => Attention(m, 1), true),
@@ -174,9 +173,11 @@ internal static class LanguageModelBenchmark
 
     // AGD with attention adding <paramref name="depth"/> to the depth (the library's count adds 0).
     private static AgdOptimizer Attention(Models.Gpt m, int depth, AgdStepNorm norm = AgdStepNorm.Spectral)
-        => new(m, 1, o => DepthOps.Of(m, o.Layers.Count, attentionDepth: depth).Depth) { Norm = norm };
+        => new(AgdPlan.Of(m, attentionDepth: depth)) { Norm = norm };
 
-    private static (AgdOptimizer, IOptimizerStep) Plain(AgdOptimizer agd) => (agd, agd);
+    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) Plain(AgdOptimizer agd) => (agd, agd);
 
-    private static (AgdOptimizer, IOptimizerStep) WithMomentum(AgdOptimizer agd, double beta, bool nesterov) => (agd, DelegateStep.WithMomentum(agd, beta, nesterov));
+    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithGain(AgdOptimizer agd, double gain) => (agd, DelegateOptimizer.WithGain(agd, gain));
+
+    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithMomentum(AgdOptimizer agd, double beta, bool nesterov) => (agd, DelegateOptimizer.WithMomentum(agd, beta, nesterov));
 }

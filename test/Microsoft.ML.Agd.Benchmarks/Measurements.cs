@@ -28,7 +28,7 @@ internal static class Measurements
             long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
             Func<double> step = name switch
             {
-                "AGD" => new AgdOptimizer(network).Step,
+                "AGD" => Steps(new AgdOptimizer(network)),
                 "Adam" => Steps(optim.Adam(parameters, 1e-4)),
                 _ => Steps(optim.SGD(parameters, 0.01, momentum: 0.9)),
             };

@@ -41,18 +41,18 @@ public class OptimizerStepBenchmarks
 
     /// <summary>AGD as users get it: its two passes over memory in place (CpuStep).</summary>
     [Benchmark]
-    public double Agd() => _agd.Step();
+    public Tensor Agd() => _agd.step();
 
     /// <summary>AGD with its passes as libtorch operations, one or more native calls per layer (TensorStep): its way on a GPU, or for float64.</summary>
     [Benchmark]
-    public double AgdLibTorch() => _agd.Step(_agd.Layers, inPlace: false);
+    public double AgdLibTorch() => _agd.Step(_agd.Plan.Layers, inPlace: false);
 
     /// <summary>The part of AGD's step that SGD has no counterpart for: one read of every gradient for its norms.</summary>
     [Benchmark]
     public int AgdNorms()
     {
         using var scope = torch.NewDisposeScope();
-        return CpuStep.SquaredNorms(_agd.Layers).Length;
+        return CpuStep.SquaredNorms(_agd.Plan.Layers).Length;
     }
 
     [GlobalCleanup]

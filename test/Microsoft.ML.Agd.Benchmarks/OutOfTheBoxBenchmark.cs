@@ -86,7 +86,7 @@ internal static class OutOfTheBoxBenchmark
             var (last, mean) = LastAndAveraged(harness, options, epochs, network => AgdStep(network, options, nesterov: false));
             var (_, nesterov) = LastAndAveraged(harness, options, epochs, network => AgdStep(network, options, nesterov: true));
             var adam = adamRate is { } lr
-                ? LastAndAveraged(harness, options, epochs, network => new TorchOptimizerStep(TorchSharp.torch.optim.Adam(network.parameters(), lr), lr))
+                ? LastAndAveraged(harness, options, epochs, network => TorchSharp.torch.optim.Adam(network.parameters(), lr))
                 : default;
             table.Add([name, $"{batch}", $"{last.Accuracy:P2}", $"{mean.Accuracy:P2}", $"{(mean.Accuracy - last.Accuracy) * 100:+0.00;-0.00}", $"{last.Loss:F4}", $"{mean.Loss:F4}",
                 $"{nesterov.Accuracy:P2}", adamRate is null ? "not run" : $"{adam.Last.Accuracy:P2} / {adam.Averaged.Accuracy:P2} (lr {adamRate})"]);
@@ -99,20 +99,20 @@ internal static class OutOfTheBoxBenchmark
     // The convolutional rows train on the first images only: the matrix must fit in about 45 minutes on 2 cores.
     private static LabelledImageSet Data(LabelledImageSet train, bool subset) => subset ? train with { Rows = train.Rows.Take(ConvolutionalRows).ToList() } : train;
 
-    private static IOptimizerStep AgdStep(TorchSharp.torch.nn.Module network, AgdImageClassificationTrainer.Options options, bool nesterov)
+    private static TorchSharp.torch.optim.Optimizer AgdStep(TorchSharp.torch.nn.Module network, AgdImageClassificationTrainer.Options options, bool nesterov)
     {
-        var agd = new AgdOptimizer(network, options.Gain) { Norm = options.StepNorm };
-        return nesterov ? DelegateStep.WithMomentum(agd, 0.9, nesterov: true) : agd;
+        var agd = new AgdOptimizer(network) { Norm = options.StepNorm };
+        return nesterov ? DelegateOptimizer.WithMomentum(agd, 0.9, nesterov: true) : agd;
     }
 
     // One run from the harness's initial weights, read with its last weights and with their average.
     private static ((double Loss, double Accuracy) Last, (double Loss, double Accuracy) Averaged) LastAndAveraged(
-        BaselineTraining harness, AgdImageClassificationTrainer.Options options, int epochs, Func<TorchSharp.torch.nn.Module, IOptimizerStep> optimizer)
+        BaselineTraining harness, AgdImageClassificationTrainer.Options options, int epochs, Func<TorchSharp.torch.nn.Module, TorchSharp.torch.optim.Optimizer> optimizer)
     {
         using var network = harness.InitialNetwork();
         var step = optimizer(network);
         using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
-        var loop = harness.Loop(network, new DelegateStep(step.ZeroGrad, () => { double eta = step.Step(); average.Add(); return eta; }));
+        var loop = harness.Loop(network, DelegateOptimizer.After(step, average.Add));
         loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
         var last = loop.Evaluate(harness.Test);
         average.CopyTo();

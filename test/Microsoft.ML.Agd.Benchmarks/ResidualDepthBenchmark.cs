@@ -28,9 +28,10 @@ internal static class ResidualDepthBenchmark
             OptimizerRun Agd(double gain, bool inSeries, AgdStepNorm norm)
             {
                 var network = harness.InitialNetwork();
-                return harness.Run(Optimizer.Agd, null, network, new AgdOptimizer(network, gain, inSeries ? o => o.Layers.Count : null) { Norm = norm }, epochs);
+                var agd = new AgdOptimizer(inSeries ? AgdPlan.Published(network) : AgdPlan.Of(network)) { Norm = norm };
+                return harness.Run(Optimizer.Agd, null, network, gain == 1 ? agd : DelegateOptimizer.WithGain(agd, gain), epochs);
             }
-            var depth = new AgdOptimizer(harness.InitialNetwork());
+            var depth = AgdPlan.Of(harness.InitialNetwork());
             var published = s_gains.Select(g => Agd(g, inSeries: true, AgdStepNorm.Frobenius)).ToList();
             var composed = Agd(1, inSeries: false, AgdStepNorm.Frobenius);
             var spectral = Agd(1, inSeries: false, AgdStepNorm.Spectral);
@@ -71,21 +72,22 @@ internal static class ResidualDepthBenchmark
             foreach (bool inSeries in new[] { true, false })
             {
                 var network = harness.InitialNetwork();
-                var optimizer = new AgdOptimizer(network, 1, inSeries ? o => o.Layers.Count : null) { Norm = inSeries ? AgdStepNorm.Frobenius : AgdStepNorm.Spectral };
-                var initialNorms = optimizer.Layers.Select(l => l.Weight.norm().item<float>()).ToList();
+                var optimizer = new AgdOptimizer(inSeries ? AgdPlan.Published(network) : AgdPlan.Of(network)) { Norm = inSeries ? AgdStepNorm.Frobenius : AgdStepNorm.Spectral };
+                var initialNorms = optimizer.Plan.Layers.Select(l => l.Weight.norm().item<float>()).ToList();
                 network.train();
                 var shares = new List<double>();
                 harness.Train.ForEachBatch(64, new Generator(0), CPU, (images, labels) =>
                 {
-                    optimizer.ZeroGrad();
+                    optimizer.zero_grad();
                     var before = network.call(images);
                     AgdLoss.CrossEntropy.Compute(before, labels).backward();
-                    double eta = optimizer.Step();
+                    optimizer.step();
+                    double eta = optimizer.LastEta;
                     using var noGrad = no_grad();
                     double moved = network.call(images).sub(before.detach()).norm().item<float>() / before.norm().item<float>();
                     shares.Add(moved / (Math.Exp(eta) - 1));
                 });
-                double growth = optimizer.Layers.Select((l, k) => l.Weight.norm().item<float>() / initialNorms[k]).Average();
+                double growth = optimizer.Plan.Layers.Select((l, k) => l.Weight.norm().item<float>() / initialNorms[k]).Average();
                 network.Dispose();
                 cells.Add($"{shares.Average():0.000} (first {shares.Take(10).Average():0.000}, last {shares.TakeLast(100).Average():0.000}); weights' norm x{growth:0.00}");
             }

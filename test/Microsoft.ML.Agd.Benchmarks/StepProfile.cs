@@ -25,10 +25,10 @@ internal static class StepProfile
             using var images = rand(input);
             using var labels = randint(10, input[0]);
             var agd = new AgdOptimizer(network);
-            var sgd = new Samples.Jobs.TorchOptimizerStep(optim.SGD(network.parameters(), 1e-4), 1e-4);
-            var results = new (string Optimizer, IOptimizerStep Step)[]
+            var results = new (string Optimizer, optim.Optimizer Step)[]
             {
-                ("SGD", sgd), ("AGD in place", agd), ("AGD with libtorch's operations", new LibTorchAgd(agd)),
+                ("SGD", optim.SGD(network.parameters(), 1e-4)), ("AGD in place", agd),
+                ("AGD with libtorch's operations", new DelegateOptimizer(agd.parameters(), () => agd.Step(agd.Plan.Layers, inPlace: false))),
             }.Select(o => (o.Optimizer, Phases: Profile(network, o.Step, images, labels))).ToList();
             double sgdStep = results[0].Phases[^1], sgdIteration = results[0].Phases.Sum();
             foreach (var (optimizer, phases) in results)
@@ -60,10 +60,10 @@ internal static class StepProfile
         using var spectral = new SpectralNorms();
         return Medians(clock =>
         {
-            agd.ZeroGrad();
+            agd.zero_grad();
             nn.functional.cross_entropy(network.call(images), labels).backward();
             using var noGrad = no_grad();
-            var layers = agd.Layers;
+            var layers = agd.Plan.Layers;
             clock.Restart();
             var squares = CpuStep.SquaredNorms(layers);
             var t0 = clock.Elapsed.TotalMilliseconds;
@@ -80,17 +80,17 @@ internal static class StepProfile
     }
 
     // Median milliseconds of each phase of a training iteration.
-    private static double[] Profile(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, Tensor images, Tensor labels)
+    private static double[] Profile(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, Tensor images, Tensor labels)
         => Medians(clock =>
         {
-            optimizer.ZeroGrad();
+            optimizer.zero_grad();
             var t0 = clock.Elapsed.TotalMilliseconds;
             var loss = nn.functional.cross_entropy(network.call(images), labels);
             _ = loss.item<float>();
             var t1 = clock.Elapsed.TotalMilliseconds;
             loss.backward();
             var t2 = clock.Elapsed.TotalMilliseconds;
-            optimizer.Step();
+            optimizer.step();
             return [t0, t1, t2, clock.Elapsed.TotalMilliseconds];
         });
 
@@ -107,12 +107,5 @@ internal static class StepProfile
                 durations.Add(ends.Select((end, k) => end - (k == 0 ? 0 : ends[k - 1])).ToArray());
         }
         return Enumerable.Range(0, durations[0].Length).Select(k => durations.Select(d => d[k]).Order().ElementAt(durations.Count / 2)).ToArray();
-    }
-
-    private sealed class LibTorchAgd(AgdOptimizer agd) : IOptimizerStep
-    {
-        void IOptimizerStep.ZeroGrad() => agd.ZeroGrad();
-
-        double IOptimizerStep.Step() => agd.Step(agd.Layers, inPlace: false);
     }
 }

@@ -9,7 +9,8 @@ public partial class ArchitectureTests
 {
     private static readonly string[] s_core = ["Models", "Onnx", "Optim", "Training"];
 
-    // Folder -> the library folders its files' usings name ("" is the root namespace).
+    // Folder -> the library folders its files name, by a using or by a qualified name such as Optim.AgdStepNorm or
+    // Microsoft.ML.Agd.Optim.AgdStepNorm ("" is the root namespace).
     private static Dictionary<string, HashSet<string>> Uses(out Dictionary<string, List<string>> otherUsings)
     {
         string library = Path.Combine(DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd");
@@ -33,6 +34,9 @@ public partial class ArchitectureTests
                 else
                     others.Add($"{relative}: {name}");
             }
+            foreach (Match m in QualifiedName().Matches(File.ReadAllText(file)))
+                if (m.Groups[1].Value != folder)
+                    mine.Add(m.Groups[1].Value);
         }
         return uses;
     }
@@ -77,6 +81,15 @@ public partial class ArchitectureTests
     }
 
     [TestMethod]
+    public void AQualifiedNameIsAUseToo()
+    {
+        // Check.cs once named Optim.AgdStepNorm with no using, a Models -> Optim edge that a reading of usings missed.
+        var names = QualifiedName().Matches("Optim.AgdStepNorm x; Microsoft.ML.Agd.Models.Fcn y; TorchSharp.Modules.Parameter z; Microsoft.ML.Data.VBuffer w; torch.optim.Adam v;")
+            .Select(m => m.Groups[1].Value).ToList();
+        CollectionAssert.AreEqual(new[] { "Optim", "Models" }, names);
+    }
+
+    [TestMethod]
     public void TheCoreNamesNoTypeOfTheRootNamespace()
     {
         // Files of Microsoft.ML.Agd.X see Microsoft.ML.Agd's types without a using: look for the types' names instead.
@@ -91,8 +104,14 @@ public partial class ArchitectureTests
             }
     }
 
-    [GeneratedRegex(@"^\s*(?:(?:public|internal|private|sealed|static|abstract|readonly|partial) )*(?:class|record|enum|interface|struct)(?: struct)? (\w+)", RegexOptions.Multiline)]
+    // A top-level type: a nested one (AgdImageClassificationTrainer.Options) is only ever named through its parent.
+    [GeneratedRegex(@"^(?:(?:public|internal|private|sealed|static|abstract|readonly|partial) )*(?:class|record|enum|interface|struct)(?: struct)? (\w+)", RegexOptions.Multiline)]
     private static partial Regex TypeDeclaration();
+
+    // A library folder's namespace named before a type: on its own (not after another name, as TorchSharp.Modules or
+    // Microsoft.ML.Data are) or after Microsoft.ML.Agd.
+    [GeneratedRegex(@"(?:(?<![\w.])|Microsoft\.ML\.Agd\.)(Models|Optim|Training|Onnx|Native|Data|Search)\.[A-Z]")]
+    private static partial Regex QualifiedName();
 
     [GeneratedRegex(@"^using (?:static )?([\w.]+);", RegexOptions.Multiline)]
     private static partial Regex Using();

@@ -25,8 +25,8 @@ internal static class LanguageModelCommand
             folder.CheckWritable();
             var (training, tokenizer, text) = options.Read(result);
             var model = training.InitialModel();
-            var agd = new AgdOptimizer(model);
-            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
+            using var agd = new AgdOptimizer(model);
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Plan.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
             var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation));
             // An untrained network is not a model anyone wants, and must never replace one.
             if (run.Curve[^1].Iteration == 0)
@@ -36,7 +36,7 @@ internal static class LanguageModelCommand
                     $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
                     "With GPT-2's tokens AGD diverges on small models (docs/research/language-model.md); use --tokens char.");
             string sample = TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed);
-            folder.Write(model, tokenizer, text, run, agd.Describe(), staging =>
+            folder.Write(model, tokenizer, text, run, agd.Plan.Describe(), staging =>
             {
                 LanguageModelComparison.Plot([run], "GPT trained with AGD: validation loss", staging.File("curves.png"));
                 File.WriteAllText(staging.File("sample.txt"), sample);

@@ -70,14 +70,14 @@ internal sealed class BaselineTraining : IDisposable
     /// The loop every optimizer trains with: the same batch order for the seed, and the test set as validation; AGD's
     /// runs end with their weights averaged, as the trainer's do.
     /// </summary>
-    public TrainingLoop Loop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, bool averageWeights = false)
+    public TrainingLoop Loop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, bool averageWeights = false)
         => new(network, optimizer, _network.Loss, _network.BatchSize, CPU, new Generator((ulong)_network.Seed)) { AverageWeights = averageWeights };
 
     /// <summary>Trains with AGD.</summary>
     public OptimizerRun Agd(int epochs, CancellationToken cancellation = default)
     {
         var network = InitialNetwork();
-        return Run(Optimizer.Agd, null, network, new AgdOptimizer(network, _network.Gain) { Norm = _network.StepNorm }, epochs, cancellation);
+        return Run(Optimizer.Agd, null, network, new AgdOptimizer(network) { Norm = _network.StepNorm }, epochs, cancellation);
     }
 
     /// <summary>Trains with one of TorchSharp's optimizers (Adam or SGD) at a learning rate.</summary>
@@ -90,14 +90,14 @@ internal sealed class BaselineTraining : IDisposable
             Optimizer.Sgd => optim.SGD(network.parameters(), learningRate),
             _ => throw new ArgumentOutOfRangeException(nameof(optimizer), optimizer, "Adam or SGD."),
         };
-        return Run(optimizer, learningRate, network, new TorchOptimizerStep(step, learningRate), epochs, cancellation);
+        return Run(optimizer, learningRate, network, step, epochs, cancellation);
     }
 
     /// <summary>
-    /// Trains a network from <see cref="InitialNetwork"/> with any optimizer, recording its curve; the network is disposed.
-    /// A run named AGD (any gain or norm) ends averaged, as the trainer's do.
+    /// Trains a network from <see cref="InitialNetwork"/> with any optimizer, recording its curve; the network and the
+    /// optimizer are disposed. A run named AGD (any plan or norm) ends averaged, as the trainer's do.
     /// </summary>
-    public OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, int epochs, CancellationToken cancellation = default)
+    public OptimizerRun Run(Optimizer name, double? learningRate, nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, int epochs, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var curve = new List<EpochPoint>();
@@ -111,6 +111,7 @@ internal sealed class BaselineTraining : IDisposable
             diverged = true; // the loss became NaN or infinite: the curve ends at the last whole epoch
         }
         network.Dispose();
+        optimizer.Dispose();
         return new OptimizerRun(name, learningRate, curve, clock.Elapsed.TotalSeconds, diverged);
     }
 

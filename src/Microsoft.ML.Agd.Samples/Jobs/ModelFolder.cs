@@ -98,7 +98,7 @@ internal sealed class ModelFolder
         var info = new ModelInfo(agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, train.Description,
             agd.Model.InputMean, agd.Model.InputStandardDeviation, s_checked.ToDictionary(f => f, f => Sha256Of(File(f))));
         WriteJson(Info, info);
-        System.IO.File.WriteAllText(Layers, agd.Model.DescribeLayers() + Environment.NewLine);
+        System.IO.File.WriteAllText(Layers, agd.Model.Plan.Describe() + Environment.NewLine);
         ConsumptionProject.Write(PredictProject, info);
         return info;
     }

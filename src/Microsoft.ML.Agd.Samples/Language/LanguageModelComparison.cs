@@ -19,13 +19,15 @@ internal static class LanguageModelComparison
     {
         var runs = new List<LanguageModelRun>();
         void Add(LanguageModelRun run) { runs.Add(run); onRun?.Invoke(run); }
-        var agd = training.InitialModel();
-        Add(training.Train(agd, new AgdOptimizer(agd), "AGD", null, averageWeights: true, cancellation: cancellation));
+        using (var model = training.InitialModel())
+        using (var agd = new AgdOptimizer(model))
+            Add(training.Train(model, agd, "AGD", null, averageWeights: true, cancellation: cancellation));
         foreach (double lr in Grid)
         {
             cancellation.ThrowIfCancellationRequested();
-            var model = training.InitialModel();
-            Add(training.Train(model, new NanoGptAdamW(model, lr, training.Settings.Iterations), "AdamW", lr, averageWeights: false, cancellation: cancellation));
+            using var model = training.InitialModel();
+            using var adamW = new NanoGptAdamW(model, lr, training.Settings.Iterations);
+            Add(training.Train(model, adamW, "AdamW", lr, averageWeights: false, cancellation: cancellation));
         }
         return runs;
     }

@@ -98,7 +98,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     /// losses estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights
     /// averaged over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
     /// </summary>
-    public LanguageModelRun Train(Gpt model, IOptimizerStep optimizer, string name, double? learningRate, bool averageWeights,
+    public LanguageModelRun Train(Gpt model, optim.Optimizer optimizer, string name, double? learningRate, bool averageWeights,
         Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
     {
         using var average = averageWeights ? new IterateAverage(model, settings.Iterations) : null;
@@ -144,17 +144,17 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     }
 
     // One step; false when the loss is not finite (no update is made then).
-    private bool Step(Gpt model, IOptimizerStep optimizer, int[] starts)
+    private bool Step(Gpt model, optim.Optimizer optimizer, int[] starts)
     {
         using var scope = NewDisposeScope();
         model.train();
-        optimizer.ZeroGrad();
+        optimizer.zero_grad();
         var (inputs, targets) = data.Batch(data.Train, starts);
         var loss = Loss(model, inputs, targets);
         if (!double.IsFinite(loss.item<float>()))
             return false;
         loss.backward();
-        optimizer.Step();
+        optimizer.step();
         return true;
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Optim;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Samples.Language;
@@ -6,30 +5,26 @@ namespace Microsoft.ML.Agd.Samples.Language;
 /// <summary>
 /// AdamW as nanoGPT trains its character model: betas (0.9, 0.99), weight decay 0.1 on the weight matrices only, the
 /// gradient clipped to norm 1, and the learning rate warmed up linearly over the first 100 iterations, then decayed along
-/// a cosine to a tenth of its peak at the last iteration.
+/// a cosine to a tenth of its peak at the last iteration (nanoGPT's get_lr, set before each step as its loop sets it).
 /// </summary>
-internal sealed class NanoGptAdamW : IOptimizerStep
+internal sealed class NanoGptAdamW : TorchSharp.Modules.AdamW
 {
     private const int WarmupIterations = 100;
     private const double WeightDecay = 0.1, ClipNorm = 1.0;
-    private readonly optim.Optimizer _adam;
     private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _parameters;
     private readonly double _peak;
     private readonly int _iterations;
     private int _iteration;
 
     /// <summary>The optimizer for a model, with the peak learning rate and the run's length (where the decay ends).</summary>
-    public NanoGptAdamW(nn.Module model, double learningRate, int iterations)
+    public NanoGptAdamW(nn.Module model, double learningRate, int iterations) : this([.. model.parameters().Where(p => p.requires_grad)], learningRate, iterations)
     {
-        _parameters = [.. model.parameters().Where(p => p.requires_grad)];
-        var groups = new[]
-        {
-            new TorchSharp.Modules.AdamW.ParamGroup(_parameters.Where(p => p.dim() >= 2), new TorchSharp.Modules.AdamW.Options { weight_decay = WeightDecay }),
-            new TorchSharp.Modules.AdamW.ParamGroup(_parameters.Where(p => p.dim() < 2), new TorchSharp.Modules.AdamW.Options { weight_decay = 0 }),
-        };
-        _adam = optim.AdamW(groups, learningRate, beta1: 0.9, beta2: 0.99);
-        (_peak, _iterations) = (learningRate, iterations);
     }
+
+    private NanoGptAdamW(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, double learningRate, int iterations)
+        : base(new ParamGroup[] { new(parameters.Where(p => p.dim() >= 2), new Options { weight_decay = WeightDecay }), new(parameters.Where(p => p.dim() < 2), new Options { weight_decay = 0 }) },
+            learningRate, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false)
+        => (_parameters, _peak, _iterations) = (parameters, learningRate, iterations);
 
     /// <summary>The learning rate of an iteration (from 0), as nanoGPT's get_lr.</summary>
     public static double LearningRate(double peak, int iteration, int iterations)
@@ -41,17 +36,13 @@ internal sealed class NanoGptAdamW : IOptimizerStep
         return floor + 0.5 * (1 + Math.Cos(Math.PI * progress)) * (peak - floor);
     }
 
-    /// <inheritdoc />
-    public void ZeroGrad() => _adam.zero_grad();
-
-    /// <inheritdoc />
-    public double Step()
+    /// <summary>One step at the schedule's learning rate, on the clipped gradient.</summary>
+    public override Tensor step(Func<Tensor>? closure = null)
     {
         double rate = LearningRate(_peak, _iteration++, _iterations);
-        foreach (var group in _adam.ParamGroups)
+        foreach (var group in ParamGroups)
             group.LearningRate = rate;
         nn.utils.clip_grad_norm_(_parameters, ClipNorm);
-        _adam.step();
-        return rate;
+        return base.step(closure);
     }
 }

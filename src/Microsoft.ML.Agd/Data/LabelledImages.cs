@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Data;
 
 /// <summary>Rows of an <see cref="IDataView"/> read once into two tensors: images [n, c, h, w] and labels [n] (0-based).</summary>
-public sealed class LabelledImages : IImageBatches
+internal sealed class LabelledImages : IImageBatches
 {
     private LabelledImages(Tensor images, Tensor labels, double[] mean, double[] standardDeviation)
         => (Images, Labels, Mean, StandardDeviation) = (images, labels, mean, standardDeviation);

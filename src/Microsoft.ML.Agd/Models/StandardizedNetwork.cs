@@ -8,7 +8,7 @@ namespace Microsoft.ML.Agd.Models;
 /// the raw pixels training took, at any scale. AGD's step follows from a bound that assumes inputs of unit scale, and
 /// there is no learning rate to absorb another scale, so the trainer always puts its networks inside one of these.
 /// </summary>
-public sealed class StandardizedNetwork : Block
+internal sealed class StandardizedNetwork : Block
 {
     private readonly Tensor mean, deviation;
     private readonly nn.Module<Tensor, Tensor> network;

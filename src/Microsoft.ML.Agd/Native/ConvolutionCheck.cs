@@ -5,7 +5,7 @@ namespace Microsoft.ML.Agd.Native;
 /// Some libtorch 2.10 builds compute wrong or NaN convolutions on AVX-512 CPUs (its oneDNN kernels); the test finds out
 /// on the machine itself rather than from a list of CPUs.
 /// </summary>
-public sealed class ConvolutionCheck
+internal sealed class ConvolutionCheck
 {
     internal ConvolutionCheck(IReadOnlyList<ConvolutionCheckCase> cases, ConvolutionRemedy remedy, bool forced)
         => (Cases, Remedy, Forced) = (cases, remedy, forced);

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.Agd.Native;
 
 /// <summary>What the library does to keep float32 convolutions right on this CPU (see <see cref="TorchNative.ConvolutionCheck"/>).</summary>
-public enum ConvolutionRemedy
+internal enum ConvolutionRemedy
 {
     /// <summary>Nothing: libtorch's convolutions passed the self-test.</summary>
     None,

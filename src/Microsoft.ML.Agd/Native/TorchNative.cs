@@ -63,13 +63,13 @@ public static class TorchNative
     }
 
     /// <summary>The path of the patched copy in use, or null when TorchSharp's own library loaded as it is.</summary>
-    public static string? CompatibilityCopyPath { get; private set; }
+    internal static string? CompatibilityCopyPath { get; private set; }
 
     /// <summary>
     /// What the self-test of float32 convolutions found on this machine, and the remedy in force: where the test finds a
     /// wrong result, every convolution of the process runs without oneDNN from the moment the backend loads.
     /// </summary>
-    public static ConvolutionCheck ConvolutionCheck
+    internal static ConvolutionCheck ConvolutionCheck
     {
         get
         {

@@ -9,16 +9,21 @@ namespace Microsoft.ML.Agd.Optim;
 /// </summary>
 public static class AgdInitialization
 {
-    /// <summary>Initialises a module's layers (as <see cref="AgdOptimizer.Layers"/> finds them) in place.</summary>
-    /// <param name="module">The network.</param>
+    /// <summary>Initialises a network's layers (as its <see cref="AgdPlan"/> finds them) in place.</summary>
+    /// <param name="network">The network.</param>
     /// <param name="generator">Random source, for reproducible runs; the global one when null.</param>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
-    public static void Apply(nn.Module module, Generator? generator = null)
+    public static void Apply(nn.Module network, Generator? generator = null) => Apply(AgdPlan.Of(network), generator);
+
+    /// <summary>Initialises a plan's layers in place.</summary>
+    /// <param name="plan">The layers.</param>
+    /// <param name="generator">Random source, for reproducible runs; the global one when null.</param>
+    internal static void Apply(AgdPlan plan, Generator? generator)
     {
-        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(plan);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        foreach (var layer in LayerGrouping.Group(module))
+        foreach (var layer in plan.Layers)
         {
             var w = layer.Weight;
             if (w.dim() == 2)

@@ -19,6 +19,9 @@ public sealed class AgdLayer
         StepScale = isOutput ? Math.Min(Scale, 1) : Scale;
     }
 
+    /// <summary>The layer stepped with another scale (the paper's plan steps every layer with its own).</summary>
+    internal AgdLayer WithStepScale(double stepScale) => new(Name, Weight, Members, IsEmbedding, IsOutput) { StepScale = stepScale };
+
     /// <summary>The weight's name, as in <c>named_parameters()</c>.</summary>
     public string Name { get; }
 
@@ -47,7 +50,7 @@ public sealed class AgdLayer
     /// all of them; cross-entropy feels the largest logit's change, and a step can put all of it on the few classes (tokens) a
     /// batch holds: with a large vocabulary the published scale diverges (docs/research/language-model.md).
     /// </summary>
-    public double StepScale { get; }
+    public double StepScale { get; private init; }
 
     /// <summary>One line: the weight's name and shape, its scale s_k, and the parameters that move with it.</summary>
     public override string ToString()

@@ -25,7 +25,7 @@ public sealed class AgdSearchOptions
     internal IReadOnlyList<double> LearningRates { get; set; } = [];
 
     /// <inheritdoc cref="LearningRates"/>
-    internal Func<TorchSharp.torch.nn.Module, double, Optim.IOptimizerStep>? OptimizerWithLearningRate { get; set; }
+    internal Func<TorchSharp.torch.nn.Module, double, TorchSharp.torch.optim.Optimizer>? OptimizerWithLearningRate { get; set; }
 
     /// <summary>Wall time the whole search may take; it stops within about a tenth of it. Default 10 minutes.</summary>
     public TimeSpan Budget { get; set; } = TimeSpan.FromMinutes(10);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Training;
 
 /// <summary>Labelled images that training reads in batches: held in memory, or streamed (the Data folder reads both from ML.NET views).</summary>
-public interface IImageBatches : IDisposable
+internal interface IImageBatches : IDisposable
 {
     /// <summary>Each channel's mean, measured on the training data.</summary>
     double[] Mean { get; }

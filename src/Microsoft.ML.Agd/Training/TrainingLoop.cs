@@ -7,7 +7,7 @@ namespace Microsoft.ML.Agd.Training;
 /// <summary>
 /// Mini-batch training: shuffled batches, one optimizer step each, an <see cref="AgdEpoch"/> per epoch with the
 /// validation loss and accuracy. The trainer drives it with AGD; comparisons drive the same loop with TorchSharp's
-/// optimizers (any <see cref="IOptimizerStep"/>), so batch order and evaluation are the same by construction. After every
+/// optimizers (any <c>torch.optim.Optimizer</c>), so batch order and evaluation are the same by construction. After every
 /// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
 /// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
 /// parameters averaged over its last tenth of steps.
@@ -18,7 +18,7 @@ namespace Microsoft.ML.Agd.Training;
 /// <param name="batchSize">Images per step.</param>
 /// <param name="device">Where batches go.</param>
 /// <param name="generator">The source of every epoch's order.</param>
-public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerStep optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
+internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
 {
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
@@ -110,7 +110,7 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
             long size = images.shape[0];
             if (!TrainsOn(size))
                 return;
-            optimizer.ZeroGrad();
+            optimizer.zero_grad();
             var output = network.call(images);
             var batchLoss = loss.Compute(output, labels);
             double value = batchLoss.item<float>();
@@ -119,7 +119,8 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {steps + 1}. No model was produced. " +
                     "Check the features for extreme values or try a smaller gain.");
             batchLoss.backward();
-            etaSum += optimizer.Step();
+            optimizer.step();
+            etaSum += (optimizer as AgdOptimizer)?.LastEta ?? double.NaN; // another optimizer has no eta
             average.Add();
             lossSum += value * size;
             correct.add_(output.argmax(1).eq(labels).sum());
@@ -152,4 +153,4 @@ public sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, IOptimizerSt
 /// <summary>What <see cref="TrainingLoop.Run"/> trained.</summary>
 /// <param name="History">One entry per whole epoch trained; an epoch stopped part-way is undone and not recorded.</param>
 /// <param name="Cancelled">Whether the run was stopped before its last epoch.</param>
-public sealed record TrainingRun(IReadOnlyList<AgdEpoch> History, bool Cancelled);
+internal sealed record TrainingRun(IReadOnlyList<AgdEpoch> History, bool Cancelled);

@@ -55,7 +55,7 @@ public class BlockTests
             "  1. up.weight [32, 16] s = 1.4142 with norm.weight (scale), norm.bias",
             "  2. down.weight [16, 32] s = 0.7071",
             "  3. classifier.weight [3, 16] s = 0.433 with classifier.bias",
-        }, new AgdOptimizer(block).Describe().Split(Environment.NewLine));
+        }, AgdPlan.Of(block).Describe().Split(Environment.NewLine));
     }
 
     // x, then blocks x + down(relu(up(x))) without normalisation, then a classifier.
@@ -94,19 +94,19 @@ public class BlockTests
         for (int blocks = 1; blocks <= 4; blocks++)
         {
             var optimizer = new AgdOptimizer(new ResidualStack(blocks, 8, 3));
-            Assert.AreEqual(2 * blocks + 1, optimizer.Layers.Count);
-            Assert.AreEqual(2 * blocks * (Math.Sqrt(2) - 1) + 1, optimizer.Depth, 1e-12, $"{blocks} blocks");
+            Assert.AreEqual(2 * blocks + 1, optimizer.Plan.Layers.Count);
+            Assert.AreEqual(2 * blocks * (Math.Sqrt(2) - 1) + 1, optimizer.Plan.Depth, 1e-12, $"{blocks} blocks");
         }
         // A normalisation resets a value's power to 1: the residual MLP above weighs its branch 1 : sqrt(1/2) the same way.
-        Assert.AreEqual(2 * Math.Sqrt(2) - 1, new AgdOptimizer(new ResidualMlp(16, 3)).Depth, 1e-12);
+        Assert.AreEqual(2 * Math.Sqrt(2) - 1, AgdPlan.Of(new ResidualMlp(16, 3)).Depth, 1e-12);
     }
 
     [TestMethod]
     public void NetworksInSeriesKeepThePublishedDepth()
     {
-        Assert.AreEqual(5.0, new AgdOptimizer(new StandardizedNetwork(new Fcn(64, 32, 5, 3), [0.0], [1.0])).Depth);
+        Assert.AreEqual(5.0, AgdPlan.Of(new StandardizedNetwork(new Fcn(64, 32, 5, 3), [0.0], [1.0])).Depth);
         var sequential = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3));
-        Assert.AreEqual(2.0, new AgdOptimizer(new StandardizedNetwork(sequential, [0.0], [1.0])).Depth, "a block holding a user's Sequential");
-        Assert.AreEqual(2.0, new AgdOptimizer(sequential).Depth, "a module that is not a block");
+        Assert.AreEqual(2.0, AgdPlan.Of(new StandardizedNetwork(sequential, [0.0], [1.0])).Depth, "a block holding a user's Sequential");
+        Assert.AreEqual(2.0, AgdPlan.Of(sequential).Depth, "a module that is not a block");
     }
 }

@@ -17,7 +17,7 @@ public class GptTests
         // (+1), GELU (power 1/2), contract (+1): depth D1 + 2, power 1/2, against the stream's power 3. Then the head (+1).
         double d1 = (Math.Sqrt(2) * 1 + 1 * 3) / (Math.Sqrt(2) + 1);
         double d2 = (Math.Sqrt(3) * d1 + Math.Sqrt(0.5) * (d1 + 2)) / (Math.Sqrt(3) + Math.Sqrt(0.5));
-        Assert.AreEqual(d2 + 1, optimizer.Depth, 1e-12);
+        Assert.AreEqual(d2 + 1, optimizer.Plan.Depth, 1e-12);
 
         string[] expected =
         [
@@ -34,8 +34,8 @@ public class GptTests
             "  8. blocks.0.attention.value.weight [8, 8] s = 1",
             "  9. blocks.0.attention.output.weight [8, 8] s = 1",
         ];
-        string[] lines = optimizer.Describe().Split(Environment.NewLine);
-        Assert.AreEqual(expected.Length, lines.Length, optimizer.Describe());
+        string[] lines = optimizer.Plan.Describe().Split(Environment.NewLine);
+        Assert.AreEqual(expected.Length, lines.Length, optimizer.Plan.Describe());
         for (int i = 0; i < expected.Length; i++)
             Assert.AreEqual(expected[i], lines[i], $"line {i + 1}");
     }
@@ -127,12 +127,12 @@ public class GptTests
         var gpt = new UsersGpt(tied: false);
         Assert.IsTrue(new long[] { 2, 5, 20 }.SequenceEqual(gpt.call(zeros(2, 5, dtype: int64)).shape));
         var optimizer = new AgdOptimizer(gpt);
-        var layers = optimizer.Layers.ToDictionary(l => l.Name);
+        var layers = optimizer.Plan.Layers.ToDictionary(l => l.Name);
         // Not a block: its layers count in series, as published, and Describe says how to declare its branches.
-        Assert.AreEqual(5.0, optimizer.Depth);
-        string[] lines = optimizer.Describe().Split(Environment.NewLine);
+        Assert.AreEqual(5.0, optimizer.Plan.Depth);
+        string[] lines = optimizer.Plan.Describe().Split(Environment.NewLine);
         Assert.AreEqual("AGD layers: L = 5", lines[0]);
-        Assert.AreEqual(AgdOptimizer.CountedInSeries, lines[^1]);
+        Assert.AreEqual(AgdPlan.CountedInSeriesNote, lines[^1]);
         StringAssert.StartsWith(lines[^1], "Note: L counts the layers in series, as published: this module is not a Block");
         // Each LayerNorm moves with the layer after it, the one it feeds in a pre-LayerNorm transformer.
         CollectionAssert.AreEqual(new[] { "ln_1.weight", "ln_1.bias" }, layers["c_attn.weight"].Members.Select(m => m.Name).ToArray());

@@ -166,6 +166,6 @@ public class ModuleExportTests
             "AGD layers: L = 2",
             "  1. 0.weight [8, 1, 3, 3] s = 0.9428 with 0.bias, 1.weight (scale), 1.bias",
             "  2. 4.weight [4, 288] s = 0.1179");
-        Assert.AreEqual(expected, new AgdOptimizer(network).Describe());
+        Assert.AreEqual(expected, AgdPlan.Of(network).Describe());
     }
 }

@@ -37,10 +37,10 @@ public class AgdTrainingTests
         for (int i = 0; i < steps; i++)
         {
             using var scope = NewDisposeScope();
-            optimizer.ZeroGrad();
+            optimizer.zero_grad();
             var loss = AgdLoss.Square.Compute(net.call(inputs), labels);
             loss.backward();
-            double eta = optimizer.Step();
+            double eta = optimizer.StepEta();
             Assert.IsTrue(eta > 0 && double.IsFinite(eta));
             losses.Add(loss.item<float>());
         }

@@ -77,8 +77,8 @@ public class CpuStepTests
             a.grad = g;
             b.grad = g.clone();
         }
-        Assert.IsTrue(CpuStep.CanRun(fast.Layers));
-        double etaFast = fast.Step(fast.Layers, inPlace: true), etaPlain = slow.Step(slow.Layers, inPlace: false);
+        Assert.IsTrue(CpuStep.CanRun(fast.Plan.Layers));
+        double etaFast = fast.Step(fast.Plan.Layers, inPlace: true), etaPlain = slow.Step(slow.Plan.Layers, inPlace: false);
 
         Assert.AreEqual(etaPlain, etaFast, 1e-6 * etaPlain, "eta");
         foreach (var ((name, a), b) in inPlace.named_parameters().Zip(plain.parameters()))
@@ -93,12 +93,12 @@ public class CpuStepTests
     {
         var linear = nn.Linear(3, 4);
         linear.weight!.grad = zeros(4, 3);
-        Assert.IsTrue(CpuStep.CanRun(new AgdOptimizer(linear).Layers));
+        Assert.IsTrue(CpuStep.CanRun(AgdPlan.Of(linear).Layers));
         linear.weight.grad = zeros(3, 4).t();
-        Assert.IsFalse(CpuStep.CanRun(new AgdOptimizer(linear).Layers), "a transposed gradient");
+        Assert.IsFalse(CpuStep.CanRun(AgdPlan.Of(linear).Layers), "a transposed gradient");
         var wide = nn.Linear(3, 4).to(float64);
         wide.weight!.grad = zeros(4, 3, dtype: float64);
-        Assert.IsFalse(CpuStep.CanRun(new AgdOptimizer(wide).Layers), "float64");
+        Assert.IsFalse(CpuStep.CanRun(AgdPlan.Of(wide).Layers), "float64");
     }
 
     // Two copies of one network, value by value (the random generator is shared with tests running beside this one).

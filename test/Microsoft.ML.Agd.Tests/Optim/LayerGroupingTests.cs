@@ -7,7 +7,7 @@ public class LayerGroupingTests
     public void AResNetWithAffineNormsGroupsEachNormWithTheConvolutionItFeeds()
     {
         var network = new PreActResNet(18, classes: 3, inputChannels: 1, baseWidth: 4, bias: true, affine: true);
-        var layers = new AgdOptimizer(network).Layers.ToDictionary(l => l.Name, l => l.Members.Select(m => m.Name).ToList());
+        var layers = AgdPlan.Of(network).Layers.ToDictionary(l => l.Name, l => l.Members.Select(m => m.Name).ToList());
 
         for (int block = 0; block < 8; block++)
             for (int i = 0; i < 2; i++)
@@ -28,7 +28,7 @@ public class LayerGroupingTests
     public void WithoutADeclarationANormJoinsTheWeightBeforeIt()
     {
         var network = TorchSharp.torch.nn.Sequential(("conv", TorchSharp.torch.nn.Conv2d(1, 4, 3)), ("norm", TorchSharp.torch.nn.BatchNorm2d(4)), ("out", TorchSharp.torch.nn.Linear(4, 2)));
-        var layers = new AgdOptimizer(network).Layers;
+        var layers = AgdPlan.Of(network).Layers;
         CollectionAssert.AreEqual(new[] { "conv.bias", "norm.weight", "norm.bias" }, layers[0].Members.Select(m => m.Name).ToArray());
         Assert.IsTrue(layers[0].Members.Single(m => m.Name == "norm.weight").IsScale);
     }

@@ -48,32 +48,18 @@ public class LanguageModelTests
     }
 
     // A step that makes the model worse: every weight gets noise twice its initial scale.
-    private sealed class Scramble(Gpt model) : IOptimizerStep
+    private static ActionOptimizer Scramble(Gpt model) => new(model.parameters(), () =>
     {
-        public void ZeroGrad() => model.zero_grad();
-
-        public double Step()
-        {
-            using var noGrad = TorchSharp.torch.no_grad();
-            foreach (var p in model.parameters())
-                p.add_(TorchSharp.torch.randn_like(p).mul(2));
-            return 0;
-        }
-    }
+        foreach (var p in model.parameters())
+            p.add_(TorchSharp.torch.randn_like(p).mul(2));
+    });
 
     // Moves every parameter by the same amount each step: after step t the weights are the initial ones plus t times it.
-    private sealed class Drift(Gpt model, float amount) : IOptimizerStep
+    private static ActionOptimizer Drift(Gpt model, float amount) => new(model.parameters(), () =>
     {
-        public void ZeroGrad() => model.zero_grad();
-
-        public double Step()
-        {
-            using var noGrad = TorchSharp.torch.no_grad();
-            foreach (var p in model.parameters())
-                p.add_(amount);
-            return 0;
-        }
-    }
+        foreach (var p in model.parameters())
+            p.add_(amount);
+    });
 
     [TestMethod]
     [DataRow(false, 0.2)]
@@ -84,7 +70,7 @@ public class LanguageModelTests
         var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 20, EvaluationInterval = 20 });
         var model = training.InitialModel();
         var initial = model.parameters().Select(p => p.detach().clone()).ToList();
-        training.Train(model, new Drift(model, 0.01f), "drift", null, averaged);
+        training.Train(model, Drift(model, 0.01f), "drift", null, averaged);
         foreach (var (p, start) in model.parameters().Zip(initial))
             Assert.AreEqual(shift, (p.detach() - start).abs().max().item<float>(), 1e-5);
     }
@@ -95,7 +81,7 @@ public class LanguageModelTests
         string text = MarkovText(6_000, seed: 4);
         var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 40, EvaluationInterval = 5 });
         var model = training.InitialModel();
-        var run = training.Train(model, new Scramble(model), "noise", null, averageWeights: false);
+        var run = training.Train(model, Scramble(model), "noise", null, averageWeights: false);
         Assert.IsTrue(run.Diverged);
         Assert.AreEqual(2, run.Curve.Count, "stopped at the first estimate above the start");
         Assert.IsTrue(run.Curve[1].ValidationLoss > run.Curve[0].ValidationLoss);
@@ -114,7 +100,7 @@ public class LanguageModelTests
         var before = TextGeneration.Continue(model, tokenizer.Encode("ab"), 40, 0.8, seed: 9);
 
         var folder = new LanguageModelFolder(data.Path("lm"));
-        folder.Write(model, tokenizer, "markov", run, new AgdOptimizer(model).Describe(), _ => { });
+        folder.Write(model, tokenizer, "markov", run, AgdPlan.Of(model).Describe(), _ => { });
         var (loaded, loadedTokenizer, info) = folder.Load();
         foreach (var ((name, a), (_, b)) in model.named_parameters().Zip(loaded.named_parameters()))
             Assert.IsTrue(TensorAssert.Same(a, b), name);

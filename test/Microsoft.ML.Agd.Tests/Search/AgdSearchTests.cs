@@ -166,7 +166,7 @@ public class AgdSearchTests
         var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 19));
         var options = Small(TimeSpan.FromMinutes(1), trials: 2);
         var rates = new List<double>();
-        (options.LearningRates, options.OptimizerWithLearningRate) = ([1e-3, 1e-1], (network, lr) => { rates.Add(lr); return new TorchOptimizerStep(TorchSharp.torch.optim.SGD(network.parameters(), lr), lr); });
+        (options.LearningRates, options.OptimizerWithLearningRate) = ([1e-3, 1e-1], (network, lr) => { rates.Add(lr); return TorchSharp.torch.optim.SGD(network.parameters(), lr); });
         var result = new AgdSearch(options).Fit(data);
         Assert.IsTrue(result.Trials.All(t => t.Configuration.LearningRate is 1e-3 or 1e-1), string.Join("; ", result.Trials));
         CollectionAssert.AreEqual(result.Trials.Select(t => t.Configuration.LearningRate!.Value).ToList(), rates, "every trial trained with its own rate's optimizer");

@@ -23,7 +23,7 @@ internal static class TinyLanguageModel
         var model = training.InitialModel();
         var run = training.Train(model, new AgdOptimizer(model), "AGD", null, averageWeights: true);
         var folder = new LanguageModelFolder(Path.Combine(root, "lm"));
-        folder.Write(model, tokenizer, "letters", run, new AgdOptimizer(model).Describe(), _ => { });
+        folder.Write(model, tokenizer, "letters", run, AgdPlan.Of(model).Describe(), _ => { });
         return folder.Path;
     }
 }

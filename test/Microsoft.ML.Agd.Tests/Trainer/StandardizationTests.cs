@@ -43,8 +43,8 @@ public class StandardizationTests
         var unit = Train(1.0 / 255);
         var bytes = Train(1.0);
 
-        var expected = unit.Model.Network.Network.parameters().ToList();
-        var actual = bytes.Model.Network.Network.parameters().ToList();
+        var expected = ((StandardizedNetwork)unit.Model.Network).Network.parameters().ToList();
+        var actual = ((StandardizedNetwork)bytes.Model.Network).Network.parameters().ToList();
         Assert.AreEqual(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++)
         {

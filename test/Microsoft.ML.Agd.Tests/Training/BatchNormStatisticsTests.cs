@@ -87,7 +87,7 @@ public class BatchNormStatisticsTests
         var network = nn.Sequential(nn.Flatten(), linear, norm);
         AgdInitialization.Apply(network, new Generator(5));
         var recorded = new RecordedSteps(network);
-        var loop = new TrainingLoop(network, recorded, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { AverageWeights = true };
+        var loop = new TrainingLoop(network, recorded.Optimizer, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { AverageWeights = true };
         loop.Run(data, null, 0, 5, _ => { }, CancellationToken.None);
 
         var mean = norm.running_mean!.to(float64).data<double>().ToArray();

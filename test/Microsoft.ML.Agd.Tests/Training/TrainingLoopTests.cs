@@ -60,7 +60,7 @@ public class TrainingLoopTests
         var network = new Fcn(64, 32, 3, 3);
         var optimizer = new RecordedSteps(network);
         AgdInitialization.Apply(network, new Generator(5));
-        var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize, CPU, new Generator(6)) { AverageWeights = true };
+        var loop = new TrainingLoop(network, optimizer.Optimizer, AgdLoss.Square, batchSize, CPU, new Generator(6)) { AverageWeights = true };
         return (network, optimizer, loop.Run(data, data, 0, epochs, _ => { }, CancellationToken.None));
     }
 
@@ -118,7 +118,7 @@ public class TrainingLoopTests
             }
         Assert.IsTrue(actual[0].Select((v, j) => Math.Abs(v - last[0][j])).Max() > 1e-4, "the mean differs from the last step's weights");
         // The last epoch is measured with the averaged weights, which the network keeps.
-        var loop = new TrainingLoop(network, recorded, AgdLoss.Square, batchSize: 8, CPU, new Generator(6));
+        var loop = new TrainingLoop(network, recorded.Optimizer, AgdLoss.Square, batchSize: 8, CPU, new Generator(6));
         Assert.AreEqual(loop.Evaluate(data).Loss, run.History[^1].ValidationLoss!.Value, 1e-12);
     }
 
