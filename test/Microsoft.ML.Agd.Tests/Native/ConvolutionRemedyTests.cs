@@ -120,6 +120,7 @@ public class ConvolutionRemedyTests
     }
 
     [TestMethod]
+    [TestCategory(TestSetup.Integration)]
     [DoNotParallelize] // two child processes that train: they need the cores to themselves to be quick
     public void WithTheRemedyTheTrainerRunsNoConvolutionOnOneDnn()
     {

@@ -25,6 +25,7 @@ public class TorchNativeTests
     }
 
     [TestMethod]
+    [TestCategory(TestSetup.Integration)]
     public void AnApplicationThatCallsTorchSharpFirstWorksOrGetsTheLibrarysOwnAdvice()
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;

@@ -44,6 +44,7 @@ internal static partial class ReadmeSnippet
             Console.WriteLine($"Reloaded predictions: {labels.Count}, classes: {string.Join(",", labels.Distinct().Order())}");
             var truth = new MLContext().Data.CreateEnumerable<ImageRow>(test, reuseRowObject: false).Select(r => r.Label).ToList();
             Console.WriteLine($"Reloaded accuracy: {labels.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Count:F4}");
+            Console.WriteLine($"Test rows: {truth.Count}");
 
             public sealed class ImageRow
             {

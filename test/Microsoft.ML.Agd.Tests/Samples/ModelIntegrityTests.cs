@@ -56,16 +56,16 @@ public class ModelIntegrityTests
         using var _ = data;
         string intact = ModelFolders.Predict(model, image);
         var random = new Random(20261130);
-        int named = 0, same = 0;
-        foreach (string file in new[] { "model.zip", "model.onnx", "model.json" })
+        // model.zip and model.onnx are covered by their checksums: a few changes show it, each one named. model.json's
+        // bytes take many paths (its JSON, its shape, its classes, its checksums): most changes go there, each named or harmless.
+        foreach (var (file, count) in new[] { ("model.zip", 5), ("model.onnx", 5), ("model.json", 150) })
         {
             // A folder that loads must predict exactly as before; a damaged one is named.
-            var (n, s) = ByteFuzz.Run<InvalidDataException>(Path.Combine(model, file), 100, random,
+            var (named, same) = ByteFuzz.Run<InvalidDataException>(Path.Combine(model, file), count, random,
                 at => Assert.AreEqual(intact, ModelFolders.Predict(model, image), $"{file}: byte {at} changed, and the model loaded with other predictions"),
                 (e, at) => StringAssert.Contains(e.Message, $"The model folder '{model}' is damaged", $"{file}: byte {at}"));
-            (named, same) = (named + n, same + s);
+            if (file != "model.json")
+                Assert.AreEqual(count, named, $"every change to {file} is named ({same} loaded)");
         }
-        Assert.AreEqual(300, named + same);
-        Assert.IsTrue(named >= 200, $"every change to model.zip and model.onnx is named ({named} named, {same} the same)");
     }
 }

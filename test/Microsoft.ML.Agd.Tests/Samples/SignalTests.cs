@@ -8,6 +8,7 @@ namespace Microsoft.ML.Agd.Tests.Samples;
 /// </summary>
 [DoNotParallelize]
 [TestClass]
+[TestCategory(TestSetup.Integration)]
 public class SignalTests
 {
     // The epoch a progress line reports, or 0 (the display redraws at its own pace: not every epoch gets a line).

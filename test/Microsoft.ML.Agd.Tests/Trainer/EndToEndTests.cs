@@ -53,9 +53,12 @@ public class EndToEndTests
                 Assert.AreEqual(1.0, after[i].Score.Sum(), 1e-4, "Scores are probabilities.");
             }
 
+            // A prediction engine gives a row what the batch transform gives it.
             var engine = fresh.Model.CreatePredictionEngine<SyntheticImages.PathRow, PredictedRow>(loaded);
             var single = engine.Predict(rows[0]);
-            Assert.IsTrue(SyntheticImages.Classes.Contains(single.PredictedLabel));
+            var batch = fresh.Data.CreateEnumerable<PredictedRow>(loaded.Transform(fresh.Data.LoadFromEnumerable(new[] { rows[0] })), reuseRowObject: false).Single();
+            Assert.AreEqual(batch.PredictedLabel, single.PredictedLabel);
+            CollectionAssert.AreEqual(batch.Score, single.Score);
         }
         finally
         {
