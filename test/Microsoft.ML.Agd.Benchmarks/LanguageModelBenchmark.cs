@@ -83,7 +83,7 @@ internal static class LanguageModelBenchmark
         private int _steps;
 
         public StepProbe(TorchSharp.torch.optim.Optimizer inner, IReadOnlyList<AgdLayer> layers)
-            => Optimizer = new DelegateOptimizer(inner.parameters(), () =>
+            => Optimizer = new Tests.TestData.ActionOptimizer(inner.parameters(), () =>
             {
                 bool measure = ++_steps >= From && _steps % Every == 0;
                 using var scope = TorchSharp.torch.NewDisposeScope();
@@ -177,7 +177,7 @@ internal static class LanguageModelBenchmark
 
     private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) Plain(AgdOptimizer agd) => (agd, agd);
 
-    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithGain(AgdOptimizer agd, double gain) => (agd, DelegateOptimizer.WithGain(agd, gain));
+    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithGain(AgdOptimizer agd, double gain) => (agd, StepVariants.WithGain(agd, gain));
 
-    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithMomentum(AgdOptimizer agd, double beta, bool nesterov) => (agd, DelegateOptimizer.WithMomentum(agd, beta, nesterov));
+    private static (AgdOptimizer, TorchSharp.torch.optim.Optimizer) WithMomentum(AgdOptimizer agd, double beta, bool nesterov) => (agd, StepVariants.WithMomentum(agd, beta, nesterov));
 }

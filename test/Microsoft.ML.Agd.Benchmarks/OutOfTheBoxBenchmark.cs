@@ -102,7 +102,7 @@ internal static class OutOfTheBoxBenchmark
     private static TorchSharp.torch.optim.Optimizer AgdStep(TorchSharp.torch.nn.Module network, AgdImageClassificationTrainer.Options options, bool nesterov)
     {
         var agd = new AgdOptimizer(network) { Norm = options.StepNorm };
-        return nesterov ? DelegateOptimizer.WithMomentum(agd, 0.9, nesterov: true) : agd;
+        return nesterov ? StepVariants.WithMomentum(agd, 0.9, nesterov: true) : agd;
     }
 
     // One run from the harness's initial weights, read with its last weights and with their average.
@@ -112,7 +112,7 @@ internal static class OutOfTheBoxBenchmark
         using var network = harness.InitialNetwork();
         var step = optimizer(network);
         using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
-        var loop = harness.Loop(network, DelegateOptimizer.After(step, average.Add));
+        var loop = harness.Loop(network, StepVariants.After(step, average.Add));
         loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
         var last = loop.Evaluate(harness.Test);
         average.CopyTo();

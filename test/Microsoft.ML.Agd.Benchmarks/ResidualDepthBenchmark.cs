@@ -29,7 +29,7 @@ internal static class ResidualDepthBenchmark
             {
                 var network = harness.InitialNetwork();
                 var agd = new AgdOptimizer(inSeries ? AgdPlan.Published(network) : AgdPlan.Of(network)) { Norm = norm };
-                return harness.Run(Optimizer.Agd, null, network, gain == 1 ? agd : DelegateOptimizer.WithGain(agd, gain), epochs);
+                return harness.Run(Optimizer.Agd, null, network, gain == 1 ? agd : StepVariants.WithGain(agd, gain), epochs);
             }
             var depth = AgdPlan.Of(harness.InitialNetwork());
             var published = s_gains.Select(g => Agd(g, inSeries: true, AgdStepNorm.Frobenius)).ToList();

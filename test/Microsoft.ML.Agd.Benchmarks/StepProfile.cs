@@ -28,7 +28,7 @@ internal static class StepProfile
             var results = new (string Optimizer, optim.Optimizer Step)[]
             {
                 ("SGD", optim.SGD(network.parameters(), 1e-4)), ("AGD in place", agd),
-                ("AGD with libtorch's operations", new DelegateOptimizer(agd.parameters(), () => agd.Step(agd.Plan.Layers, inPlace: false))),
+                ("AGD with libtorch's operations", new Tests.TestData.ActionOptimizer(agd.parameters(), () => agd.Step(agd.Plan.Layers, inPlace: false))),
             }.Select(o => (o.Optimizer, Phases: Profile(network, o.Step, images, labels))).ToList();
             double sgdStep = results[0].Phases[^1], sgdIteration = results[0].Phases.Sum();
             foreach (var (optimizer, phases) in results)

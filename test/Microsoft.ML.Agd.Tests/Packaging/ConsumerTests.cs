@@ -10,8 +10,7 @@ namespace Microsoft.ML.Agd.Tests.Packaging;
 /// </summary>
 // The agd verbs draw a progress display on the one console, which cannot show two at once.
 [DoNotParallelize]
-[TestClass]
-[TestCategory(TestSetup.Integration)]
+[TestClass, TestCategory(TestSetup.Integration)]
 public class ConsumerTests
 {
     [TestMethod]
@@ -47,8 +46,7 @@ public class ConsumerTests
         using var data = new TinyData();
         string output = data.Path("model");
         Assert.AreEqual(0, Program.Run(["train", "--data", data.IdxFolder(), "--epochs", "3", "--width", "16", "--output", output]));
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         var folder = new ModelFolder(output);
         string expected = PredictJob.Run(folder, [image], top: 1).Single().Label;
 

@@ -12,8 +12,7 @@ public class ModelFolderReadingTests
     public void AFolderReplacedWhileItIsReadIsReadAgainNotCalledDamaged()
     {
         using var data = new TinyData();
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         string first = ModelFolders.TrainTiny(data, data.Path("first"), epochs: 1), second = ModelFolders.TrainTiny(data, data.Path("second"), epochs: 2);
         var expected = new[] { first, second }.Select(m => ModelFolders.Predict(m, image)).ToHashSet();
         string live = data.Path("live");
@@ -57,8 +56,7 @@ public class ModelFolderReadingTests
     {
         using var data = new TinyData();
         string model = ModelFolders.TrainTiny(data, data.Path("model"));
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
         using (ModelFolders.ReadOnly(temporary))
         {
@@ -69,17 +67,9 @@ public class ModelFolderReadingTests
 
             // Where ML.NET cannot unpack the model into the temporary folder (a library user's process has no folder of its own), that is named too.
             var folder = new ModelFolder(model);
-            string? before = Environment.GetEnvironmentVariable("TMPDIR");
-            Environment.SetEnvironmentVariable("TMPDIR", temporary);
-            try
-            {
-                var e = Assert.ThrowsExactly<IOException>(() => folder.Open(new MLContext(0))); // an MLContext takes the temporary folder it is made with
-                StringAssert.Contains(e.Message, $"The model '{folder.Model}' could not be unpacked into the temporary folder '{temporary}/'");
-            }
-            finally
-            {
-                Environment.SetEnvironmentVariable("TMPDIR", before);
-            }
+            using var _ = Cli.WithTemporaryFolder(temporary);
+            var e = Assert.ThrowsExactly<IOException>(() => folder.Open(new MLContext(0))); // an MLContext takes the temporary folder it is made with
+            StringAssert.Contains(e.Message, $"The model '{folder.Model}' could not be unpacked into the temporary folder '{temporary}/'");
         }
     }
 
@@ -91,19 +81,13 @@ public class ModelFolderReadingTests
         string json = Path.Combine(model, "model.json");
         File.WriteAllText(json, File.ReadAllText(json).Replace("\"diagonal\"", "\"circle\""));
         string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
-        string? before = Environment.GetEnvironmentVariable("TMPDIR");
-        Environment.SetEnvironmentVariable("TMPDIR", temporary);
-        try
+        using (Cli.WithTemporaryFolder(temporary))
         {
             var e = Assert.ThrowsExactly<InvalidDataException>(() => new ModelFolder(model).Open(new MLContext(0)));
             StringAssert.Contains(e.Message, "model.json cannot be used because its ClassNames");
-            var left = Directory.GetFileSystemEntries(temporary, "*", SearchOption.AllDirectories);
-            Assert.AreEqual(0, left.Length, $"left: {string.Join(", ", left)}");
         }
-        finally
-        {
-            Environment.SetEnvironmentVariable("TMPDIR", before);
-        }
+        var left = Directory.GetFileSystemEntries(temporary, "*", SearchOption.AllDirectories);
+        Assert.AreEqual(0, left.Length, $"left: {string.Join(", ", left)}");
     }
 
     [TestMethod]

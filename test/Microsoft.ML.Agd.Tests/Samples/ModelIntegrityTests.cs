@@ -9,8 +9,7 @@ public class ModelIntegrityTests
     {
         var data = new TinyData();
         string model = ModelFolders.TrainTiny(data, data.Path("model"));
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         return (data, model, image);
     }
 

@@ -112,8 +112,7 @@ public class NothingLostTests
         var e = Assert.ThrowsExactly<InvalidDataException>(() => EvaluateJob.Run(folder, data.Path("idx")));
         StringAssert.Contains(e.Message, $"The model folder '{folder.Path}' is damaged: {file} cannot be used");
         StringAssert.Contains(e.Message, "Train the model again");
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         Assert.ThrowsExactly<InvalidDataException>(() => PredictJob.Run(folder, [image], top: 1));
         Assert.AreEqual(1, Program.Run(["evaluate", "--model", output, "--data", data.Path("idx")]));
         Assert.AreEqual(1, Program.Run(["predict", "--model", output, image]));

@@ -22,8 +22,7 @@ public class NumericOptionTests
     {
         using var data = new TinyData();
         string model = ModelFolders.TrainTiny(data, data.Path("model"), epochs: 1);
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         // What each verb needs besides the option: data that does not exist where a valid value would start a long run
         // (the options are checked before it is read), real inputs where a run is short.
         var needs = new Dictionary<string, string[]>

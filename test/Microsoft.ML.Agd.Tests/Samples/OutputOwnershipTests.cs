@@ -15,12 +15,15 @@ public class OutputOwnershipTests
     }
 
     [TestMethod]
-    public void CompareRefusesAFolderHoldingOtherFilesBeforeAnyWork()
+    [DataRow("compare", "compare.png")]
+    [DataRow("lm compare", "compare.md")]
+    public void ComparisonsRefuseAFolderHoldingOtherFilesBeforeAnyWork(string verb, string ownName)
     {
         using var data = new TinyData();
-        var (folder, before) = UsersFolder(data, "compare.png");
+        var (folder, before) = UsersFolder(data, ownName);
         // The data does not exist: a check that came after reading it would report the data instead.
-        var (code, printed) = Cli.Run("compare", "--data", data.Path("no-such-data"), "-e", "1", "-o", folder);
+        string[] input = verb == "compare" ? ["--data", data.Path("no-such-data"), "-e", "1"] : ["--text", data.Path("no-such-text.txt")];
+        var (code, printed) = Cli.Run([.. verb.Split(' '), .. input, "-o", folder]);
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(printed, $"The output folder (-o) '{folder}' holds notes.md, which is not part of a comparison folder");
         ModelFolders.AssertUnchanged(before, folder);
@@ -69,17 +72,6 @@ public class OutputOwnershipTests
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(printed, $"The output folder (-o) '{model}' cannot take confusion.png");
         Assert.AreEqual(0, Directory.GetFiles(model, ".confusion-*").Length, "the chart drawn beside is deleted");
-    }
-
-    [TestMethod]
-    public void LanguageModelCompareRefusesAFolderHoldingOtherFilesBeforeAnyWork()
-    {
-        using var data = new TinyData();
-        var (folder, before) = UsersFolder(data, "compare.md");
-        var (code, printed) = Cli.Run("lm", "compare", "--text", data.Path("no-such-text.txt"), "-o", folder);
-        Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(printed, $"The output folder (-o) '{folder}' holds notes.md, which is not part of a comparison folder");
-        ModelFolders.AssertUnchanged(before, folder);
     }
 
     [TestMethod]

@@ -7,8 +7,7 @@ namespace Microsoft.ML.Agd.Tests.Samples;
 /// nothing in the temporary folder that the next run does not remove.
 /// </summary>
 [DoNotParallelize]
-[TestClass]
-[TestCategory(TestSetup.Integration)]
+[TestClass, TestCategory(TestSetup.Integration)]
 public class SignalTests
 {
     // The epoch a progress line reports, or 0 (the display redraws at its own pace: not every epoch gets a line).

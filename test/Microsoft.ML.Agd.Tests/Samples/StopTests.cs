@@ -3,7 +3,6 @@ namespace Microsoft.ML.Agd.Tests.Samples;
 /// <summary>Ctrl+C, as a user sends it: SIGINT to an agd process. A model holds whole epochs only; a search keeps its best trial.</summary>
 [DoNotParallelize]
 [TestClass]
-[TestCategory(TestSetup.Integration)]
 public class StopTests
 {
     [TestMethod]
@@ -19,6 +18,7 @@ public class StopTests
     }
 
     [TestMethod]
+    [TestCategory(TestSetup.Integration)]
     public void CtrlCDuringTheFirstEpochWritesNothingAndLeavesTheEarlierModelByteForByte()
     {
         using var data = new TinyData();
@@ -38,6 +38,7 @@ public class StopTests
     }
 
     [TestMethod]
+    [TestCategory(TestSetup.Integration)]
     public void CtrlCDuringASearchKeepsTheBestTrialSoFar()
     {
         using var data = new TinyData();

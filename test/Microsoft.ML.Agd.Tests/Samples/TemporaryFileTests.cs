@@ -10,12 +10,9 @@ public class TemporaryFileTests
     {
         using var data = new TinyData();
         string idx = data.IdxFolder();
-        string image = data.Path("one.png");
-        TinyData.WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        string image = data.OneImage();
         string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
-        string? before = Environment.GetEnvironmentVariable("TMPDIR");
-        Environment.SetEnvironmentVariable("TMPDIR", temporary); // Path.GetTempPath() reads it at every call
-        try
+        using (Cli.WithTemporaryFolder(temporary))
         {
             Assert.AreEqual(temporary, Path.TrimEndingDirectorySeparator(Path.GetTempPath()));
             string model = data.Path("model");
@@ -26,10 +23,6 @@ public class TemporaryFileTests
                 var left = Directory.GetFileSystemEntries(temporary);
                 Assert.AreEqual(0, left.Length, $"agd {args[0]} left {string.Join(", ", left.Select(f => $"{Path.GetFileName(f)} ({new FileInfo(f).Length} bytes)"))}");
             }
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("TMPDIR", before);
         }
     }
 }

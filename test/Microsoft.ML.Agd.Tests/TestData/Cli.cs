@@ -8,6 +8,22 @@ internal static class Cli
     /// <summary>The agd program as the build wrote it, for <c>dotnet agd.dll verb ...</c> in a child process.</summary>
     public static string AgdDll { get; } = Path.Combine(Packaging.DotNet.RepositoryRoot, "src", "Microsoft.ML.Agd.Samples", "bin", Packaging.DotNet.Configuration, "net10.0", "agd.dll");
 
+    /// <summary>
+    /// Points this process's temporary folder at <paramref name="folder"/> until disposed (Path.GetTempPath() reads TMPDIR at
+    /// every call). Only for tests that do not run in parallel with others.
+    /// </summary>
+    public static IDisposable WithTemporaryFolder(string folder)
+    {
+        string? before = Environment.GetEnvironmentVariable("TMPDIR");
+        Environment.SetEnvironmentVariable("TMPDIR", folder);
+        return new Restore(() => Environment.SetEnvironmentVariable("TMPDIR", before));
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     /// <summary>Output with the line breaks that the console display adds at its width taken out again.</summary>
     public static string Unwrapped(string output) => System.Text.RegularExpressions.Regex.Replace(output, @" ?\n", " ");
 

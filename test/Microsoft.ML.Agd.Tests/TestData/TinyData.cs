@@ -36,6 +36,14 @@ internal sealed class TinyData : IDisposable
         return folder;
     }
 
+    /// <summary>One 8x8 grey PNG of the synthetic patterns (one.png), as predict reads image files.</summary>
+    public string OneImage()
+    {
+        string image = Path("one.png");
+        WritePng(image, SyntheticImages.Vectors(1, 8, seed: 9)[0].Features, 8);
+        return image;
+    }
+
     public static void WritePng(string path, float[] grey, int size)
     {
         using var bitmap = new SKBitmap(size, size);
