@@ -1,7 +1,6 @@
 // In ML.NET's own namespace, as its trainer extensions (LightGbmExtensions, VisionCatalog) are: `using Microsoft.ML;` finds
 // them. Its namespace is not its folder's, as AgdSearchCatalog's is not.
 using Microsoft.ML.Agd;
-using Microsoft.ML.Agd.Models;
 #pragma warning disable IDE0130
 namespace Microsoft.ML;
 #pragma warning restore IDE0130

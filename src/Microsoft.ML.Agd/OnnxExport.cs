@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Onnx;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;

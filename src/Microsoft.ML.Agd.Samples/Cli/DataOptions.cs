@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Samples.Jobs;
-using Microsoft.ML.Agd.Models;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>What every verb that trains reads: the data, how an image folder is decoded and split, and the seed.</summary>

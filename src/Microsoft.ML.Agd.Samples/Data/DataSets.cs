@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using SkiaSharp;
 
 namespace Microsoft.ML.Agd.Samples.Data;

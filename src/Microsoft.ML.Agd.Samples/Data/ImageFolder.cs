@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 namespace Microsoft.ML.Agd.Samples.Data;
 
 /// <summary>An image folder with one sub-folder per class, as ML.NET Model Builder reads it.</summary>

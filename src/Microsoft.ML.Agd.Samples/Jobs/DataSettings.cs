@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Samples.Data;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Samples.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Samples.Networks;

@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Data;

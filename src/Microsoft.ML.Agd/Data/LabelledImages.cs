@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Optim;
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 

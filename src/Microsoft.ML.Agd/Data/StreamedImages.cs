@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Training;
 using System.Collections.Concurrent;

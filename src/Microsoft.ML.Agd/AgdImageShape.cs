@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd.Models;
+namespace Microsoft.ML.Agd;
 
 /// <summary>The shape of the input images: channels, height and width, in the channel-major order of ML.NET's ExtractPixels.</summary>
 /// <param name="Channels">1 for grey, 3 for colour.</param>
