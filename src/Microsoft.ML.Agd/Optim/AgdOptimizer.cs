@@ -74,7 +74,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         }
         using var scope = NewDisposeScope();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
-        LastEta = Step(layers, inPlace: CpuStep.CanRun(layers));
+        LastEta = Norm == AgdStepNorm.Polar ? PolarStep.Take(layers, Plan.Depth) : Step(layers, inPlace: CpuStep.CanRun(layers));
         return loss!;
     }
 

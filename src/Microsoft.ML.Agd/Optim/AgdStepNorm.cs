@@ -14,4 +14,12 @@ public enum AgdStepNorm
 
     /// <summary>The Frobenius norm: the published algorithm, to the reference implementation's values.</summary>
     Frobenius = 1,
+
+    /// <summary>
+    /// The spectral norm's steepest descent: each slice moves along its gradient's polar factor U V^T (every singular
+    /// value set to one), the change of a given spectral norm that lowers the loss most, and G sums the slices' nuclear
+    /// norms. Equal to the published step for a gradient of rank one; for a batch's gradient it moves every direction the
+    /// batch measured, not only the largest (docs/research/large-batches.md).
+    /// </summary>
+    Polar = 2,
 }

@@ -288,11 +288,6 @@ public class AgdOptimizerTests
             }
     }
 
-    private sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
-    {
-        public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
-    }
-
     [TestMethod]
     public void InitialisationZeroesBiasesAndSetsNormalisationScalesToOne()
     {

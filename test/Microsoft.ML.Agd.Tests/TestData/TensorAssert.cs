@@ -35,3 +35,9 @@ internal static class AgdOptimizerSteps
         return agd.LastEta;
     }
 }
+
+/// <summary>Compares floats within a tolerance, for CollectionAssert.</summary>
+internal sealed class FloatTolerance(float tolerance) : System.Collections.IComparer
+{
+    public int Compare(object? x, object? y) => Math.Abs((float)x! - (float)y!) <= tolerance ? 0 : 1;
+}

@@ -1,0 +1,75 @@
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Optim;
+
+/// <summary>
+/// AGD's step along the steepest descent of the norm its bound constrains. The bound limits each layer's change in
+/// spectral norm; among the changes of a given spectral norm, the one that lowers the loss most to first order is the
+/// gradient's polar factor U V^T (its singular values all set to one), and the loss falls by the gradient's nuclear norm,
+/// the sum of its singular values. So each slice of a layer (a matrix, a convolution's kernel position, an embedding's
+/// row) moves by -(eta / L) * s_k * U V^T, and G = (1/L) sum_k s_k * sum of its slices' nuclear norms. For a gradient of
+/// rank one, as the paper's single example gives, this is the published step.
+/// </summary>
+internal static class PolarStep
+{
+    // Singular values below this share of a slice's largest are the float32 gradient's rounding, not directions.
+    private const double RelativeFloor = 1e-6;
+
+    /// <summary>Takes one step from the layers' gradients; returns eta.</summary>
+    /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
+    public static double Take(IReadOnlyList<AgdLayer> layers, double depth)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        // One transfer for every layer's Frobenius norm: a non-finite gradient is refused before any factorisation.
+        var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
+        if (frobenius.Any(n => !double.IsFinite(n)))
+            throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
+        var polar = layers.Select(l => Of(l.Weight.grad!, l.IsEmbedding)).ToList();
+        double g = layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
+        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        for (int k = 0; k < layers.Count; k++)
+        {
+            double rate = eta / depth * layers[k].StepScale;
+            layers[k].Weight.add_(polar[k].Direction, alpha: -rate);
+            // A layer's rank-1 parameters move by its rate over its gradient's Frobenius norm, as in the published step.
+            foreach (var (_, p, _) in layers[k].Members)
+                if (p.grad is { } pg && frobenius[k] > 0)
+                    p.add_(pg, alpha: -rate / frobenius[k]);
+        }
+        return eta;
+    }
+
+    /// <summary>A gradient's polar factor slice by slice, in its own shape and dtype, and the sum of the slices' nuclear norms.</summary>
+    public static (Tensor Direction, double Nuclear) Of(Tensor gradient, bool isEmbedding)
+    {
+        if (isEmbedding)
+        {
+            // Each row is a slice of rank one: its polar factor is the row over its norm, its nuclear norm the norm.
+            var norms = gradient.to(ScalarType.Float64).norm(1, keepdim: true);
+            var safe = where(norms.gt(0), norms, ones_like(norms));
+            return (gradient.to(ScalarType.Float64).div(safe).to(gradient.dtype), norms.sum().item<double>());
+        }
+        // Slices [count, out, in]: the matrix, or a convolution's kernel positions.
+        var slices = gradient.dim() == 4 ? gradient.permute(2, 3, 0, 1).reshape(-1, gradient.shape[0], gradient.shape[1]) : gradient.unsqueeze(0);
+        var (direction, nuclear) = Polar(slices.to(ScalarType.Float64));
+        var shaped = gradient.dim() == 4
+            ? direction.reshape(gradient.shape[2], gradient.shape[3], gradient.shape[0], gradient.shape[1]).permute(2, 3, 0, 1)
+            : direction.reshape(gradient.shape);
+        return (shaped.to(gradient.dtype).contiguous(), nuclear);
+    }
+
+    // U V^T = (x x^T)^(-1/2) x on each slice's shorter side, from the eigenvalues of its Gram matrix (the squared singular
+    // values): a slice of rank r gets the r directions it has, and a zero slice none.
+    private static (Tensor Direction, double Nuclear) Polar(Tensor slices)
+    {
+        bool wide = slices.shape[1] <= slices.shape[2];
+        var x = wide ? slices : slices.transpose(1, 2);
+        var (values, vectors) = linalg.eigh(x.matmul(x.transpose(1, 2)));
+        var kept = values.gt(values.amax([-1L], keepdim: true).mul(RelativeFloor * RelativeFloor));
+        var inverseRoots = where(kept, values.clamp_min(double.Epsilon).rsqrt(), zeros_like(values));
+        double nuclear = where(kept, values.clamp_min(0).sqrt(), zeros_like(values)).sum().item<double>();
+        var direction = vectors.mul(inverseRoots.unsqueeze(1)).matmul(vectors.transpose(1, 2)).matmul(x);
+        return (wide ? direction : direction.transpose(1, 2), nuclear);
+    }
+}

@@ -1,0 +1,116 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Tests.Optim;
+
+/// <summary>The polar step: each slice along U V^T, G from nuclear norms; checked by hand and against float64 SVDs.</summary>
+[TestClass]
+public class PolarStepTests
+{
+    [TestMethod]
+    public void ThePolarStepWorkedOutByHand()
+    {
+        // One 2x2 layer, L = 1, s = 1, and a loss linear in the parameters: g_W = [[3, 0], [0, 4]], g_b = [1, 2]. Its polar
+        // factor is the identity and its nuclear norm 3 + 4 = 7, so G = 7 and eta = ln((1 + sqrt(29)) / 2) = 1.1542...;
+        // W moves by -eta * I (a move of spectral norm eta in every direction), the bias by -eta * g_b / ||g_W||_F = -eta * g_b / 5.
+        var linear = nn.Linear(2, 2, hasBias: true);
+        using (no_grad())
+        {
+            linear.weight!.copy_(tensor(new float[,] { { 1, 2 }, { 3, 4 } }));
+            linear.bias!.copy_(tensor(new float[] { 0.5f, -0.5f }));
+        }
+        using var optimizer = new AgdOptimizer(linear) { Norm = AgdStepNorm.Polar };
+        linear.weight.mul(tensor(new float[,] { { 3, 0 }, { 0, 4 } })).sum().add(linear.bias.mul(tensor(new float[] { 1, 2 })).sum()).backward();
+
+        double eta = Math.Log((1 + Math.Sqrt(29)) / 2);
+        Assert.AreEqual(eta, optimizer.StepEta(), 1e-12);
+        CollectionAssert.AreEqual(new[] { (float)(1 - eta), 2f, 3f, (float)(4 - eta) }, linear.weight.data<float>().ToArray(), new FloatTolerance(1e-6f));
+        CollectionAssert.AreEqual(new[] { (float)(0.5 - eta / 5), (float)(-0.5 - 2 * eta / 5) }, linear.bias!.data<float>().ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    [TestMethod]
+    [DataRow(40, 60, 5)]   // a batch's gradient: rank 5, far below its shape
+    [DataRow(60, 40, 60)]  // full rank, taller than wide
+    [DataRow(1, 30, 1)]    // a single output: the row over its norm
+    public void TheDirectionAndNuclearNormAreThoseOfTheSingularValueDecomposition(int rows, int columns, int rank)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(31);
+        var g = randn([rows, rank], generator: generator).matmul(randn([rank, columns], generator: generator));
+        var (u, s, vh) = linalg.svd(g.to(float64), fullMatrices: false);
+        var kept = s.gt(s.max().mul(1e-6)).to(float64);
+        var expected = u.mul(kept).matmul(vh);
+
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false);
+        Assert.AreEqual(ScalarType.Float32, direction.dtype);
+        Assert.IsTrue(direction.to(float64).sub(expected).norm().item<double>() < 1e-5 * expected.norm().item<double>(), "U V^T");
+        double expectedNuclear = s.mul(kept).sum().item<double>(); // the float32 rounding's tiny singular values left out, as they are there
+        Assert.AreEqual(expectedNuclear, nuclear, 1e-9 * expectedNuclear, "the nuclear norm: the sum of the singular values");
+        Assert.AreEqual(Math.Sqrt(Math.Min(rank, Math.Min(rows, columns))), direction.to(float64).norm().item<double>(), 1e-5, "every kept singular value is one");
+    }
+
+    [TestMethod]
+    public void AConvolutionMovesEachKernelPositionByItsOwnPolarFactor()
+    {
+        using var scope = NewDisposeScope();
+        var g = randn([6, 4, 3, 3], generator: new Generator(32));
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false);
+        double total = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                var (u, s, vh) = linalg.svd(g[.., .., i, j].to(float64), fullMatrices: false);
+                total += s.sum().item<double>();
+                Assert.IsTrue(direction[.., .., i, j].to(float64).sub(u.matmul(vh)).norm().item<double>() < 1e-5, $"position {i}, {j}");
+            }
+        Assert.AreEqual(total, nuclear, 1e-9 * total);
+    }
+
+    [TestMethod]
+    public void AnEmbeddingMovesEachRowByItsOwnNorm()
+    {
+        var g = tensor(new float[,] { { 3, 4 }, { 0, 0 }, { 0, 2 } });
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: true);
+        CollectionAssert.AreEqual(new[] { 0.6f, 0.8f, 0f, 0f, 0f, 1f }, direction.data<float>().ToArray(), new FloatTolerance(1e-7f));
+        Assert.AreEqual(5 + 0 + 2, nuclear, 1e-12, "a zero row moves nothing, never NaN");
+    }
+
+    [TestMethod]
+    public void AZeroGradientMovesNothingAndANonFiniteOneIsRefused()
+    {
+        var linear = nn.Linear(3, 2, hasBias: false);
+        var before = linear.weight!.detach().clone();
+        using var optimizer = new AgdOptimizer(linear) { Norm = AgdStepNorm.Polar };
+        linear.weight.grad = zeros_like(linear.weight);
+        Assert.AreEqual(0, optimizer.StepEta());
+        Assert.IsTrue(TensorAssert.Same(before, linear.weight.detach()));
+
+        linear.weight.grad = full_like(linear.weight, double.NaN);
+        var e = Assert.ThrowsExactly<TrainingDivergedException>(() => optimizer.step());
+        StringAssert.Contains(e.Message, "a gradient holds NaN or infinity");
+        Assert.IsTrue(TensorAssert.Same(before, linear.weight.detach()), "nothing moved");
+    }
+
+    [TestMethod]
+    public void ForAGradientOfRankOneThePolarStepIsThePublishedOne()
+    {
+        // One example through a linear layer: g = d x^T, whose singular value is its Frobenius norm and whose polar
+        // factor is g / ||g||_F, as the paper's step takes it.
+        var (published, polar) = (TwoLayers(), TwoLayers());
+        var input = randn([1, 5], generator: new Generator(34));
+        foreach (var (network, norm) in new[] { (published, AgdStepNorm.Frobenius), (polar, AgdStepNorm.Polar) })
+        {
+            using var optimizer = new AgdOptimizer(AgdPlan.Published(network)) { Norm = norm };
+            network.call(input).square().sum().backward();
+            optimizer.step();
+        }
+        foreach (var (a, b) in published.parameters().Zip(polar.parameters()))
+            Assert.IsTrue(a.detach().sub(b.detach()).abs().max().item<float>() < 1e-6, "the same weights");
+    }
+
+    private static Sequential TwoLayers()
+    {
+        manual_seed(33);
+        return nn.Sequential(nn.Linear(5, 4, hasBias: false), nn.ReLU(), nn.Linear(4, 3, hasBias: false));
+    }
+}
