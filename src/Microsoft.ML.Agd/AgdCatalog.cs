@@ -16,14 +16,14 @@ public static class AgdCatalog
     /// <param name="featureColumnName">Known-size float vector column of pixels (ExtractPixels).</param>
     /// <param name="architecture">Network family; FCN by default.</param>
     /// <param name="numberOfEpochs">Passes over the data.</param>
-    /// <param name="batchSize">Rows per step; 32 to 128 train furthest in a given number of epochs (<see cref="AgdImageClassificationTrainer.Options.BatchSize"/>).</param>
+    /// <param name="batchSize">Rows per step, or null for a batch chosen from the gradient noise measured in training (<see cref="AgdImageClassificationTrainer.Options.BatchSize"/>).</param>
     /// <param name="imageShape">Channels, height and width; read from the feature column when it carries them.</param>
     public static AgdImageClassificationTrainer Agd(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = AgdImageClassificationTrainer.Defaults.LabelColumnName,
         string featureColumnName = AgdImageClassificationTrainer.Defaults.FeatureColumnName,
         AgdArchitecture architecture = AgdImageClassificationTrainer.Defaults.Architecture,
         int numberOfEpochs = AgdImageClassificationTrainer.Defaults.NumberOfEpochs,
-        int batchSize = AgdImageClassificationTrainer.Defaults.BatchSize,
+        int? batchSize = null,
         AgdImageShape? imageShape = null)
         => catalog.Agd(new AgdImageClassificationTrainer.Options
         {

@@ -28,9 +28,6 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Passes over the training data.</summary>
         public const int NumberOfEpochs = 10;
 
-        /// <summary>Rows per AGD step.</summary>
-        public const int BatchSize = 64;
-
         /// <summary>The paper's square loss.</summary>
         public const AgdLoss Loss = AgdLoss.Square;
     }

@@ -40,11 +40,12 @@ public sealed partial class AgdImageClassificationTrainer
         public int NumberOfEpochs { get; set; } = Defaults.NumberOfEpochs;
 
         /// <summary>
-        /// Rows per AGD step. Default 64. AGD's step follows the batch gradient's norm, which a small batch's sampling
-        /// noise enlarges, so its steps shrink as the batch grows: for the same number of epochs, batches of 32 to 128
-        /// train furthest, and larger ones need more epochs (docs/results.md).
+        /// Rows per step, or null (the default) for an automatic batch: it starts at 32 and doubles as the gradient noise
+        /// scale measured during training grows (the noise scale is the batch beyond which a larger batch no longer makes a
+        /// step more useful), up to a tenth of the training rows and 4,096. Each epoch's <see cref="Training.AgdEpoch.BatchSize"/>
+        /// and <see cref="Training.AgdEpoch.NoiseScale"/> say what it chose. Set a number to train with a fixed batch.
         /// </summary>
-        public int BatchSize { get; set; } = Defaults.BatchSize;
+        public int? BatchSize { get; set; }
 
         /// <summary>The loss. Default <see cref="AgdLoss.Square"/>, as in the paper.</summary>
         public AgdLoss Loss { get; set; } = Defaults.Loss;
@@ -114,7 +115,8 @@ public sealed partial class AgdImageClassificationTrainer
             Check.Positive(Width, nameof(Width));
             Check.Positive(BaseWidth, nameof(BaseWidth));
             Check.Positive(NumberOfEpochs, nameof(NumberOfEpochs));
-            Check.Positive(BatchSize, nameof(BatchSize));
+            if (BatchSize is { } batch)
+                Check.Positive(batch, nameof(BatchSize));
             Check.Positive(InMemoryLimitBytes, nameof(InMemoryLimitBytes));
             if (Architecture == AgdArchitecture.Custom && NetworkFactory is null)
                 throw new ArgumentException("Architecture Custom needs a NetworkFactory that builds the network.", nameof(NetworkFactory));

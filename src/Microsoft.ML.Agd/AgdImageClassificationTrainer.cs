@@ -108,7 +108,12 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var other = _options.OptimizerInsteadOfAgd?.Invoke(network);
         // AGD's step has no schedule to quiet a run's last steps: its runs end with the weights averaged over them. Another
         // optimizer runs as its users run it.
-        var loop = new TrainingLoop(network, other ?? agd, _options.Loss, _options.BatchSize, device, generator) { AverageWeights = other is null };
+        var loop = new TrainingLoop(network, other ?? agd, _options.Loss, _options.BatchSize, device, generator)
+        {
+            AverageWeights = other is null,
+            LargestBatch = TrainingMemory.LargestBatch(shape),
+            FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : AutomaticBatchSize.Start, // a continued run goes on where it ended
+        };
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
         var run = loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
         {
@@ -184,7 +189,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     // checked once built, in Train).
     private void CheckMemory(AgdImageShape shape, int classes, long? rows)
     {
-        TrainingMemory.CheckBatch(Math.Min(_options.BatchSize, rows ?? _options.BatchSize), shape);
+        int batch = _options.BatchSize ?? AutomaticBatchSize.Start;
+        TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
         if (_options.NetworkFactory is not null)
             return;
         var o = _options;

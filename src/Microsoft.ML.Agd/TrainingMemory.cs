@@ -36,5 +36,12 @@ internal static class TrainingMemory
                 "Make BatchSize or the images smaller.");
     }
 
+    /// <summary>
+    /// The largest automatic batch for images of a shape: at most <see cref="Training.AutomaticBatchSize.Largest"/>, and its
+    /// images, as read and standardized, within a sixteenth of the memory (a network's activations take many times more).
+    /// </summary>
+    public static int LargestBatch(AgdImageShape shape)
+        => (int)Math.Clamp(Available / 16 / (2.0 * shape.Size * sizeof(float)), Training.AutomaticBatchSize.Start, Training.AutomaticBatchSize.Largest);
+
     private static string Size(double bytes) => bytes >= 1e12 ? $"{bytes / 1e12:G3} TB" : $"{bytes / 1e9:G3} GB";
 }

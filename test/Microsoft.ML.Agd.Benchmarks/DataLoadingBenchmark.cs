@@ -94,7 +94,7 @@ internal static class DataLoadingBenchmark
         string source = args[2];
         int count = int.Parse(args[3], CultureInfo.InvariantCulture);
         var ml = new MLContext(0);
-        var options = new AgdImageClassificationTrainer.Options { NumberOfEpochs = 2, DataLoading = loading };
+        var options = new AgdImageClassificationTrainer.Options { NumberOfEpochs = 2, DataLoading = loading, BatchSize = 64 };
         if (args[4] == "resnet18")
             (options.Architecture, options.BaseWidth) = (AgdArchitecture.ResNet18, 8);
         var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(Load(ml, source, count)).Model;

@@ -58,8 +58,8 @@ internal static class Measurements
         LoopThroughput? fcn = null;
         foreach (var (name, options, rowsUsed, epochs) in new[]
         {
-            ("FCN (default)", new AgdImageClassificationTrainer.Options(), train.Rows.Count, 3),
-            ("ResNet-18 base width 16", new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.ResNet18 }, Math.Min(6000, train.Rows.Count), 1),
+            ("FCN (default)", new AgdImageClassificationTrainer.Options { BatchSize = 64 }, train.Rows.Count, 3),
+            ("ResNet-18 base width 16", new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.ResNet18, BatchSize = 64 }, Math.Min(6000, train.Rows.Count), 1),
         })
         {
             var subset = train with { Rows = train.Rows.Take(rowsUsed).ToList() };
@@ -80,7 +80,7 @@ internal static class Measurements
             rows.Add([name, $"{rowsUsed} x {epochs}", $"{loop:F0}", $"{perEpoch:F0}", $"{perEpoch / loop:F2}x", $"{whole:F0}", $"{whole / loop:F2}x"]);
             ratios.Add((name, perEpoch / loop, whole / loop));
             if (options.Architecture == AgdArchitecture.Fcn)
-                fcn = new LoopThroughput(trainers[0].Parameters, loop, perEpoch, options.BatchSize);
+                fcn = new LoopThroughput(trainers[0].Parameters, loop, perEpoch, options.BatchSize!.Value);
         }
         report.Table(["network", "images x epochs", "bare loop (images/s)", "trainer's epochs (images/s)", "epochs / loop", "whole Fit (images/s)", "Fit / loop"], rows,
             "The trainer's epochs are timed by its own history; the whole Fit adds reading the IDataView once and building the ML.NET scoring chain.");
@@ -176,7 +176,7 @@ internal static class Measurements
         {
             var ml = new MLContext(0);
             var keys = subset.LabelKeys(ml);
-            var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { Architecture = architecture, NumberOfEpochs = 1 })
+            var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options { Architecture = architecture, NumberOfEpochs = 1, BatchSize = 64 })
                 .Fit(keys.Transform(subset.ToDataView(ml)));
             var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, inputSchemaDefinition: Input.Schema(subset.Shape));
             var inputs = subset.Rows.Select(r => new Input { Features = r.Features }).ToList();

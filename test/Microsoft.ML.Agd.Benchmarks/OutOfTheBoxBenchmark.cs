@@ -111,12 +111,12 @@ internal static class OutOfTheBoxBenchmark
     {
         using var network = harness.InitialNetwork();
         var step = optimizer(network);
-        using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize));
-        var loop = harness.Loop(network, StepVariants.After(step, average.Add));
+        using var average = new IterateAverage(network, epochs * (int)Math.Ceiling(harness.Train.Count / (double)options.BatchSize!.Value));
+        var loop = harness.Loop(network, StepVariants.After(step, () => average.Add()));
         loop.Run(harness.Train, null, 0, epochs, _ => { }, CancellationToken.None); // batch norms recomputed for the last weights
         var last = loop.Evaluate(harness.Test);
         average.CopyTo();
-        BatchNormStatistics.Recompute(network, harness.Train, options.BatchSize, TorchSharp.torch.CPU, options.Seed);
+        BatchNormStatistics.Recompute(network, harness.Train, options.BatchSize!.Value, TorchSharp.torch.CPU, options.Seed);
         return (last, loop.Evaluate(harness.Test));
     }
 

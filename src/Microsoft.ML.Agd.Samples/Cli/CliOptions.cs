@@ -37,7 +37,7 @@ internal static class CliOptions
     public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BaseWidth };
     public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss };
     public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.NumberOfEpochs };
-    public static Option<int> BatchSize() => new("--batch-size", "-b") { Description = "Images per step. AGD's step shrinks as the batch grows: 32 to 128 train furthest in a given number of epochs.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BatchSize };
+    public static Option<int?> BatchSize() => new("--batch-size", "-b") { Description = "Images per step. Without it the batch is automatic: it starts at 32 and doubles as the gradient noise measured in training grows." };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => DataSets.DefaultImageShape.Height };
     public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
     public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => DataSets.DefaultTestFraction };

@@ -14,7 +14,7 @@ internal static class TrainCommand
         settings.Data.Validate();
         settings.Trainer.Validate(); // a mistake is named before anything is said about training
         CliOptions.SayConvolutionRemedy();
-        AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs (batch {settings.Trainer.BatchSize}); Ctrl+C stops and keeps the last whole epoch.");
+        AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs ({(settings.Trainer.BatchSize is { } b ? $"batch {b}" : "automatic batch")}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -23,7 +23,7 @@ internal static class TrainCommand
                 var task = context.AddTask("loading data", maxValue: settings.Trainer.NumberOfEpochs);
                 var progress = new SynchronousProgress<AgdEpoch>(e =>
                 {
-                    task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3}");
+                    task.Description = Markup.Escape($"epoch {e.Epoch}: loss {e.TrainLoss:F3} acc {e.TrainAccuracy:P1} val {e.ValidationAccuracy:P1} eta {e.MeanEta:F3} batch {e.BatchSize}");
                     task.Value = e.Epoch;
                 });
                 task.Description = "training";

@@ -14,7 +14,7 @@ internal sealed class TrainingOptions
     private readonly Option<int> _baseWidth = CliOptions.BaseWidth();
     private readonly Option<int> _epochs = CliOptions.Epochs();
     private readonly Option<AgdLoss> _loss = CliOptions.Loss();
-    private readonly Option<int> _batchSize = CliOptions.BatchSize();
+    private readonly Option<int?> _batchSize = CliOptions.BatchSize();
 
     /// <summary>A verb that trains: these options, an output folder, and a body that gets the settings they give.</summary>
     public static System.CommandLine.Command Verb(string name, string description, string defaultOutput, Func<TrainSettings, int> run)

@@ -23,6 +23,7 @@ namespace Microsoft.ML.Agd.Optim;
 public sealed class AgdOptimizer : OptimizerHelper
 {
     private readonly SpectralNorms _spectral = new();
+    private readonly PolarStep _polar = new();
 
     /// <summary>Creates the optimizer for a network, by the network's plan (<c>AgdPlan.Of(network)</c>); the network is not changed.</summary>
     /// <param name="network">The network. Its rank-1 parameters must belong to a layer (see <see cref="AgdPlan"/>).</param>
@@ -74,7 +75,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         }
         using var scope = NewDisposeScope();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
-        LastEta = Norm == AgdStepNorm.Polar ? PolarStep.Take(layers, Plan.Depth) : Step(layers, inPlace: CpuStep.CanRun(layers));
+        LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth) : Step(layers, inPlace: CpuStep.CanRun(layers));
         return loss!;
     }
 

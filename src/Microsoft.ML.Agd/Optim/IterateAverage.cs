@@ -3,13 +3,14 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
-/// The mean of a module's parameters over the last tenth of a run's steps (tail averaging, as PyTorch's
+/// The mean of a module's parameters over the steps in the last tenth of a run (tail averaging, as PyTorch's
 /// <c>torch.optim.swa_utils.AveragedModel</c> averages them), written into the module when the run ends. AGD has no
 /// schedule that shrinks its step as a run ends, so the last weights still carry one batch's noise; their mean over
 /// the last steps does not, and takes no scale of its own (docs/research/language-model.md).
 /// </summary>
 /// <remarks>
-/// Call <see cref="Add"/> after every optimizer step and <see cref="CopyTo"/> once at the end. Buffers such as batch
+/// Call <see cref="Add"/> after every optimizer step and <see cref="CopyTo"/> once at the end. A run's length is counted in
+/// steps, or, where the steps differ in size (a batch that grows), in rows: each step then counts its rows. Buffers such as batch
 /// norms' running statistics are not averaged: recompute them for the averaged weights.
 /// </remarks>
 public sealed class IterateAverage : IDisposable
@@ -21,9 +22,9 @@ public sealed class IterateAverage : IDisposable
     private readonly long _firstAveragedStep;
     private Tensor[]? _sums;
 
-    /// <summary>Prepares the average of a module's trainable parameters over the last tenth of <paramref name="steps"/> steps.</summary>
+    /// <summary>Prepares the average of a module's trainable parameters over the last tenth of a run of <paramref name="steps"/> steps (or rows).</summary>
     /// <param name="module">The module being trained.</param>
-    /// <param name="steps">How many steps the run takes.</param>
+    /// <param name="steps">How many steps (or rows) the run takes.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
     public IterateAverage(nn.Module module, long steps)
     {
@@ -33,16 +34,20 @@ public sealed class IterateAverage : IDisposable
         _firstAveragedStep = steps - (long)Math.Ceiling(steps * TailShare) + 1;
     }
 
-    /// <summary>Steps counted so far.</summary>
+    /// <summary>Steps (or rows) counted so far.</summary>
     public long Steps { get; private set; }
 
     /// <summary>How many of them are in the average.</summary>
     public long Averaged { get; private set; }
 
-    /// <summary>Counts one step; from the first step of the last tenth on, adds the parameters as they are now to the average.</summary>
-    public void Add()
+    /// <summary>Counts one step; from the first step that ends in the last tenth on, adds the parameters as they are now to the average.</summary>
+    /// <param name="size">What the step counts for: 1 for a run counted in steps, its rows for one counted in rows.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is less than 1.</exception>
+    public void Add(long size = 1)
     {
-        if (++Steps < _firstAveragedStep)
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        Steps += size;
+        if (Steps < _firstAveragedStep)
             return;
         using var noGrad = no_grad();
         // Sums in float64: a float32 running mean of hundreds of nearly equal weights would lose their last digits.

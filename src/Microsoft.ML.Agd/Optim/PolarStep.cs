@@ -8,16 +8,24 @@ namespace Microsoft.ML.Agd.Optim;
 /// gradient's polar factor U V^T (its singular values all set to one), and the loss falls by the gradient's nuclear norm,
 /// the sum of its singular values. So each slice of a layer (a matrix, a convolution's kernel position, an embedding's
 /// row) moves by -(eta / L) * s_k * U V^T, and G = (1/L) sum_k s_k * sum of its slices' nuclear norms. For a gradient of
-/// rank one, as the paper's single example gives, this is the published step.
+/// rank one, as the paper's single example gives, this is the published step. Between steps it remembers, per layer,
+/// how many columns a sketch of the gradient's range needed.
 /// </summary>
-internal static class PolarStep
+internal sealed class PolarStep
 {
     // Singular values below this share of a slice's largest are the float32 gradient's rounding, not directions.
     private const double RelativeFloor = 1e-6;
 
+    // The first sketch's columns: a batch of 32 rows with a quarter more to spare (a sketch of exactly the gradient's rank
+    // is too often ill-conditioned to hold it to the rounding). A matrix whose shorter side is under twice the sketch goes
+    // straight to its Gram matrix.
+    public const long FirstSketch = 40;
+
+    private readonly Dictionary<AgdLayer, long> _sketchColumns = [];
+
     /// <summary>Takes one step from the layers' gradients; returns eta.</summary>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
-    public static double Take(IReadOnlyList<AgdLayer> layers, double depth)
+    public double Take(IReadOnlyList<AgdLayer> layers, double depth)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -25,7 +33,7 @@ internal static class PolarStep
         var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
-        var polar = layers.Select(l => Of(l.Weight.grad!, l.IsEmbedding)).ToList();
+        var polar = layers.Select(Of).ToList();
         double g = layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)
@@ -40,8 +48,19 @@ internal static class PolarStep
         return eta;
     }
 
+    private (Tensor Direction, double Nuclear) Of(AgdLayer layer)
+    {
+        long columns = _sketchColumns.GetValueOrDefault(layer, FirstSketch);
+        var result = Of(layer.Weight.grad!, layer.IsEmbedding, ref columns);
+        _sketchColumns[layer] = columns;
+        return result;
+    }
+
     /// <summary>A gradient's polar factor slice by slice, in its own shape and dtype, and the sum of the slices' nuclear norms.</summary>
-    public static (Tensor Direction, double Nuclear) Of(Tensor gradient, bool isEmbedding)
+    /// <param name="gradient">The layer's gradient.</param>
+    /// <param name="isEmbedding">Whether its slices are its rows.</param>
+    /// <param name="sketchColumns">The sketch to start from; on return, the one that held the gradient (or the shorter side, when none did).</param>
+    public static (Tensor Direction, double Nuclear) Of(Tensor gradient, bool isEmbedding, ref long sketchColumns)
     {
         if (isEmbedding)
         {
@@ -52,24 +71,50 @@ internal static class PolarStep
         }
         // Slices [count, out, in]: the matrix, or a convolution's kernel positions.
         var slices = gradient.dim() == 4 ? gradient.permute(2, 3, 0, 1).reshape(-1, gradient.shape[0], gradient.shape[1]) : gradient.unsqueeze(0);
-        var (direction, nuclear) = Polar(slices.to(ScalarType.Float64));
+        var (direction, nuclear) = Polar(slices.to(ScalarType.Float64), ref sketchColumns);
         var shaped = gradient.dim() == 4
             ? direction.reshape(gradient.shape[2], gradient.shape[3], gradient.shape[0], gradient.shape[1]).permute(2, 3, 0, 1)
             : direction.reshape(gradient.shape);
         return (shaped.to(gradient.dtype).contiguous(), nuclear);
     }
 
-    // U V^T = (x x^T)^(-1/2) x on each slice's shorter side, from the eigenvalues of its Gram matrix (the squared singular
-    // values): a slice of rank r gets the r directions it has, and a zero slice none.
-    private static (Tensor Direction, double Nuclear) Polar(Tensor slices)
+    // A batch of B rows gives a linear layer's gradient rank at most B: when that is well below the matrix's shorter side,
+    // a sketch of the range (x times a random block of columns, made orthonormal as Q) holds all of x = Q (Q^T x), and
+    // the polar factor is Q times that of the small Q^T x. The sketch doubles until it holds all but the rounding.
+    private static (Tensor Direction, double Nuclear) Polar(Tensor slices, ref long sketchColumns)
     {
         bool wide = slices.shape[1] <= slices.shape[2];
         var x = wide ? slices : slices.transpose(1, 2);
+        for (; 2 * sketchColumns <= x.shape[1]; sketchColumns *= 2)
+            if (Sketched(x, sketchColumns) is { } sketched)
+                return (wide ? sketched.Direction : sketched.Direction.transpose(1, 2), sketched.Nuclear);
+        sketchColumns = x.shape[1];
+        var (direction, nuclear) = Polar(x);
+        return (wide ? direction : direction.transpose(1, 2), nuclear);
+    }
+
+    private static (Tensor Direction, double Nuclear)? Sketched(Tensor x, long columns)
+    {
+        // A fixed draw: any block of Gaussian columns spans a generic gradient's range, and the steps stay reproducible.
+        using var generator = new Generator(0x5EED);
+        var block = randn([x.shape[0], x.shape[2], columns], dtype: x.dtype, device: x.device, generator: generator);
+        var (q, _) = linalg.qr(x.matmul(block));
+        var small = q.transpose(1, 2).matmul(x);
+        bool holds = small.square().sum([1L, 2L]).ge(x.square().sum([1L, 2L]).mul(1 - RelativeFloor * RelativeFloor)).all().item<bool>();
+        if (!holds)
+            return null;
+        var (direction, nuclear) = Polar(small);
+        return (q.matmul(direction), nuclear);
+    }
+
+    // U V^T = (x x^T)^(-1/2) x for x [count, short, long], from the eigenvalues of its Gram matrix (the squared singular
+    // values): a slice of rank r gets the r directions it has, and a zero slice none.
+    private static (Tensor Direction, double Nuclear) Polar(Tensor x)
+    {
         var (values, vectors) = linalg.eigh(x.matmul(x.transpose(1, 2)));
         var kept = values.gt(values.amax([-1L], keepdim: true).mul(RelativeFloor * RelativeFloor));
         var inverseRoots = where(kept, values.clamp_min(double.Epsilon).rsqrt(), zeros_like(values));
         double nuclear = where(kept, values.clamp_min(0).sqrt(), zeros_like(values)).sum().item<double>();
-        var direction = vectors.mul(inverseRoots.unsqueeze(1)).matmul(vectors.transpose(1, 2)).matmul(x);
-        return (wide ? direction : direction.transpose(1, 2), nuclear);
+        return (vectors.mul(inverseRoots.unsqueeze(1)).matmul(vectors.transpose(1, 2)).matmul(x), nuclear);
     }
 }

@@ -10,9 +10,18 @@ namespace Microsoft.ML.Agd.Training;
 /// <param name="Seconds">Wall time of the epoch, validation included.</param>
 public sealed record AgdEpoch(int Epoch, double TrainLoss, double TrainAccuracy, double MeanEta, double? ValidationLoss, double? ValidationAccuracy, double Seconds)
 {
+    /// <summary>The batch size at the epoch's end (an automatic batch grows during training; 0 in models saved before it was recorded).</summary>
+    public int BatchSize { get; init; }
+
+    /// <summary>
+    /// The gradient noise scale measured by the end of the epoch, tr(Sigma) / |G|^2: the batch size at which a batch's
+    /// gradient noise is as large as the gradient. Null when the batch size was set (it is measured only for an automatic batch).
+    /// </summary>
+    public double? NoiseScale { get; init; }
+
     /// <inheritdoc />
     public override string ToString()
-        => $"epoch {Epoch}: loss {TrainLoss:F4}, accuracy {TrainAccuracy:P2}, eta {MeanEta:F4}"
+        => $"epoch {Epoch}: loss {TrainLoss:F4}, accuracy {TrainAccuracy:P2}, eta {MeanEta:F4}, batch {BatchSize}"
            + (ValidationAccuracy is { } va ? $", validation loss {ValidationLoss:F4}, validation accuracy {va:P2}" : "")
            + $", {Seconds:F1} s";
 }

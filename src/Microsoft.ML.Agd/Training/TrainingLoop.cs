@@ -10,18 +10,31 @@ namespace Microsoft.ML.Agd.Training;
 /// optimizers (any <c>torch.optim.Optimizer</c>), so batch order and evaluation are the same by construction. After every
 /// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
 /// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
-/// parameters averaged over its last tenth of steps.
+/// parameters averaged over its last tenth. Without a batch size, the batch is automatic (<see cref="AutomaticBatchSize"/>):
+/// each batch's gradient is taken as the mean of its two halves', whose difference measures the gradient noise scale,
+/// and the batch doubles as the noise scale grows.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
 /// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
 /// <param name="loss">The training loss.</param>
-/// <param name="batchSize">Images per step.</param>
+/// <param name="batchSize">Images per step, or null for an automatic batch.</param>
 /// <param name="device">Where batches go.</param>
 /// <param name="generator">The source of every epoch's order.</param>
-internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int batchSize, Device device, Generator generator)
+internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int? batchSize, Device device, Generator generator)
 {
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
+
+    private AutomaticBatchSize? _automatic;
+
+    /// <summary>
+    /// The largest batch an automatic batch may grow to (a tenth of the data's rows bounds it too), from the memory a
+    /// batch needs; <see cref="AutomaticBatchSize.Largest"/> unless the caller knows better.
+    /// </summary>
+    public int LargestBatch { get; init; } = AutomaticBatchSize.Largest;
+
+    /// <summary>Where an automatic batch starts (a continued run starts where the run before ended).</summary>
+    public int FirstBatch { get; init; } = AutomaticBatchSize.Start;
 
     /// <summary>
     /// Whether a run ends with its parameters averaged over the last tenth of its steps (<see cref="IterateAverage"/>); its
@@ -48,7 +61,10 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         var history = new List<AgdEpoch>();
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
-        using var average = new TailAverage(network, AverageWeights, StepsPerEpoch(train), epochs);
+        long? rows = train.GetRowCount();
+        if (batchSize is null)
+            _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
+        using var average = new TailAverage(network, AverageWeights, rows is { } r ? r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0) : null, epochs);
         for (int epoch = epochsDone + 1; epoch <= lastEpoch; epoch++)
         {
             if (cancellation.IsCancellationRequested)
@@ -57,6 +73,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
                 epochStart.Take(); // a run that cannot be stopped never needs the epoch's start back
             var clock = Stopwatch.StartNew();
             var (trainLoss, trainAccuracy, meanEta) = OutOfMemoryNamed(() => TrainEpoch(train, epoch, average, cancellation));
+            int epochBatch = CurrentBatch;
             if (cancellation.IsCancellationRequested)
             {
                 epochStart.Restore();
@@ -64,9 +81,13 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             }
             if (epoch == lastEpoch)
                 average.CopyTo();
-            BatchNormStatistics.Recompute(network, train, batchSize, device, generator.initial_seed() + epoch);
+            BatchNormStatistics.Recompute(network, train, epochBatch, device, generator.initial_seed() + epoch);
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : OutOfMemoryNamed(() => Evaluate(validation));
-            var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds);
+            var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds)
+            {
+                BatchSize = epochBatch,
+                NoiseScale = _automatic?.NoiseScale.Value,
+            };
             history.Add(record);
             onEpoch(record);
         }
@@ -82,15 +103,13 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         }
         catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("can't allocate memory", StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"libtorch could not allocate the memory a batch of {batchSize} needs ({e.Message.Split('\n')[0].Trim()}). " +
-                "Make the batch size, the images or the network smaller.", e);
+            throw new InvalidOperationException($"libtorch could not allocate the memory a batch of {CurrentBatch} needs ({e.Message.Split('\n')[0].Trim()}). " +
+                (batchSize is null ? "Set a batch size smaller than that, or make the images or the network smaller." : "Make the batch size, the images or the network smaller."), e);
         }
     }
 
-    // Steps an epoch takes, where the data knows its rows: a batch each, less a last batch of one row that is skipped.
-    private long? StepsPerEpoch(IImageBatches data) => data.GetRowCount() is { } rows
-        ? rows / batchSize + (TrainsOn(rows % batchSize) ? 1 : 0)
-        : null;
+    /// <summary>The batch size the next step takes.</summary>
+    public int CurrentBatch => _automatic?.Current ?? batchSize!.Value;
 
     // Batch norm cannot train on a single row: such a batch is skipped, and its row rejoins the shuffle next epoch.
     private bool TrainsOn(long rows) => rows > 1 || (rows == 1 && batchSize == 1);
@@ -100,35 +119,69 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         network.train();
         // Gradients are needed even when the caller trains inside torch.no_grad().
         using var gradients = enable_grad();
-        double lossSum = 0, etaSum = 0;
-        long seen = 0;
-        int steps = 0;
-        // Counted on the device and read once per epoch: no extra synchronisation per batch.
-        using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
-        data.ForEachBatch(batchSize, generator, device, (images, labels) =>
+        using var tally = new EpochTally(device);
+        using var pending = new PendingRows();
+        void Step(Tensor images, Tensor labels)
         {
             long size = images.shape[0];
             if (!TrainsOn(size))
                 return;
             optimizer.zero_grad();
-            var output = network.call(images);
-            var batchLoss = loss.Compute(output, labels);
-            double value = batchLoss.item<float>();
+            var (value, output) = _automatic is null ? Backward(images, labels) : BackwardByHalves(images, labels);
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
-                    $"Training diverged: the loss became {value} in epoch {epoch} at batch {steps + 1}. No model was produced. " +
-                    "Check the features for extreme values or try a smaller gain.");
-            batchLoss.backward();
+                    $"Training diverged: the loss became {value} in epoch {epoch} at batch {tally.Steps + 1}. No model was produced. " +
+                    "Check the features for extreme values.");
             optimizer.step();
-            etaSum += (optimizer as AgdOptimizer)?.LastEta ?? double.NaN; // another optimizer has no eta
-            average.Add();
-            lossSum += value * size;
-            correct.add_(output.argmax(1).eq(labels).sum());
-            seen += size;
-            steps++;
+            average.Add(size);
+            tally.Add(value, output, labels, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
+        }
+        // The epoch reads batches of the size it starts with; a batch that has grown since is made of several of them.
+        data.ForEachBatch(CurrentBatch, generator, device, (images, labels) =>
+        {
+            if (pending.Rows == 0 && images.shape[0] >= CurrentBatch)
+            {
+                Step(images, labels);
+                return;
+            }
+            pending.Add(images, labels);
+            if (pending.Rows >= CurrentBatch)
+                pending.Take(Step);
         }, cancellation);
-        average.EpochEnded(steps);
-        return seen == 0 ? (double.NaN, double.NaN, double.NaN) : (lossSum / seen, (double)correct.item<long>() / seen, etaSum / steps);
+        if (!cancellation.IsCancellationRequested)
+            pending.Take(Step);
+        average.EpochEnded(tally.Rows);
+        return tally.Result();
+    }
+
+    private (double Loss, Tensor Output) Backward(Tensor images, Tensor labels)
+    {
+        var output = network.call(images);
+        var batchLoss = loss.Compute(output, labels);
+        double value = batchLoss.item<float>();
+        if (double.IsFinite(value))
+            batchLoss.backward();
+        return (value, output);
+    }
+
+    // The batch's gradient as the mean of its two halves', whose difference and product measure the noise scale for the
+    // automatic batch (see GradientNoiseScale). The halves are equal: an odd row goes to the second, and is not measured.
+    private (double Loss, Tensor Output) BackwardByHalves(Tensor images, Tensor labels)
+    {
+        long size = images.shape[0], first = size / 2;
+        var (firstLoss, firstOutput) = Backward(images.narrow(0, 0, first), labels.narrow(0, 0, first));
+        if (!double.IsFinite(firstLoss))
+            return (firstLoss, firstOutput);
+        var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
+        using var firstGradients = new HalfGradients(parameters);
+        var (secondLoss, secondOutput) = Backward(images.narrow(0, first, size - first), labels.narrow(0, first, size - first));
+        if (!double.IsFinite(secondLoss))
+            return (secondLoss, secondOutput);
+        var (dot, distanceSquared) = firstGradients.Compare(parameters);
+        firstGradients.Combine(parameters, (double)first / size);
+        if (first == size - first)
+            _automatic!.Observe((int)size, dot, distanceSquared);
+        return ((firstLoss * first + secondLoss * (size - first)) / size, cat([firstOutput, secondOutput]));
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>

@@ -29,10 +29,13 @@ public class PolarStepTests
     }
 
     [TestMethod]
-    [DataRow(40, 60, 5)]   // a batch's gradient: rank 5, far below its shape
-    [DataRow(60, 40, 60)]  // full rank, taller than wide
-    [DataRow(1, 30, 1)]    // a single output: the row over its norm
-    public void TheDirectionAndNuclearNormAreThoseOfTheSingularValueDecomposition(int rows, int columns, int rank)
+    [DataRow(40, 60, 5, 40)]      // a batch's gradient of rank 5: too small a matrix for a sketch, its Gram matrix
+    [DataRow(60, 40, 60, 40)]     // full rank, taller than wide
+    [DataRow(1, 30, 1, 1)]        // a single output: the row over its norm
+    [DataRow(300, 200, 32, 40)]   // rank 32 of 200 (a batch of 32): the first sketch, of 40 columns, holds it
+    [DataRow(300, 700, 64, 80)]   // rank 64: the first sketch misses some, the second holds it
+    [DataRow(200, 300, 100, 200)] // rank 100: no sketch of at most half the shorter side holds it; the Gram matrix does
+    public void TheDirectionAndNuclearNormAreThoseOfTheSingularValueDecomposition(int rows, int columns, int rank, int sketchNeeded)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(31);
@@ -41,7 +44,9 @@ public class PolarStepTests
         var kept = s.gt(s.max().mul(1e-6)).to(float64);
         var expected = u.mul(kept).matmul(vh);
 
-        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false);
+        long sketch = PolarStep.FirstSketch;
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false, ref sketch);
+        Assert.AreEqual(sketchNeeded, sketch, "the sketch that held the gradient, or its shorter side");
         Assert.AreEqual(ScalarType.Float32, direction.dtype);
         Assert.IsTrue(direction.to(float64).sub(expected).norm().item<double>() < 1e-5 * expected.norm().item<double>(), "U V^T");
         double expectedNuclear = s.mul(kept).sum().item<double>(); // the float32 rounding's tiny singular values left out, as they are there
@@ -54,7 +59,8 @@ public class PolarStepTests
     {
         using var scope = NewDisposeScope();
         var g = randn([6, 4, 3, 3], generator: new Generator(32));
-        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false);
+        long sketch = PolarStep.FirstSketch;
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: false, ref sketch);
         double total = 0;
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
@@ -70,7 +76,8 @@ public class PolarStepTests
     public void AnEmbeddingMovesEachRowByItsOwnNorm()
     {
         var g = tensor(new float[,] { { 3, 4 }, { 0, 0 }, { 0, 2 } });
-        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: true);
+        long sketch = PolarStep.FirstSketch;
+        var (direction, nuclear) = PolarStep.Of(g, isEmbedding: true, ref sketch);
         CollectionAssert.AreEqual(new[] { 0.6f, 0.8f, 0f, 0f, 0f, 1f }, direction.data<float>().ToArray(), new FloatTolerance(1e-7f));
         Assert.AreEqual(5 + 0 + 2, nuclear, 1e-12, "a zero row moves nothing, never NaN");
     }

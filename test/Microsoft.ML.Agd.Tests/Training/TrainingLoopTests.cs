@@ -143,4 +143,68 @@ public class TrainingLoopTests
         var (averagedOnce, _, _) = TrainAveraged(data, 1, batchSize: 2);
         CollectionAssert.AreNotEqual(kept[0], Weights(averagedOnce)[0], "one epoch of data that knows its rows is averaged");
     }
+
+    // An FCN that writes down the rows of every batch it sees in training.
+    private sealed class CountingRows : nn.Module<Tensor, Tensor>
+    {
+        private readonly Fcn _inner = new(64, 32, 3, 3);
+
+        public CountingRows() : base(nameof(CountingRows)) => RegisterComponents();
+
+        public List<long> Rows { get; } = [];
+
+        public override Tensor forward(Tensor input)
+        {
+            if (training)
+                Rows.Add(input.shape[0]);
+            return _inner.call(input);
+        }
+    }
+
+    [TestMethod]
+    public void AnAutomaticBatchTrainsOnEveryRowInEqualHalvesAndSaysWhatItChose()
+    {
+        var ml = new MLContext(seed: 1);
+        using var data = LabelledImages.Read(DataViews.Prepare(ml, SyntheticImages.Vectors(120, 8, seed: 2)), new AgdImageShape(1, 8, 8)); // 360 rows
+        var network = new CountingRows();
+        AgdInitialization.Apply(network, new Generator(5));
+        using var optimizer = new AgdOptimizer(network);
+        var loop = new TrainingLoop(network, optimizer, AgdLoss.Square, batchSize: null, CPU, new Generator(6));
+        var run = loop.Run(data, data, 0, 4, _ => { }, CancellationToken.None);
+
+        // Each step's gradient comes from two halves of equal size (16 and 16 for a batch of 32), and every epoch sees every row once.
+        var halves = network.Rows.Chunk(2).ToList();
+        Assert.IsTrue(halves.All(h => h.Length == 2 && Math.Abs(h[0] - h[1]) <= 1), string.Join(" ", network.Rows));
+        Assert.AreEqual(4 * 360, network.Rows.Sum());
+        // The batch starts at 32, grows by doubling up to a tenth of the rows (36: so 32 here), and each epoch says it.
+        CollectionAssert.AreEqual(new[] { 32, 32, 32, 32 }, run.History.Select(e => e.BatchSize).ToArray());
+        Assert.IsTrue(run.History.All(e => e.NoiseScale is > 0), string.Join(", ", run.History.Select(e => e.NoiseScale)));
+        Assert.IsTrue(halves.All(h => h.Sum() <= 32));
+    }
+
+    [TestMethod]
+    public void ABatchThatGrowsPartWayThroughAnEpochIsMadeOfTheBatchesItReads()
+    {
+        using var scope = NewDisposeScope();
+        using var pending = new PendingRows();
+        pending.Add(tensor(new float[] { 1, 2 }).reshape(2, 1), tensor(new long[] { 0, 1 }));
+        pending.Add(tensor(new float[] { 3 }).reshape(1, 1), tensor(new long[] { 2 }));
+        Assert.AreEqual(3, pending.Rows);
+        float[]? images = null;
+        long[]? labels = null;
+        pending.Take((i, l) => (images, labels) = (i.data<float>().ToArray(), l.data<long>().ToArray()));
+        CollectionAssert.AreEqual(new[] { 1f, 2f, 3f }, images);
+        CollectionAssert.AreEqual(new[] { 0L, 1L, 2L }, labels);
+        Assert.AreEqual(0, pending.Rows);
+        pending.Take((_, _) => Assert.Fail("nothing waits"));
+    }
+
+    [TestMethod]
+    public void AFixedBatchMeasuresNoNoise()
+    {
+        using var data = Data();
+        var (_, run) = Train(data, 1, CancellationToken.None);
+        Assert.AreEqual(8, run.History[0].BatchSize);
+        Assert.IsNull(run.History[0].NoiseScale);
+    }
 }
