@@ -59,6 +59,21 @@ public sealed class AgdOptimizer : OptimizerHelper
 
     private readonly AgdStepNorm _norm = AgdStepNorm.Spectral;
 
+    /// <summary>
+    /// The share of the batch gradient's expected squared norm that is the true gradient's: |G|^2 / E|g|^2 = B / (B + B_noise)
+    /// for a batch of B rows and a gradient noise scale B_noise. The step's first-order decrease, G, is the true gradient's,
+    /// so it is taken times this share. 1, the default, treats the batch's gradient as exact, as the paper's full-batch
+    /// derivation does; a training loop that measures the noise scale sets it before each step.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not in (0, 1].</exception>
+    public double SignalShare
+    {
+        get => _signalShare;
+        set => _signalShare = value is > 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(SignalShare), value, "SignalShare must be in (0, 1].");
+    }
+
+    private double _signalShare = 1;
+
     /// <summary>eta, the automatic learning rate of the last step (NaN before the first).</summary>
     public double LastEta { get; private set; } = double.NaN;
 
@@ -75,7 +90,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         }
         using var scope = NewDisposeScope();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
-        LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth) : Step(layers, inPlace: CpuStep.CanRun(layers));
+        LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth, SignalShare) : Step(layers, inPlace: CpuStep.CanRun(layers));
         return loss!;
     }
 
@@ -99,7 +114,7 @@ public sealed class AgdOptimizer : OptimizerHelper
     internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares, double[][] norms)
     {
         double depth = Plan.Depth;
-        double g = layers.Select((l, k) => l.StepScale * LayerFactors.Decrease(squares[k], norms[k])).Sum() / depth;
+        double g = SignalShare * layers.Select((l, k) => l.StepScale * LayerFactors.Decrease(squares[k], norms[k])).Sum() / depth;
         if (!double.IsFinite(g))
             throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);

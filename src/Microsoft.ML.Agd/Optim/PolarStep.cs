@@ -25,7 +25,7 @@ internal sealed class PolarStep
 
     /// <summary>Takes one step from the layers' gradients; returns eta.</summary>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
-    public double Take(IReadOnlyList<AgdLayer> layers, double depth)
+    public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -34,7 +34,7 @@ internal sealed class PolarStep
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
         var polar = layers.Select(Of).ToList();
-        double g = layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
+        double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)
         {

@@ -73,7 +73,7 @@ public sealed class AgdSearch
         using var validation = LabelledImages.Read(validationData, columns, imageShape, "validation");
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
         long rows = train.Count;
-        var space = new ConfigurationSpace(_options, shapeKnown, rows, imageShape.Size);
+        var space = new ConfigurationSpace(_options, shapeKnown, imageShape.Size);
         var run = new Run(this, new TrialData(trainData, train, validation, imageShape, classes), clock);
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));

@@ -45,7 +45,7 @@ public sealed class AgdSearchOptions
     /// </summary>
     public IList<int> BaseWidths { get; set; } = [];
 
-    /// <summary>Batch sizes to try. Default 32 to 256, none above a quarter of the training rows.</summary>
+    /// <summary>Batch sizes to try. Default none: every trial trains with the automatic batch (<see cref="AgdImageClassificationTrainer.Options.BatchSize"/>).</summary>
     public IList<int> BatchSizes { get; set; } = [];
 
     /// <summary>Configurations in the first rung of successive halving; each later rung keeps the better half with twice the epochs. Default 8.</summary>

@@ -6,13 +6,13 @@ internal sealed class ConfigurationSpace
 {
     private readonly List<AgdConfiguration> _all;
 
-    public ConfigurationSpace(AgdSearchOptions options, bool imageShapeKnown, long trainingRows, long inputSize)
+    public ConfigurationSpace(AgdSearchOptions options, bool imageShapeKnown, long inputSize)
     {
         var architectures = Or(options.Architectures, imageShapeKnown ? [AgdArchitecture.Fcn, AgdArchitecture.ResNet18] : [AgdArchitecture.Fcn]);
         if (!imageShapeKnown && architectures.Any(AgdNetworks.IsConvolutional))
             throw new ArgumentException("The search space has a ResNet but the image shape is unknown: set AgdSearchOptions.ImageShape, or keep to Fcn.", nameof(options));
-        // A batch larger than a quarter of the data gives too few steps per epoch to compare configurations.
-        var batches = Or(options.BatchSizes, new[] { 32, 64, 128, 256 }.Where(b => b <= Math.Max(8, trainingRows / 4)).DefaultIfEmpty(8).ToList());
+        // The automatic batch follows the gradient noise as each trial trains, so the batch is not searched unless asked.
+        var batches = Or(options.BatchSizes.Select(b => (int?)b).ToList(), [null]);
         var depths = Or(options.Depths, [2, 3, 4]);
         var widths = Or(options.Widths, Widths(inputSize));
         var baseWidths = Or(options.BaseWidths, [8]);

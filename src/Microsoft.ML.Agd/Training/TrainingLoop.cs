@@ -181,6 +181,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         firstGradients.Combine(parameters, (double)first / size);
         if (first == size - first)
             _automatic!.Observe((int)size, dot, distanceSquared);
+        if (optimizer is AgdOptimizer agd && _automatic!.NoiseScale.Value is { } noise)
+            agd.SignalShare = size / (size + noise);
         return ((firstLoss * first + secondLoss * (size - first)) / size, cat([firstOutput, secondOutput]));
     }
 

@@ -29,6 +29,26 @@ public class PolarStepTests
     }
 
     [TestMethod]
+    [DataRow(AgdStepNorm.Polar, 7.0)]       // the nuclear norm 3 + 4
+    [DataRow(AgdStepNorm.Spectral, 6.25)]   // ||g||_F^2 / ||g||_2 = 25 / 4
+    [DataRow(AgdStepNorm.Frobenius, 5.0)]   // ||g||_F
+    public void TheSignalShareTakesTheDecreaseOfTheTrueGradientOnly(AgdStepNorm norm, double decrease)
+    {
+        // The same layer and gradient as worked out above (L = 1, s = 1); with 40 % of the gradient's squared norm expected
+        // to be signal, G is 0.4 times the decrease, and eta follows from it.
+        var linear = nn.Linear(2, 2, hasBias: false);
+        using var optimizer = new AgdOptimizer(AgdPlan.Published(linear)) { Norm = norm, SignalShare = 0.4 };
+        linear.weight!.grad = tensor(new float[,] { { 3, 0 }, { 0, 4 } });
+        Assert.AreEqual(Math.Log((1 + Math.Sqrt(1 + 4 * 0.4 * decrease)) / 2), optimizer.StepEta(), 1e-6);
+
+        foreach (double wrong in new[] { 0.0, -0.1, 1.5, double.NaN })
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => optimizer.SignalShare = wrong);
+            StringAssert.Contains(e.Message, "SignalShare must be in (0, 1]");
+        }
+    }
+
+    [TestMethod]
     [DataRow(40, 60, 5, 40)]      // a batch's gradient of rank 5: too small a matrix for a sketch, its Gram matrix
     [DataRow(60, 40, 60, 40)]     // full rank, taller than wide
     [DataRow(1, 30, 1, 1)]        // a single output: the row over its norm

@@ -124,7 +124,7 @@ public class AgdSearchTests
     [TestMethod]
     public void DefaultFcnWidthsFollowTheImageSize()
     {
-        static int[] Widths(long inputSize) => new ConfigurationSpace(new AgdSearchOptions(), imageShapeKnown: false, trainingRows: 10_000, inputSize)
+        static int[] Widths(long inputSize) => new ConfigurationSpace(new AgdSearchOptions(), imageShapeKnown: false, inputSize)
             .Sample(1000, new Random(0)).Select(c => c.Width).Distinct().Order().ToArray();
         CollectionAssert.AreEqual(new[] { 512, 1024 }, Widths(28 * 28), "Fashion-MNIST: from half to twice 784");
         CollectionAssert.AreEqual(new[] { 2048 }, Widths(3 * 32 * 32), "CIFAR: 1,536 to 6,144, capped at 2,048");
@@ -135,7 +135,7 @@ public class AgdSearchTests
     [TestMethod]
     public void TheDefaultSpaceUsesCrossEntropyAndATrialTrainsWithItsOwnLoss()
     {
-        static AgdLoss[] Losses(AgdSearchOptions options) => new ConfigurationSpace(options, imageShapeKnown: false, trainingRows: 10_000, inputSize: 64)
+        static AgdLoss[] Losses(AgdSearchOptions options) => new ConfigurationSpace(options, imageShapeKnown: false, inputSize: 64)
             .Sample(1000, new Random(0)).Select(c => c.Loss).Distinct().ToArray();
         CollectionAssert.AreEqual(new[] { AgdLoss.CrossEntropy }, Losses(new AgdSearchOptions()));
         CollectionAssert.AreEquivalent(new[] { AgdLoss.Square, AgdLoss.CrossEntropy }, Losses(new AgdSearchOptions { Losses = [AgdLoss.Square, AgdLoss.CrossEntropy] }));
@@ -154,8 +154,8 @@ public class AgdSearchTests
     {
         var agd = new AgdSearchOptions { Depths = [2], Widths = [16, 32], BatchSizes = [8] };
         var grid = new AgdSearchOptions { Depths = [2], Widths = [16, 32], BatchSizes = [8], LearningRates = [1e-3, 1e-1] };
-        var agdSpace = new ConfigurationSpace(agd, imageShapeKnown: false, trainingRows: 1000, inputSize: 64).Sample(100, new Random(0));
-        var gridSpace = new ConfigurationSpace(grid, imageShapeKnown: false, trainingRows: 1000, inputSize: 64).Sample(100, new Random(0));
+        var agdSpace = new ConfigurationSpace(agd, imageShapeKnown: false, inputSize: 64).Sample(100, new Random(0));
+        var gridSpace = new ConfigurationSpace(grid, imageShapeKnown: false, inputSize: 64).Sample(100, new Random(0));
         Assert.AreEqual(2, agdSpace.Count);
         Assert.AreEqual(4, gridSpace.Count, "twice as large with two rates");
         CollectionAssert.AreEquivalent(agdSpace.SelectMany(c => new[] { c with { LearningRate = 1e-3 }, c with { LearningRate = 1e-1 } }).ToList(), gridSpace);
