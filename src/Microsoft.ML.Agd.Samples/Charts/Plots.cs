@@ -103,7 +103,8 @@ internal static class Plots
     }
 
     // Renders each panel and joins them left to right in one PNG.
-    private static void SideBySide(IReadOnlyList<PlotModel> panels, string path, int width, int height)
+    /// <summary>Charts side by side in one PNG.</summary>
+    public static void SideBySide(IReadOnlyList<PlotModel> panels, string path, int width, int height)
     {
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width * panels.Count, height));
         surface.Canvas.Clear(SkiaSharp.SKColors.White);
