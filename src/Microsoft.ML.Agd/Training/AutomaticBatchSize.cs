@@ -26,17 +26,11 @@ internal sealed class AutomaticBatchSize(int start, int largest)
     /// <summary>The batch size to use now.</summary>
     public int Current { get; private set; } = Math.Min(start, largest);
 
-    /// <summary>The noise scale measured so far.</summary>
-    public GradientNoiseScale NoiseScale { get; } = new();
-
-    /// <summary>Adds a batch's measurement (see <see cref="GradientNoiseScale.Add"/>); returns whether the batch size doubled.</summary>
-    /// <param name="batchSize">Rows in the measured batch.</param>
-    /// <param name="halvesDot">g_a . g_b of its halves' mean gradients.</param>
-    /// <param name="halvesDistanceSquared">|g_a - g_b|^2.</param>
-    public bool Observe(int batchSize, double halvesDot, double halvesDistanceSquared)
+    /// <summary>Counts a measured batch and doubles the batch size when the noise scale has reached twice it; returns whether it did.</summary>
+    /// <param name="noiseScale">The gradient noise scale measured so far (<see cref="GradientNoiseScale.Value"/>), null while unknown.</param>
+    public bool Observe(double? noiseScale)
     {
-        NoiseScale.Add(batchSize, halvesDot, halvesDistanceSquared);
-        if (++_sinceChange < Settle || NoiseScale.Value is not { } scale || scale < 2.0 * Current || 2L * Current > largest)
+        if (++_sinceChange < Settle || noiseScale is not { } scale || scale < 2.0 * Current || 2L * Current > largest)
             return false;
         Current *= 2;
         _sinceChange = 0;

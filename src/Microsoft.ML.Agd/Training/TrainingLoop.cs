@@ -10,9 +10,10 @@ namespace Microsoft.ML.Agd.Training;
 /// optimizers (any <c>torch.optim.Optimizer</c>), so batch order and evaluation are the same by construction. After every
 /// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
 /// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
-/// parameters averaged over its last tenth. Without a batch size, the batch is automatic (<see cref="AutomaticBatchSize"/>):
-/// each batch's gradient is taken as the mean of its two halves', whose difference measures the gradient noise scale,
-/// and the batch doubles as the noise scale grows.
+/// parameters averaged over its last tenth. With AGD, or without a batch size, each batch's gradient is taken as the mean
+/// of its two halves', whose difference measures the gradient noise scale (<see cref="GradientNoiseScale"/>): AGD's step
+/// then counts only the gradient's expected signal (<see cref="AgdOptimizer.SignalShare"/>), and an automatic batch
+/// (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
 /// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
@@ -25,6 +26,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
+    private GradientNoiseScale? _noise;
     private AutomaticBatchSize? _automatic;
 
     /// <summary>
@@ -62,6 +64,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
         long? rows = train.GetRowCount();
+        _noise = batchSize is null || optimizer is AgdOptimizer ? new GradientNoiseScale() : null;
         if (batchSize is null)
             _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
         using var average = new TailAverage(network, AverageWeights, rows is { } r ? r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0) : null, epochs);
@@ -86,7 +89,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds)
             {
                 BatchSize = epochBatch,
-                NoiseScale = _automatic?.NoiseScale.Value,
+                NoiseScale = _noise?.Value,
             };
             history.Add(record);
             onEpoch(record);
@@ -127,7 +130,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             if (!TrainsOn(size))
                 return;
             optimizer.zero_grad();
-            var (value, output) = _automatic is null ? Backward(images, labels) : BackwardByHalves(images, labels);
+            var (value, output) = _noise is null || size < 2 ? Backward(images, labels) : BackwardByHalves(images, labels);
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {tally.Steps + 1}. No model was produced. " +
@@ -164,8 +167,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         return (value, output);
     }
 
-    // The batch's gradient as the mean of its two halves', whose difference and product measure the noise scale for the
-    // automatic batch (see GradientNoiseScale). The halves are equal: an odd row goes to the second, and is not measured.
+    // The batch's gradient as the mean of its two halves', whose difference and product measure the noise scale (see
+    // GradientNoiseScale). The halves are equal: an odd row goes to the second, and such a batch is not measured.
     private (double Loss, Tensor Output) BackwardByHalves(Tensor images, Tensor labels)
     {
         long size = images.shape[0], first = size / 2;
@@ -180,8 +183,9 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         var (dot, distanceSquared) = firstGradients.Compare(parameters);
         firstGradients.Combine(parameters, (double)first / size);
         if (first == size - first)
-            _automatic!.Observe((int)size, dot, distanceSquared);
-        if (optimizer is AgdOptimizer agd && _automatic!.NoiseScale.Value is { } noise)
+            _noise!.Add((int)size, dot, distanceSquared);
+        _automatic?.Observe(_noise!.Value);
+        if (optimizer is AgdOptimizer agd && _noise!.Value is { } noise)
             agd.SignalShare = size / (size + noise);
         return ((firstLoss * first + secondLoss * (size - first)) / size, cat([firstOutput, secondOutput]));
     }

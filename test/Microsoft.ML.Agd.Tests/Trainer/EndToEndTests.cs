@@ -116,6 +116,18 @@ public class EndToEndTests
         CollectionAssert.AreEqual(history.ToList(), reported);
         Assert.IsTrue(history.All(e => e.ValidationAccuracy is >= 0 and <= 1 && e.ValidationLoss > 0 && e.MeanEta > 0 && e.Seconds > 0));
         Assert.IsTrue(history[^1].TrainLoss < history[0].TrainLoss);
+        Assert.IsTrue(history.All(e => e.BatchSize == 10), "the batch that was set");
+    }
+
+    [TestMethod]
+    public void WithNoBatchSizeTheBatchIsAutomaticAndEachEpochSaysWhatItChose()
+    {
+        var ml = new MLContext(seed: 7);
+        var train = DataViews.Prepare(ml, SyntheticImages.Vectors(100, 8, seed: 8)); // 300 rows: a tenth of them caps the batch at its start, 32
+        var history = ml.MulticlassClassification.Trainers.Agd(numberOfEpochs: 3).Fit(train).Model.History;
+        CollectionAssert.AreEqual(new[] { 32, 32, 32 }, history.Select(e => e.BatchSize).ToArray());
+        Assert.IsTrue(history.All(e => e.NoiseScale > 0), string.Join(", ", history.Select(e => e.NoiseScale)));
+        StringAssert.Contains(history[0].ToString(), "batch 32");
     }
 
     private static TorchSharp.torch.optim.Optimizer Sgd(TorchSharp.torch.nn.Module network) => TorchSharp.torch.optim.SGD(network.parameters(), 0.02);

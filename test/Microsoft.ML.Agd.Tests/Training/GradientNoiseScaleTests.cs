@@ -98,10 +98,12 @@ public class GradientNoiseScaleTests
     private static List<(int Measurement, int Batch)> Record(AutomaticBatchSize rule, int measurements)
     {
         var changes = new List<(int, int)>();
+        var noise = new GradientNoiseScale();
         for (int m = 1; m <= measurements; m++)
         {
             double noiseScale = m <= 100 ? 100 : 1000;
-            if (rule.Observe(rule.Current, 1, 4 * noiseScale / rule.Current))
+            noise.Add(rule.Current, 1, 4 * noiseScale / rule.Current);
+            if (rule.Observe(noise.Value))
                 changes.Add((m, rule.Current));
         }
         return changes;

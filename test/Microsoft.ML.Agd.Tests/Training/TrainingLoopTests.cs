@@ -200,11 +200,14 @@ public class TrainingLoopTests
     }
 
     [TestMethod]
-    public void AFixedBatchMeasuresNoNoise()
+    public void AFixedBatchKeepsItsSizeAndOnlyAgdMeasuresTheNoise()
     {
         using var data = Data();
-        var (_, run) = Train(data, 1, CancellationToken.None);
-        Assert.AreEqual(8, run.History[0].BatchSize);
-        Assert.IsNull(run.History[0].NoiseScale);
+        var (_, agd) = Train(data, 1, CancellationToken.None);
+        Assert.AreEqual(8, agd.History[0].BatchSize);
+        Assert.IsNotNull(agd.History[0].NoiseScale, "AGD's step counts the gradient's signal only, so the noise is measured");
+        var (_, _, other) = TrainAveraged(data, 1); // another optimizer (AGD's step behind a plain one) is not measured
+        Assert.AreEqual(8, other.History[0].BatchSize);
+        Assert.IsNull(other.History[0].NoiseScale);
     }
 }
