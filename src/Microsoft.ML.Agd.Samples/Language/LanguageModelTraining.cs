@@ -1,5 +1,6 @@
 using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Training;
 using System.Diagnostics;
 using static TorchSharp.torch;
 
@@ -105,6 +106,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         var random = new Random(settings.Seed);
         var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
         progress?.Invoke(0, curve[0]);
+        var step = new TrainingStep(optimizer, measureNoise: optimizer is AgdOptimizer);
         var clock = new Stopwatch();
         int iteration = 0;
         bool diverged = false, stopped = cancellation.IsCancellationRequested;
@@ -114,7 +116,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
             clock.Start();
             try
             {
-                diverged = !Step(model, optimizer, starts);
+                diverged = !Step(model, step, starts);
                 if (!diverged)
                     average?.Add();
             }
@@ -144,18 +146,13 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     }
 
     // One step; false when the loss is not finite (no update is made then).
-    private bool Step(Gpt model, optim.Optimizer optimizer, int[] starts)
+    private bool Step(Gpt model, TrainingStep step, int[] starts)
     {
         using var scope = NewDisposeScope();
         model.train();
-        optimizer.zero_grad();
         var (inputs, targets) = data.Batch(data.Train, starts);
-        var loss = Loss(model, inputs, targets);
-        if (!double.IsFinite(loss.item<float>()))
-            return false;
-        loss.backward();
-        optimizer.step();
-        return true;
+        var (loss, _) = step.Take(inputs.shape[0], (start, count) => (Loss(model, inputs.narrow(0, start, count), targets.narrow(0, start, count)), null));
+        return double.IsFinite(loss);
     }
 
     /// <summary>The mean next-token cross-entropy of a batch, in nats per token.</summary>

@@ -10,9 +10,8 @@ namespace Microsoft.ML.Agd.Training;
 /// optimizers (any <c>torch.optim.Optimizer</c>), so batch order and evaluation are the same by construction. After every
 /// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
 /// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
-/// parameters averaged over its last tenth. With AGD, or without a batch size, each batch's gradient is taken as the mean
-/// of its two halves', whose difference measures the gradient noise scale (<see cref="GradientNoiseScale"/>): AGD's step
-/// then counts only the gradient's expected signal (<see cref="AgdOptimizer.SignalShare"/>), and an automatic batch
+/// parameters averaged over its last tenth. With AGD, or without a batch size, each step measures the gradient noise scale
+/// (<see cref="TrainingStep"/>): AGD's step then counts only the gradient's expected signal, and an automatic batch
 /// (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
@@ -26,7 +25,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
-    private GradientNoiseScale? _noise;
+    private TrainingStep _step = null!;
     private AutomaticBatchSize? _automatic;
 
     /// <summary>
@@ -64,7 +63,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
         long? rows = train.GetRowCount();
-        _noise = batchSize is null || optimizer is AgdOptimizer ? new GradientNoiseScale() : null;
+        _step = new TrainingStep(optimizer, measureNoise: batchSize is null || optimizer is AgdOptimizer);
         if (batchSize is null)
             _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
         using var average = new TailAverage(network, AverageWeights, rows is { } r ? r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0) : null, epochs);
@@ -89,7 +88,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             var record = new AgdEpoch(epoch, trainLoss, trainAccuracy, meanEta, validationLoss, validationAccuracy, clock.Elapsed.TotalSeconds)
             {
                 BatchSize = epochBatch,
-                NoiseScale = _noise?.Value,
+                NoiseScale = _step.Noise?.Value,
             };
             history.Add(record);
             onEpoch(record);
@@ -129,15 +128,19 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             long size = images.shape[0];
             if (!TrainsOn(size))
                 return;
-            optimizer.zero_grad();
-            var (value, output) = _noise is null || size < 2 ? Backward(images, labels) : BackwardByHalves(images, labels);
+            var (value, output) = _step.Take(size, (start, count) =>
+            {
+                var output = network.call(images.narrow(0, start, count));
+                return (loss.Compute(output, labels.narrow(0, start, count)), output);
+            });
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {tally.Steps + 1}. No model was produced. " +
                     "Check the features for extreme values.");
-            optimizer.step();
+            if (size > 1)
+                _automatic?.Observe(_step.Noise!.Value);
             average.Add(size);
-            tally.Add(value, output, labels, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
+            tally.Add(value, output!, labels, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
         }
         // The epoch reads batches of the size it starts with; a batch that has grown since is made of several of them.
         data.ForEachBatch(CurrentBatch, generator, device, (images, labels) =>
@@ -155,39 +158,6 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             pending.Take(Step);
         average.EpochEnded(tally.Rows);
         return tally.Result();
-    }
-
-    private (double Loss, Tensor Output) Backward(Tensor images, Tensor labels)
-    {
-        var output = network.call(images);
-        var batchLoss = loss.Compute(output, labels);
-        double value = batchLoss.item<float>();
-        if (double.IsFinite(value))
-            batchLoss.backward();
-        return (value, output);
-    }
-
-    // The batch's gradient as the mean of its two halves', whose difference and product measure the noise scale (see
-    // GradientNoiseScale). The halves are equal: an odd row goes to the second, and such a batch is not measured.
-    private (double Loss, Tensor Output) BackwardByHalves(Tensor images, Tensor labels)
-    {
-        long size = images.shape[0], first = size / 2;
-        var (firstLoss, firstOutput) = Backward(images.narrow(0, 0, first), labels.narrow(0, 0, first));
-        if (!double.IsFinite(firstLoss))
-            return (firstLoss, firstOutput);
-        var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
-        using var firstGradients = new HalfGradients(parameters);
-        var (secondLoss, secondOutput) = Backward(images.narrow(0, first, size - first), labels.narrow(0, first, size - first));
-        if (!double.IsFinite(secondLoss))
-            return (secondLoss, secondOutput);
-        var (dot, distanceSquared) = firstGradients.Compare(parameters);
-        firstGradients.Combine(parameters, (double)first / size);
-        if (first == size - first)
-            _noise!.Add((int)size, dot, distanceSquared);
-        _automatic?.Observe(_noise!.Value);
-        if (optimizer is AgdOptimizer agd && _noise!.Value is { } noise)
-            agd.SignalShare = size / (size + noise);
-        return ((firstLoss * first + secondLoss * (size - first)) / size, cat([firstOutput, secondOutput]));
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>
