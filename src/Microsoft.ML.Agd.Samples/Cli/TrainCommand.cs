@@ -6,14 +6,20 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 internal static class TrainCommand
 {
     public static System.CommandLine.Command Create() => TrainingOptions.Verb("train",
-        "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png and predict/ (a console project that classifies image files).",
-        "agd-output", Run);
+        "Train an image classifier with AGD and write model.zip, model.onnx, metrics.json, curves.png, run.json (replay it with --config) and predict/ (a console project that classifies image files).",
+        "agd-output", Run, replayable: true);
 
     private static int Run(TrainSettings settings) => StopSignals.Stoppable(cancellation =>
     {
         settings.Data.Validate();
         settings.Trainer.Validate(); // a mistake is named before anything is said about training
         CliOptions.SayConvolutionRemedy();
+        if (settings.Replaying is { } replayed)
+        {
+            AnsiConsole.MarkupLine(Markup.Escape($"Replaying the run on {replayed.Data} ({replayed.Ran.Cpu}, agd {replayed.Ran.Agd})."));
+            foreach (string difference in replayed.Differences())
+                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape($"Note: {difference}: the model may differ from the original in its last digits.")}[/]");
+        }
         AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs ({(settings.Trainer.BatchSize is { } b ? $"batch {b}" : "automatic batch")}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;
         AnsiConsole.Progress()
@@ -41,7 +47,7 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
         AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");
         var table = new Table().AddColumns("output", "path");
-        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("AGD's layers", result.Folder.Layers), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("consumption project", result.Folder.PredictProject) })
+        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("AGD's layers", result.Folder.Layers), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("run configuration", result.Folder.Run), ("consumption project", result.Folder.PredictProject) })
             table.AddRow(name, Markup.Escape(path));
         AnsiConsole.Write(table);
     }

@@ -16,15 +16,33 @@ internal sealed class TrainingOptions
     private readonly Option<AgdLoss> _loss = CliOptions.Loss();
     private readonly Option<int?> _batchSize = CliOptions.BatchSize();
 
-    /// <summary>A verb that trains: these options, an output folder, and a body that gets the settings they give.</summary>
-    public static System.CommandLine.Command Verb(string name, string description, string defaultOutput, Func<TrainSettings, int> run)
+    /// <summary>
+    /// A verb that trains: these options, an output folder, and a body that gets the settings they give. A replayable verb
+    /// also takes <c>--config run.json</c>, the settings of an earlier run, in place of the options.
+    /// </summary>
+    public static System.CommandLine.Command Verb(string name, string description, string defaultOutput, Func<TrainSettings, int> run, bool replayable = false)
     {
         var training = new TrainingOptions();
         var output = CliOptions.Output(defaultOutput);
+        var config = new Option<string?>("--config") { Description = "Replays the run that a model folder's run.json describes (every option as it was); only -o may be given with it." };
         var command = new System.CommandLine.Command(name, description) { output };
         training.AddTo(command);
-        command.SetAction(result => CliOptions.Guard(() => run(training.Read(result, result.GetValue(output)!))));
+        if (replayable)
+            command.Options.Add(config);
+        command.SetAction(result => CliOptions.Guard(() => run(result.GetValue(config) is { } path
+            ? Replay(result, path, result.GetValue(output)!)
+            : training.Read(result, result.GetValue(output)!))));
         return command;
+    }
+
+    // A replay takes every setting from the file: an option given beside it would be ignored, so it is refused.
+    private static TrainSettings Replay(ParseResult result, string path, string output)
+    {
+        var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+            .Where(o => !o.Implicit && o.Option.Name is not ("--config" or "--output")).Select(o => o.Option.Name).ToList();
+        if (given.Count > 0)
+            throw new ArgumentException($"--config replays a run with the settings it had; {string.Join(", ", given)} cannot be given with it. Give --config (and -o) alone, or options without --config.");
+        return RunConfiguration.Read(path).ToSettings(output);
     }
 
     /// <summary>Adds every option to a command.</summary>

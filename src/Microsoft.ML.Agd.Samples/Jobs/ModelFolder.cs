@@ -15,7 +15,7 @@ internal sealed record ModelInfo(string Architecture, int Channels, int Height, 
     public AgdImageShape Shape => new(Channels, Height, Width);
 }
 
-/// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, metrics.json, curves.png, and the predict/ project.</summary>
+/// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, run.json, metrics.json, curves.png, and the predict/ project.</summary>
 internal sealed class ModelFolder
 {
     internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
@@ -43,6 +43,8 @@ internal sealed class ModelFolder
     public string Info => File("model.json");
     /// <summary>Test metrics and the training history.</summary>
     public string Metrics => File("metrics.json");
+    /// <summary>The run's whole configuration, which <c>agd train --config</c> replays.</summary>
+    public string Run => File("run.json");
     /// <summary>Training curves.</summary>
     public string Curves => File("curves.png");
     /// <summary>The generated console project (Predict.csproj, Program.cs) that loads the model and classifies image files.</summary>
@@ -52,7 +54,7 @@ internal sealed class ModelFolder
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
-    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
+    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "run.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
     private static readonly string[] s_folders = ["predict"];
     // The files model.json records a checksum of: what scoring reads.
     private static readonly string[] s_checked = ["model.zip", "model.onnx"];

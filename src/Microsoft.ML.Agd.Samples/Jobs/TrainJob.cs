@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Charts;
+using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Training;
 using System.Diagnostics;
 
@@ -19,6 +20,9 @@ internal sealed record TrainSettings
     /// <summary>Where the model folder goes.</summary>
     public string Output { get; init; } = "agd-output";
 
+    /// <summary>The run this one replays (<c>agd train --config</c>), whose data it must find unchanged; null for a new run.</summary>
+    public RunConfiguration? Replaying { get; init; }
+
     /// <summary>The network's name in messages and charts.</summary>
     public string NetworkName => Network ?? Trainer.Architecture.ToString();
 }
@@ -26,7 +30,7 @@ internal sealed record TrainSettings
 /// <summary>What <c>agd train</c> produced.</summary>
 internal sealed record TrainResult(ModelFolder Folder, Evaluation Test, IReadOnlyList<AgdEpoch> History, bool Cancelled, double Seconds, string TrainedOn, int TrainImages, int TestImages);
 
-/// <summary>Trains a classifier through an ML.NET pipeline and writes the model, its ONNX export, metrics, curves and a C# snippet.</summary>
+/// <summary>Trains a classifier through an ML.NET pipeline and writes the model, its ONNX export, metrics, curves, the run's configuration and a C# snippet.</summary>
 internal static class TrainJob
 {
     /// <summary>Runs the job: checks the settings and the output folder, trains, then writes the model folder as a whole.</summary>
@@ -43,6 +47,10 @@ internal static class TrainJob
         var folder = new ModelFolder(settings.Output);
         folder.CheckWritable();
         var (train, test) = settings.Data.Load();
+        string fingerprint = RunConfiguration.Fingerprint(train, test);
+        if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
+            throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +
+                "a file was added, removed or changed since. Replay it on the same data, or train anew with options.");
         var keys = train.LabelKeys(ml);
         var clock = Stopwatch.StartNew();
         using var agd = Stopped.NothingWritten(folder.Path, "Stopped before the first epoch ended", "model",
@@ -52,6 +60,7 @@ internal static class TrainJob
         folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, agd, train);
+            RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint).Write(staging.Run);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
             Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}", staging.Curves);
         });

@@ -1,0 +1,177 @@
+using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Samples.Networks;
+using Microsoft.ML.Agd.Training;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>
+/// Everything <c>agd train</c> made a model from, written as the model folder's run.json: the data (where, and a
+/// fingerprint of every row as the model read it), the network and every trainer option (defaults spelled out, so a
+/// later default does not change a replay), and what ran it (versions, instruction set). <c>agd train --config
+/// run.json</c> replays it; on the same machine the replay's model.onnx is the original's byte for byte.
+/// </summary>
+internal sealed record RunConfiguration
+{
+    /// <summary>The format this agd writes and reads; a file of another format is refused by name, never guessed.</summary>
+    public const int CurrentFormat = 1;
+
+    /// <summary>The file's format.</summary>
+    public required int Format { get; init; }
+
+    /// <summary>The data folder, in full.</summary>
+    public required string Data { get; init; }
+    /// <summary>SHA-256 over every training and test row (class name and pixels) as the model read them.</summary>
+    public required string DataFingerprint { get; init; }
+    /// <summary>An image folder's decoded size and channels.</summary>
+    public required AgdImageShape ImageShape { get; init; }
+    /// <summary>An image folder's held-out share.</summary>
+    public required double TestFraction { get; init; }
+    /// <summary>The samples' network (vgg16), or null for <see cref="Architecture"/>.</summary>
+    public required string? Network { get; init; }
+    /// <summary>The trainer's options.</summary>
+    public required AgdArchitecture Architecture { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.Depth"/>
+    public required int Depth { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.Width"/>
+    public required int Width { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.BaseWidth"/>
+    public required int BaseWidth { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.NumberOfEpochs"/>
+    public required int NumberOfEpochs { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.BatchSize"/>
+    public required int? BatchSize { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.Loss"/>
+    public required AgdLoss Loss { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.StepNorm"/>
+    public required AgdStepNorm StepNorm { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.KeepBestEpoch"/>
+    public required bool KeepBestEpoch { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.Device"/>
+    public required AgdDevice Device { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.DataLoading"/>
+    public required AgdDataLoading DataLoading { get; init; }
+    /// <inheritdoc cref="AgdImageClassificationTrainer.Options.InMemoryLimitBytes"/>
+    public required long InMemoryLimitBytes { get; init; }
+    /// <summary>The seed of the split, the weights and the batch order.</summary>
+    public required int Seed { get; init; }
+    /// <summary>What ran it: this library's, TorchSharp's, libtorch's, ML.NET's and .NET's versions, and the CPU.</summary>
+    public required Provenance Ran { get; init; }
+
+    /// <summary>The versions and the machine a run depends on for its exact numbers.</summary>
+    internal sealed record Provenance(string Agd, string TorchSharp, string LibTorch, string MLNet, string DotNet, string Cpu)
+    {
+        /// <summary>This process's.</summary>
+        public static Provenance Current { get; } = new(
+            Version(typeof(AgdOptimizer).Assembly), Version(typeof(TorchSharp.torch).Assembly), Metadata("LibTorchVersion"), Metadata("MLNetVersion"),
+            Environment.Version.ToString(), InstructionSet());
+
+        private static string Version(Assembly assembly)
+            => (assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
+
+        private static string Metadata(string key) => typeof(RunConfiguration).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+        private static string InstructionSet()
+        {
+            var x86 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2" : null;
+            return $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}{(x86 is null ? "" : $" with {x86}")}";
+        }
+    }
+
+    private static readonly JsonSerializerOptions s_json = new(ModelFolder.Json) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    /// <summary>The configuration of a run of <paramref name="settings"/> on data read from <paramref name="folder"/>.</summary>
+    public static RunConfiguration Of(TrainSettings settings, string folder, string dataFingerprint)
+    {
+        var t = settings.Trainer;
+        return new()
+        {
+            Format = CurrentFormat, Data = Path.GetFullPath(folder), DataFingerprint = dataFingerprint, ImageShape = settings.Data.ImageShape,
+            TestFraction = settings.Data.TestFraction, Network = settings.Network, Architecture = t.Architecture, Depth = t.Depth, Width = t.Width,
+            BaseWidth = t.BaseWidth, NumberOfEpochs = t.NumberOfEpochs, BatchSize = t.BatchSize, Loss = t.Loss, StepNorm = t.StepNorm,
+            KeepBestEpoch = t.KeepBestEpoch, Device = t.Device, DataLoading = t.DataLoading, InMemoryLimitBytes = t.InMemoryLimitBytes, Seed = t.Seed,
+            Ran = Provenance.Current,
+        };
+    }
+
+    /// <summary>The settings that replay this run into <paramref name="output"/>.</summary>
+    public TrainSettings ToSettings(string output) => new()
+    {
+        Data = new DataSettings { Folder = Data, ImageShape = ImageShape, TestFraction = TestFraction, Seed = Seed },
+        Network = Network,
+        Output = output,
+        Replaying = this,
+        Trainer = new()
+        {
+            Architecture = Architecture, Depth = Depth, Width = Width, BaseWidth = BaseWidth, NumberOfEpochs = NumberOfEpochs, BatchSize = BatchSize,
+            Loss = Loss, StepNorm = StepNorm, KeepBestEpoch = KeepBestEpoch, Device = Device, DataLoading = DataLoading,
+            InMemoryLimitBytes = InMemoryLimitBytes, Seed = Seed, NetworkFactory = Network is null ? null : SampleNetworks.Factory(Network, BaseWidth),
+        },
+    };
+
+    /// <summary>Writes the configuration as indented JSON.</summary>
+    public void Write(string path) => ModelFolder.WriteJson(path, this);
+
+    /// <summary>Reads a configuration that <see cref="Write"/> wrote.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">It is not one, or one of another format; the message says which and what to do.</exception>
+    public static RunConfiguration Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The run configuration '{path}' does not exist: give the run.json of a model folder that agd train wrote.", path);
+        string text = InputFile.ReadAllText(path);
+        int? format = null;
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(nameof(Format), out var f) && f.TryGetInt32(out int value))
+                format = value;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The run configuration '{path}' is not valid JSON ({e.Message}).", e);
+        }
+        if (format is null)
+            throw new InvalidDataException($"The run configuration '{path}' has no Format: it is not a run.json that agd train wrote.");
+        if (format != CurrentFormat)
+            throw new InvalidDataException($"The run configuration '{path}' is of format {format}, and this agd ({Provenance.Current.Agd}) reads format {CurrentFormat} only: " +
+                (format > CurrentFormat ? "it was written by a newer agd; replay it with that version." : "it was written by an older agd; replay it with that version."));
+        try
+        {
+            return JsonSerializer.Deserialize<RunConfiguration>(text, s_json)!;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {e.Message} Replay an unedited run.json, or train with options instead.", e);
+        }
+    }
+
+    /// <summary>The ways the machine replaying differs from the one that ran (each may change the model's numbers), or none.</summary>
+    public IReadOnlyList<string> Differences()
+    {
+        var (then, now) = (Ran, Provenance.Current);
+        return new[] { ("agd", then.Agd, now.Agd), ("TorchSharp", then.TorchSharp, now.TorchSharp), ("libtorch", then.LibTorch, now.LibTorch),
+                       ("ML.NET", then.MLNet, now.MLNet), (".NET", then.DotNet, now.DotNet), ("CPU", then.Cpu, now.Cpu) }
+            .Where(d => d.Item2 != d.Item3).Select(d => $"{d.Item1} {d.Item2} then, {d.Item3} now").ToList();
+    }
+
+    /// <summary>SHA-256 over every row's class name and pixels, training rows first: what the model was trained and tested on.</summary>
+    public static string Fingerprint(LabelledImageSet train, LabelledImageSet test)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var set in new[] { train, test })
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{set.Shape}|{string.Join("\n", set.ClassNames)}|{set.Rows.Count}"));
+            foreach (var row in set.Rows)
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(row.Label + "\n"));
+                hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.Features.AsSpan()));
+            }
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>
+/// A model folder's run.json replays its run: the replay's model.onnx is the original's byte for byte; data that changed
+/// since, a file of another format, an edited file and options given beside --config are each refused by name.
+/// </summary>
+[DoNotParallelize]
+[TestClass]
+public class RunConfigurationTests
+{
+    private static string TrainOriginal(TinyData data, string folder)
+    {
+        string output = data.Path("original");
+        var (code, text) = Cli.Run("train", "--data", folder, "--epochs", "3", "--width", "32", "--depth", "2", "--seed", "4", "--output", output);
+        Assert.AreEqual(0, code, text);
+        return output;
+    }
+
+    [TestMethod]
+    public void AReplayWritesTheSameModelByteForByte()
+    {
+        using var data = new TinyData();
+        string original = TrainOriginal(data, data.IdxFolder());
+        var run = RunConfiguration.Read(Path.Combine(original, "run.json"));
+        Assert.AreEqual((2, 32, 3, 4, (int?)null), (run.Depth, run.Width, run.NumberOfEpochs, run.Seed, run.BatchSize), "the options given, and the automatic batch");
+        Assert.AreEqual(AgdImageClassificationTrainer.Defaults.Loss, run.Loss, "the defaults spelled out");
+        Assert.AreEqual(typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3), run.Ran.TorchSharp);
+
+        string replay = data.Path("replay");
+        var (code, text) = Cli.Run("train", "--config", Path.Combine(original, "run.json"), "--output", replay);
+        Assert.AreEqual(0, code, text);
+        StringAssert.Contains(Cli.Unwrapped(text), "Replaying the run on");
+        Assert.IsFalse(text.Contains("may differ", StringComparison.Ordinal), "same machine, same versions: " + text);
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(original, "model.onnx")), File.ReadAllBytes(Path.Combine(replay, "model.onnx")));
+        Assert.AreEqual(File.ReadAllText(Path.Combine(original, "run.json")), File.ReadAllText(Path.Combine(replay, "run.json")));
+    }
+
+    [TestMethod]
+    public void DataChangedSinceTheRunIsRefusedBeforeTraining()
+    {
+        using var data = new TinyData();
+        string folder = data.IdxFolder();
+        string original = TrainOriginal(data, folder);
+        // One test label changed (the labels file is gzipped IDX: rewrite it with its last label moved on by one).
+        string labels = Directory.GetFiles(folder, "t10k-labels*")[0];
+        var bytes = Gunzip(labels);
+        bytes[^1] = (byte)((bytes[^1] + 1) % 3);
+        TinyData.Gzip(labels, bytes);
+
+        var (code, text) = Cli.Run("train", "--config", Path.Combine(original, "run.json"), "--output", data.Path("replay"));
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(Cli.Unwrapped(text), $"The data in '{Path.GetFullPath(folder)}' is not the data the replayed run trained on");
+        Assert.IsFalse(Directory.Exists(data.Path("replay")));
+    }
+
+    [TestMethod]
+    public void AFileOfAnotherFormatOrEditedIsRefusedByName()
+    {
+        using var data = new TinyData();
+        string original = TrainOriginal(data, data.IdxFolder());
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(original, "run.json")))!.AsObject();
+        string Write(string name, Action<JsonObject> edit)
+        {
+            var copy = json.DeepClone().AsObject();
+            edit(copy);
+            string path = data.Path(name);
+            File.WriteAllText(path, copy.ToJsonString());
+            return path;
+        }
+        var cases = new (string File, string Message)[]
+        {
+            (Write("newer.json", j => j["Format"] = 2), "is of format 2, and this agd (0.1.0) reads format 1 only: it was written by a newer agd; replay it with that version."),
+            (Write("older.json", j => j["Format"] = 0), "it was written by an older agd; replay it with that version."),
+            (Write("no-format.json", j => j.Remove("Format")), "has no Format: it is not a run.json that agd train wrote."),
+            (Write("unknown.json", j => j["Momentum"] = 0.9), "cannot be replayed: The JSON property 'Momentum' could not be mapped"),
+            (Write("missing.json", j => j.Remove("Seed")), "cannot be replayed: JSON deserialization for type"),
+            (Write("bad-enum.json", j => j["Loss"] = "Hinge"), "cannot be replayed: The JSON value could not be converted"),
+        };
+        foreach (var (file, message) in cases)
+        {
+            var (code, text) = Cli.Run("train", "--config", file, "--output", data.Path("replay"));
+            Assert.AreEqual(1, code, file);
+            StringAssert.Contains(Cli.Unwrapped(text), $"The run configuration '{file}' ", file);
+            StringAssert.Contains(Cli.Unwrapped(text), message, file);
+        }
+        File.WriteAllText(data.Path("not-json.json"), "{ Format: ");
+        StringAssert.Contains(Cli.Unwrapped(Cli.Run("train", "--config", data.Path("not-json.json")).Output), "is not valid JSON");
+        StringAssert.Contains(Cli.Unwrapped(Cli.Run("train", "--config", data.Path("absent.json")).Output), $"The run configuration '{data.Path("absent.json")}' does not exist");
+        Assert.IsFalse(Directory.Exists(data.Path("replay")));
+    }
+
+    [TestMethod]
+    public void OptionsBesideConfigAreRefused()
+    {
+        using var data = new TinyData();
+        var (code, text) = Cli.Run("train", "--config", data.Path("run.json"), "-e", "5", "--seed", "1", "--output", data.Path("replay"));
+        Assert.AreEqual(1, code);
+        StringAssert.Contains(Cli.Unwrapped(text), "--config replays a run with the settings it had; --epochs, --seed cannot be given with it.");
+    }
+
+    private static byte[] Gunzip(string path)
+    {
+        using var input = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+}
