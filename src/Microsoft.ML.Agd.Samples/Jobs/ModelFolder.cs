@@ -49,13 +49,15 @@ internal sealed class ModelFolder
     public string Curves => File("curves.png");
     /// <summary>The generated console project (Predict.csproj, Program.cs) that loads the model and classifies image files.</summary>
     public string PredictProject => File("predict");
+    /// <summary>The generated console project (Train.csproj, Program.cs) that trains the same model with the same pipeline and options.</summary>
+    public string TrainProject => File("train");
 
     /// <summary>A file of the folder.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
     private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "run.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
-    private static readonly string[] s_folders = ["predict"];
+    private static readonly string[] s_folders = ["predict", "train"];
     // The files model.json records a checksum of: what scoring reads.
     private static readonly string[] s_checked = ["model.zip", "model.onnx"];
 

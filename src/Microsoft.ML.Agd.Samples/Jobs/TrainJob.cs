@@ -60,7 +60,10 @@ internal static class TrainJob
         folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, agd, train);
-            RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint).Write(staging.Run);
+            var run = RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint);
+            run.Write(staging.Run);
+            if (TrainingProject.Supports(run))
+                TrainingProject.Write(staging.TrainProject, run, train.ClassNames);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
             Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}", staging.Curves);
         });

@@ -17,17 +17,56 @@ public class ConsumerTests
     public void TheReadmePipelineRunsInANewProjectThatReferencesThePackage()
     {
         using var work = new TinyData();
-        string feed = work.Path("feed");
-        string version = $"0.1.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmssfff}"; // a new version each run: the NuGet cache never serves a stale one
-        DotNet.Run(DotNet.RepositoryRoot, "pack", "src/Microsoft.ML.Agd/Microsoft.ML.Agd.csproj", "-c", DotNet.Configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}");
+        string version = PackInto(work, work.Path("app"));
         var packages = ReadmeSnippet.Packages();
         Assert.IsTrue(packages.Any(p => p.Package == "Microsoft.ML.Agd"), "The README's install section names the package.");
         var references = packages.Select(p => p.Package == "Microsoft.ML.Agd"
             ? $"""<PackageReference Include="Microsoft.ML.Agd" Version="{version}" />"""
             : $"""<PackageReference Include="{p.Package}" Version="{p.Version}" />""");
-        File.WriteAllText(Path.Combine(Directory.CreateDirectory(work.Path("app")).FullName, "nuget.config"),
-            $"""<configuration><packageSources><add key="agd-test-feed" value="{feed}" /></packageSources></configuration>""");
         RunReadmePipeline(work, references);
+    }
+
+    // Packs the library into a feed of the work folder, under a version new each run (the NuGet cache never serves a
+    // stale one), and points a nuget.config in the project folder at it; returns the version.
+    private static string PackInto(TinyData work, string project)
+    {
+        string feed = work.Path("feed");
+        string version = $"0.1.0-consumer.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
+        DotNet.Run(DotNet.RepositoryRoot, "pack", "src/Microsoft.ML.Agd/Microsoft.ML.Agd.csproj", "-c", DotNet.Configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}");
+        File.WriteAllText(Path.Combine(Directory.CreateDirectory(project).FullName, "nuget.config"),
+            $"""<configuration><packageSources><add key="agd-test-feed" value="{feed}" /></packageSources></configuration>""");
+        return version;
+    }
+
+    [TestMethod]
+    public void TheTrainingProjectThatTrainWritesTrainsTheSameModelFromThePackage()
+    {
+        using var data = new TinyData();
+        string idx = data.IdxFolder();
+        string output = data.Path("model");
+        var (code, said) = Cli.Run("train", "--data", idx, "--epochs", "3", "--width", "16", "--depth", "2", "--seed", "3", "--output", output);
+        Assert.AreEqual(0, code, said);
+        string accuracy = Regex.Match(Cli.Unwrapped(said), @"Test accuracy: [0-9.]+ %").Value;
+        Assert.AreNotEqual("", accuracy, said);
+
+        // The project as written, copied into a brand-new folder, built against the packed library.
+        string project = data.Path("elsewhere", "train");
+        Directory.CreateDirectory(project);
+        foreach (string file in Directory.GetFiles(Path.Combine(output, "train")))
+            File.Copy(file, Path.Combine(project, Path.GetFileName(file)));
+        string version = PackInto(data, project);
+        DotNet.Run(project, "build", "-c", "Release", $"-p:AgdVersion={version}");
+        string printed = DotNet.Run(project, "run", "-c", "Release", "--no-build", "--", idx, data.Path("retrained"));
+
+        StringAssert.Contains(printed, accuracy);
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(output, "model.onnx")), File.ReadAllBytes(data.Path("retrained", "model.onnx")));
+        Assert.AreEqual(0, Program.Run(["evaluate", "--model", output, "--data", idx]), "the model folder it was written in still reads");
+
+        // Bad data is named, not a stack trace.
+        var (badCode, badSaid) = DotNet.Execute(project, "run", "-c", "Release", "--no-build", "--", data.Path("no-such-folder"), data.Path("bad"));
+        Assert.AreNotEqual(0, badCode, badSaid);
+        StringAssert.Contains(badSaid, $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file.");
+        Assert.IsFalse(badSaid.Contains("Unhandled exception", StringComparison.Ordinal), badSaid);
     }
 
     [TestMethod]

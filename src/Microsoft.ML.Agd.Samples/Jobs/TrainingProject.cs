@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Microsoft.ML.Agd.Samples.Jobs;
+
+/// <summary>
+/// The console project 'agd train' writes beside a model trained on an IDX folder (as Model Builder writes its training
+/// code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and every
+/// trainer option spelled out, which trains on an IDX folder and writes model.zip, model.onnx and metrics.json. On the
+/// run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
+/// </summary>
+internal static class TrainingProject
+{
+    /// <summary>Whether a run can be written as a training project: one on IDX data with the library's own networks.</summary>
+    public static bool Supports(RunConfiguration run) => run.Network is null && Data.DataSets.IsIdxFolder(run.Data);
+
+    /// <summary>Writes Train.csproj and Program.cs into <paramref name="folder"/>, which sits in the model folder.</summary>
+    public static void Write(string folder, RunConfiguration run, IReadOnlyList<string> classNames)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project());
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames));
+    }
+
+    private static string Metadata(string key) => typeof(TrainingProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    // libtorch's own package on Linux x64 (TorchSharp-cpu is over NuGet's size limit there); TorchSharp-cpu elsewhere.
+    private static string TorchPackage() => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && RuntimeInformation.ProcessArchitecture == Architecture.X64
+        ? $"""<PackageReference Include="libtorch-cpu-linux-x64" Version="{Metadata("LibTorchVersion")}" />"""
+        : $"""<PackageReference Include="TorchSharp-cpu" Version="{typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3)}" />""";
+
+    private static string Project() => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <!-- Trains the model 'agd train' trained, with the same pipeline and options; Program.cs says how to run it. -->
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <!-- The library's version; a build may name another: dotnet build -p:AgdVersion=... -->
+            <AgdVersion Condition="'$(AgdVersion)' == ''">{RunConfiguration.Provenance.Current.Agd}</AgdVersion>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="Microsoft.ML.Agd" Version="$(AgdVersion)" />
+            <!-- The native backends: libtorch trains, ONNX Runtime scores. -->
+            {TorchPackage()}
+            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{Metadata("OnnxRuntimeVersion")}" />
+          </ItemGroup>
+        </Project>
+
+        """;
+
+    private static string Literal(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
+
+    private static string Program(RunConfiguration run, IReadOnlyList<string> classNames) => $$"""
+        // Trains the model that 'agd train' trained, through the same ML.NET pipeline with the same options:
+        //   dotnet run -c Release -- [IDX folder] [output folder]
+        // The IDX folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
+        // t10k-labels-idx1-ubyte (each may be .gz); by default the run's own. The output folder (default: model) gets
+        // model.zip, model.onnx and metrics.json. On the run's data this trains the same model, as run.json records it.
+        using System.Buffers.Binary;
+        using System.IO.Compression;
+        using System.Text.Json;
+        using Microsoft.ML;
+        using Microsoft.ML.Agd;
+        using Microsoft.ML.Agd.Optim;
+        using Microsoft.ML.Agd.Training;
+        using Microsoft.ML.Data;
+
+        try
+        {
+            return Train(args);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+
+        static int Train(string[] args)
+        {
+            string data = args.Length > 0 ? args[0] : {{Literal(run.Data)}};
+            string output = args.Length > 1 ? args[1] : "model";
+            string[] classes = [{{string.Join(", ", classNames.Select(Literal))}}];
+
+            var ml = new MLContext(seed: {{run.Seed}});
+            var train = Idx.Read(ml, data, "train", classes);
+            var test = Idx.Read(ml, data, "t10k", classes);
+            var names = ml.Data.LoadFromEnumerable(classes.Select(c => new Image { Label = c }));
+            var keys = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Transforms.SelectColumns("Label").Fit(names).Transform(names)).Fit(train);
+            var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+            {
+                Architecture = AgdArchitecture.{{run.Architecture}},
+                Depth = {{run.Depth}},
+                Width = {{run.Width}},
+                BaseWidth = {{run.BaseWidth}},
+                NumberOfEpochs = {{run.NumberOfEpochs}},
+                BatchSize = {{(run.BatchSize is { } b ? b.ToString(CultureInfo.InvariantCulture) : "null")}}, // null: the automatic batch
+                Loss = AgdLoss.{{run.Loss}},
+                StepNorm = AgdStepNorm.{{run.StepNorm}},
+                KeepBestEpoch = {{(run.KeepBestEpoch ? "true" : "false")}},
+                Device = AgdDevice.{{run.Device}},
+                DataLoading = AgdDataLoading.{{run.DataLoading}},
+                InMemoryLimitBytes = {{run.InMemoryLimitBytes}},
+                Seed = {{run.Seed}},
+            });
+            var agd = trainer.Fit(keys.Transform(train), keys.Transform(test)); // the test images are the validation set, as agd train's
+            var metrics = ml.MulticlassClassification.Evaluate(agd.Transform(keys.Transform(test)));
+            Console.WriteLine($"Test accuracy: {metrics.MicroAccuracy:P2} (macro {metrics.MacroAccuracy:P2}, log-loss {metrics.LogLoss:F4}) on {test.GetRowCount()} images.");
+
+            Directory.CreateDirectory(output);
+            var model = new TransformerChain<ITransformer>(agd, ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(agd.Transform(keys.Transform(train))));
+            ml.Model.Save(model, train.Schema, Path.Combine(output, "model.zip"));
+            agd.Model.ExportOnnx(Path.Combine(output, "model.onnx"));
+            File.WriteAllText(Path.Combine(output, "metrics.json"), JsonSerializer.Serialize(new { Accuracy = metrics.MicroAccuracy, MacroAccuracy = metrics.MacroAccuracy, metrics.LogLoss, History = agd.Model.History }, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"Wrote model.zip, model.onnx and metrics.json to {Path.GetFullPath(output)}.");
+            return 0;
+        }
+
+        /// <summary>A labelled image: pixels in [0, 1], and its class name.</summary>
+        public sealed class Image
+        {
+            public float[] Features { get; set; } = [];
+            public string Label { get; set; } = "";
+        }
+
+        /// <summary>Reads IDX images and labels (MNIST's format, gzip-compressed or not).</summary>
+        public static class Idx
+        {
+            public static IDataView Read(MLContext ml, string folder, string prefix, string[] classes)
+            {
+                var images = Bytes(folder, $"{prefix}-images-idx3-ubyte", 0x803);
+                var labels = Bytes(folder, $"{prefix}-labels-idx1-ubyte", 0x801);
+                int count = Int(images, 4), height = Int(images, 8), width = Int(images, 12);
+                if (Int(labels, 4) != count || images.Length < 16L + (long)count * height * width || labels.Length < 8L + count)
+                    throw new InvalidDataException($"The {prefix} IDX files in '{folder}' are truncated or do not agree on the number of images.");
+                var rows = new List<Image>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    int label = labels[8 + i];
+                    if (label >= classes.Length)
+                        throw new InvalidDataException($"The {prefix} labels in '{folder}' have label {label} at index {i}; the model has {classes.Length} classes.");
+                    rows.Add(new Image { Features = Array.ConvertAll(images.AsSpan(16 + i * height * width, height * width).ToArray(), p => p / 255f), Label = classes[label] });
+                }
+                var schema = SchemaDefinition.Create(typeof(Image));
+                schema[nameof(Image.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, height, width);
+                return ml.Data.LoadFromEnumerable(rows, schema);
+            }
+
+            private static byte[] Bytes(string folder, string name, int magic)
+            {
+                string path = File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : Path.Combine(folder, name + ".gz");
+                if (!File.Exists(path))
+                    throw new FileNotFoundException($"'{folder}' has no {name} (or {name}.gz) file.");
+                using var file = File.OpenRead(path);
+                using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+                using var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                var bytes = memory.ToArray();
+                if (bytes.Length < (magic == 0x803 ? 16 : 8) || Int(bytes, 0) != magic)
+                    throw new InvalidDataException($"'{path}' is not an IDX file of {(magic == 0x803 ? "images" : "labels")}.");
+                return bytes;
+            }
+
+            private static int Int(byte[] bytes, int offset) => BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset, 4));
+        }
+
+        """;
+}
