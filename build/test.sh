@@ -6,10 +6,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
-arguments=()
+arguments=(); quick=0
 for argument in "$@"; do
-  if [ "$argument" = "--quick" ]; then arguments+=(--filter "TestCategory!=Integration"); else arguments+=("$argument"); fi
+  if [ "$argument" = "--quick" ]; then arguments+=(--filter "TestCategory!=Integration"); quick=1; else arguments+=("$argument"); fi
 done
+# report.html is checked in a real browser: Debian's Chromium, installed where missing (the integration tests need it).
+if [ "$quick" = 0 ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" != 0 ] && sudo="sudo -n"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; } ||
+    echo "Could not install chromium; the report test will fail and say so." >&2
+fi
 dotnet test Microsoft.ML.Agd.sln -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" "${arguments[@]}"
 status=$?
 passed=0; failed=0

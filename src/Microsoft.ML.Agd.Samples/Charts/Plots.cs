@@ -14,7 +14,11 @@ internal static class Plots
     public sealed record Line(string Name, IReadOnlyList<(double X, double Y)> Points, bool Bold = false, bool Dashed = false);
 
     /// <summary>Training curves: loss, accuracy and eta per epoch, one panel each, side by side.</summary>
-    public static void TrainingCurves(IReadOnlyList<AgdEpoch> history, string title, string path)
+    public static void TrainingCurves(IReadOnlyList<AgdEpoch> history, string title, string path) => File.WriteAllBytes(path, TrainingCurves(history, title));
+
+    /// <inheritdoc cref="TrainingCurves(IReadOnlyList{AgdEpoch}, string, string)"/>
+    /// <returns>The chart as a PNG file's bytes.</returns>
+    public static byte[] TrainingCurves(IReadOnlyList<AgdEpoch> history, string title)
     {
         Line Of(string name, Func<AgdEpoch, double?> value)
             => new(name, history.Where(e => value(e) is not null).Select(e => ((double)e.Epoch, value(e)!.Value)).ToList());
@@ -24,7 +28,7 @@ internal static class Plots
             LineChart($"{title}: accuracy", "epoch", "accuracy", [Of("training", e => e.TrainAccuracy), Of("validation", e => e.ValidationAccuracy)]),
             LineChart($"{title}: AGD's automatic learning rate", "epoch", "mean eta", [Of("eta", e => e.MeanEta)]),
         };
-        SideBySide(panels, path, 600, 450);
+        return SideBySide(panels, 600, 450);
     }
 
     /// <summary>A chart of named lines.</summary>
@@ -51,6 +55,11 @@ internal static class Plots
 
     /// <summary>A confusion matrix as a heat map with counts, true classes down, predicted across.</summary>
     public static void ConfusionMatrix(IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> classes, string title, string path)
+        => File.WriteAllBytes(path, ConfusionMatrix(counts, classes, title));
+
+    /// <inheritdoc cref="ConfusionMatrix(IReadOnlyList{IReadOnlyList{double}}, IReadOnlyList{string}, string, string)"/>
+    /// <returns>The chart as a PNG file's bytes.</returns>
+    public static byte[] ConfusionMatrix(IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> classes, string title)
     {
         int n = classes.Count;
         var model = new PlotModel { Title = title, Background = OxyColors.White };
@@ -66,7 +75,7 @@ internal static class Plots
             X0 = 0, X1 = n - 1, Y0 = 0, Y1 = n - 1, Data = data, Interpolate = false,
             RenderMethod = HeatMapRenderMethod.Rectangles, LabelFontSize = 0.25, LabelFormatString = "0",
         });
-        Save(model, path, 200 + 60 * n, 160 + 55 * n);
+        return Png(model, 200 + 60 * n, 160 + 55 * n);
     }
 
     /// <summary>
@@ -92,31 +101,46 @@ internal static class Plots
             });
             return model;
         }).ToList();
-        SideBySide(models, path, 560, 120 + 45 * rows.Count);
+        File.WriteAllBytes(path, SideBySide(models, 560, 120 + 45 * rows.Count));
     }
 
     /// <summary>Writes one chart as a PNG.</summary>
-    public static void Save(PlotModel model, string path, int width, int height)
+    public static void Save(PlotModel model, string path, int width, int height) => File.WriteAllBytes(path, Png(model, width, height));
+
+    /// <summary>One chart as a PNG file's bytes.</summary>
+    public static byte[] Png(PlotModel model, int width, int height)
     {
-        using var file = File.Create(path);
-        new PngExporter { Width = width, Height = height }.Export(model, file);
+        using var stream = new MemoryStream();
+        new PngExporter { Width = width, Height = height }.Export(model, stream);
+        return stream.ToArray();
     }
 
-    // Renders each panel and joins them left to right in one PNG.
     /// <summary>Charts side by side in one PNG.</summary>
-    public static void SideBySide(IReadOnlyList<PlotModel> panels, string path, int width, int height)
+    public static void SideBySide(IReadOnlyList<PlotModel> panels, string path, int width, int height) => File.WriteAllBytes(path, SideBySide(panels, width, height));
+
+    /// <summary>Charts side by side, as a PNG file's bytes.</summary>
+    public static byte[] SideBySide(IReadOnlyList<PlotModel> panels, int width, int height)
     {
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width * panels.Count, height));
         surface.Canvas.Clear(SkiaSharp.SKColors.White);
         for (int i = 0; i < panels.Count; i++)
         {
-            using var stream = new MemoryStream();
-            new PngExporter { Width = width, Height = height }.Export(panels[i], stream);
-            using var image = SkiaSharp.SKBitmap.Decode(stream.ToArray());
+            using var image = SkiaSharp.SKBitmap.Decode(Png(panels[i], width, height));
             surface.Canvas.DrawBitmap(image, i * width, 0);
         }
         using var png = surface.Snapshot().Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        return png.ToArray();
+    }
+
+    /// <summary>An image's pixels (channel-major, in [0, 1]; one channel grey, three RGB) as a PNG file's bytes.</summary>
+    public static byte[] Image(float[] pixels, int channels, int height, int width)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Opaque);
+        int plane = height * width;
+        byte Byte(int channel, int p) => (byte)Math.Clamp(MathF.Round(pixels[(channels == 1 ? 0 : channel) * plane + p] * 255), 0, 255);
+        for (int p = 0; p < plane; p++)
+            bitmap.SetPixel(p % width, p / width, new SkiaSharp.SKColor(Byte(0, p), Byte(1, p), Byte(2, p)));
+        using var png = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
     }
 }

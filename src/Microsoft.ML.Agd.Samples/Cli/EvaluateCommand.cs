@@ -8,8 +8,8 @@ internal static class EvaluateCommand
     {
         var model = CliOptions.Model();
         var data = CliOptions.Data();
-        var output = new Option<string?>("--output", "-o") { Description = "Folder for confusion.png (default: the model folder)." };
-        var command = new System.CommandLine.Command("evaluate", "Evaluate a saved model: accuracy, macro/micro accuracy, log-loss, per-class table and confusion matrix (printed and confusion.png).")
+        var output = new Option<string?>("--output", "-o") { Description = "Folder for confusion.png and report.html (default: the model folder)." };
+        var command = new System.CommandLine.Command("evaluate", "Evaluate a saved model: accuracy, macro/micro accuracy, log-loss, per-class table and confusion matrix (printed, confusion.png and report.html, a page with the most confident mistakes).")
         {
             model, data, output,
         };
@@ -20,8 +20,8 @@ internal static class EvaluateCommand
             EvaluateJob.CheckOutput(chartFolder, folder);
             var evaluation = EvaluateJob.Run(folder, result.GetValue(data));
             Print(evaluation); // the metrics first: they stand even if the chart cannot be written
-            string chart = EvaluateJob.WriteConfusion(evaluation, chartFolder);
-            AnsiConsole.MarkupLine($"Wrote {Markup.Escape(chart)}.");
+            foreach (string written in EvaluateJob.WriteOutputs(evaluation, chartFolder, folder, result.GetValue(data) ?? Samples.Data.DataSets.DefaultFolder))
+                AnsiConsole.MarkupLine($"Wrote {Markup.Escape(written)}.");
             return 0;
         }));
         return command;

@@ -47,7 +47,7 @@ internal static class TrainCommand
         AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
         AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");
         var table = new Table().AddColumns("output", "path");
-        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("AGD's layers", result.Folder.Layers), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("run configuration", result.Folder.Run), ("consumption project", result.Folder.PredictProject), ("training project", result.Folder.TrainProject) })
+        foreach (var (name, path) in new[] { ("ML.NET model", result.Folder.Model), ("ONNX model", result.Folder.Onnx), ("AGD's layers", result.Folder.Layers), ("metrics", result.Folder.Metrics), ("training curves", result.Folder.Curves), ("run configuration", result.Folder.Run), ("report", result.Folder.Report), ("consumption project", result.Folder.PredictProject), ("training project", result.Folder.TrainProject) })
             if (File.Exists(path) || Directory.Exists(path))
                 table.AddRow(name, Markup.Escape(path));
         AnsiConsole.Write(table);

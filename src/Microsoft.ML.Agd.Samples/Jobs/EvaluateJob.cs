@@ -24,33 +24,46 @@ internal static class EvaluateJob
     private const string Chart = "confusion.png";
 
     /// <summary>
-    /// Checks, before any work, that the chart's folder is the model folder, or a folder of evaluation outputs only (new,
-    /// empty, or holding an earlier confusion.png), and can be written.
+    /// Checks, before any work, that the outputs' folder is the model folder, or a folder of evaluation outputs only (new,
+    /// empty, or holding an earlier confusion.png and report.html), and can be written.
     /// </summary>
     /// <exception cref="IOException">It cannot; the message names -o, the folder and why.</exception>
     public static void CheckOutput(string folder, ModelFolder model)
     {
         if (folder != model.Path)
-            OutputFolder.CheckHoldsOnly(folder, "-o", [Chart], [], "model evaluation", $"evaluate writes {Chart} into it");
+            OutputFolder.CheckHoldsOnly(folder, "-o", [Chart, ModelReport.FileName], [], "model evaluation", $"evaluate writes {Chart} and {ModelReport.FileName} into it");
         OutputFolder.CheckWritable(folder, "-o");
     }
 
-    /// <summary>Writes confusion.png into a folder, beside then moved into place (a kill never leaves half a chart); returns its path.</summary>
-    /// <exception cref="IOException">The folder cannot take it; the message names -o and the folder.</exception>
-    public static string WriteConfusion(Evaluation evaluation, string folder)
+    /// <summary>
+    /// Writes confusion.png and report.html (the evaluation with the model's curves, layers and configuration, where its
+    /// folder has them) into a folder, each beside then moved into place (a kill never leaves half a file); returns their paths.
+    /// </summary>
+    /// <exception cref="IOException">The folder cannot take them; the message names -o and the folder.</exception>
+    public static IReadOnlyList<string> WriteOutputs(Evaluation evaluation, string folder, ModelFolder model, string data)
     {
-        string chart = Path.Combine(folder, Chart);
-        string partial = Path.Combine(folder, $".confusion-{Guid.NewGuid():N}.png");
+        string? Text(string file) => File.Exists(file) ? File.ReadAllText(file) : null;
+        var content = new ModelReport.Content($"Evaluation of {model.Path}", [("accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"),
+                ("log-loss", $"{evaluation.LogLoss:F4}"), ("images", $"{evaluation.PerClass.Sum(c => c.Images)}"), ("data", data)],
+            File.Exists(model.Curves) ? File.ReadAllBytes(model.Curves) : null, Text(model.Layers), Text(model.Run));
+        return [WriteBeside(folder, Chart, path => Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", path)),
+                WriteBeside(folder, ModelReport.FileName, path => File.WriteAllText(path, ModelReport.Html(content, evaluation)))];
+    }
+
+    private static string WriteBeside(string folder, string name, Action<string> write)
+    {
+        string target = Path.Combine(folder, name);
+        string partial = Path.Combine(folder, $".{Path.GetFileNameWithoutExtension(name)}-{Guid.NewGuid():N}{Path.GetExtension(name)}");
         try
         {
             Directory.CreateDirectory(folder);
-            Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", partial);
-            File.Move(partial, chart, overwrite: true);
-            return chart;
+            write(partial);
+            File.Move(partial, target, overwrite: true);
+            return target;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"The output folder (-o) '{folder}' cannot take {Chart}: {e.Message}", e);
+            throw new IOException($"The output folder (-o) '{folder}' cannot take {name}: {e.Message}", e);
         }
         finally
         {

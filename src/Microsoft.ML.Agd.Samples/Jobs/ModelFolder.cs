@@ -45,6 +45,8 @@ internal sealed class ModelFolder
     public string Metrics => File("metrics.json");
     /// <summary>The run's whole configuration, which <c>agd train --config</c> replays.</summary>
     public string Run => File("run.json");
+    /// <summary>The page a person opens: metrics, curves, confusion matrix, per-class accuracy, mistakes, layers, configuration.</summary>
+    public string Report => File(ModelReport.FileName);
     /// <summary>Training curves.</summary>
     public string Curves => File("curves.png");
     /// <summary>The generated console project (Predict.csproj, Program.cs) that loads the model and classifies image files.</summary>
@@ -56,7 +58,7 @@ internal sealed class ModelFolder
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
     // What a model folder may hold: the files the verbs write, and the consumption project (with its build outputs).
-    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "run.json", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
+    private static readonly string[] s_files = ["model.zip", "model.onnx", "model.json", "run.json", "report.html", "layers.txt", "metrics.json", "curves.png", "confusion.png", "leaderboard.md", "search.png"];
     private static readonly string[] s_folders = ["predict", "train"];
     // The files model.json records a checksum of: what scoring reads.
     private static readonly string[] s_checked = ["model.zip", "model.onnx"];

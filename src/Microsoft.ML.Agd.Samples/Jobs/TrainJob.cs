@@ -65,7 +65,13 @@ internal static class TrainJob
             if (TrainingProject.Supports(run))
                 TrainingProject.Write(staging.TrainProject, run, train.ClassNames);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
-            Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}", staging.Curves);
+            byte[] curves = Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}");
+            File.WriteAllBytes(staging.Curves, curves);
+            var report = new ModelReport.Content($"AGD {settings.NetworkName} on {train.Description}",
+                [("test accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"), ("log-loss", $"{evaluation.LogLoss:F4}"),
+                 ("trained on", $"{train.Rows.Count} images, {agd.Model.History.Count} epochs, {seconds:F1} s"), ("tested on", $"{test.Rows.Count} images ({test.Description})")],
+                curves, File.ReadAllText(staging.Layers), File.ReadAllText(staging.Run));
+            File.WriteAllText(staging.Report, ModelReport.Html(report, evaluation));
         });
         return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
     }

@@ -106,7 +106,9 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         var random = new Random(settings.Seed);
         var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
         progress?.Invoke(0, curve[0]);
-        var step = new TrainingStep(optimizer, measureNoise: optimizer is AgdOptimizer);
+        // The noise-discounted step (AgdOptimizer.SignalShare) is the image trainer's; it measured worse on the GPT
+        // (docs/research/large-batches.md, section 7), so the language model does not measure the noise.
+        var step = new TrainingStep(optimizer, measureNoise: false);
         var clock = new Stopwatch();
         int iteration = 0;
         bool diverged = false, stopped = cancellation.IsCancellationRequested;
