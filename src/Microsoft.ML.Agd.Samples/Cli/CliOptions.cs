@@ -45,6 +45,18 @@ internal static class CliOptions
     public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
     public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };
 
+    public static Option<string?> Config() => new("--config") { Description = "Replays the run that a folder's run.json describes (every option as it was); only -o may be given with it." };
+
+    /// <summary>A replay takes every setting from its file: an option given beside --config would be ignored, so it is refused.</summary>
+    /// <exception cref="ArgumentException">One was given; the message names it.</exception>
+    public static void CheckAloneWithConfig(ParseResult result)
+    {
+        var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+            .Where(o => !o.Implicit && o.Option.Name is not ("--config" or "--output")).Select(o => o.Option.Name).ToList();
+        if (given.Count > 0)
+            throw new ArgumentException($"--config replays a run with the settings it had; {string.Join(", ", given)} cannot be given with it. Give --config (and -o) alone, or options without --config.");
+    }
+
     /// <summary>Says, in one line, when this CPU's libtorch needs the convolution remedy (verbs that train call it first).</summary>
     public static void SayConvolutionRemedy()
     {

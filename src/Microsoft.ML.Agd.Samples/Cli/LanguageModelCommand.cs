@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Optim;
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Agd.Samples.Language;
 namespace Microsoft.ML.Agd.Samples.Cli;
@@ -17,13 +18,20 @@ internal static class LanguageModelCommand
     {
         var options = new LanguageModelOptions();
         var output = CliOptions.Output("agd-lm");
-        var command = new System.CommandLine.Command("train", "Train a GPT with AGD and write model.bin, model.json, layers.txt, curves.png and sample.txt.") { output };
+        var config = CliOptions.Config();
+        var command = new System.CommandLine.Command("train", "Train a GPT with AGD and write model.bin, model.json, layers.txt, curves.png, sample.txt, run.json (replay it with --config) and report.html.") { output, config };
         options.AddTo(command);
         command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             var folder = new LanguageModelFolder(result.GetValue(output)!);
             folder.CheckWritable();
-            var (training, tokenizer, text) = options.Read(result);
+            string? replay = result.GetValue(config);
+            if (replay is not null)
+                CliOptions.CheckAloneWithConfig(result);
+            var (training, tokenizer, text, configuration) = replay is null ? options.Read(result) : LanguageModelOptions.Replay(replay);
+            if (replay is not null)
+                foreach (string note in RunFile.ReplayNotes(text, configuration.Ran))
+                    AnsiConsole.MarkupLine(Markup.Escape(note));
             var model = training.InitialModel();
             using var agd = new AgdOptimizer(model);
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Plan.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
@@ -35,11 +43,18 @@ internal static class LanguageModelCommand
                 throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
                     $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
                     "With GPT-2's tokens AGD diverges on small models (docs/research/language-model.md); use --tokens char.");
-            string sample = TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed);
+            var samples = LanguageModelReport.Temperatures.Select(t => (t, TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed, t))).ToList();
+            string sample = samples.Single(s => s.t == 0.8).Item2;
             folder.Write(model, tokenizer, text, run, agd.Plan.Describe(), staging =>
             {
                 LanguageModelComparison.Plot([run], "GPT trained with AGD: validation loss", staging.File("curves.png"));
                 File.WriteAllText(staging.File("sample.txt"), sample);
+                ModelFolder.WriteJson(staging.File(RunFile.FileName), configuration);
+                var last = run.Curve[^1];
+                var summary = new[] { ("validation loss", $"{last.ValidationLoss:F3} nats per token"), ("training loss", $"{last.TrainLoss:F3} nats per token"),
+                    ("iterations", $"{last.Iteration} ({run.SecondsPerIteration * 1000:F1} ms each)"), ("text", $"{text} ({tokenizer.VocabularySize} tokens in the vocabulary, {tokenizer.Kind})") };
+                File.WriteAllText(staging.File(ReportPage.FileName), LanguageModelReport.Html($"GPT trained with AGD on {Path.GetFileName(text)}", summary,
+                    File.ReadAllBytes(staging.File("curves.png")), samples, agd.Plan.Describe(), File.ReadAllText(staging.File(RunFile.FileName))));
             });
             var last = run.Curve[^1];
             AnsiConsole.MarkupLine(Markup.Escape($"Iteration {last.Iteration}: training loss {last.TrainLoss:F3}, validation loss {last.ValidationLoss:F3} nats per token; {run.SecondsPerIteration * 1000:F1} ms per iteration."));
@@ -98,7 +113,7 @@ internal static class LanguageModelCommand
         {
             string folder = OutputFolder.Normalize(result.GetValue(output), "-o");
             CompareJob.CheckOutput(folder);
-            var (training, tokenizer, text) = options.Read(result);
+            var (training, tokenizer, text, _) = options.Read(result);
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: comparing AGD with AdamW at {LanguageModelComparison.Grid.Count} learning rates, {training.Settings.Iterations} iterations each; " +
                 "Ctrl+C stops and writes nothing."));
             var runs = Stopped.NothingWritten(folder, "Stopped before the comparison ended", "comparison", () =>

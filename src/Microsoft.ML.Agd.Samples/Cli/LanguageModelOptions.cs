@@ -30,8 +30,8 @@ internal sealed class LanguageModelOptions
             command.Options.Add(option);
     }
 
-    /// <summary>The settings, checked; then the text, read and tokenized: the training it gives, its tokenizer and the text's path.</summary>
-    public (LanguageModelTraining Training, TextTokenizer Tokenizer, string Text) Read(ParseResult result)
+    /// <summary>The settings, checked; then the text, read and tokenized: the training it gives, its tokenizer, the text's path and the run's configuration.</summary>
+    public (LanguageModelTraining Training, TextTokenizer Tokenizer, string Text, LanguageModelConfiguration Configuration) Read(ParseResult result)
     {
         var settings = new LanguageModelSettings
         {
@@ -39,10 +39,24 @@ internal sealed class LanguageModelOptions
             BatchSize = result.GetValue(_batchSize), Iterations = result.GetValue(_iterations), EvaluationInterval = result.GetValue(_interval),
             EvaluationBatches = result.GetValue(_evalBatches), Seed = result.GetValue(_seed),
         };
+        return Prepare(result.GetValue(_text)!, result.GetValue(_tokens)!, settings, replaying: null);
+    }
+
+    /// <summary>What <see cref="Read"/> gives, from a run.json instead of the options; the text must be the run's.</summary>
+    /// <exception cref="InvalidDataException">The file cannot be replayed, or the text changed since.</exception>
+    public static (LanguageModelTraining Training, TextTokenizer Tokenizer, string Text, LanguageModelConfiguration Configuration) Replay(string path)
+    {
+        var run = LanguageModelConfiguration.Read(path);
+        return Prepare(run.Text, run.Tokens, run.Settings, run);
+    }
+
+    private static (LanguageModelTraining, TextTokenizer, string, LanguageModelConfiguration) Prepare(string textPath, string tokens, LanguageModelSettings settings, LanguageModelConfiguration? replaying)
+    {
         settings.Validate();
-        string path = Path.GetFullPath(result.GetValue(_text)!);
+        string path = Path.GetFullPath(textPath);
         string text = TextCorpus.Read(path);
-        var tokenizer = TextTokenizer.Create(result.GetValue(_tokens)!, text);
-        return (LanguageModelTraining.OfText(text, tokenizer, settings), tokenizer, path);
+        replaying?.CheckText(text);
+        var tokenizer = TextTokenizer.Create(tokens, text);
+        return (LanguageModelTraining.OfText(text, tokenizer, settings), tokenizer, path, replaying ?? LanguageModelConfiguration.Of(path, text, tokens, settings));
     }
 }

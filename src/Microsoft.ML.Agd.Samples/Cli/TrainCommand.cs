@@ -15,11 +15,8 @@ internal static class TrainCommand
         settings.Trainer.Validate(); // a mistake is named before anything is said about training
         CliOptions.SayConvolutionRemedy();
         if (settings.Replaying is { } replayed)
-        {
-            AnsiConsole.MarkupLine(Markup.Escape($"Replaying the run on {replayed.Data} ({replayed.Ran.Cpu}, agd {replayed.Ran.Agd})."));
-            foreach (string difference in replayed.Differences())
-                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape($"Note: {difference}: the model may differ from the original in its last digits.")}[/]");
-        }
+            foreach (string note in RunFile.ReplayNotes(replayed.Data, replayed.Ran))
+                AnsiConsole.MarkupLine(Markup.Escape(note));
         AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs ({(settings.Trainer.BatchSize is { } b ? $"batch {b}" : "automatic batch")}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;
         AnsiConsole.Progress()

@@ -24,7 +24,7 @@ internal sealed class TrainingOptions
     {
         var training = new TrainingOptions();
         var output = CliOptions.Output(defaultOutput);
-        var config = new Option<string?>("--config") { Description = "Replays the run that a model folder's run.json describes (every option as it was); only -o may be given with it." };
+        var config = CliOptions.Config();
         var command = new System.CommandLine.Command(name, description) { output };
         training.AddTo(command);
         if (replayable)
@@ -35,13 +35,9 @@ internal sealed class TrainingOptions
         return command;
     }
 
-    // A replay takes every setting from the file: an option given beside it would be ignored, so it is refused.
     private static TrainSettings Replay(ParseResult result, string path, string output)
     {
-        var given = result.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
-            .Where(o => !o.Implicit && o.Option.Name is not ("--config" or "--output")).Select(o => o.Option.Name).ToList();
-        if (given.Count > 0)
-            throw new ArgumentException($"--config replays a run with the settings it had; {string.Join(", ", given)} cannot be given with it. Give --config (and -o) alone, or options without --config.");
+        CliOptions.CheckAloneWithConfig(result);
         return RunConfiguration.Read(path).ToSettings(output);
     }
 

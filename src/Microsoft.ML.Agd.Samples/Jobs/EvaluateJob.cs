@@ -31,7 +31,7 @@ internal static class EvaluateJob
     public static void CheckOutput(string folder, ModelFolder model)
     {
         if (folder != model.Path)
-            OutputFolder.CheckHoldsOnly(folder, "-o", [Chart, ModelReport.FileName], [], "model evaluation", $"evaluate writes {Chart} and {ModelReport.FileName} into it");
+            OutputFolder.CheckHoldsOnly(folder, "-o", [Chart, ReportPage.FileName], [], "model evaluation", $"evaluate writes {Chart} and {ReportPage.FileName} into it");
         OutputFolder.CheckWritable(folder, "-o");
     }
 
@@ -47,7 +47,7 @@ internal static class EvaluateJob
                 ("log-loss", $"{evaluation.LogLoss:F4}"), ("images", $"{evaluation.PerClass.Sum(c => c.Images)}"), ("data", data)],
             File.Exists(model.Curves) ? File.ReadAllBytes(model.Curves) : null, Text(model.Layers), Text(model.Run));
         return [WriteBeside(folder, Chart, path => Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix", path)),
-                WriteBeside(folder, ModelReport.FileName, path => File.WriteAllText(path, ModelReport.Html(content, evaluation)))];
+                WriteBeside(folder, ReportPage.FileName, path => File.WriteAllText(path, ModelReport.Html(content, evaluation)))];
     }
 
     private static string WriteBeside(string folder, string name, Action<string> write)

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Samples.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -46,7 +47,7 @@ internal sealed class ModelFolder
     /// <summary>The run's whole configuration, which <c>agd train --config</c> replays.</summary>
     public string Run => File("run.json");
     /// <summary>The page a person opens: metrics, curves, confusion matrix, per-class accuracy, mistakes, layers, configuration.</summary>
-    public string Report => File(ModelReport.FileName);
+    public string Report => File(ReportPage.FileName);
     /// <summary>Training curves.</summary>
     public string Curves => File("curves.png");
     /// <summary>The generated console project (Predict.csproj, Program.cs) that loads the model and classifies image files.</summary>

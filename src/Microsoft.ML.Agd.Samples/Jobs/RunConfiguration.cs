@@ -2,10 +2,7 @@ using Microsoft.ML.Agd.Optim;
 using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Samples.Networks;
 using Microsoft.ML.Agd.Training;
-using System.Reflection;
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -17,9 +14,6 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// </summary>
 internal sealed record RunConfiguration
 {
-    /// <summary>The format this agd writes and reads; a file of another format is refused by name, never guessed.</summary>
-    public const int CurrentFormat = 1;
-
     /// <summary>The file's format.</summary>
     public required int Format { get; init; }
 
@@ -60,29 +54,7 @@ internal sealed record RunConfiguration
     /// <summary>The seed of the split, the weights and the batch order.</summary>
     public required int Seed { get; init; }
     /// <summary>What ran it: this library's, TorchSharp's, libtorch's, ML.NET's and .NET's versions, and the CPU.</summary>
-    public required Provenance Ran { get; init; }
-
-    /// <summary>The versions and the machine a run depends on for its exact numbers.</summary>
-    internal sealed record Provenance(string Agd, string TorchSharp, string LibTorch, string MLNet, string DotNet, string Cpu)
-    {
-        /// <summary>This process's.</summary>
-        public static Provenance Current { get; } = new(
-            Version(typeof(AgdOptimizer).Assembly), Version(typeof(TorchSharp.torch).Assembly), Metadata("LibTorchVersion"), Metadata("MLNetVersion"),
-            Environment.Version.ToString(), InstructionSet());
-
-        private static string Version(Assembly assembly)
-            => (assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
-
-        private static string Metadata(string key) => typeof(RunConfiguration).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-
-        private static string InstructionSet()
-        {
-            var x86 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2" : null;
-            return $"{System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}{(x86 is null ? "" : $" with {x86}")}";
-        }
-    }
-
-    private static readonly JsonSerializerOptions s_json = new(ModelFolder.Json) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    public required RunFile.Provenance Ran { get; init; }
 
     /// <summary>The configuration of a run of <paramref name="settings"/> on data read from <paramref name="folder"/>.</summary>
     public static RunConfiguration Of(TrainSettings settings, string folder, string dataFingerprint)
@@ -90,11 +62,11 @@ internal sealed record RunConfiguration
         var t = settings.Trainer;
         return new()
         {
-            Format = CurrentFormat, Data = Path.GetFullPath(folder), DataFingerprint = dataFingerprint, ImageShape = settings.Data.ImageShape,
+            Format = RunFile.CurrentFormat, Data = Path.GetFullPath(folder), DataFingerprint = dataFingerprint, ImageShape = settings.Data.ImageShape,
             TestFraction = settings.Data.TestFraction, Network = settings.Network, Architecture = t.Architecture, Depth = t.Depth, Width = t.Width,
             BaseWidth = t.BaseWidth, NumberOfEpochs = t.NumberOfEpochs, BatchSize = t.BatchSize, Loss = t.Loss, StepNorm = t.StepNorm,
             KeepBestEpoch = t.KeepBestEpoch, Device = t.Device, DataLoading = t.DataLoading, InMemoryLimitBytes = t.InMemoryLimitBytes, Seed = t.Seed,
-            Ran = Provenance.Current,
+            Ran = RunFile.Provenance.Current,
         };
     }
 
@@ -116,48 +88,8 @@ internal sealed record RunConfiguration
     /// <summary>Writes the configuration as indented JSON.</summary>
     public void Write(string path) => ModelFolder.WriteJson(path, this);
 
-    /// <summary>Reads a configuration that <see cref="Write"/> wrote.</summary>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">It is not one, or one of another format; the message says which and what to do.</exception>
-    public static RunConfiguration Read(string path)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The run configuration '{path}' does not exist: give the run.json of a model folder that agd train wrote.", path);
-        string text = InputFile.ReadAllText(path);
-        int? format = null;
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(nameof(Format), out var f) && f.TryGetInt32(out int value))
-                format = value;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The run configuration '{path}' is not valid JSON ({e.Message}).", e);
-        }
-        if (format is null)
-            throw new InvalidDataException($"The run configuration '{path}' has no Format: it is not a run.json that agd train wrote.");
-        if (format != CurrentFormat)
-            throw new InvalidDataException($"The run configuration '{path}' is of format {format}, and this agd ({Provenance.Current.Agd}) reads format {CurrentFormat} only: " +
-                (format > CurrentFormat ? "it was written by a newer agd; replay it with that version." : "it was written by an older agd; replay it with that version."));
-        try
-        {
-            return JsonSerializer.Deserialize<RunConfiguration>(text, s_json)!;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {e.Message} Replay an unedited run.json, or train with options instead.", e);
-        }
-    }
-
-    /// <summary>The ways the machine replaying differs from the one that ran (each may change the model's numbers), or none.</summary>
-    public IReadOnlyList<string> Differences()
-    {
-        var (then, now) = (Ran, Provenance.Current);
-        return new[] { ("agd", then.Agd, now.Agd), ("TorchSharp", then.TorchSharp, now.TorchSharp), ("libtorch", then.LibTorch, now.LibTorch),
-                       ("ML.NET", then.MLNet, now.MLNet), (".NET", then.DotNet, now.DotNet), ("CPU", then.Cpu, now.Cpu) }
-            .Where(d => d.Item2 != d.Item3).Select(d => $"{d.Item1} {d.Item2} then, {d.Item3} now").ToList();
-    }
+    /// <summary>Reads a configuration that <see cref="Write"/> wrote (<see cref="RunFile.Read"/>).</summary>
+    public static RunConfiguration Read(string path) => RunFile.Read<RunConfiguration>(path, "agd train");
 
     /// <summary>SHA-256 over every row's class name and pixels, training rows first: what the model was trained and tested on.</summary>
     public static string Fingerprint(LabelledImageSet train, LabelledImageSet test)

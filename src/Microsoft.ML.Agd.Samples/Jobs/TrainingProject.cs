@@ -39,7 +39,7 @@ internal static class TrainingProject
             <Nullable>enable</Nullable>
             <ImplicitUsings>enable</ImplicitUsings>
             <!-- The library's version; a build may name another: dotnet build -p:AgdVersion=... -->
-            <AgdVersion Condition="'$(AgdVersion)' == ''">{RunConfiguration.Provenance.Current.Agd}</AgdVersion>
+            <AgdVersion Condition="'$(AgdVersion)' == ''">{RunFile.Provenance.Current.Agd}</AgdVersion>
           </PropertyGroup>
           <ItemGroup>
             <PackageReference Include="Microsoft.ML.Agd" Version="$(AgdVersion)" />

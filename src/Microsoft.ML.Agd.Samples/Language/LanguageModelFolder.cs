@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Models;
+using Microsoft.ML.Agd.Samples.Charts;
 using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Samples.Jobs;
 using System.Text.Json;
@@ -25,11 +26,12 @@ internal sealed record LanguageModelInfo(int Layers, int Heads, int Width, int C
 
 /// <summary>
 /// A trained language model's folder: model.bin (TorchSharp's weights), model.json (<see cref="LanguageModelInfo"/>),
-/// layers.txt (what AGD made of the GPT), curves.png and sample.txt. It is written whole or not at all.
+/// layers.txt (what AGD made of the GPT), curves.png, sample.txt, run.json (its configuration, which <c>agd lm train --config</c>
+/// replays) and report.html. It is written whole or not at all.
 /// </summary>
 internal sealed class LanguageModelFolder(string path, string option = "-o")
 {
-    private static readonly string[] s_files = ["model.bin", "model.json", "layers.txt", "curves.png", "sample.txt"];
+    private static readonly string[] s_files = ["model.bin", "model.json", "layers.txt", "curves.png", "sample.txt", RunFile.FileName, ReportPage.FileName];
 
     /// <summary>The folder, in full.</summary>
     public string Path { get; } = OutputFolder.Normalize(path, option);

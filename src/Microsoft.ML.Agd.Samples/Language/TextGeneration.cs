@@ -6,12 +6,12 @@ namespace Microsoft.ML.Agd.Samples.Language;
 /// <summary>Text from a GPT: each next token drawn from its softmax at a temperature, with a seeded generator (the same seed, the same text).</summary>
 internal static class TextGeneration
 {
-    /// <summary>A sample of the model's text, from a newline (or, where the text has none, token 0), at temperature 0.8 as nanoGPT's.</summary>
-    public static string Sample(Gpt model, TextTokenizer tokenizer, int count, int seed)
+    /// <summary>A sample of the model's text, from a newline (or, where the text has none, token 0), at temperature 0.8 as nanoGPT's or another.</summary>
+    public static string Sample(Gpt model, TextTokenizer tokenizer, int count, int seed, double temperature = 0.8)
     {
         // A character tokenizer knows only its text's characters; GPT-2's knows every text.
         int[] start = tokenizer.Characters is { Count: > 0 } characters && !characters.Contains("\n") ? [0] : tokenizer.Encode("\n");
-        return tokenizer.Decode(Continue(model, start, count, 0.8, seed));
+        return tokenizer.Decode(Continue(model, start, count, temperature, seed));
     }
 
     /// <summary>The most tokens one call generates: a million, minutes of text on a CPU.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>
-/// report.html as a browser shows it: train's and evaluate's pages opened in headless Chromium (the system's, which
+/// report.html as a browser shows it: train's, evaluate's and lm train's pages opened in headless Chromium (the system's, which
 /// build/test.sh installs) load every image with no script or console error, their per-class table is metrics.json's,
 /// and at a fixed window size the page keeps its layout: nothing wider than the window, the sections one below the
 /// other in order, the mistakes in a grid.
@@ -76,5 +76,36 @@ public class ReportTests
             await page.ScreenshotAsync(new() { Path = Path.ChangeExtension(report, ".png"), FullPage = true });
             await page.CloseAsync();
         }
+    }
+
+    [TestMethod]
+    public async Task ALanguageModelsReportRendersWithItsSamples()
+    {
+        Assert.IsTrue(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: build/test.sh installs Debian's chromium package (apt-get install chromium).");
+        using var data = new TinyData();
+        string text = data.Path("text.txt");
+        File.WriteAllText(text, TinyLanguageModel.Text);
+        var (code, said) = Cli.Run(RunConfigurationTests.SmallLanguageModel(text, data.Path("lm")));
+        Assert.AreEqual(0, code, said);
+
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath, Headless = true });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = WindowWidth, Height = 900 } });
+        var errors = new List<string>();
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") errors.Add(m.Text); };
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(new Uri(data.Path("lm", "report.html")).AbsoluteUri);
+
+        int[] widths = await page.EvaluateAsync<int[]>("() => Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)");
+        Assert.AreEqual(1, widths.Length);
+        Assert.IsTrue(widths[0] > 0, "the loss curve did not load");
+        Assert.AreEqual(0, errors.Count, string.Join("\n", errors));
+        CollectionAssert.AreEqual(new[] { "summary", "curves", "samples", "layers", "configuration" }, await page.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('section')).map(s => s.id)"));
+        CollectionAssert.AreEqual(new[] { "temperature 0.5", "temperature 0.8", "temperature 1" }, await page.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('#samples h3')).map(h => h.textContent)"));
+        // The sample at nanoGPT's temperature is sample.txt's, and the configuration shown is run.json's.
+        string[] samples = await page.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('#samples pre')).map(p => p.textContent)");
+        Assert.AreEqual(File.ReadAllText(data.Path("lm", "sample.txt")), samples[1]);
+        Assert.AreEqual(File.ReadAllText(data.Path("lm", "run.json")), await page.EvaluateAsync<string>("() => document.querySelector('#configuration pre').textContent"));
+        Assert.IsTrue(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= WindowWidth, "the page is wider than the window");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Language;
 using System.Text.Json.Nodes;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
@@ -99,6 +100,38 @@ public class RunConfigurationTests
         Assert.AreEqual(1, code);
         StringAssert.Contains(Cli.Unwrapped(text), "--config replays a run with the settings it had; --epochs, --seed cannot be given with it.");
     }
+
+    // A small GPT's run on a text of its own: agd lm train's arguments.
+    private static string[] LanguageModelRun(string text, string output)
+        => ["lm", "train", "--text", text, "--iterations", "12", "--layers", "1", "--heads", "2", "--width", "16", "--context", "8", "--eval-interval", "6", "--eval-batches", "2", "--output", output];
+
+    [TestMethod]
+    public void ALanguageModelsReplayWritesTheSameWeightsAndAChangedTextIsRefused()
+    {
+        using var data = new TinyData();
+        string text = data.Path("text.txt");
+        File.WriteAllText(text, TinyLanguageModel.Text);
+        var (code, said) = Cli.Run(LanguageModelRun(text, data.Path("lm")));
+        Assert.AreEqual(0, code, said);
+        var run = LanguageModelConfiguration.Read(data.Path("lm", "run.json"));
+        Assert.AreEqual((1, 2, 16, 8, 12, "char"), (run.Layers, run.Heads, run.Width, run.Context, run.Iterations, run.Tokens));
+
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("lm", "run.json"), "--output", data.Path("again"));
+        Assert.AreEqual(0, code, said);
+        StringAssert.Contains(Cli.Unwrapped(said), $"Replaying the run on {text}");
+        CollectionAssert.AreEqual(File.ReadAllBytes(data.Path("lm", "model.bin")), File.ReadAllBytes(data.Path("again", "model.bin")));
+
+        File.AppendAllText(text, "h");
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("lm", "run.json"), "--output", data.Path("changed"));
+        Assert.AreEqual(1, code, said);
+        StringAssert.Contains(Cli.Unwrapped(said), $"The text in '{text}' is not the text the replayed run trained on");
+        Assert.IsFalse(Directory.Exists(data.Path("changed")));
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("lm", "run.json"), "--iterations", "3", "--output", data.Path("changed"));
+        StringAssert.Contains(Cli.Unwrapped(said), "--iterations cannot be given with it");
+    }
+
+    /// <summary>agd lm train's arguments for a small GPT on a text, for the report's test too.</summary>
+    internal static string[] SmallLanguageModel(string text, string output) => LanguageModelRun(text, output);
 
     private static byte[] Gunzip(string path)
     {
