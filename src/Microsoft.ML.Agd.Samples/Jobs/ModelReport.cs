@@ -15,7 +15,9 @@ internal static class ModelReport
     /// <param name="Curves">The training curves as PNG bytes.</param>
     /// <param name="Layers">AGD's reading of the network (layers.txt).</param>
     /// <param name="Configuration">The run's configuration (run.json).</param>
-    public sealed record Content(string Title, IReadOnlyList<(string Name, string Value)> Summary, byte[]? Curves, string? Layers, string? Configuration);
+    /// <param name="CurvesAlt">What the curves show, for a reader who cannot see them.</param>
+    public sealed record Content(string Title, IReadOnlyList<(string Name, string Value)> Summary, byte[]? Curves, string? Layers, string? Configuration,
+        string CurvesAlt = "training curves: loss, accuracy and AGD's eta per epoch");
 
     /// <summary>The page's HTML.</summary>
     public static string Html(Content content, Evaluation evaluation)
@@ -26,7 +28,7 @@ internal static class ModelReport
             (IReadOnlyList<string>)[$"true: {m.TrueClass}", $"predicted: {m.PredictedClass} ({m.Score.ToString("P1", CultureInfo.InvariantCulture)})"]));
         return ReportPage.Html(content.Title, content.Summary,
         [
-            content.Curves is { } curves ? new("curves", "Training", ReportPage.Image(curves, "training curves: loss, accuracy and AGD's eta per epoch")) : null,
+            content.Curves is { } curves ? new("curves", "Training", ReportPage.Image(curves, content.CurvesAlt)) : null,
             new("confusion", "Confusion matrix", ReportPage.Image(Plots.ConfusionMatrix(evaluation.ConfusionMatrix, evaluation.ClassNames, "Confusion matrix"), "confusion matrix: true classes down, predicted across")),
             new("per-class", "Per class", ReportPage.Table(["class", "images", "accuracy (recall)", "precision", "log-loss"], perClass, id: "per-class-table")),
             evaluation.Mistakes.Count > 0 ? new("mistakes", "Most confident mistakes", ReportPage.Tiles(mistakes)) : null,

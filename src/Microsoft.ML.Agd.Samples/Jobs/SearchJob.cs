@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Samples.Charts;
+using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Search;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -21,7 +22,10 @@ internal sealed record SearchSettings
 /// </summary>
 internal sealed record SearchOutcome(AgdSearchResult Result, Evaluation Test, IReadOnlyList<string> Summary, string Report);
 
-/// <summary>Runs a model search on a data set and writes leaderboard.md, search.png and the best model (as <c>agd train</c> writes one).</summary>
+/// <summary>
+/// Runs a model search on a data set and writes leaderboard.md, search.png, report.html and the best model (as <c>agd train</c>
+/// writes one, with train/ for the winning configuration).
+/// </summary>
 internal static class SearchJob
 {
     /// <summary>Runs the search; the training set's held-out share judges trials, the test set the best model.</summary>
@@ -50,11 +54,28 @@ internal static class SearchJob
             $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C or SIGTERM)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
         };
         string report = Leaderboard(result, summary);
+        // The winner's configuration as agd train would run it: the training code and the report's configuration.
+        var c = best.Configuration;
+        var winner = RunConfiguration.Of(new TrainSettings
+        {
+            Data = settings.Data,
+            Trainer = new()
+            {
+                Architecture = c.Architecture, Depth = c.Depth, Width = c.Width, BaseWidth = c.BaseWidth, BatchSize = c.BatchSize, Loss = c.Loss,
+                NumberOfEpochs = (int)Math.Ceiling(best.Epochs), KeepBestEpoch = true, Seed = settings.Search.Seed,
+            },
+        }, settings.Data.Folder ?? DataSets.DefaultFolder, RunConfiguration.Fingerprint(train, test));
         folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, result.BestModel, train);
             File.WriteAllText(staging.File("leaderboard.md"), report);
             SearchChart(result, staging.File("search.png"));
+            if (TrainingProject.Supports(winner))
+                TrainingProject.Write(staging.TrainProject, winner, train.ClassNames);
+            var content = new ModelReport.Content($"Model search: {c}", [("test accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"),
+                    ("log-loss", $"{evaluation.LogLoss:F4}"), ("search", summary[1]), ("tested on", $"{test.Rows.Count} images ({test.Description})")],
+                File.ReadAllBytes(staging.File("search.png")), File.ReadAllText(staging.Layers), null, "each trial's validation accuracy when it ended");
+            File.WriteAllText(staging.Report, ModelReport.Html(content, evaluation));
         });
         return new SearchOutcome(result, evaluation, summary, report);
     }

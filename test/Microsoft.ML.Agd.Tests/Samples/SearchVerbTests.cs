@@ -21,6 +21,13 @@ public class SearchVerbTests
         Assert.AreEqual(2, outcome.Summary.Count, string.Join(" / ", outcome.Summary));
         foreach (var file in new[] { "search.png", "model.zip", "model.onnx", "model.json", "predict/Program.cs" })
             Assert.IsTrue(File.Exists(Path.Combine(output, file)), file);
+        // The winner's training code spells out its configuration; the report names it.
+        var winner = outcome.Result.Best.Configuration;
+        string program = File.ReadAllText(Path.Combine(output, "train", "Program.cs"));
+        StringAssert.Contains(program, $"Architecture = AgdArchitecture.{winner.Architecture},");
+        StringAssert.Contains(program, winner.Architecture == AgdArchitecture.Fcn ? $"Width = {winner.Width}," : $"BaseWidth = {winner.BaseWidth},");
+        StringAssert.Contains(program, $"NumberOfEpochs = {(int)Math.Ceiling(outcome.Result.Best.Epochs)},");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(output, "report.html")), System.Net.WebUtility.HtmlEncode($"Model search: {winner}"));
         // The best model is written as train writes one, so the other verbs read it: evaluated from its folder, it scores
         // what the search measured in memory.
         Assert.AreEqual(15, outcome.Test.PerClass.Sum(c => c.Images));
