@@ -44,6 +44,38 @@ internal static class ConsumptionProject
 
         """;
 
+    /// <summary>
+    /// The generated code's decoder, a static function <c>float[]? Pixels(string file)</c>: what agd's own reading of an image
+    /// file gives (SkiaSharp, resized to the shape, channel by channel in [0, 1]); null for a file that is not a whole image.
+    /// The consumption project and the training project both use it.
+    /// </summary>
+    public static string PixelsFunction(AgdImageShape shape) => $$"""
+        // The model reads {{shape.Channels}}x{{shape.Height}}x{{shape.Width}} pixels in [0, 1], channel by channel ({{(shape.Channels == 1 ? "grey: the mean of R, G and B" : "R, then G, then B")}}); null for a file that is not a whole image.
+        static float[]? Pixels(string file)
+        {
+            using var codec = SKCodec.Create(file);
+            if (codec is null)
+                return null;
+            var layout = codec.Info;
+            if (layout.AlphaType == SKAlphaType.Unpremul)
+                layout.AlphaType = SKAlphaType.Premul;
+            layout.ColorSpace = null;
+            using var image = new SKBitmap(layout);
+            if (codec.GetPixels(layout, image.GetPixels()) != SKCodecResult.Success)
+                return null; // SKBitmap.Decode would keep the rows of a truncated file
+            using var resized = image.Resize(new SKImageInfo({{shape.Width}}, {{shape.Height}}, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High);
+            var rgba = resized.GetPixelSpan();
+            int plane = {{shape.Width * shape.Height}};
+            var features = new float[{{shape.Channels}} * plane];
+            for (int p = 0; p < plane; p++)
+            {
+                float r = rgba[4 * p] / 255f, g = rgba[4 * p + 1] / 255f, b = rgba[4 * p + 2] / 255f;
+                {{(shape.Channels == 1 ? "features[p] = (r + g + b) / 3;" : "features[p] = r; features[plane + p] = g; features[2 * plane + p] = b;")}}
+            }
+            return features;
+        }
+        """;
+
     private static string Program(ModelInfo info) => $$"""
         // Loads the model that 'agd train' wrote and classifies image files: dotnet run -- image.png [more.png ...]
         using System.Security.Cryptography;
@@ -88,30 +120,7 @@ internal static class ConsumptionProject
             return 1;
         }
 
-        // The model reads {{info.Channels}}x{{info.Height}}x{{info.Width}} pixels in [0, 1], channel by channel ({{(info.Channels == 1 ? "grey: the mean of R, G and B" : "R, then G, then B")}}); null for a file that is not a whole image.
-        static float[]? Pixels(string file)
-        {
-            using var codec = SKCodec.Create(file);
-            if (codec is null)
-                return null;
-            var layout = codec.Info;
-            if (layout.AlphaType == SKAlphaType.Unpremul)
-                layout.AlphaType = SKAlphaType.Premul;
-            layout.ColorSpace = null;
-            using var image = new SKBitmap(layout);
-            if (codec.GetPixels(layout, image.GetPixels()) != SKCodecResult.Success)
-                return null; // SKBitmap.Decode would keep the rows of a truncated file
-            using var resized = image.Resize(new SKImageInfo({{info.Width}}, {{info.Height}}, SKColorType.Rgba8888, SKAlphaType.Unpremul), SKFilterQuality.High);
-            var rgba = resized.GetPixelSpan();
-            int plane = {{info.Width * info.Height}};
-            var features = new float[{{info.Channels}} * plane];
-            for (int p = 0; p < plane; p++)
-            {
-                float r = rgba[4 * p] / 255f, g = rgba[4 * p + 1] / 255f, b = rgba[4 * p + 2] / 255f;
-                {{(info.Channels == 1 ? "features[p] = (r + g + b) / 3;" : "features[p] = r; features[plane + p] = g; features[2 * plane + p] = b;")}}
-            }
-            return features;
-        }
+        {{PixelsFunction(info.Shape)}}
 
         public sealed class ModelInput
         {

@@ -2,24 +2,28 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
+using Microsoft.ML.Agd.Samples.Data;
+
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>
-/// The console project 'agd train' writes beside a model trained on an IDX folder (as Model Builder writes its training
-/// code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and every
-/// trainer option spelled out, which trains on an IDX folder and writes model.zip, model.onnx and metrics.json. On the
-/// run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
+/// The console project 'agd train' writes beside a model trained on an IDX or image folder (as Model Builder writes its
+/// training code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and
+/// every trainer option spelled out, which reads a folder of the run's kind as agd does and writes model.zip, model.onnx
+/// and metrics.json. On the run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
 /// </summary>
 internal static class TrainingProject
 {
-    /// <summary>Whether a run can be written as a training project: one on IDX data with the library's own networks.</summary>
-    public static bool Supports(RunConfiguration run) => run.Network is null && Data.DataSets.IsIdxFolder(run.Data);
+    /// <summary>Whether a run can be written as a training project: one on an IDX or image folder with the library's own networks.</summary>
+    public static bool Supports(RunConfiguration run) => run.Network is null && (IsIdx(run) || !CifarReader.IsCifarFolder(run.Data));
+
+    private static bool IsIdx(RunConfiguration run) => DataSets.IsIdxFolder(run.Data);
 
     /// <summary>Writes Train.csproj and Program.cs into <paramref name="folder"/>, which sits in the model folder.</summary>
     public static void Write(string folder, RunConfiguration run, IReadOnlyList<string> classNames)
     {
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project());
+        File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project(images: !IsIdx(run)));
         File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames));
     }
 
@@ -30,7 +34,7 @@ internal static class TrainingProject
         ? $"""<PackageReference Include="libtorch-cpu-linux-x64" Version="{Metadata("LibTorchVersion")}" />"""
         : $"""<PackageReference Include="TorchSharp-cpu" Version="{typeof(TorchSharp.torch).Assembly.GetName().Version!.ToString(3)}" />""";
 
-    private static string Project() => $"""
+    private static string Project(bool images) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <!-- Trains the model 'agd train' trained, with the same pipeline and options; Program.cs says how to run it. -->
           <PropertyGroup>
@@ -45,22 +49,126 @@ internal static class TrainingProject
             <PackageReference Include="Microsoft.ML.Agd" Version="$(AgdVersion)" />
             <!-- The native backends: libtorch trains, ONNX Runtime scores. -->
             {TorchPackage()}
-            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{Metadata("OnnxRuntimeVersion")}" />
+            <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="{Metadata("OnnxRuntimeVersion")}" />{(images ? $"""
+
+            <!-- Decodes the image files. -->
+            <PackageReference Include="SkiaSharp" Version="{Metadata("SkiaSharpVersion")}" />
+            <PackageReference Include="SkiaSharp.NativeAssets.Linux.NoDependencies" Version="{Metadata("SkiaSharpVersion")}" />
+    """ : "")}
           </ItemGroup>
         </Project>
 
+        """;
+
+    // The IDX reader: the run's files, as agd reads them.
+    private const string IdxReader = """
+        /// <summary>Reads IDX images and labels (MNIST's format, gzip-compressed or not): train-* trains, t10k-* tests.</summary>
+        public static class Data
+        {
+            public static (IDataView Train, IDataView Test) Load(MLContext ml, string folder, string[] classes) => (Read(ml, folder, "train", classes), Read(ml, folder, "t10k", classes));
+
+            public static IDataView Read(MLContext ml, string folder, string prefix, string[] classes)
+            {
+                var images = Bytes(folder, $"{prefix}-images-idx3-ubyte", 0x803);
+                var labels = Bytes(folder, $"{prefix}-labels-idx1-ubyte", 0x801);
+                int count = Int(images, 4), height = Int(images, 8), width = Int(images, 12);
+                if (Int(labels, 4) != count || images.Length < 16L + (long)count * height * width || labels.Length < 8L + count)
+                    throw new InvalidDataException($"The {prefix} IDX files in '{folder}' are truncated or do not agree on the number of images.");
+                var rows = new List<Image>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    int label = labels[8 + i];
+                    if (label >= classes.Length)
+                        throw new InvalidDataException($"The {prefix} labels in '{folder}' have label {label} at index {i}; the model has {classes.Length} classes.");
+                    rows.Add(new Image { Features = Array.ConvertAll(images.AsSpan(16 + i * height * width, height * width).ToArray(), p => p / 255f), Label = classes[label] });
+                }
+                var schema = SchemaDefinition.Create(typeof(Image));
+                schema[nameof(Image.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, height, width);
+                return ml.Data.LoadFromEnumerable(rows, schema);
+            }
+
+            private static byte[] Bytes(string folder, string name, int magic)
+            {
+                string path = File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : Path.Combine(folder, name + ".gz");
+                if (!File.Exists(path))
+                    throw new FileNotFoundException($"'{folder}' has no {name} (or {name}.gz) file.");
+                using var file = File.OpenRead(path);
+                using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
+                using var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                var bytes = memory.ToArray();
+                if (bytes.Length < (magic == 0x803 ? 16 : 8) || Int(bytes, 0) != magic)
+                    throw new InvalidDataException($"'{path}' is not an IDX file of {(magic == 0x803 ? "images" : "labels")}.");
+                return bytes;
+            }
+
+            private static int Int(byte[] bytes, int offset) => BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset, 4));
+        }
+        """;
+
+    // The image-folder reader: the run's files, listed, split and decoded as agd does it.
+    private static string ImageFolderReader(RunConfiguration run) => $$"""
+        /// <summary>Reads an image folder as agd train does: class folders in name order; train/ and val/ where the folder has them, else a seeded split of every class.</summary>
+        public static class Data
+        {
+            private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
+            public static (IDataView Train, IDataView Test) Load(MLContext ml, string folder, string[] classes)
+            {
+                if (Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "val")))
+                    return (View(ml, Read(Path.Combine(folder, "train"), classes)), View(ml, Read(Path.Combine(folder, "val"), classes)));
+                var random = new Random({{run.Seed}});
+                var (train, test) = (new List<Image>(), new List<Image>());
+                foreach (var group in Read(folder, classes).GroupBy(r => r.Label))
+                {
+                    var shuffled = group.OrderBy(_ => random.Next()).ToList();
+                    int held = shuffled.Count < 2 ? 0 : Math.Max(1, (int)Math.Round(shuffled.Count * {{run.TestFraction.ToString("R", CultureInfo.InvariantCulture)}}));
+                    test.AddRange(shuffled.Take(held));
+                    train.AddRange(shuffled.Skip(held));
+                }
+                return (View(ml, train.OrderBy(_ => random.Next()).ToList()), View(ml, test));
+            }
+
+            private static List<Image> Read(string folder, string[] classes)
+            {
+                if (!Directory.Exists(folder))
+                    throw new DirectoryNotFoundException($"Data folder '{folder}' does not exist.");
+                var rows = new List<Image>();
+                foreach (string classFolder in Entries(Directory.GetDirectories(folder)))
+                {
+                    string label = Path.GetFileName(classFolder);
+                    if (!classes.Contains(label))
+                        throw new InvalidDataException($"'{classFolder}' is a class the model does not have; it has {string.Join(", ", classes)}.");
+                    foreach (string file in Entries(Directory.GetFiles(classFolder)).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())))
+                        rows.Add(new Image { Features = Pixels(file) ?? throw new InvalidDataException($"Image '{file}' could not be decoded whole."), Label = label });
+                }
+                return rows;
+            }
+
+            // Name order, without what tools leave (hidden entries, macOS's __MACOSX).
+            private static IEnumerable<string> Entries(IEnumerable<string> paths)
+                => paths.Order(StringComparer.Ordinal).Where(p => !Path.GetFileName(p).StartsWith('.') && Path.GetFileName(p) != "__MACOSX");
+
+            private static IDataView View(MLContext ml, List<Image> rows)
+            {
+                var schema = SchemaDefinition.Create(typeof(Image));
+                schema[nameof(Image.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, {{run.ImageShape.Channels}}, {{run.ImageShape.Height}}, {{run.ImageShape.Width}});
+                return ml.Data.LoadFromEnumerable(rows, schema);
+            }
+
+            {{ConsumptionProject.PixelsFunction(run.ImageShape)}}
+        }
         """;
 
     private static string Literal(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
 
     private static string Program(RunConfiguration run, IReadOnlyList<string> classNames) => $$"""
         // Trains the model that 'agd train' trained, through the same ML.NET pipeline with the same options:
-        //   dotnet run -c Release -- [IDX folder] [output folder]
-        // The IDX folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
-        // t10k-labels-idx1-ubyte (each may be .gz); by default the run's own. The output folder (default: model) gets
-        // model.zip, model.onnx and metrics.json. On the run's data this trains the same model, as run.json records it.
-        using System.Buffers.Binary;
-        using System.IO.Compression;
+        //   dotnet run -c Release -- [data folder] [output folder]
+        // {{(IsIdx(run) ? "The data folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may be .gz)" : "The data folder holds one sub-folder of images per class (or train/ and val/ folders of them)")}};
+        // by default the run's own. The output folder (default: model) gets model.zip, model.onnx and metrics.json. On
+        // the run's data this trains the same model, as run.json records it.
+        {{(IsIdx(run) ? "using System.Buffers.Binary;\nusing System.IO.Compression;" : "using SkiaSharp;")}}
         using System.Text.Json;
         using Microsoft.ML;
         using Microsoft.ML.Agd;
@@ -85,8 +193,7 @@ internal static class TrainingProject
             string[] classes = [{{string.Join(", ", classNames.Select(Literal))}}];
 
             var ml = new MLContext(seed: {{run.Seed}});
-            var train = Idx.Read(ml, data, "train", classes);
-            var test = Idx.Read(ml, data, "t10k", classes);
+            var (train, test) = Data.Load(ml, data, classes);
             var names = ml.Data.LoadFromEnumerable(classes.Select(c => new Image { Label = c }));
             var keys = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Transforms.SelectColumns("Label").Fit(names).Transform(names)).Fit(train);
             var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
@@ -125,46 +232,6 @@ internal static class TrainingProject
             public string Label { get; set; } = "";
         }
 
-        /// <summary>Reads IDX images and labels (MNIST's format, gzip-compressed or not).</summary>
-        public static class Idx
-        {
-            public static IDataView Read(MLContext ml, string folder, string prefix, string[] classes)
-            {
-                var images = Bytes(folder, $"{prefix}-images-idx3-ubyte", 0x803);
-                var labels = Bytes(folder, $"{prefix}-labels-idx1-ubyte", 0x801);
-                int count = Int(images, 4), height = Int(images, 8), width = Int(images, 12);
-                if (Int(labels, 4) != count || images.Length < 16L + (long)count * height * width || labels.Length < 8L + count)
-                    throw new InvalidDataException($"The {prefix} IDX files in '{folder}' are truncated or do not agree on the number of images.");
-                var rows = new List<Image>(count);
-                for (int i = 0; i < count; i++)
-                {
-                    int label = labels[8 + i];
-                    if (label >= classes.Length)
-                        throw new InvalidDataException($"The {prefix} labels in '{folder}' have label {label} at index {i}; the model has {classes.Length} classes.");
-                    rows.Add(new Image { Features = Array.ConvertAll(images.AsSpan(16 + i * height * width, height * width).ToArray(), p => p / 255f), Label = classes[label] });
-                }
-                var schema = SchemaDefinition.Create(typeof(Image));
-                schema[nameof(Image.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, height, width);
-                return ml.Data.LoadFromEnumerable(rows, schema);
-            }
-
-            private static byte[] Bytes(string folder, string name, int magic)
-            {
-                string path = File.Exists(Path.Combine(folder, name)) ? Path.Combine(folder, name) : Path.Combine(folder, name + ".gz");
-                if (!File.Exists(path))
-                    throw new FileNotFoundException($"'{folder}' has no {name} (or {name}.gz) file.");
-                using var file = File.OpenRead(path);
-                using Stream stream = path.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : file;
-                using var memory = new MemoryStream();
-                stream.CopyTo(memory);
-                var bytes = memory.ToArray();
-                if (bytes.Length < (magic == 0x803 ? 16 : 8) || Int(bytes, 0) != magic)
-                    throw new InvalidDataException($"'{path}' is not an IDX file of {(magic == 0x803 ? "images" : "labels")}.");
-                return bytes;
-            }
-
-            private static int Int(byte[] bytes, int offset) => BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset, 4));
-        }
-
+        {{(IsIdx(run) ? IdxReader : ImageFolderReader(run))}}
         """;
 }
