@@ -7,23 +7,31 @@ using Microsoft.ML.Agd.Samples.Data;
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>
-/// The console project 'agd train' writes beside a model trained on an IDX or image folder (as Model Builder writes its
+/// The console project 'agd train' writes beside a model trained on an IDX, CIFAR or image folder (as Model Builder writes its
 /// training code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and
 /// every trainer option spelled out, which reads a folder of the run's kind as agd does and writes model.zip, model.onnx
 /// and metrics.json. On the run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
 /// </summary>
 internal static class TrainingProject
 {
-    /// <summary>Whether a run can be written as a training project: one on an IDX or image folder with the library's own networks.</summary>
-    public static bool Supports(RunConfiguration run) => run.Network is null && (IsIdx(run) || !CifarReader.IsCifarFolder(run.Data));
+    /// <summary>Whether a run can be written as a training project: one with the library's own networks (not --network).</summary>
+    public static bool Supports(RunConfiguration run) => run.Network is null;
 
     private static bool IsIdx(RunConfiguration run) => DataSets.IsIdxFolder(run.Data);
+
+    private static bool IsCifar(RunConfiguration run) => CifarReader.IsCifarFolder(run.Data);
+
+    // The reader of the run's kind of data, as generated code, and what the data folder must hold.
+    private static (string Code, string Holds) Reader(RunConfiguration run)
+        => IsIdx(run) ? (IdxReader, "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may be .gz)")
+         : IsCifar(run) ? (CifarBinaryReader, "CIFAR-10's data_batch_1.bin to data_batch_5.bin and test_batch.bin, or CIFAR-100's train.bin and test.bin")
+         : (ImageFolderReader(run), "one sub-folder of images per class (or train/ and val/ folders of them)");
 
     /// <summary>Writes Train.csproj and Program.cs into <paramref name="folder"/>, which sits in the model folder.</summary>
     public static void Write(string folder, RunConfiguration run, IReadOnlyList<string> classNames)
     {
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project(images: !IsIdx(run)));
+        File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project(images: !IsIdx(run) && !IsCifar(run)));
         File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames));
     }
 
@@ -106,6 +114,47 @@ internal static class TrainingProject
         }
         """;
 
+    // The CIFAR reader: the binary batches as their archives unpack, read as agd reads them (the class names from the
+    // run, the label the last label byte: CIFAR-100's fine label).
+    private const string CifarBinaryReader = """
+        /// <summary>Reads CIFAR-10's or CIFAR-100's binary batches: records of label bytes, then 32x32 red, green and blue planes.</summary>
+        public static class Data
+        {
+            public static (IDataView Train, IDataView Test) Load(MLContext ml, string folder, string[] classes)
+            {
+                var batches = Enumerable.Range(1, 5).Select(i => $"data_batch_{i}.bin").ToArray();
+                bool ten = batches.Any(f => File.Exists(Path.Combine(folder, f)));
+                return ten ? (Read(ml, folder, batches, 1, classes), Read(ml, folder, ["test_batch.bin"], 1, classes))
+                           : (Read(ml, folder, ["train.bin"], 2, classes), Read(ml, folder, ["test.bin"], 2, classes));
+            }
+
+            private static IDataView Read(MLContext ml, string folder, string[] files, int labelBytes, string[] classes)
+            {
+                int recordLength = labelBytes + 3 * 32 * 32;
+                var rows = new List<Image>();
+                foreach (string name in files)
+                {
+                    string file = Path.Combine(folder, name);
+                    if (!File.Exists(file))
+                        throw new FileNotFoundException($"'{folder}' has no {name}: unpack the whole CIFAR binary archive into it.");
+                    byte[] bytes = File.ReadAllBytes(file);
+                    if (bytes.Length % recordLength != 0)
+                        throw new InvalidDataException($"'{file}' is truncated: it is not whole records of {recordLength} bytes.");
+                    for (int start = 0; start < bytes.Length; start += recordLength)
+                    {
+                        int label = bytes[start + labelBytes - 1];
+                        if (label >= classes.Length)
+                            throw new InvalidDataException($"'{file}' has label {label}; the model has {classes.Length} classes.");
+                        rows.Add(new Image { Features = Array.ConvertAll(bytes[(start + labelBytes)..(start + recordLength)], b => b / 255f), Label = classes[label] });
+                    }
+                }
+                var schema = SchemaDefinition.Create(typeof(Image));
+                schema[nameof(Image.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 3, 32, 32);
+                return ml.Data.LoadFromEnumerable(rows, schema);
+            }
+        }
+        """;
+
     // The image-folder reader: the run's files, listed, split and decoded as agd does it.
     private static string ImageFolderReader(RunConfiguration run) => $$"""
         /// <summary>Reads an image folder as agd train does: class folders in name order; train/ and val/ where the folder has them, else a seeded split of every class.</summary>
@@ -165,10 +214,10 @@ internal static class TrainingProject
     private static string Program(RunConfiguration run, IReadOnlyList<string> classNames) => $$"""
         // Trains the model that 'agd train' trained, through the same ML.NET pipeline with the same options:
         //   dotnet run -c Release -- [data folder] [output folder]
-        // {{(IsIdx(run) ? "The data folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may be .gz)" : "The data folder holds one sub-folder of images per class (or train/ and val/ folders of them)")}};
+        // The data folder holds {{Reader(run).Holds}};
         // by default the run's own. The output folder (default: model) gets model.zip, model.onnx and metrics.json. On
         // the run's data this trains the same model, as run.json records it.
-        {{(IsIdx(run) ? "using System.Buffers.Binary;\nusing System.IO.Compression;" : "using SkiaSharp;")}}
+        {{(IsIdx(run) ? "using System.Buffers.Binary;\nusing System.IO.Compression;" : IsCifar(run) ? "" : "using SkiaSharp;")}}
         using System.Text.Json;
         using Microsoft.ML;
         using Microsoft.ML.Agd;
@@ -232,6 +281,6 @@ internal static class TrainingProject
             public string Label { get; set; } = "";
         }
 
-        {{(IsIdx(run) ? IdxReader : ImageFolderReader(run))}}
+        {{Reader(run).Code}}
         """;
 }

@@ -41,12 +41,13 @@ public class ConsumerTests
     [TestMethod]
     [DataRow("idx")]
     [DataRow("images")]
+    [DataRow("cifar")]
     public void TheTrainingProjectThatTrainWritesTrainsTheSameModelFromThePackage(string kind)
     {
         using var data = new TinyData();
-        string idx = kind == "idx" ? data.IdxFolder() : data.ImageFolder(perClass: 10);
+        string idx = kind switch { "idx" => data.IdxFolder(), "images" => data.ImageFolder(perClass: 10), _ => Samples.DistributedDataTests.Cifar10(data) };
         string output = data.Path("model");
-        string[] imageOptions = kind == "idx" ? [] : ["--image-size", "8", "--grey"];
+        string[] imageOptions = kind == "images" ? ["--image-size", "8", "--grey"] : [];
         var (code, said) = Cli.Run(["train", "--data", idx, "--epochs", "3", "--width", "16", "--depth", "2", "--seed", "3", "--output", output, .. imageOptions]);
         Assert.AreEqual(0, code, said);
         string accuracy = Regex.Match(Cli.Unwrapped(said), @"Test accuracy: [0-9.]+ %").Value;
@@ -67,8 +68,12 @@ public class ConsumerTests
         // Bad data is named, not a stack trace.
         var (badCode, badSaid) = DotNet.Execute(project, "run", "-c", "Release", "--no-build", "--", data.Path("no-such-folder"), data.Path("bad"));
         Assert.AreNotEqual(0, badCode, badSaid);
-        StringAssert.Contains(badSaid, kind == "idx" ? $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file."
-                                                    : $"error: Data folder '{data.Path("no-such-folder")}' does not exist.");
+        StringAssert.Contains(badSaid, kind switch
+        {
+            "idx" => $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file.",
+            "images" => $"error: Data folder '{data.Path("no-such-folder")}' does not exist.",
+            _ => $"error: '{data.Path("no-such-folder")}' has no train.bin: unpack the whole CIFAR binary archive into it.",
+        });
         Assert.IsFalse(badSaid.Contains("Unhandled exception", StringComparison.Ordinal), badSaid);
     }
 

@@ -20,7 +20,7 @@ public class DistributedDataTests
         return [.. bytes];
     }
 
-    private static string Cifar10(TinyData data)
+    internal static string Cifar10(TinyData data)
     {
         string folder = data.Path("cifar-10-batches-bin");
         Directory.CreateDirectory(folder);
