@@ -70,8 +70,7 @@ internal static class SearchJob
             staging.WriteModel(ml, result.BestModel, train);
             File.WriteAllText(staging.File("leaderboard.md"), report);
             SearchChart(result, staging.File("search.png"));
-            if (TrainingProject.Supports(winner))
-                TrainingProject.Write(staging.TrainProject, winner, train.ClassNames);
+            TrainingProject.Write(staging.TrainProject, winner, train.ClassNames);
             var content = new ModelReport.Content($"Model search: {c}", [("test accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"),
                     ("log-loss", $"{evaluation.LogLoss:F4}"), ("search", summary[1]), ("tested on", $"{test.Rows.Count} images ({test.Description})")],
                 File.ReadAllBytes(staging.File("search.png")), File.ReadAllText(staging.Layers), null, "each trial's validation accuracy when it ended");

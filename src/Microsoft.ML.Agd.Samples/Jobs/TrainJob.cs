@@ -62,8 +62,7 @@ internal static class TrainJob
             staging.WriteModel(ml, agd, train);
             var run = RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint);
             run.Write(staging.Run);
-            if (TrainingProject.Supports(run))
-                TrainingProject.Write(staging.TrainProject, run, train.ClassNames);
+            TrainingProject.Write(staging.TrainProject, run, train.ClassNames);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });
             byte[] curves = Plots.TrainingCurves(agd.Model.History, $"AGD {settings.NetworkName}");
             File.WriteAllBytes(staging.Curves, curves);

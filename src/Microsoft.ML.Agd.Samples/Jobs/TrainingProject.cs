@@ -3,20 +3,18 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 
 using Microsoft.ML.Agd.Samples.Data;
+using Microsoft.ML.Agd.Samples.Networks;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>
-/// The console project 'agd train' writes beside a model trained on an IDX, CIFAR or image folder (as Model Builder writes its
+/// The console project 'agd train' writes beside every model (as Model Builder writes its
 /// training code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and
 /// every trainer option spelled out, which reads a folder of the run's kind as agd does and writes model.zip, model.onnx
 /// and metrics.json. On the run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
 /// </summary>
 internal static class TrainingProject
 {
-    /// <summary>Whether a run can be written as a training project: one with the library's own networks (not --network).</summary>
-    public static bool Supports(RunConfiguration run) => run.Network is null;
-
     private static bool IsIdx(RunConfiguration run) => DataSets.IsIdxFolder(run.Data);
 
     private static bool IsCifar(RunConfiguration run) => CifarReader.IsCifarFolder(run.Data);
@@ -33,6 +31,11 @@ internal static class TrainingProject
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project(images: !IsIdx(run) && !IsCifar(run)));
         File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames));
+        if (run.Network is { } network)
+        {
+            var (file, source, _) = SampleNetworks.Code(network, run.BaseWidth);
+            File.WriteAllText(Path.Combine(folder, file), source);
+        }
     }
 
     private static string Metadata(string key) => typeof(TrainingProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
@@ -223,7 +226,7 @@ internal static class TrainingProject
         using Microsoft.ML.Agd;
         using Microsoft.ML.Agd.Optim;
         using Microsoft.ML.Agd.Training;
-        using Microsoft.ML.Data;
+        using Microsoft.ML.Data;{{(run.Network is null ? "" : "\nusing Microsoft.ML.Agd.Samples.Networks;")}}
 
         try
         {
@@ -259,7 +262,7 @@ internal static class TrainingProject
                 Device = AgdDevice.{{run.Device}},
                 DataLoading = AgdDataLoading.{{run.DataLoading}},
                 InMemoryLimitBytes = {{run.InMemoryLimitBytes}},
-                Seed = {{run.Seed}},
+                Seed = {{run.Seed}},{{(run.Network is { } network ? $"\n                NetworkFactory = (shape, classes) => {SampleNetworks.Code(network, run.BaseWidth).Factory}, // {SampleNetworks.Code(network, run.BaseWidth).File}, the network the run used" : "")}}
             });
             var agd = trainer.Fit(keys.Transform(train), keys.Transform(test)); // the test images are the validation set, as agd train's
             var metrics = ml.MulticlassClassification.Evaluate(agd.Transform(keys.Transform(test)));

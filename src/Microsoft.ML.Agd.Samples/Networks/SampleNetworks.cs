@@ -12,4 +12,16 @@ internal static class SampleNetworks
         "vgg16" => (shape, classes) => Vgg.Create(shape, classes, baseWidth),
         _ => throw new ArgumentOutOfRangeException("--network", name, "The samples' networks are: vgg16."),
     };
+
+    /// <summary>
+    /// A named network as generated code needs it: its source file (name and text, from the program's resources) and the C#
+    /// expression of its factory, in <c>shape</c> and <c>classes</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No sample network has that name.</exception>
+    public static (string File, string Source, string Factory) Code(string name, int baseWidth)
+    {
+        Factory(name, baseWidth); // names an unknown network as Factory does
+        using var stream = typeof(SampleNetworks).Assembly.GetManifestResourceStream("Networks/Vgg.cs")!;
+        return ("Vgg.cs", new StreamReader(stream).ReadToEnd(), $"Vgg.Create(shape, classes, {baseWidth})");
+    }
 }

@@ -42,12 +42,18 @@ public class ConsumerTests
     [DataRow("idx")]
     [DataRow("images")]
     [DataRow("cifar")]
+    [DataRow("vgg")] // a network the program defines: its source goes into the project
     public void TheTrainingProjectThatTrainWritesTrainsTheSameModelFromThePackage(string kind)
     {
         using var data = new TinyData();
-        string idx = kind switch { "idx" => data.IdxFolder(), "images" => data.ImageFolder(perClass: 10), _ => Samples.DistributedDataTests.Cifar10(data) };
+        string idx = kind switch { "idx" => data.IdxFolder(), "cifar" => Samples.DistributedDataTests.Cifar10(data), _ => data.ImageFolder(perClass: 10) };
         string output = data.Path("model");
-        string[] imageOptions = kind == "images" ? ["--image-size", "8", "--grey"] : [];
+        string[] imageOptions = kind switch
+        {
+            "images" => ["--image-size", "8", "--grey"],
+            "vgg" => ["--image-size", "8", "--grey", "--network", "vgg16", "--base-width", "2"],
+            _ => [],
+        };
         var (code, said) = Cli.Run(["train", "--data", idx, "--epochs", "3", "--width", "16", "--depth", "2", "--seed", "3", "--output", output, .. imageOptions]);
         Assert.AreEqual(0, code, said);
         string accuracy = Regex.Match(Cli.Unwrapped(said), @"Test accuracy: [0-9.]+ %").Value;
@@ -71,7 +77,7 @@ public class ConsumerTests
         StringAssert.Contains(badSaid, kind switch
         {
             "idx" => $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file.",
-            "images" => $"error: Data folder '{data.Path("no-such-folder")}' does not exist.",
+            "images" or "vgg" => $"error: Data folder '{data.Path("no-such-folder")}' does not exist.",
             _ => $"error: '{data.Path("no-such-folder")}' has no train.bin: unpack the whole CIFAR binary archive into it.",
         });
         Assert.IsFalse(badSaid.Contains("Unhandled exception", StringComparison.Ordinal), badSaid);
