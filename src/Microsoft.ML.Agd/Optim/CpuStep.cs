@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -27,7 +28,10 @@ internal static unsafe class CpuStep
         {
             var slicing = Slicing.Of(layers[k]);
             if (slicing.Count == 1 && layers[k].Weight.grad is { } gradient)
-                layers[k].Weight.add_(gradient, alpha: factors[k].Slices[0]); // one fused call, on libtorch's own threads
+            {
+                using var alpha = factors[k].Slices[0].ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
+                layers[k].Weight.add_(gradient, alpha); // one fused call, on libtorch's own threads
+            }
             else
                 Update(layers[k].Weight, slicing, factors[k].Slices.Select(f => (float)f).ToArray());
             foreach (var (_, p, _) in layers[k].Members)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -52,8 +53,9 @@ public sealed class IterateAverage : IDisposable
         using var noGrad = no_grad();
         // Sums in float64: a float32 running mean of hundreds of nearly equal weights would lose their last digits.
         _sums ??= _parameters.Select(p => zeros_like(p, dtype: ScalarType.Float64).DetachFromDisposeScope()).ToArray();
+        using var one = 1.ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
         for (int i = 0; i < _parameters.Count; i++)
-            _sums[i].add_(_parameters[i]); // promoted in place: no float64 copy of the weights is made
+            _sums[i].add_(_parameters[i], one); // promoted in place: no float64 copy of the weights is made
         Averaged++;
     }
 

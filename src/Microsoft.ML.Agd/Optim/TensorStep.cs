@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -28,7 +29,10 @@ internal static class TensorStep
             UpdateWeight(layers[k], factors[k].Slices);
             foreach (var (_, p, _) in layers[k].Members)
                 if (p.grad is { } pg)
-                    p.add_(pg, alpha: factors[k].Members);
+                {
+                    using var alpha = factors[k].Members.ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
+                    p.add_(pg, alpha);
+                }
         }
     }
 
@@ -54,7 +58,8 @@ internal static class TensorStep
         Tensor weight = layer.Weight, gradient = weight.grad!;
         if (factors.Length == 1 && !layer.IsEmbedding)
         {
-            weight.add_(gradient, alpha: factors[0]);
+            using var alpha = factors[0].ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
+            weight.add_(gradient, alpha);
             return;
         }
         var perSlice = tensor(factors, dtype: weight.dtype, device: weight.device);

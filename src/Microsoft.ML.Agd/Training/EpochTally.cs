@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Training;
@@ -19,7 +20,8 @@ internal sealed class EpochTally(Device device) : IDisposable
     {
         long size = labels.shape[0];
         _lossSum += loss * size;
-        _correct.add_(output.argmax(1).eq(labels).sum());
+        using var one = 1.ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
+        _correct.add_(output.argmax(1).eq(labels).sum(), one);
         _etaSum += eta;
         Rows += size;
         Steps++;

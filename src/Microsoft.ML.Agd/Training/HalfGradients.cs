@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,8 +41,9 @@ internal sealed class HalfGradients : IDisposable
     /// <summary>Leaves on the parameters the batch's gradient, firstShare * g_a + (1 - firstShare) * g_b.</summary>
     public void Combine(IReadOnlyList<Parameter> parameters, double firstShare)
     {
+        using Scalar second = (1 - firstShare).ToScalar(), first = firstShare.ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
         for (int i = 0; i < parameters.Count; i++)
-            parameters[i].grad!.mul_(1 - firstShare).add_(_first[i], alpha: firstShare);
+            parameters[i].grad!.mul_(second).add_(_first[i], first);
     }
 
     public void Dispose()
