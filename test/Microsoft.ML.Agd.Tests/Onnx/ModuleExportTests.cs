@@ -36,8 +36,9 @@ public class ModuleExportTests
             network.train();
             for (int i = 0; i < 3; i++)
                 ((nn.Module<Tensor, Tensor>)network).call(randn(6, 3, 16, 16));
+            using var tenth = 0.1.ToScalar(); // held: an implicit Scalar can be finalized during the native call
             foreach (var p in network.parameters())
-                p.add_(randn_like(p) * 0.1);
+                p.add_(randn_like(p), tenth);
         }
     }
 
