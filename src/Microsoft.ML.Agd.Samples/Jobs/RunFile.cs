@@ -45,6 +45,8 @@ internal static class RunFile
     /// <exception cref="InvalidDataException">It is not one, or one of another format; the message says which and what to do.</exception>
     public static T Read<T>(string path, string verb) where T : class
     {
+        if (Directory.Exists(path))
+            throw new FileNotFoundException($"The run configuration '{path}' is a folder: give the run.json file in it.", path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"The run configuration '{path}' does not exist: give the run.json of a folder that {verb} wrote.", path);
         string text = InputFile.ReadAllText(path);

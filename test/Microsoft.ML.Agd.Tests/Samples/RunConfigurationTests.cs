@@ -89,6 +89,7 @@ public class RunConfigurationTests
         File.WriteAllText(data.Path("not-json.json"), "{ Format: ");
         StringAssert.Contains(Cli.Unwrapped(Cli.Run("train", "--config", data.Path("not-json.json")).Output), "is not valid JSON");
         StringAssert.Contains(Cli.Unwrapped(Cli.Run("train", "--config", data.Path("absent.json")).Output), $"The run configuration '{data.Path("absent.json")}' does not exist");
+        StringAssert.Contains(Cli.Unwrapped(Cli.Run("train", "--config", original).Output), $"The run configuration '{original}' is a folder: give the run.json file in it.");
         Assert.IsFalse(Directory.Exists(data.Path("replay")));
     }
 
