@@ -9,8 +9,8 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// <summary>
 /// The console project 'agd train' writes beside every model (as Model Builder writes its
 /// training code): Train.csproj with the packages the README names, and a Program.cs with the same ML.NET pipeline and
-/// every trainer option spelled out, which reads a folder of the run's kind as agd does and writes model.zip, model.onnx
-/// and metrics.json. On the run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
+/// every trainer option spelled out, which reads a folder of the run's kind as agd does and writes a model folder that agd
+/// reads (model.zip, model.onnx, model.json, layers.txt, metrics.json). On the run's own data it trains the same model (<c>dotnet run -- data-folder output-folder</c>).
 /// </summary>
 internal static partial class TrainingProject
 {
@@ -66,8 +66,8 @@ internal static partial class TrainingProject
         // Trains the model that 'agd train' trained, through the same ML.NET pipeline with the same options:
         //   dotnet run -c Release -- [data folder] [output folder]
         // The data folder holds {{Reader(run).Holds}};
-        // by default the run's own. The output folder (default: model) gets model.zip, model.onnx and metrics.json. On
-        // the run's data this trains the same model, as run.json records it.
+        // by default the run's own. The output folder (default: model) gets model.zip, model.onnx, model.json, layers.txt and
+        // metrics.json, a model folder agd reads. On the run's data this trains the same model, as run.json records it.
         {{(IsIdx(run) ? "using System.Buffers.Binary;\nusing System.IO.Compression;" : IsCifar(run) ? "" : "using SkiaSharp;")}}
         using System.Text.Json;
         using Microsoft.ML;
@@ -120,8 +120,18 @@ internal static partial class TrainingProject
             var model = new TransformerChain<ITransformer>(agd, ml.Transforms.Conversion.MapKeyToValue("PredictedLabel").Fit(agd.Transform(keys.Transform(train))));
             ml.Model.Save(model, train.Schema, Path.Combine(output, "model.zip"));
             agd.Model.ExportOnnx(Path.Combine(output, "model.onnx"));
-            File.WriteAllText(Path.Combine(output, "metrics.json"), JsonSerializer.Serialize(new { Accuracy = metrics.MicroAccuracy, MacroAccuracy = metrics.MacroAccuracy, metrics.LogLoss, History = agd.Model.History }, new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"Wrote model.zip, model.onnx and metrics.json to {Path.GetFullPath(output)}.");
+            var json = new JsonSerializerOptions { WriteIndented = true };
+            File.WriteAllText(Path.Combine(output, "metrics.json"), JsonSerializer.Serialize(new { Accuracy = metrics.MicroAccuracy, MacroAccuracy = metrics.MacroAccuracy, metrics.LogLoss, History = agd.Model.History }, json));
+            // model.json and layers.txt as agd train writes them, so that agd evaluate and agd predict read this folder too.
+            string Sha256(string file) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(output, file))));
+            var shape = agd.Model.ImageShape;
+            File.WriteAllText(Path.Combine(output, "model.json"), JsonSerializer.Serialize(new
+            {
+                Architecture = agd.Model.Architecture.ToString(), shape.Channels, shape.Height, shape.Width, agd.Model.ClassNames, TrainedOn = Path.GetFullPath(data),
+                agd.Model.InputMean, agd.Model.InputStandardDeviation, Sha256 = new Dictionary<string, string> { ["model.zip"] = Sha256("model.zip"), ["model.onnx"] = Sha256("model.onnx") },
+            }, json));
+            File.WriteAllText(Path.Combine(output, "layers.txt"), agd.Model.Plan.Describe() + Environment.NewLine);
+            Console.WriteLine($"Wrote model.zip, model.onnx, model.json, layers.txt and metrics.json to {Path.GetFullPath(output)}; agd evaluate and agd predict read it.");
             return 0;
         }
 

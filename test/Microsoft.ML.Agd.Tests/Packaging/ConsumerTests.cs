@@ -70,6 +70,8 @@ public class ConsumerTests
 
         StringAssert.Contains(printed, accuracy);
         CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(output, "model.onnx")), File.ReadAllBytes(data.Path("retrained", "model.onnx")));
+        // The folder it writes is one agd reads: evaluated, it scores as the model agd train wrote.
+        Assert.AreEqual(EvaluateJob.Run(new ModelFolder(output), idx).Accuracy, EvaluateJob.Run(new ModelFolder(data.Path("retrained")), idx).Accuracy);
 
         // Bad data is named, not a stack trace.
         var (badCode, badSaid) = DotNet.Execute(project, "run", "-c", "Release", "--no-build", "--", data.Path("no-such-folder"), data.Path("bad"));
