@@ -19,12 +19,10 @@ internal static partial class TrainingProject
     {
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "Train.csproj"), Project(images: !IsIdx(run) && !IsCifar(run)));
-        File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames));
-        if (run.Network is { } network)
-        {
-            var (file, source, _) = SampleNetworks.Code(network, run.BaseWidth);
-            File.WriteAllText(Path.Combine(folder, file), source);
-        }
+        var network = run.Network is { } name ? SampleNetworks.Code(name, run.BaseWidth) : default((string File, string Source, string Factory)?);
+        File.WriteAllText(Path.Combine(folder, "Program.cs"), Program(run, classNames, network));
+        if (network is { } code)
+            File.WriteAllText(Path.Combine(folder, code.File), code.Source);
     }
 
     private static string Metadata(string key) => typeof(TrainingProject).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
@@ -62,7 +60,7 @@ internal static partial class TrainingProject
 
     private static string Literal(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
 
-    private static string Program(RunConfiguration run, IReadOnlyList<string> classNames) => $$"""
+    private static string Program(RunConfiguration run, IReadOnlyList<string> classNames, (string File, string Source, string Factory)? network) => $$"""
         // Trains the model that 'agd train' trained, through the same ML.NET pipeline with the same options:
         //   dotnet run -c Release -- [data folder] [output folder]
         // The data folder holds {{Reader(run).Holds}};
@@ -74,7 +72,7 @@ internal static partial class TrainingProject
         using Microsoft.ML.Agd;
         using Microsoft.ML.Agd.Optim;
         using Microsoft.ML.Agd.Training;
-        using Microsoft.ML.Data;{{(run.Network is null ? "" : "\nusing Microsoft.ML.Agd.Samples.Networks;")}}
+        using Microsoft.ML.Data;{{(network is null ? "" : "\nusing Microsoft.ML.Agd.Samples.Networks;")}}
 
         try
         {
@@ -110,7 +108,7 @@ internal static partial class TrainingProject
                 Device = AgdDevice.{{run.Device}},
                 DataLoading = AgdDataLoading.{{run.DataLoading}},
                 InMemoryLimitBytes = {{run.InMemoryLimitBytes}},
-                Seed = {{run.Seed}},{{(run.Network is { } network ? $"\n                NetworkFactory = (shape, classes) => {SampleNetworks.Code(network, run.BaseWidth).Factory}, // {SampleNetworks.Code(network, run.BaseWidth).File}, the network the run used" : "")}}
+                Seed = {{run.Seed}},{{(network is { } code ? $"\n                NetworkFactory = (shape, classes) => {code.Factory}, // {code.File}, the network the run used" : "")}}
             });
             var agd = trainer.Fit(keys.Transform(train), keys.Transform(test)); // the test images are the validation set, as agd train's
             var metrics = ml.MulticlassClassification.Evaluate(agd.Transform(keys.Transform(test)));

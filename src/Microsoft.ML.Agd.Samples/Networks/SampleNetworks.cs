@@ -10,7 +10,7 @@ internal static class SampleNetworks
     public static Func<AgdImageShape, int, nn.Module<Tensor, Tensor>> Factory(string name, int baseWidth) => name.ToLowerInvariant() switch
     {
         "vgg16" => (shape, classes) => Vgg.Create(shape, classes, baseWidth),
-        _ => throw new ArgumentOutOfRangeException("--network", name, "The samples' networks are: vgg16."),
+        _ => throw Unknown(name),
     };
 
     /// <summary>
@@ -18,10 +18,17 @@ internal static class SampleNetworks
     /// expression of its factory, in <c>shape</c> and <c>classes</c>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">No sample network has that name.</exception>
-    public static (string File, string Source, string Factory) Code(string name, int baseWidth)
+    public static (string File, string Source, string Factory) Code(string name, int baseWidth) => name.ToLowerInvariant() switch
     {
-        Factory(name, baseWidth); // names an unknown network as Factory does
-        using var stream = typeof(SampleNetworks).Assembly.GetManifestResourceStream("Networks/Vgg.cs")!;
-        return ("Vgg.cs", new StreamReader(stream).ReadToEnd(), $"Vgg.Create(shape, classes, {baseWidth})");
+        "vgg16" => ("Vgg.cs", Source("Networks/Vgg.cs"), $"Vgg.Create(shape, classes, {baseWidth})"),
+        _ => throw Unknown(name),
+    };
+
+    private static string Source(string resource)
+    {
+        using var stream = typeof(SampleNetworks).Assembly.GetManifestResourceStream(resource)!;
+        return new StreamReader(stream).ReadToEnd();
     }
+
+    private static ArgumentOutOfRangeException Unknown(string name) => new("--network", name, "The samples' networks are: vgg16.");
 }
