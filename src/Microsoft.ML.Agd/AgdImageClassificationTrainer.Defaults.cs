@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd;
 

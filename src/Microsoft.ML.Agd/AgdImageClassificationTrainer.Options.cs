@@ -57,12 +57,12 @@ public sealed partial class AgdImageClassificationTrainer
         public int Seed { get; set; }
 
         /// <summary>
-        /// Advanced: how AGD's step is shaped from each gradient slice. <see cref="Optim.AgdStepNorm.Polar"/>, the default,
+        /// Advanced: how AGD's step is shaped from each gradient slice. <see cref="AgdStepNorm.Polar"/>, the default,
         /// moves every direction a batch measured by as much as AGD's bound allows, and trains further than the others at
-        /// every batch size measured on images; <see cref="Optim.AgdStepNorm.Spectral"/> costs less per step on a CPU with
-        /// wide layers; <see cref="Optim.AgdStepNorm.Frobenius"/> is the published algorithm.
+        /// every batch size measured on images; <see cref="AgdStepNorm.Spectral"/> costs less per step on a CPU with
+        /// wide layers; <see cref="AgdStepNorm.Frobenius"/> is the published algorithm.
         /// </summary>
-        public Optim.AgdStepNorm StepNorm { get; set; } = Optim.AgdStepNorm.Polar;
+        public AgdStepNorm StepNorm { get; set; } = AgdStepNorm.Polar;
 
         /// <summary>
         /// An optimizer to train with in AGD's place, made for the network once it is initialised: benchmarks measure
@@ -125,7 +125,7 @@ public sealed partial class AgdImageClassificationTrainer
             if (ImageShape is { } s && (s.Channels <= 0 || s.Height <= 0 || s.Width <= 0))
                 throw new ArgumentOutOfRangeException(nameof(ImageShape), s, "Every dimension of the image shape must be positive.");
             if (!Enum.IsDefined(StepNorm))
-                throw new ArgumentOutOfRangeException(nameof(StepNorm), StepNorm, $"StepNorm must be {string.Join(" or ", Enum.GetNames<Optim.AgdStepNorm>())}.");
+                throw new ArgumentOutOfRangeException(nameof(StepNorm), StepNorm, $"StepNorm must be {string.Join(" or ", Enum.GetNames<AgdStepNorm>())}.");
         }
 
         private static void CheckName(string name, string option)

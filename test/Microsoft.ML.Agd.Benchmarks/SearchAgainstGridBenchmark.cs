@@ -23,7 +23,7 @@ internal static class SearchAgainstGridBenchmark
             {
                 var options = new AgdSearchOptions { Budget = budget, Seed = seed };
                 if (optimizer == "Adam")
-                    (options.LearningRates, options.OptimizerWithLearningRate) = (CompareSettings.DefaultGrid, (network, lr) => optim.Adam(network.parameters(), lr));
+                    options.Optimizers = [.. CompareSettings.DefaultGrid.Select(lr => new OptimizerChoice($"Adam lr {lr}", network => optim.Adam(network.parameters(), lr)))];
                 var ml = new MLContext(seed);
                 var result = new AgdSearch(options).Fit(train.LabelKeys(ml).Transform(train.ToDataView(ml)));
                 using var best = result.BestModel;

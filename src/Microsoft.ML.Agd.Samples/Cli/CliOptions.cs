@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Native;
-using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Data;
 namespace Microsoft.ML.Agd.Samples.Cli;
 

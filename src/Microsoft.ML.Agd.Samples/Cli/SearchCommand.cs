@@ -1,5 +1,4 @@
 using Microsoft.ML.Agd.Search;
-using Microsoft.ML.Agd.Training;
 using Microsoft.ML.Agd.Samples.Jobs;
 namespace Microsoft.ML.Agd.Samples.Cli;
 

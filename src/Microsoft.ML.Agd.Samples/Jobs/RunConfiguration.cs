@@ -1,7 +1,5 @@
-using Microsoft.ML.Agd.Optim;
 using Microsoft.ML.Agd.Samples.Data;
 using Microsoft.ML.Agd.Samples.Networks;
-using Microsoft.ML.Agd.Training;
 using System.Security.Cryptography;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;

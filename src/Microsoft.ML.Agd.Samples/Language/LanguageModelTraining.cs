@@ -93,68 +93,52 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     }
 
     /// <summary>
-    /// Trains <paramref name="model"/> for the settings' iterations, estimating the losses at the start, every interval
-    /// and at the end. A loss that is not finite, or a validation loss that rises above where it started (a model worse
-    /// than its random initialisation), ends the run as diverged. Cancelling stops after the current iteration, with the
-    /// losses estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights
-    /// averaged over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
+    /// Trains <paramref name="model"/> for the settings' iterations through the image trainer's loop (<see cref="TrainingLoop"/>,
+    /// a pass being the iterations between two estimates), estimating the losses at the start, every interval and at the
+    /// end. A loss that is not finite, or a validation loss that rises above where it started (a model worse than its
+    /// random initialisation), ends the run as diverged. Cancelling stops after the current iteration, with the losses
+    /// estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights averaged
+    /// over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
     /// </summary>
     public LanguageModelRun Train(Gpt model, optim.Optimizer optimizer, string name, double? learningRate, bool averageWeights,
         Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
     {
-        using var average = averageWeights ? new IterateAverage(model, settings.Iterations) : null;
-        var random = new Random(settings.Seed);
         var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
         progress?.Invoke(0, curve[0]);
+        var rounds = new TokenRounds(data, settings);
+        int iteration = 0;
+        var clock = new Stopwatch();
         // The noise-discounted step (AgdOptimizer.SignalShare) is the image trainer's; it measured worse on the GPT
         // (docs/research/large-batches.md, section 7), so the language model does not measure the noise.
-        var step = new TrainingStep(optimizer, measureNoise: false);
-        var clock = new Stopwatch();
-        int iteration = 0;
-        bool diverged = false, stopped = cancellation.IsCancellationRequested;
-        while (iteration < settings.Iterations && !stopped)
+        var loop = new TrainingLoop(model, optimizer, AgdLoss.CrossEntropy, settings.BatchSize, CPU, new Generator((ulong)settings.Seed))
         {
-            var starts = data.Starts(data.Train, 1, settings.BatchSize, random).First();
+            AverageWeights = averageWeights, MeasureNoise = false, KeepStoppedPass = true, RunRows = rounds.RunRows,
+            StepTaken = () =>
+            {
+                iteration++;
+                progress?.Invoke(iteration, null);
+            },
+        };
+        void Estimated(AgdEpoch _)
+        {
+            clock.Stop(); // estimates are not training time
+            curve.Add(Estimate(model, iteration, cancellation));
+            progress?.Invoke(iteration, curve[^1]);
+            if (!(curve[^1].ValidationLoss <= curve[0].ValidationLoss)) // above the start, or not a number
+                throw new TrainingDivergedException($"The validation loss rose to {curve[^1].ValidationLoss} from {curve[0].ValidationLoss}.");
             clock.Start();
-            try
-            {
-                diverged = !Step(model, step, starts);
-                if (!diverged)
-                    average?.Add();
-            }
-            catch (TrainingDivergedException)
-            {
-                diverged = true;
-            }
-            clock.Stop();
-            iteration++;
-            if (diverged)
-                break;
-            stopped = cancellation.IsCancellationRequested; // read once: the last estimate and the average agree on where the run ends
-            bool last = iteration == settings.Iterations || stopped;
-            if (last)
-                average?.CopyTo();
-            bool estimate = last || iteration % settings.EvaluationInterval == 0;
-            if (estimate)
-            {
-                curve.Add(Estimate(model, iteration, cancellation));
-                diverged = !(curve[^1].ValidationLoss <= curve[0].ValidationLoss); // above the start, or not a number
-            }
-            progress?.Invoke(iteration, estimate ? curve[^1] : null);
-            if (diverged)
-                break;
+        }
+        bool diverged = false;
+        clock.Start();
+        try
+        {
+            loop.Run(rounds, null, 0, rounds.Count, Estimated, cancellation);
+        }
+        catch (TrainingDivergedException)
+        {
+            diverged = true;
         }
         return new(name, learningRate, curve, clock.Elapsed.TotalSeconds / Math.Max(1, iteration), diverged);
-    }
-
-    // One step; false when the loss is not finite (no update is made then).
-    private bool Step(Gpt model, TrainingStep step, int[] starts)
-    {
-        using var scope = NewDisposeScope();
-        model.train();
-        var (inputs, targets) = data.Batch(data.Train, starts);
-        var (loss, _) = step.Take(inputs.shape[0], (start, count) => (Loss(model, inputs.narrow(0, start, count), targets.narrow(0, start, count)), null));
-        return double.IsFinite(loss);
     }
 
     /// <summary>The mean next-token cross-entropy of a batch, in nats per token.</summary>

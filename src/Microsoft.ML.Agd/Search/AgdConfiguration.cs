@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>One point of the search space.</summary>
@@ -10,14 +9,14 @@ namespace Microsoft.ML.Agd.Search;
 /// <param name="Loss">The training loss.</param>
 public sealed record AgdConfiguration(AgdArchitecture Architecture, int Depth, int Width, int BaseWidth, int? BatchSize, AgdLoss Loss = AgdLoss.Square)
 {
-    /// <summary>The learning rate of a configuration that a grid-searched optimizer trains (benchmarks only); null for AGD.</summary>
-    internal double? LearningRate { get; init; }
+    /// <summary>The optimizer that trains this configuration instead of AGD (<see cref="AgdSearchOptions.Optimizers"/>); null for AGD.</summary>
+    internal OptimizerChoice? Optimizer { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => (Architecture == AgdArchitecture.Fcn
         ? $"FCN depth {Depth} width {Width}, {BatchName}, {LossName}"
         : $"{Architecture} base width {BaseWidth}, {BatchName}, {LossName}")
-        + (LearningRate is { } lr ? FormattableString.Invariant($", lr {lr:0.#####}") : "");
+        + (Optimizer is { } other ? $", {other.Name}" : "");
 
     private string BatchName => BatchSize is { } b ? $"batch {b}" : "automatic batch";
 

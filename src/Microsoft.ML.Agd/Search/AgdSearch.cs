@@ -269,7 +269,7 @@ public sealed class AgdSearch
             BatchSize = c.BatchSize, NumberOfEpochs = epochs, Loss = c.Loss, Seed = Options.Seed, CancellationToken = token,
             // Rungs end on their last epoch, so the next rung continues from it; the final training keeps its best.
             KeepBestEpoch = final,
-            OptimizerInsteadOfAgd = c.LearningRate is { } lr ? network => Options.OptimizerWithLearningRate!(network, lr) : null,
+            OptimizerInsteadOfAgd = c.Optimizer?.Create,
         });
 
         // The best model by validation accuracy, and each configuration's latest full-data model, are kept; others are released at once.

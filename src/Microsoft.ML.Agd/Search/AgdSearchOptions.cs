@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>
@@ -17,14 +16,10 @@ public sealed class AgdSearchOptions
     public AgdImageShape? ImageShape { get; set; }
 
     /// <summary>
-    /// Learning rates that every configuration is also drawn with, and the optimizer a configuration with one trains with
-    /// (instead of AGD): benchmarks run the same search as an AutoML user would with Adam. Internal: no public option sets
-    /// a learning rate.
+    /// Optimizers that also train every configuration, each instead of AGD (the space is as many times larger): a
+    /// benchmark runs the search an AutoML user would run with another optimizer and its grid. Empty, the default: AGD only.
     /// </summary>
-    internal IReadOnlyList<double> LearningRates { get; set; } = [];
-
-    /// <inheritdoc cref="LearningRates"/>
-    internal Func<TorchSharp.torch.nn.Module, double, TorchSharp.torch.optim.Optimizer>? OptimizerWithLearningRate { get; set; }
+    internal IReadOnlyList<OptimizerChoice> Optimizers { get; set; } = [];
 
     /// <summary>Wall time the whole search may take; it stops within about a tenth of it. Default 10 minutes.</summary>
     public TimeSpan Budget { get; set; } = TimeSpan.FromMinutes(10);

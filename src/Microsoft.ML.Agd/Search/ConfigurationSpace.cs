@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 namespace Microsoft.ML.Agd.Search;
 
 /// <summary>The configurations a search may try: the options' lists, or defaults derived from the data.</summary>
@@ -21,9 +20,8 @@ internal sealed class ConfigurationSpace
                 ? from d in depths from w in widths from b in batches from l in losses select new AgdConfiguration(a, d, w, 0, b, l)
                 : from bw in baseWidths from b in batches from l in losses select new AgdConfiguration(a, 0, 0, bw, b, l))
             .ToList();
-        // A search with an optimizer that needs a learning rate draws it too: its space is as many times larger.
-        if (options.LearningRates.Count > 0)
-            _all = [.. _all.SelectMany(c => options.LearningRates.Select(lr => c with { LearningRate = lr }))];
+        if (options.Optimizers.Count > 0)
+            _all = [.. _all.SelectMany(c => options.Optimizers.Select(o => c with { Optimizer = o }))];
     }
 
 

@@ -19,7 +19,7 @@ internal static class BatchNormStatistics
     /// network without one. Batches are drawn from <paramref name="data"/> in an order from <paramref name="seed"/>; a
     /// batch of a single row is skipped, as training skips it.
     /// </summary>
-    public static void Recompute(nn.Module<Tensor, Tensor> network, IImageBatches data, int batchSize, Device device, long seed)
+    public static void Recompute(nn.Module<Tensor, Tensor> network, IBatches data, int batchSize, Device device, long seed)
     {
         var norms = network.modules().OfType<BatchNorm>().Where(n => n.track_running_stats).ToList();
         if (norms.Count == 0)

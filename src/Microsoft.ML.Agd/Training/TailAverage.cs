@@ -5,8 +5,8 @@ namespace Microsoft.ML.Agd.Training;
 
 /// <summary>
 /// <see cref="TrainingLoop"/>'s <see cref="IterateAverage"/> over a run of some epochs, counted in rows (a growing batch
-/// makes steps of different sizes), whose length is known from the start (the data's row count) or once its first epoch
-/// ends; does nothing when averaging is off or the length never becomes known (a single epoch over data that does not
+/// makes steps of different sizes), whose length is known from the start (the data's row count, or the caller's) or once
+/// its first epoch ends; does nothing when averaging is off or the length never becomes known (a single epoch over data that does not
 /// know its rows).
 /// </summary>
 internal sealed class TailAverage : IDisposable
@@ -17,11 +17,11 @@ internal sealed class TailAverage : IDisposable
     private IterateAverage? _average;
     private bool _firstEpochEnded;
 
-    public TailAverage(nn.Module network, bool enabled, long? rowsPerEpoch, int epochs)
+    public TailAverage(nn.Module network, bool enabled, long? runRows, int epochs)
     {
         (_network, _enabled, _epochs) = (network, enabled, epochs);
-        if (enabled && rowsPerEpoch is > 0 && epochs > 0)
-            _average = new IterateAverage(network, rowsPerEpoch.Value * epochs); // long: a million epochs of a large set count beyond int
+        if (enabled && runRows is > 0 && epochs > 0)
+            _average = new IterateAverage(network, runRows.Value);
     }
 
     /// <summary>Counts a step of some rows (see <see cref="IterateAverage.Add"/>).</summary>

@@ -5,26 +5,22 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Training;
 
 /// <summary>
-/// Mini-batch training: shuffled batches, one optimizer step each, an <see cref="AgdEpoch"/> per epoch with the
-/// validation loss and accuracy. The trainer drives it with AGD; comparisons drive the same loop with TorchSharp's
-/// optimizers (any <c>torch.optim.Optimizer</c>), so batch order and evaluation are the same by construction. After every
-/// epoch a network's batch norms get statistics recomputed for its weights over up to 100 training batches, in place of the
-/// running averages that trail them, before it is measured or kept. With <see cref="AverageWeights"/> a run ends with its
-/// parameters averaged over its last tenth. With AGD, or without a batch size, each step measures the gradient noise scale
-/// (<see cref="TrainingStep"/>): AGD's step then counts only the gradient's expected signal, and an automatic batch
-/// (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
+/// Mini-batch training, for any network and loss: passes over the data (epochs, or a language model's rounds of
+/// iterations), one optimizer step per batch (<see cref="TrainingStep"/>), an <see cref="AgdEpoch"/> per pass with the
+/// validation loss and accuracy. The image trainer drives it with AGD, comparisons with TorchSharp's optimizers (any
+/// <c>torch.optim.Optimizer</c>), and <c>agd lm</c> with a GPT, so batch order, stopping and averaging are the same by
+/// construction. The model declares what its layers need: a network with batch norms gets their statistics recomputed
+/// for its weights after every pass (<see cref="BatchNormStatistics"/>), and never a step on a single row. The caller
+/// declares the rest: with <see cref="AverageWeights"/> a run ends with its parameters averaged over its last tenth;
+/// with <see cref="MeasureNoise"/> each step measures the gradient noise scale, AGD's step then counts only the
+/// gradient's expected signal, and an automatic batch (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
 /// </summary>
-/// <param name="network">The network, on <paramref name="device"/>.</param>
-/// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
-/// <param name="loss">The training loss.</param>
-/// <param name="batchSize">Images per step, or null for an automatic batch.</param>
-/// <param name="device">Where batches go.</param>
-/// <param name="generator">The source of every epoch's order.</param>
 internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int? batchSize, Device device, Generator generator)
 {
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
+    private readonly bool _hasBatchNorms = network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
     private TrainingStep _step = null!;
     private AutomaticBatchSize? _automatic;
 
@@ -46,42 +42,60 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     /// </summary>
     public bool AverageWeights { get; init; }
 
+    /// <summary>Whether each step measures the gradient noise scale; by default with AGD or an automatic batch, which use it.</summary>
+    public bool MeasureNoise { get; init; } = batchSize is null || optimizer is AgdOptimizer;
+
+    /// <summary>
+    /// Whether a stop keeps the steps of the pass it stopped in, which then ends the run as its last pass (averaged,
+    /// measured and reported), instead of undoing them: for passes too long to lose, as a language model's rounds.
+    /// </summary>
+    public bool KeepStoppedPass { get; init; }
+
+    /// <summary>The rows the whole run trains on, where its passes differ in size; by default the data's row count per pass.</summary>
+    public long? RunRows { get; init; }
+
+    /// <summary>Told after every step.</summary>
+    public Action? StepTaken { get; init; }
+
     /// <summary>
     /// Trains for some epochs after <paramref name="epochsDone"/> earlier ones. Cancelled, it stops after the current
     /// batch and puts back the weights of the last whole epoch: the network and the history hold whole epochs only.
     /// </summary>
-    /// <param name="train">The training images.</param>
-    /// <param name="validation">Images measured after every epoch, or null.</param>
+    /// <param name="train">The training batches.</param>
+    /// <param name="validation">Batches measured after every epoch, or null.</param>
     /// <param name="epochsDone">Epochs trained before (the history's numbering carries on).</param>
     /// <param name="epochs">Epochs to train.</param>
     /// <param name="onEpoch">Told of each epoch as it ends.</param>
     /// <param name="cancellation">Stops after the current batch; the unfinished epoch is undone.</param>
     /// <exception cref="TrainingDivergedException">The loss or a gradient became NaN or infinite.</exception>
-    public TrainingRun Run(IImageBatches train, IImageBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
+    public TrainingRun Run(IBatches train, IBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
         long? rows = train.GetRowCount();
-        _step = new TrainingStep(optimizer, measureNoise: batchSize is null || optimizer is AgdOptimizer);
+        _step = new TrainingStep(optimizer, MeasureNoise);
         if (batchSize is null)
             _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
-        using var average = new TailAverage(network, AverageWeights, rows is { } r ? r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0) : null, epochs);
+        long? runRows = RunRows ?? (rows is { } r ? (r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0)) * epochs : null);
+        using var average = new TailAverage(network, AverageWeights, runRows, epochs);
         for (int epoch = epochsDone + 1; epoch <= lastEpoch; epoch++)
         {
             if (cancellation.IsCancellationRequested)
                 return new TrainingRun(history, Cancelled: true);
-            if (cancellation.CanBeCanceled)
+            if (cancellation.CanBeCanceled && !KeepStoppedPass)
                 epochStart.Take(); // a run that cannot be stopped never needs the epoch's start back
             var clock = Stopwatch.StartNew();
-            var (trainLoss, trainAccuracy, meanEta) = OutOfMemoryNamed(() => TrainEpoch(train, epoch, average, cancellation));
+            var (trainLoss, trainAccuracy, meanEta, trained) = OutOfMemoryNamed(() => TrainEpoch(train, epoch, average, cancellation));
             int epochBatch = CurrentBatch;
-            if (cancellation.IsCancellationRequested)
+            bool stopped = cancellation.IsCancellationRequested; // read once: the average and the record agree on where the run ends
+            if (stopped && (!KeepStoppedPass || trained == 0))
             {
-                epochStart.Restore();
+                if (!KeepStoppedPass)
+                    epochStart.Restore();
                 return new TrainingRun(history, Cancelled: true);
             }
-            if (epoch == lastEpoch)
+            if (epoch == lastEpoch || stopped)
                 average.CopyTo();
             BatchNormStatistics.Recompute(network, train, epochBatch, device, generator.initial_seed() + epoch);
             var (validationLoss, validationAccuracy) = validation is null ? ((double?)null, (double?)null) : OutOfMemoryNamed(() => Evaluate(validation));
@@ -92,6 +106,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             };
             history.Add(record);
             onEpoch(record);
+            if (stopped)
+                return new TrainingRun(history, Cancelled: true);
         }
         return new TrainingRun(history, Cancelled: false);
     }
@@ -114,9 +130,9 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     public int CurrentBatch => _automatic?.Current ?? batchSize!.Value;
 
     // Batch norm cannot train on a single row: such a batch is skipped, and its row rejoins the shuffle next epoch.
-    private bool TrainsOn(long rows) => rows > 1 || (rows == 1 && batchSize == 1);
+    private bool TrainsOn(long rows) => rows > 1 || (rows == 1 && (batchSize == 1 || !_hasBatchNorms));
 
-    private (double Loss, double Accuracy, double MeanEta) TrainEpoch(IImageBatches data, int epoch, TailAverage average, CancellationToken cancellation)
+    private (double Loss, double Accuracy, double MeanEta, long Rows) TrainEpoch(IBatches data, int epoch, TailAverage average, CancellationToken cancellation)
     {
         network.train();
         // Gradients are needed even when the caller trains inside torch.no_grad().
@@ -141,6 +157,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
                 _automatic?.Observe(_step.Noise!.Value);
             average.Add(size);
             tally.Add(value, output!, labels, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
+            StepTaken?.Invoke();
         }
         // The epoch reads batches of the size it starts with; a batch that has grown since is made of several of them.
         data.ForEachBatch(CurrentBatch, generator, device, (images, labels) =>
@@ -157,25 +174,27 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         if (!cancellation.IsCancellationRequested)
             pending.Take(Step);
         average.EpochEnded(tally.Rows);
-        return tally.Result();
+        var (meanLoss, accuracy, meanEta) = tally.Result();
+        return (meanLoss, accuracy, meanEta, tally.Rows);
     }
 
     /// <summary>Loss and accuracy of the network in evaluation mode.</summary>
-    /// <param name="data">The images to measure.</param>
-    public (double Loss, double Accuracy) Evaluate(IImageBatches data)
+    /// <param name="data">The batches to measure.</param>
+    public (double Loss, double Accuracy) Evaluate(IBatches data)
     {
         network.eval();
         using var noGrad = no_grad();
         double lossSum = 0;
-        long correct = 0, count = 0;
+        long correct = 0, count = 0, targets = 0;
         data.ForEachBatch(EvaluationBatchSize, null, device, (images, labels) =>
         {
             var output = network.call(images);
             lossSum += loss.Compute(output, labels).item<float>() * images.shape[0];
-            correct += output.argmax(1).eq(labels).sum().item<long>();
+            correct += output.argmax(-1).eq(labels).sum().item<long>();
             count += images.shape[0];
+            targets += labels.numel();
         });
-        return (lossSum / count, (double)correct / count);
+        return (lossSum / count, (double)correct / targets);
     }
 }
 

@@ -76,6 +76,39 @@ public class LanguageModelTests
     }
 
     [TestMethod]
+    public void TheLanguageModelTrainsThroughTheSharedLoopAsNanoGptsPlainLoopWould()
+    {
+        string text = MarkovText(6_000, seed: 6);
+        var tokenizer = TextTokenizer.Create("char", text);
+        var settings = s_small with { Iterations = 30, EvaluationInterval = 7 }; // passes of 7, 7, 7, 7 and 2 iterations
+        var training = LanguageModelTraining.OfText(text, tokenizer, settings);
+        var model = training.InitialModel();
+        var run = training.Train(model, new AgdOptimizer(model), "AGD", null, averageWeights: true);
+        CollectionAssert.AreEqual(new[] { 0, 7, 14, 21, 28, 30 }, run.Curve.Select(p => p.Iteration).ToArray());
+
+        // The same run as a plain loop: windows from one Random, a step each, then the mean of the last tenth (3 steps).
+        var plain = training.InitialModel();
+        var agd = new AgdOptimizer(plain);
+        using var average = new IterateAverage(plain, settings.Iterations);
+        var data = TokenBatches.Split(tokenizer.Encode(text), settings.Context);
+        var random = new Random(settings.Seed);
+        plain.train();
+        for (int i = 0; i < settings.Iterations; i++)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var (inputs, targets) = data.Batch(data.Train, data.Starts(data.Train, 1, settings.BatchSize, random).First());
+            agd.zero_grad();
+            LanguageModelTraining.Loss(plain, inputs, targets).backward();
+            agd.step();
+            average.Add();
+        }
+        average.CopyTo();
+        foreach (var ((name, a), (_, b)) in model.named_parameters().Zip(plain.named_parameters()))
+            Assert.IsTrue(TensorAssert.Same(a, b), name);
+        Assert.AreEqual(training.Estimate(plain, 30).ValidationLoss, run.FinalValidationLoss, 1e-12);
+    }
+
+    [TestMethod]
     public void AValidationLossAboveItsStartEndsTheRunAsDiverged()
     {
         string text = MarkovText(6_000, seed: 4);

@@ -150,25 +150,27 @@ public class AgdSearchTests
     }
 
     [TestMethod]
-    public void ALearningRateSearchDrawsEveryConfigurationWithEachRateAndTrainsWithItsOptimizer()
+    public void ASearchWithOtherOptimizersDrawsEveryConfigurationWithEachAndTrainsWithIt()
     {
+        var trained = new List<string>();
+        OptimizerChoice Sgd(double rate) => new($"SGD lr {rate}", network => { trained.Add($"SGD lr {rate}"); return TorchSharp.torch.optim.SGD(network.parameters(), rate); });
+        var (slow, fast) = (Sgd(1e-3), Sgd(1e-1));
         var agd = new AgdSearchOptions { Depths = [2], Widths = [16, 32], BatchSizes = [8] };
-        var grid = new AgdSearchOptions { Depths = [2], Widths = [16, 32], BatchSizes = [8], LearningRates = [1e-3, 1e-1] };
+        var other = new AgdSearchOptions { Depths = [2], Widths = [16, 32], BatchSizes = [8], Optimizers = [slow, fast] };
         var agdSpace = new ConfigurationSpace(agd, imageShapeKnown: false, inputSize: 64).Sample(100, new Random(0));
-        var gridSpace = new ConfigurationSpace(grid, imageShapeKnown: false, inputSize: 64).Sample(100, new Random(0));
+        var otherSpace = new ConfigurationSpace(other, imageShapeKnown: false, inputSize: 64).Sample(100, new Random(0));
         Assert.AreEqual(2, agdSpace.Count);
-        Assert.AreEqual(4, gridSpace.Count, "twice as large with two rates");
-        CollectionAssert.AreEquivalent(agdSpace.SelectMany(c => new[] { c with { LearningRate = 1e-3 }, c with { LearningRate = 1e-1 } }).ToList(), gridSpace);
+        Assert.AreEqual(4, otherSpace.Count, "twice as large with two optimizers");
+        CollectionAssert.AreEquivalent(agdSpace.SelectMany(c => new[] { c with { Optimizer = slow }, c with { Optimizer = fast } }).ToList(), otherSpace);
 
         var ml = new MLContext(seed: 18);
         var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 19));
         var options = Small(TimeSpan.FromMinutes(1), trials: 2);
-        var rates = new List<double>();
-        (options.LearningRates, options.OptimizerWithLearningRate) = ([1e-3, 1e-1], (network, lr) => { rates.Add(lr); return TorchSharp.torch.optim.SGD(network.parameters(), lr); });
+        options.Optimizers = [slow, fast];
         var result = new AgdSearch(options).Fit(data);
-        Assert.IsTrue(result.Trials.All(t => t.Configuration.LearningRate is 1e-3 or 1e-1), string.Join("; ", result.Trials));
-        CollectionAssert.AreEqual(result.Trials.Select(t => t.Configuration.LearningRate!.Value).ToList(), rates, "every trial trained with its own rate's optimizer");
-        StringAssert.Contains(result.Best.Configuration.ToString(), ", lr 0.");
+        Assert.IsTrue(result.Trials.All(t => t.Configuration.Optimizer == slow || t.Configuration.Optimizer == fast), string.Join("; ", result.Trials));
+        CollectionAssert.AreEqual(result.Trials.Select(t => t.Configuration.Optimizer!.Name).ToList(), trained, "every trial trained with its own optimizer");
+        StringAssert.Contains(result.Best.Configuration.ToString(), ", SGD lr 0.");
     }
 
     [TestMethod]

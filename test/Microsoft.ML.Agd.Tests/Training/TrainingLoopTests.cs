@@ -102,6 +102,41 @@ public class TrainingLoopTests
     }
 
     [TestMethod]
+    public void AStopThatKeepsItsPassEndsTheRunThereWithThePassRecorded()
+    {
+        using var data = Data(); // 6 batches an epoch
+        var network = new Fcn(64, 32, 3, 3);
+        var recorded = new RecordedSteps(network);
+        AgdInitialization.Apply(network, new Generator(5));
+        using var cancel = new CancellationTokenSource();
+        var loop = new TrainingLoop(network, recorded.Optimizer, AgdLoss.Square, batchSize: 8, CPU, new Generator(6)) { KeepStoppedPass = true };
+        var run = loop.Run(new CancelAfter(data, 6 + 2, cancel), null, 0, 3, _ => { }, cancel.Token); // two batches into epoch 2
+
+        Assert.IsTrue(run.Cancelled);
+        CollectionAssert.AreEqual(new[] { 1, 2 }, run.History.Select(e => e.Epoch).ToArray(), "the stopped pass is the run's last");
+        Assert.AreEqual(8, recorded.Steps.Count);
+        var actual = Weights(network);
+        for (int i = 0; i < actual.Length; i++)
+            CollectionAssert.AreEqual(recorded.Steps[7][i], actual[i].Select(v => (double)v).ToArray(), $"parameter {i}: the eighth step's weights, kept");
+    }
+
+    [TestMethod]
+    [DataRow(false, 2)]
+    [DataRow(true, 1)]
+    public void OnlyANetworkWithBatchNormsSkipsABatchOfOneRow(bool batchNorm, int stepsPerEpoch)
+    {
+        using var data = Data(); // 48 rows: batches of 47 and 1
+        var network = batchNorm
+            ? nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 3))
+            : nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3));
+        var recorded = new RecordedSteps(network);
+        var loop = new TrainingLoop(network, recorded.Optimizer, AgdLoss.Square, batchSize: 47, CPU, new Generator(6));
+        var run = loop.Run(data, null, 0, 2, _ => { }, CancellationToken.None);
+        Assert.AreEqual(2 * stepsPerEpoch, recorded.Steps.Count);
+        Assert.AreEqual(2, run.History.Count);
+    }
+
+    [TestMethod]
     public void AnAveragedRunEndsWithTheMeanOfItsLastTenthOfSteps()
     {
         using var data = Data(); // 48 rows: 6 steps an epoch, 30 in 5 epochs, the last tenth the last 3

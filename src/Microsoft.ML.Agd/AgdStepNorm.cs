@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd.Optim;
+namespace Microsoft.ML.Agd;
 
 /// <summary>Which norm of a layer's gradient (of each kernel position's slice) sizes its AGD step.</summary>
 /// <remarks>

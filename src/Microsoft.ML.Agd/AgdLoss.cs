@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Agd.Training;
+namespace Microsoft.ML.Agd;
 
 /// <summary>The training loss.</summary>
 public enum AgdLoss
