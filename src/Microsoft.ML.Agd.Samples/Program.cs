@@ -8,6 +8,13 @@ internal static class Program
     /// <summary>Runs a verb in a temporary folder of its own, stopped cleanly by Ctrl+C or SIGTERM; returns its exit code.</summary>
     public static int Main(string[] args)
     {
+        // .NET reads the arguments as UTF-8 and turns bytes that are not into U+FFFD: a path with them would name another file.
+        if (args.FirstOrDefault(a => a.Contains('\uFFFD', StringComparison.Ordinal)) is { } garbled)
+        {
+            Console.Error.WriteLine($"error: The argument '{garbled}' holds bytes that are not UTF-8 (shown as \uFFFD), which .NET cannot pass on as they are. " +
+                "Rename the file or folder, or give its path through a link with a UTF-8 name.");
+            return 1;
+        }
         try
         {
             RunTemporaryFolder.Enter();

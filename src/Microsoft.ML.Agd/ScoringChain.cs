@@ -47,16 +47,16 @@ internal sealed class ScoringChain : IDisposable
         Chain.Dispose();
         if (_session.IsValueCreated)
             _session.Value.Dispose();
-        File.Delete(_onnxFile);
+        TemporaryFiles.Delete(_onnxFile);
     }
 
     /// <summary>
     /// The chain, which reads the network from a temporary file of ours: ML.NET 5.0.1's ApplyOnnxModel(Stream) writes such
-    /// a file and never deletes it. <see cref="Dispose"/> deletes ours.
+    /// a file and never deletes it. <see cref="Dispose"/> deletes ours, and so does the process's end (<see cref="TemporaryFiles"/>).
     /// </summary>
     public static ScoringChain Build(MLContext context, AgdModel model, IDataView trainData, DataViewSchema.Column label)
     {
-        string onnxFile = Path.Combine(Path.GetTempPath(), $"agd-network-{Guid.NewGuid():N}.onnx");
+        string onnxFile = TemporaryFiles.NewPath();
         File.WriteAllBytes(onnxFile, model.ToOnnx(model.FeatureColumnName, Prefix, flatOutputs: true));
         // One row at a time: outputs are flat vectors of the class count, not [1, classes] matrices.
         int classes = model.ClassNames.Count;

@@ -22,9 +22,11 @@ internal static class CliOptions
         // Custom means a network written in C#, which a command line cannot give: --network names the samples' own.
         option.CompletionSources.Clear();
         option.CompletionSources.Add(offered);
+        NamesOnly<AgdArchitecture>(option);
         option.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<AgdArchitecture>() == AgdArchitecture.Custom)
+            // Read from the token: a value that is no architecture at all has its own parse error, and no value to get.
+            if (result.Tokens.Any(t => t.Value.Equals(nameof(AgdArchitecture.Custom), StringComparison.OrdinalIgnoreCase)))
                 result.AddError("-a custom needs a network written in C# (AgdImageClassificationTrainer.Options.NetworkFactory); from the command line, " +
                                 "use -a fcn, resnet18, resnet34 or resnet50, or --network vgg16.");
         });
@@ -34,7 +36,25 @@ internal static class CliOptions
     public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Depth };
     public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Width };
     public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BaseWidth };
-    public static Option<AgdLoss> Loss() => new("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss };
+    public static Option<AgdLoss> Loss() => NamesOnly<AgdLoss>(new Option<AgdLoss>("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss });
+
+    /// <summary>
+    /// Refuses an enum's number where its name is expected: System.CommandLine takes "-a 1" as the second architecture
+    /// and "--loss 9" as a loss that does not exist. A word that is no name keeps the parser's own error.
+    /// </summary>
+    public static TOption NamesOnly<TEnum, TOption>(TOption option) where TEnum : struct, Enum where TOption : Option
+    {
+        option.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (!Enum.GetNames<TEnum>().Contains(token.Value, StringComparer.OrdinalIgnoreCase) && Enum.TryParse<TEnum>(token.Value, ignoreCase: true, out _))
+                    result.AddError($"{option.Name} takes a name ({string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}), not '{token.Value}'.");
+        });
+        return option;
+    }
+
+    /// <inheritdoc cref="NamesOnly{TEnum, TOption}(TOption)"/>
+    public static Option<TEnum> NamesOnly<TEnum>(Option<TEnum> option) where TEnum : struct, Enum => NamesOnly<TEnum, Option<TEnum>>(option);
     public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.NumberOfEpochs };
     public static Option<int?> BatchSize() => new("--batch-size", "-b") { Description = "Images per step. Without it the batch is automatic: it starts at 32 and doubles as the gradient noise measured in training grows." };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => DataSets.DefaultImageShape.Height };
@@ -73,8 +93,34 @@ internal static class CliOptions
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {InCommandLineWords(e)}");
             return 1;
         }
+    }
+
+    // The library's option names as the command line spells them.
+    private static readonly Dictionary<string, string> s_flags = new()
+    {
+        ["BatchSize"] = "--batch-size", ["NumberOfEpochs"] = "--epochs", ["Depth"] = "--depth", ["Width"] = "--width", ["BaseWidth"] = "--base-width",
+        ["Depths"] = "--depths", ["Widths"] = "--widths", ["BaseWidths"] = "--base-widths", ["BatchSizes"] = "--batch-sizes",
+    };
+
+    /// <summary>
+    /// An error's message as a command-line user reads it: an option named by its flag, and without .NET's
+    /// "(Parameter 'x')" and "Actual value was" suffixes (the value is said in words).
+    /// </summary>
+    public static string InCommandLineWords(Exception e)
+    {
+        if (e is not ArgumentException { ParamName: { } name } argument)
+            return e.Message;
+        string text = argument.Message;
+        int suffix = text.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (suffix >= 0)
+            text = text[..suffix];
+        string flag = s_flags.GetValueOrDefault(name, name);
+        text = text.Replace(name, flag, StringComparison.Ordinal);
+        if (flag.StartsWith('-') && !text.Contains(flag, StringComparison.Ordinal))
+            text = $"{flag}: {text}";
+        return e is ArgumentOutOfRangeException { ActualValue: { } value } ? FormattableString.Invariant($"{text} It was {value}.") : text;
     }
 }

@@ -10,12 +10,12 @@ internal static class SearchCommand
         var data = new DataOptions();
         var budget = new Option<TimeSpan>("--budget") { Description = "Wall time of the whole search, as hh:mm:ss.", DefaultValueFactory = _ => TimeSpan.FromMinutes(10) };
         var output = CliOptions.Output("agd-search");
-        var architectures = List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18.");
+        var architectures = CliOptions.NamesOnly<AgdArchitecture, Option<AgdArchitecture[]>>(List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18."));
         var depths = List<int>("--depths", "FCN depths to try. Default: 2 3 4.");
         var widths = List<int>("--widths", "FCN widths to try. Default: powers of two from half to twice the image size (512 1024 for 28x28 grey images).");
         var baseWidths = List<int>("--base-widths", "ResNet base widths to try. Default: 8.");
         var batchSizes = List<int>("--batch-sizes", "Batch sizes to try. Default: 32 64 128 256.");
-        var losses = List<AgdLoss>("--losses", "Losses to try (square, crossentropy). Default: crossentropy.");
+        var losses = CliOptions.NamesOnly<AgdLoss, Option<AgdLoss[]>>(List<AgdLoss>("--losses", "Losses to try (square, crossentropy). Default: crossentropy."));
         var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving.", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
         var command = new System.CommandLine.Command("search", "Search FCN and ResNet sizes and batch sizes by successive halving within a time budget; print the leaderboard, plot it, save the best model.")
         {

@@ -5,8 +5,8 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>
 /// Ctrl+C (SIGINT) and SIGTERM, which Kubernetes, systemd, Slurm and Azure ML send to stop a job, are one request: a verb
 /// that can stop (training, a search, a comparison) finishes its current batch, keeps what it has and exits with 128 plus
-/// the signal's number (130, 143); any other verb, or a second signal, exits at once with that code. Either way the
-/// process ends normally, so that its temporary files are removed.
+/// the signal's number (130, 143); any other verb, or a second signal, exits at once with that code, its temporary files
+/// removed first.
 /// </summary>
 internal static class StopSignals
 {
@@ -61,14 +61,30 @@ internal static class StopSignals
         }
     }
 
-    // The first signal stops a stoppable verb; a second one, or one during any other verb, exits now. Either way the
-    // process ends through the runtime's normal shutdown, not its default handling of the signal.
+    // The first signal stops a stoppable verb; a second one, or one during any other verb, exits now.
     private static void Stop(int code)
     {
         if (Interlocked.CompareExchange(ref s_exitCode, code, 0) != 0 || Volatile.Read(ref s_stoppable) == 0)
-            Environment.Exit(code);
+            ExitNow(code);
         s_stop.Cancel();
     }
+
+    // The work may be inside libtorch on another thread: exit()'s teardown of libtorch's globals under it crashes the
+    // process (exit 139) or prints native traces. So the run's temporary folder is removed here and the process ends
+    // through _exit, which runs no teardown; Environment.Exit where there is no C library to call.
+    private static void ExitNow(int code)
+    {
+        Jobs.RunTemporaryFolder.Remove();
+        Console.Out.Flush();
+        Console.Error.Flush();
+        if (!OperatingSystem.IsWindows() && (NativeLibrary.TryLoad("libc.so.6", out var libc) || NativeLibrary.TryLoad("libc", out libc))
+            && NativeLibrary.TryGetExport(libc, "_exit", out var exit))
+            Marshal.GetDelegateForFunctionPointer<ExitImmediately>(exit)(code);
+        Environment.Exit(code);
+    }
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void ExitImmediately(int code);
 
     private sealed class Registrations(Action dispose) : IDisposable
     {

@@ -3,18 +3,24 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// <summary>Checks, before any data is read, that a verb's output folder can be written: the path is given, names no file, and takes files.</summary>
 internal static class OutputFolder
 {
+    // The longest file or folder name, in bytes, that Linux's file systems (and NTFS's 255 characters) take.
+    private const int MaxNameBytes = 255;
+
     /// <summary>
     /// The folder's full path, without a trailing separator; a symbolic link is followed to the folder it names, so that
     /// a new folder takes that folder's place and the link goes on naming it.
     /// </summary>
     /// <param name="path">The path as the user gave it.</param>
     /// <param name="option">The option that gave it (-o, -m), for the message.</param>
-    /// <exception cref="ArgumentException">The path is empty, names the file system's root, or is a link to nothing.</exception>
+    /// <exception cref="ArgumentException">The path is empty, has a name longer than a file system takes, names the file system's root, or is a link to nothing.</exception>
     public static string Normalize(string? path, string option)
     {
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"The folder given to {option} is empty; give a folder path, for example {option} my-model.", option);
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (full.Split(Path.DirectorySeparatorChar).FirstOrDefault(n => System.Text.Encoding.UTF8.GetByteCount(n) > MaxNameBytes) is { } name)
+            throw new ArgumentException($"The folder given to {option} has a name of {System.Text.Encoding.UTF8.GetByteCount(name)} bytes ('{name[..40]}...'); " +
+                $"a file system takes names of at most {MaxNameBytes}. Give a shorter name.", option);
         if (new DirectoryInfo(full).LinkTarget is not null)
         {
             var target = Directory.ResolveLinkTarget(full, returnFinalTarget: true);
@@ -38,6 +44,10 @@ internal static class OutputFolder
     {
         if (File.Exists(folder))
             throw Unwritable(folder, option, "is a file; give a folder");
+        string current = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
+        if (replaceable && (current == folder || current.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+            throw Unwritable(folder, option, "is the current folder, or holds it: a new output replaces the whole folder, which would leave this shell " +
+                $"in a deleted folder; give a folder of its own, for example {option} agd-output");
         string existing = Existing(folder) ?? throw Unwritable(folder, option, "is on no existing drive");
         if (AncestorFile(folder, existing) is { } file)
             throw Unwritable(folder, option, $"lies under '{file}', which is a file");

@@ -37,10 +37,10 @@ public class SearchVerbTests
     }
 
     [TestMethod]
-    [DataRow("--depths", "0", "Depths must be positive")]
-    [DataRow("--widths", "0", "Widths must be positive")]
-    [DataRow("--base-widths", "-1", "BaseWidths must be positive")]
-    [DataRow("--batch-sizes", "-5", "BatchSizes must be positive")]
+    [DataRow("--depths", "0", "--depths must be positive. It was 0.")]
+    [DataRow("--widths", "0", "--widths must be positive. It was 0.")]
+    [DataRow("--base-widths", "-1", "--base-widths must be positive. It was -1.")]
+    [DataRow("--batch-sizes", "-5", "--batch-sizes must be positive. It was -5.")]
     [DataRow("--architectures", "custom", "not Custom")]
     public void SearchChecksItsListsBeforeReadingData(string option, string value, string message)
     {
