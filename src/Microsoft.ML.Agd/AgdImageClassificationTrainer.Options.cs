@@ -92,8 +92,39 @@ public sealed partial class AgdImageClassificationTrainer
 
         /// <summary>The network these options describe (the factory's, or the architecture's at its size), before AGD's initialisation.</summary>
         public nn.Module<Tensor, Tensor> CreateNetwork(AgdImageShape shape, int classes)
-            => NetworkFactory is null ? AgdNetworks.Create(Architecture, shape, classes, Depth, Width, BaseWidth)
-                : NetworkFactory(shape, classes) ?? throw new InvalidOperationException($"NetworkFactory returned null for images of shape {shape} and {classes} classes; it must return the network.");
+        {
+            if (NetworkFactory is null)
+            {
+                CheckMemory(shape, classes, rows: null);
+                return AgdNetworks.Create(Architecture, shape, classes, Depth, Width, BaseWidth);
+            }
+            try
+            {
+                return NetworkFactory(shape, classes) ?? throw new InvalidOperationException($"NetworkFactory returned null for images of shape {shape} and {classes} classes; it must return the network.");
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (e.Message.Contains("allocate", StringComparison.Ordinal))
+            {
+                // A factory's size is its own: its weights are counted once built, unless libtorch cannot even allocate them.
+                throw new InvalidOperationException($"The network NetworkFactory builds for images of shape {shape} needs more memory than this machine's " +
+                    $"{TrainingMemory.Available / 1e9:G3} GB ({e.Message.Split('\n')[0].Trim()}). Make the network smaller.", e);
+            }
+        }
+
+        /// <summary>
+        /// Checks, before any row is read or any weight made, that a batch of the images and (for a built-in architecture)
+        /// the network fit this machine's memory; a factory's network is checked once built.
+        /// </summary>
+        /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the option to make smaller.</exception>
+        internal void CheckMemory(AgdImageShape shape, int classes, long? rows)
+        {
+            int batch = BatchSize ?? AutomaticBatchSize.Start;
+            TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
+            if (NetworkFactory is not null)
+                return;
+            double parameters = AgdNetworks.ParameterCount(Architecture, shape, classes, Depth, Width, BaseWidth);
+            TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
+                Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth));
+        }
 
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>
         public AgdDataLoading DataLoading { get; set; } = AgdDataLoading.Auto;

@@ -185,19 +185,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         return cursor.MoveNext();
     }
 
-    // Before any row is read or any weight made: a network or a batch that cannot fit is named (a factory's network is
-    // checked once built, in Train).
-    private void CheckMemory(AgdImageShape shape, int classes, long? rows)
-    {
-        int batch = _options.BatchSize ?? AutomaticBatchSize.Start;
-        TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
-        if (_options.NetworkFactory is not null)
-            return;
-        var o = _options;
-        double parameters = AgdNetworks.ParameterCount(o.Architecture, shape, classes, o.Depth, o.Width, o.BaseWidth);
-        TrainingMemory.CheckParameters(parameters, o.Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {o.Depth} and width {o.Width}" : $"A {o.Architecture} of base width {o.BaseWidth}",
-            o.Architecture == AgdArchitecture.Fcn ? (o.Depth > 2 && o.Depth > o.Width ? nameof(Options.Depth) : nameof(Options.Width)) : nameof(Options.BaseWidth));
-    }
+    // Before any row is read or any weight made (see Options.CheckMemory).
+    private void CheckMemory(AgdImageShape shape, int classes, long? rows) => _options.CheckMemory(shape, classes, rows);
 
     private void CheckSeveralClasses(IImageBatches train)
     {

@@ -13,7 +13,7 @@ internal static partial class TemporaryFiles
     private static readonly ConcurrentDictionary<string, bool> s_live = new();
     private static readonly Lazy<bool> s_started = new(() =>
     {
-        Leftovers.DeleteFiles(Path.GetTempPath(), OfAProcess());
+        DeleteLeftovers(Path.GetTempPath());
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             foreach (string path in s_live.Keys)
@@ -43,6 +43,9 @@ internal static partial class TemporaryFiles
         }
         s_live.TryRemove(path, out _);
     }
+
+    /// <summary>Deletes the files in <paramref name="folder"/> that processes no longer running made here.</summary>
+    public static void DeleteLeftovers(string folder) => Leftovers.DeleteFiles(folder, OfAProcess());
 
     [GeneratedRegex(@"^agd-network-(?<pid>\d+)-[0-9a-f]{32}\.onnx$")]
     private static partial Regex OfAProcess();

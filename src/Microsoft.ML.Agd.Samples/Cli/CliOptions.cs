@@ -103,14 +103,21 @@ internal static class CliOptions
     {
         ["BatchSize"] = "--batch-size", ["NumberOfEpochs"] = "--epochs", ["Depth"] = "--depth", ["Width"] = "--width", ["BaseWidth"] = "--base-width",
         ["Depths"] = "--depths", ["Widths"] = "--widths", ["BaseWidths"] = "--base-widths", ["BatchSizes"] = "--batch-sizes",
+        ["Budget"] = "--budget", ["InitialTrials"] = "--trials",
     };
 
     /// <summary>
-    /// An error's message as a command-line user reads it: an option named by its flag, and without .NET's
-    /// "(Parameter 'x')" and "Actual value was" suffixes (the value is said in words).
+    /// An error's message as a command-line user reads it: a damaged file's own message rather than the wrapper ML.NET
+    /// puts around it, an option named by its flag, and without .NET's "(Parameter 'x')" and "Actual value was"
+    /// suffixes (the value is said in words).
     /// </summary>
     public static string InCommandLineWords(Exception e)
     {
+        // ML.NET's cursors wrap a file's error in their own ("Splitter/consolidator worker encountered exception ..."): the
+        // file's is the one that names it.
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (e is InvalidOperationException && inner is InvalidDataException or IOException)
+                return inner.Message;
         if (e is not ArgumentException { ParamName: { } name } argument)
             return e.Message;
         string text = argument.Message;

@@ -53,7 +53,7 @@ internal sealed class LanguageModelOptions
     private static (LanguageModelTraining, TextTokenizer, string, LanguageModelConfiguration) Prepare(string textPath, string tokens, LanguageModelSettings settings, LanguageModelConfiguration? replaying)
     {
         settings.Validate();
-        string path = Path.GetFullPath(textPath);
+        string path = string.IsNullOrWhiteSpace(textPath) ? textPath : Path.GetFullPath(textPath); // an empty one is named by TextCorpus.Read
         string text = TextCorpus.Read(path);
         replaying?.CheckText(text);
         var tokenizer = TextTokenizer.Create(tokens, text);

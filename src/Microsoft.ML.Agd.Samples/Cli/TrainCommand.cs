@@ -33,13 +33,15 @@ internal static class TrainCommand
                 result = TrainJob.Run(settings, progress, cancellation);
                 task.Value = task.MaxValue;
             });
-        Report(result!);
+        Report(result!, settings.Replaying?.StoppedAfterEpoch);
         return 0;
     });
 
-    private static void Report(TrainResult result)
+    private static void Report(TrainResult result, int? replayedStop)
     {
-        if (result.Cancelled)
+        if (result.Cancelled && replayedStop is { } stopped && result.History.Count == stopped)
+            AnsiConsole.MarkupLine($"[yellow]Stopped after epoch {stopped}, as the replayed run was.[/]");
+        else if (result.Cancelled)
             AnsiConsole.MarkupLine($"[yellow]Stopped during epoch {result.History.Count + 1}, which was undone; the model of epoch {result.History.Count} is saved.[/]");
         AnsiConsole.MarkupLine($"Trained on {result.TrainImages} images ({Markup.Escape(result.TrainedOn)}) in {result.Seconds:F1} s.");
         AnsiConsole.MarkupLine($"[bold]Test accuracy: {result.Test.Accuracy:P2}[/] (macro {result.Test.MacroAccuracy:P2}, log-loss {result.Test.LogLoss:F4}) on {result.TestImages} images.");

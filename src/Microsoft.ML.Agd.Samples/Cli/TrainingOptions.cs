@@ -37,7 +37,17 @@ internal sealed class TrainingOptions
     private static TrainSettings Replay(ParseResult result, string path, string output)
     {
         CliOptions.CheckAloneWithConfig(result);
-        return RunConfiguration.Read(path).ToSettings(output);
+        var settings = RunConfiguration.Read(path).ToSettings(output);
+        try
+        {
+            settings.Data.Validate();
+            settings.Trainer.Validate();
+        }
+        catch (ArgumentException e) // an edited value: the file is to blame, not an option that was not given
+        {
+            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {CliOptions.InCommandLineWords(e)} Replay an unedited run.json, or train with options instead.", e);
+        }
+        return settings;
     }
 
     /// <summary>Adds every option to a command.</summary>

@@ -40,6 +40,9 @@ internal static class DataSets
             if ((test.Height, test.Width) != (train.Height, train.Width))
                 throw new InvalidDataException($"'{test.Images}' holds {test.Height}x{test.Width} images, but '{train.Images}' holds {train.Height}x{train.Width}: " +
                     "a model is tested on images of the shape it was trained on. Give test images of the training images' shape.");
+            if (train.Classes.Length > 0 && train.Classes.Distinct().Take(2).Count() < 2)
+                throw new InvalidDataException($"'{train.Labels}' gives every image the label {train.Classes.FirstOrDefault()}: classification needs at least two classes. " +
+                    "Give labels of two classes or more.");
             var names = ClassNames(folder, train.Labels, train.Classes);
             return (ToSet(folder, "train", train, names), ToSet(folder, "t10k", test, names));
         }

@@ -10,17 +10,17 @@ internal static class IdxReader
     private const int LabelsMagic = 0x00000801;
 
     /// <summary>Reads an idx3-ubyte file: the images and their height and width.</summary>
-    /// <exception cref="InvalidDataException">The file is not IDX images or is truncated; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">The file is not IDX images, is truncated or promises more than memory holds; the message names the file.</exception>
     public static (byte[][] Images, int Height, int Width) ReadImages(string path)
     {
-        var bytes = ReadAll(path);
-        Header(bytes, path, ImagesMagic, 16, "images (idx3-ubyte)");
-        int count = ReadInt(bytes, 4), height = ReadInt(bytes, 8), width = ReadInt(bytes, 12);
-        if (count < 0 || height <= 0 || width <= 0)
-            throw new InvalidDataException($"'{path}': invalid IDX dimensions {count} x {height} x {width}.");
-        long expected = 16 + (long)count * height * width;
-        if (bytes.Length < expected)
-            throw new InvalidDataException($"'{path}' is truncated: its header promises {count} images of {height}x{width} ({expected} bytes) but the file has {bytes.Length} bytes.");
+        int count = 0, height = 0, width = 0;
+        var bytes = ReadAll(path, ImagesMagic, 16, "images (idx3-ubyte)", header =>
+        {
+            (count, height, width) = (ReadInt(header, 4), ReadInt(header, 8), ReadInt(header, 12));
+            if (count < 0 || height <= 0 || width <= 0)
+                throw new InvalidDataException($"'{path}': invalid IDX dimensions {count} x {height} x {width}.");
+            return (16 + (long)count * height * width, $"{count} images of {height}x{width}");
+        });
         int size = height * width;
         var images = new byte[count][];
         for (int i = 0; i < count; i++)
@@ -32,18 +32,21 @@ internal static class IdxReader
     /// <exception cref="InvalidDataException">The file is not IDX labels or is truncated; the message names the file.</exception>
     public static byte[] ReadLabels(string path)
     {
-        var bytes = ReadAll(path);
-        Header(bytes, path, LabelsMagic, 8, "labels (idx1-ubyte)");
-        int count = ReadInt(bytes, 4);
-        if (count < 0 || bytes.Length < 8L + count)
-            throw new InvalidDataException($"'{path}' is truncated: its header promises {count} labels but the file has {Math.Max(0, bytes.Length - 8)}.");
+        int count = 0;
+        var bytes = ReadAll(path, LabelsMagic, 8, "labels (idx1-ubyte)", header =>
+        {
+            count = ReadInt(header, 4);
+            if (count < 0)
+                throw new InvalidDataException($"'{path}': invalid IDX label count {count}.");
+            return (8L + count, $"{count} labels");
+        });
         return bytes.AsSpan(8, count).ToArray();
     }
 
-    private static void Header(byte[] bytes, string path, int magic, int headerSize, string what)
+    private static void Header(byte[] bytes, int length, string path, int magic, int headerSize, string what)
     {
-        if (bytes.Length < headerSize)
-            throw new InvalidDataException($"'{path}' is truncated: {bytes.Length} bytes is shorter than the {headerSize}-byte IDX header.");
+        if (length < headerSize)
+            throw new InvalidDataException($"'{path}' is truncated: {length} bytes is shorter than the {headerSize}-byte IDX header.");
         int found = ReadInt(bytes, 0);
         if (found != magic)
             throw new InvalidDataException($"'{path}' is not IDX {what}: its magic number is 0x{found:X8}, expected 0x{magic:X8}.");
@@ -51,25 +54,35 @@ internal static class IdxReader
 
     private static int ReadInt(byte[] bytes, int offset) => BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset, 4));
 
-    private static byte[] ReadAll(string path)
+    // Reads the header, then as many bytes as it promises and no more: a gzip file that inflates beyond that (a "zip bomb")
+    // is never held whole, and a promise larger than an array or this machine's memory is named before it is read.
+    private static byte[] ReadAll(string path, int magic, int headerSize, string what, Func<byte[], (long Length, string Promise)> promised)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
         using var file = InputFile.OpenRead(path);
-        Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
-        using var memory = new MemoryStream();
+        using var stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : (Stream)new BufferedStream(file);
         try
         {
-            stream.CopyTo(memory);
+            var header = new byte[headerSize];
+            int headerRead = stream.ReadAtLeast(header, headerSize, throwOnEndOfStream: false);
+            Header(header, headerRead, path, magic, headerSize, what);
+            var (length, promise) = promised(header);
+            if (length > Array.MaxLength || length > GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)
+                throw new InvalidDataException($"'{path}': its header promises {promise} ({length} bytes), more than this program reads into memory " +
+                    $"({Math.Min(Array.MaxLength, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2)} bytes). Give a smaller file, or split it.");
+            using var memory = new MemoryStream();
+            memory.Write(header);
+            var buffer = new byte[1 << 16];
+            while (memory.Length < length && stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - memory.Length)) is > 0 and var read)
+                memory.Write(buffer, 0, read);
+            if (memory.Length < length)
+                throw new InvalidDataException($"'{path}' is truncated: its header promises {promise} ({length} bytes) but the file has {memory.Length} bytes.");
+            return memory.ToArray();
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException e) when (!e.Message.StartsWith($"'{path}'", StringComparison.Ordinal))
         {
             throw new InvalidDataException($"'{path}' is not a valid gzip file: {e.Message}", e);
         }
-        finally
-        {
-            if (stream != file) stream.Dispose();
-        }
-        return memory.ToArray();
     }
 }

@@ -44,6 +44,7 @@ internal sealed class BaselineTraining : IDisposable
         TorchNative.EnsureLoaded();
         var ml = new MLContext(network.Seed);
         var keys = train.LabelKeys(ml);
+        network.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before a row is decoded
         _train = LabelledImages.Read(keys.Transform(train.ToDataView(ml)), train.Shape);
         _test = LabelledImages.Read(keys.Transform(test.ToDataView(ml)), test.Shape);
         (_network, _shape, _classes) = (network, train.Shape, train.ClassNames.Count);

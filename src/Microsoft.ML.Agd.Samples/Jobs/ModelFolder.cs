@@ -176,6 +176,14 @@ internal sealed class ModelFolder
         DataViewSchema input;
         try
         {
+            using var archive = System.IO.Compression.ZipFile.OpenRead(Model); // damage ML.NET would report as an I/O error
+        }
+        catch (InvalidDataException e)
+        {
+            throw Damaged(Model, $"it is not a whole zip archive ({e.Message})");
+        }
+        try
+        {
             model = ml.Model.Load(Model, out input);
         }
         catch (Exception e) when (Unwritable(e) is { } io)

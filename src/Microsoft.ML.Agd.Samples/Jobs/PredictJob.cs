@@ -23,10 +23,8 @@ internal static class PredictJob
         var ml = new MLContext(0);
         var (info, model) = folder.Open(ml);
         using var temporaryFiles = model as IDisposable;
-        foreach (var file in files.Where(f => !File.Exists(f)))
-            throw Directory.Exists(file)
-                ? new FileNotFoundException($"'{file}' is a folder; give image files (agd predict -m model {System.IO.Path.Combine(file, "*.png")}).", file)
-                : new FileNotFoundException($"Image '{file}' does not exist.", file);
+        foreach (var file in files.Where(Directory.Exists)) // a missing file, or a link to nothing, is named as it is decoded
+            throw new FileNotFoundException($"'{file}' is a folder; give image files (agd predict -m model {System.IO.Path.Combine(file, "*.png")}).", file);
         var rows = ModelFolder.Decode(files, info.Shape);
         var set = new LabelledImageSet(rows, info.Shape, info.ClassNames, "images");
         var scored = model.Transform(set.ToDataView(ml));

@@ -51,11 +51,16 @@ internal sealed record RunConfiguration
     public required long InMemoryLimitBytes { get; init; }
     /// <summary>The seed of the split, the weights and the batch order.</summary>
     public required int Seed { get; init; }
+    /// <summary>
+    /// The epoch after which the run was stopped (Ctrl+C or SIGTERM), whose model it kept; null for a run that trained
+    /// every epoch. A replay stops after it too: the same epochs toward the same length give the same model.
+    /// </summary>
+    public int? StoppedAfterEpoch { get; init; }
     /// <summary>What ran it: this library's, TorchSharp's, libtorch's, ML.NET's and .NET's versions, and the CPU.</summary>
     public required RunFile.Provenance Ran { get; init; }
 
     /// <summary>The configuration of a run of <paramref name="settings"/> on data read from <paramref name="folder"/>.</summary>
-    public static RunConfiguration Of(TrainSettings settings, string folder, string dataFingerprint)
+    public static RunConfiguration Of(TrainSettings settings, string folder, string dataFingerprint, int? stoppedAfterEpoch = null)
     {
         var t = settings.Trainer;
         return new()
@@ -64,7 +69,7 @@ internal sealed record RunConfiguration
             TestFraction = settings.Data.TestFraction, Network = settings.Network, Architecture = t.Architecture, Depth = t.Depth, Width = t.Width,
             BaseWidth = t.BaseWidth, NumberOfEpochs = t.NumberOfEpochs, BatchSize = t.BatchSize, Loss = t.Loss, StepNorm = t.StepNorm,
             KeepBestEpoch = t.KeepBestEpoch, Device = t.Device, DataLoading = t.DataLoading, InMemoryLimitBytes = t.InMemoryLimitBytes, Seed = t.Seed,
-            Ran = RunFile.Provenance.Current,
+            StoppedAfterEpoch = stoppedAfterEpoch, Ran = RunFile.Provenance.Current,
         };
     }
 

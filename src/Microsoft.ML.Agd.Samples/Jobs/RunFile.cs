@@ -38,7 +38,8 @@ internal static class RunFile
         }
     }
 
-    private static readonly JsonSerializerOptions s_json = new(ModelFolder.Json) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    // Strict: a field it does not know, and null where the field cannot be null (an edited "Ran": null), are refused.
+    private static readonly JsonSerializerOptions s_json = new(ModelFolder.Json) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, RespectNullableAnnotations = true };
 
     /// <summary>Reads a run file of <paramref name="verb"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
@@ -54,8 +55,9 @@ internal static class RunFile
         try
         {
             using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("Format", out var f) && f.TryGetInt32(out int value))
-                format = value;
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("Format", out var f))
+                format = f.ValueKind == JsonValueKind.Number && f.TryGetInt32(out int value) ? value
+                    : throw new InvalidDataException($"The run configuration '{path}' has a Format of {f.GetRawText()}, not a whole number: it is not a run.json that {verb} wrote unedited.");
         }
         catch (JsonException e)
         {

@@ -41,12 +41,22 @@ internal static class TrainJob
     public static TrainResult Run(TrainSettings settings, IProgress<AgdEpoch>? progress = null, CancellationToken cancellation = default)
     {
         settings.Data.Validate();
-        (settings.Trainer.Progress, settings.Trainer.CancellationToken) = (progress, cancellation);
+        // A replay of a stopped run stops where it did.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (settings.Replaying?.StoppedAfterEpoch is { } last && progress is var told)
+            progress = new Cli.SynchronousProgress<AgdEpoch>(e =>
+            {
+                told?.Report(e);
+                if (e.Epoch == last)
+                    stop.Cancel();
+            });
+        (settings.Trainer.Progress, settings.Trainer.CancellationToken) = (progress, stop.Token);
         var ml = new MLContext(settings.Trainer.Seed);
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.Trainer); // checks every option before anything is read
         var folder = new ModelFolder(settings.Output);
         folder.CheckWritable();
         var (train, test) = settings.Data.Load();
+        settings.Trainer.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before the fingerprint decodes every row
         string fingerprint = RunConfiguration.Fingerprint(train, test);
         if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
             throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +
@@ -60,7 +70,7 @@ internal static class TrainJob
         folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, agd, train);
-            var run = RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint);
+            var run = RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint, agd.Model.Cancelled ? agd.Model.History[^1].Epoch : null);
             run.Write(staging.Run);
             TrainingProject.Write(staging.TrainProject, run, train.ClassNames);
             ModelFolder.WriteJson(staging.Metrics, new { evaluation.Accuracy, evaluation.MacroAccuracy, evaluation.LogLoss, evaluation.PerClass, TrainSeconds = seconds, History = agd.Model.History });

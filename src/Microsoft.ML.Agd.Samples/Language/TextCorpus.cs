@@ -19,6 +19,8 @@ internal static class TextCorpus
     /// <exception cref="InvalidDataException">A file is not UTF-8, or the text is empty; the message names the file and the fix.</exception>
     public static string Read(string path)
     {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new FileNotFoundException("--text is empty; give it a UTF-8 file or a folder of them.", path);
         string text = Directory.Exists(path)
             ? string.Join("\n", Files(path).Select(ReadFile))
             : File.Exists(path) ? ReadFile(path)

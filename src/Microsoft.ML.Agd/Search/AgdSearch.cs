@@ -26,17 +26,17 @@ public sealed class AgdSearch
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Budget <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Budget, "The Budget must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(options.Budget), options.Budget, "The Budget must be positive.");
         if (options.Budget > LongestBudget)
-            throw new ArgumentOutOfRangeException(nameof(options), options.Budget, $"The Budget must be at most {LongestBudget:d\\.hh\\:mm\\:ss}, the longest a timer that stops a trial can wait.");
+            throw new ArgumentOutOfRangeException(nameof(options.Budget), options.Budget, $"The Budget must be at most {LongestBudget:d\\.hh\\:mm\\:ss}, the longest a timer that stops a trial can wait.");
         Check.Positive(options.InitialTrials, nameof(options.InitialTrials));
         if (!double.IsFinite(options.InitialEpochs) || options.InitialEpochs <= 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.InitialEpochs, "The InitialEpochs must be positive (a fraction trains on that share of the rows).");
+            throw new ArgumentOutOfRangeException(nameof(options.InitialEpochs), options.InitialEpochs, "The InitialEpochs must be positive (a fraction trains on that share of the rows).");
         Check.Positive(options.MaxEpochs, nameof(options.MaxEpochs));
         if (options.ExplorationShare is <= 0 or > 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.ExplorationShare, "The ExplorationShare must be in (0, 1].");
+            throw new ArgumentOutOfRangeException(nameof(options.ExplorationShare), options.ExplorationShare, "The ExplorationShare must be in (0, 1].");
         if (options.ValidationFraction is <= 0 or >= 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.ValidationFraction, "The ValidationFraction must be between 0 and 1.");
+            throw new ArgumentOutOfRangeException(nameof(options.ValidationFraction), options.ValidationFraction, "The ValidationFraction must be between 0 and 1.");
         foreach (var (name, values) in new[] { (nameof(options.Depths), options.Depths), (nameof(options.Widths), options.Widths),
                                                (nameof(options.BaseWidths), options.BaseWidths), (nameof(options.BatchSizes), options.BatchSizes) })
             foreach (int value in values)

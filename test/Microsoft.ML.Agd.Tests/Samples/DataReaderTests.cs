@@ -31,6 +31,31 @@ public class DataReaderTests
     }
 
     [TestMethod]
+    public void AGzipFileIsInflatedOnlyAsFarAsItsHeaderPromises()
+    {
+        using var data = new TinyData();
+        // A "zip bomb": one 2x2 image promised, then 256 MB of zeros (a few hundred kilobytes compressed).
+        string bomb = data.Path("train-images-idx3-ubyte.gz");
+        using (var gzip = new System.IO.Compression.GZipStream(File.Create(bomb), System.IO.Compression.CompressionLevel.SmallestSize))
+        {
+            gzip.Write([.. TinyData.BigEndian(0x803, 1, 2, 2), 1, 2, 3, 4]);
+            var zeros = new byte[1 << 20];
+            for (int i = 0; i < 256; i++)
+                gzip.Write(zeros);
+        }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var (images, _, _) = IdxReader.ReadImages(bomb);
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3, 4 }, images.Single());
+        Assert.IsTrue(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "the zeros beyond the promise are never read into memory");
+
+        // A header that promises more than memory holds is named before anything is read.
+        string huge = data.Path("t10k-images-idx3-ubyte.gz");
+        TinyData.Gzip(huge, [.. TinyData.BigEndian(0x803, int.MaxValue, 28, 28), 1, 2, 3]);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => IdxReader.ReadImages(huge));
+        StringAssert.Contains(e.Message, $"'{huge}': its header promises 2147483647 images of 28x28 (1683627179264 bytes), more than this program reads into memory");
+    }
+
+    [TestMethod]
     public void WrongMagicNumberIsReported()
     {
         using var data = new TinyData();

@@ -32,6 +32,109 @@ public class HostileInputTests
     }
 
     [TestMethod]
+    [DataRow("Cannot parse argument 'banana' for option '--architecture'", "train", "-a", "banana")]
+    [DataRow("--architecture takes a name (fcn, resnet18, resnet34, resnet50, custom), not '7'.", "train", "-a", "7")]
+    [DataRow("--loss takes a name (square, crossentropy), not '9'.", "train", "--loss", "9")]
+    [DataRow("--losses takes a name (square, crossentropy), not '9'.", "search", "--losses", "9")]
+    [DataRow("error: --epochs must be positive. It was 0.", "train", "-e", "0")]
+    [DataRow("error: --batch-size must be positive. It was -1.", "compare", "-b", "-1")]
+    public void AValueThatIsNoOptionsIsNamedInTheCommandLinesWords(string expected, params string[] args)
+    {
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run([.. args, "--data", data.IdxFolder(), "-o", data.Path("out")]);
+        AssertNamed(code, printed, expected);
+        Assert.IsFalse(printed.Contains("(Parameter '", StringComparison.Ordinal), printed);
+        Assert.IsFalse(Directory.Exists(data.Path("out")));
+    }
+
+    [TestMethod]
+    public void NetworksAndImagesLargerThanMemoryAreNamedBeforeAnyIsBuiltOrDecoded()
+    {
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("compare", "--data", data.IdxFolder(), "-e", "1", "--width", "2147483647", "-o", data.Path("c"));
+        AssertNamed(code, printed, "An FCN of depth 3 and width 2147483647 would have");
+        (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "--network", "vgg16", "--base-width", "2147483647", "-o", data.Path("v"));
+        AssertNamed(code, printed, "error: The network NetworkFactory builds for images of shape 1x8x8 needs more memory than this machine's");
+        // Images decoded at 10000x10000 take 1.2 GB each, and an FCN on them terabytes: refused before the first is decoded.
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 4), "-e", "1", "--image-size", "10000", "-o", data.Path("i"));
+        AssertNamed(code, printed, "more than this machine's");
+        Assert.IsTrue(GC.GetTotalAllocatedBytes(precise: true) - before < 1L << 30, "no image was decoded at that size");
+    }
+
+    [TestMethod]
+    public void AnOutputFolderThatIsTheCurrentFolderOrTooLongIsRefusedFirst()
+    {
+        using var data = new TinyData();
+        string longName = data.Path(new string('a', 300));
+        var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "-o", longName);
+        AssertNamed(code, Cli.Unwrapped(printed), "The folder given to -o has a name of 300 bytes");
+        Assert.IsFalse(printed.Contains("epoch 1", StringComparison.Ordinal) || printed.Contains("Trained on", StringComparison.Ordinal), "refused before training");
+        var current = Assert.ThrowsExactly<IOException>(() => OutputFolder.CheckWritable(Environment.CurrentDirectory, "-o", replaceable: true));
+        StringAssert.Contains(current.Message, "is the current folder, or holds it: a new output replaces the whole folder");
+        Assert.ThrowsExactly<IOException>(() => OutputFolder.CheckWritable(Path.GetDirectoryName(Environment.CurrentDirectory)!, "-o", replaceable: true));
+    }
+
+    [TestMethod]
+    public void ArgumentsThatAreNotUtf8AreRefusedNotRenamed()
+    {
+        using var data = new TinyData();
+        // The shell passes the byte 0xFF; .NET reads it as U+FFFD, which names another folder.
+        var start = new ProcessStartInfo("bash", ["-c", $"dotnet '{Cli.AgdDll}' train --data '{data.IdxFolder()}' -e 1 -o \"$0\"$'\\xff'", data.Path("out")]) { RedirectStandardError = true };
+        using var agd = Process.Start(start)!;
+        string error = agd.StandardError.ReadToEnd();
+        agd.WaitForExit();
+        Assert.AreEqual(1, agd.ExitCode, error);
+        StringAssert.Contains(error, "holds bytes that are not UTF-8");
+        Assert.AreEqual(0, Directory.GetDirectories(data.Root, "out*").Length);
+    }
+
+    [TestMethod]
+    public void AMissingOrDamagedImageAndAnEmptyModelZipAreNamed()
+    {
+        using var data = new TinyData();
+        string model = data.Path("model");
+        Assert.AreEqual(0, Cli.Run("train", "--data", data.ImageFolder(perClass: 4), "-e", "1", "--width", "16", "--image-size", "8", "-o", model).Code);
+        string link = data.Path("gone.png");
+        File.CreateSymbolicLink(link, data.Path("nowhere.png"));
+        var (code, printed) = Cli.Run("predict", "-m", model, link);
+        AssertNamed(code, Cli.Unwrapped(printed), $"Image '{link}' does not exist: it is a link to '{data.Path("nowhere.png")}', which does not.");
+
+        // evaluate names an image damaged past its header, as train does, not ML.NET's wrapper around the error.
+        string images = data.ImageFolder(perClass: 4);
+        string damaged = Directory.GetFiles(Directory.GetDirectories(images)[0])[0];
+        var bytes = File.ReadAllBytes(damaged);
+        bytes.AsSpan(43, bytes.Length - 60).Fill(0xAB); // the compressed pixels, past the header that train's and evaluate's listing check
+        File.WriteAllBytes(damaged, bytes);
+        (code, printed) = Cli.Run("evaluate", "-m", model, "--data", images, "-o", data.Path("ev"));
+        AssertNamed(code, Cli.Unwrapped(printed), $"Image '{damaged}'");
+        Assert.IsFalse(printed.Contains("Splitter/consolidator", StringComparison.Ordinal), printed);
+
+        // An empty model.zip whose checksum was rewritten to match is damage, not a temporary folder's fault.
+        File.WriteAllBytes(Path.Combine(model, "model.zip"), []);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "model.json")))!;
+        json["Sha256"]!["model.zip"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Array.Empty<byte>()));
+        File.WriteAllText(Path.Combine(model, "model.json"), json.ToJsonString());
+        (code, printed) = Cli.Run("evaluate", "-m", model, "--data", images, "-o", data.Path("ev2"));
+        AssertNamed(code, Cli.Unwrapped(printed), "model.zip cannot be used because it is not a whole zip archive");
+    }
+
+    [TestMethod]
+    public void SearchBudgetsTextsAndOneClassLabelsAreNamed()
+    {
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("search", "--data", data.IdxFolder(), "--budget", "00:00:00", "-o", data.Path("s"));
+        AssertNamed(code, printed, "error: The --budget must be positive. It was 00:00:00.");
+        (code, printed) = Cli.Run("lm", "train", "-t", "", "-o", data.Path("lm"));
+        AssertNamed(code, printed, "--text is empty; give it a UTF-8 file or a folder of them.");
+        string idx = data.IdxFolder();
+        string labels = Directory.GetFiles(idx, "train-labels*")[0];
+        TinyData.Gzip(labels, [.. TinyData.BigEndian(0x801, 90), .. new byte[90]]);
+        (code, printed) = Cli.Run("train", "--data", idx, "-e", "1", "-o", data.Path("m"));
+        AssertNamed(code, Cli.Unwrapped(printed), $"'{labels}' gives every image the label 0: classification needs at least two classes.");
+    }
+
+    [TestMethod]
     public void AnImageSizeBeyondWhatAnImageMayHaveIsNamed()
     {
         using var data = new TinyData();

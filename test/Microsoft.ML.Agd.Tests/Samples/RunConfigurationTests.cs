@@ -39,6 +39,31 @@ public class RunConfigurationTests
     }
 
     [TestMethod]
+    public void AStoppedRunIsReplayedToWhereItStopped()
+    {
+        using var data = new TinyData();
+        // Stopped as Ctrl+C stops it: after epoch 2 of 40, during epoch 3.
+        using var stop = new CancellationTokenSource();
+        var settings = new TrainSettings
+        {
+            Data = new DataSettings { Folder = data.IdxFolder(), Seed = 4 },
+            Trainer = new() { NumberOfEpochs = 40, Width = 32, Depth = 2, Seed = 4 },
+            Output = data.Path("original"),
+        };
+        var result = TrainJob.Run(settings, new SynchronousProgress<AgdEpoch>(e => { if (e.Epoch == 2) stop.Cancel(); }), stop.Token);
+        Assert.IsTrue(result.Cancelled);
+        var run = RunConfiguration.Read(Path.Combine(settings.Output, "run.json"));
+        Assert.AreEqual((40, (int?)2), (run.NumberOfEpochs, run.StoppedAfterEpoch));
+
+        string replay = data.Path("replay");
+        var (code, text) = Cli.Run("train", "--config", Path.Combine(settings.Output, "run.json"), "--output", replay);
+        Assert.AreEqual(0, code, text);
+        StringAssert.Contains(Cli.Unwrapped(text), "Stopped after epoch 2, as the replayed run was.");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(settings.Output, "model.onnx")), File.ReadAllBytes(Path.Combine(replay, "model.onnx")));
+        Assert.AreEqual(File.ReadAllText(Path.Combine(settings.Output, "run.json")), File.ReadAllText(Path.Combine(replay, "run.json")));
+    }
+
+    [TestMethod]
     public void DataChangedSinceTheRunIsRefusedBeforeTraining()
     {
         using var data = new TinyData();
@@ -78,6 +103,8 @@ public class RunConfigurationTests
             (Write("unknown.json", j => j["Momentum"] = 0.9), "cannot be replayed: The JSON property 'Momentum' could not be mapped"),
             (Write("missing.json", j => j.Remove("Seed")), "cannot be replayed: JSON deserialization for type"),
             (Write("bad-enum.json", j => j["Loss"] = "Hinge"), "cannot be replayed: The JSON value could not be converted"),
+            (Write("null-section.json", j => j["Ran"] = null), "cannot be replayed: The property or field 'Ran' on type"),
+            (Write("text-format.json", j => j["Format"] = "1"), "has a Format of \"1\", not a whole number: it is not a run.json that agd train wrote unedited."),
         };
         foreach (var (file, message) in cases)
         {

@@ -35,6 +35,35 @@ public class SignalTests
     }
 
     [TestMethod]
+    [DataRow("INT", 130)]
+    [DataRow("TERM", 143)]
+    public void ASignalDuringAVerbThatCannotStopEndsItAtOnceWithoutACrash(string signal, int exitCode)
+    {
+        using var data = new TinyData();
+        string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        // lm generate is inside libtorch nearly all the time: exit()'s teardown under it crashed the process (exit 139).
+        // Its text has no line ends to wait for: it is signalled once it has had time to start.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Cli.AgdDll, "lm", "generate", "-m", TinyLanguageModel.Folder, "--prompt", "a", "--length", "1000000"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.Environment["TMPDIR"] = temporary;
+        using var agd = System.Diagnostics.Process.Start(start)!;
+        var printed = agd.StandardOutput.ReadToEndAsync();
+        var errors = agd.StandardError.ReadToEndAsync();
+        Thread.Sleep(TimeSpan.FromSeconds(4));
+        Assert.IsFalse(agd.HasExited, $"still generating when signalled: {(agd.HasExited ? errors.Result : "")}");
+        using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", $"{agd.Id}"]))
+            kill.WaitForExit();
+        Assert.IsTrue(agd.WaitForExit(TimeSpan.FromSeconds(30)), "ended at once");
+        int code = agd.ExitCode;
+        string output = printed.Result[^Math.Min(200, printed.Result.Length)..] + errors.Result;
+        Assert.AreEqual(exitCode, code, output);
+        Assert.IsFalse(output.Contains("   at ", StringComparison.Ordinal) || output.Contains("Exception", StringComparison.Ordinal), output);
+        Assert.AreEqual(0, Directory.GetDirectories(temporary).Length, "the run's temporary folder is removed");
+    }
+
+    [TestMethod]
     public void TheNextRunRemovesTheTemporaryFolderOfAKilledOne()
     {
         using var data = new TinyData();

@@ -25,4 +25,35 @@ public class TemporaryFileTests
             }
         }
     }
+
+    [TestMethod]
+    public void FilesThatEndedProcessesLeftAreDeletedAndALiveProcesssKept()
+    {
+        using var data = new TinyData();
+        string folder = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        int ended;
+        using (var done = System.Diagnostics.Process.Start("true"))
+        {
+            done.WaitForExit();
+            ended = done.Id;
+        }
+        int live = Environment.ProcessId;
+        string[] endedFiles = [$"clr-debug-pipe-{ended}-17-in", $"clr-debug-pipe-{ended}-17-out", $"dotnet-diagnostic-{ended}-17-socket", $"agd-network-{ended}-{Guid.NewGuid():N}.onnx"];
+        string[] kept = [$"clr-debug-pipe-{live}-17-in", $"agd-network-{live}-{Guid.NewGuid():N}.onnx", "clr-debug-pipe-notes.txt"];
+        foreach (string name in endedFiles.Concat(kept))
+            File.WriteAllText(Path.Combine(folder, name), "");
+
+        // A run of agd clears the runtime's pipes that killed runs left; the library clears its own networks' files.
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Cli.AgdDll, "--help"]) { RedirectStandardOutput = true };
+        start.Environment["TMPDIR"] = folder;
+        using (var agd = System.Diagnostics.Process.Start(start)!)
+        {
+            agd.StandardOutput.ReadToEnd();
+            agd.WaitForExit();
+            Assert.AreEqual(0, agd.ExitCode);
+        }
+        TemporaryFiles.DeleteLeftovers(folder);
+        CollectionAssert.AreEquivalent(kept, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray());
+        StringAssert.StartsWith(Path.GetFileName(TemporaryFiles.NewPath()), $"agd-network-{live}-");
+    }
 }
