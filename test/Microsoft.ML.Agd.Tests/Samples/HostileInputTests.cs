@@ -195,7 +195,7 @@ public class HostileInputTests
     {
         using var data = new TinyData();
         var (code, printed) = Cli.Run("search", "--data", data.IdxFolder(), "--budget", "99999.00:00:00", "-o", data.Path("search"));
-        AssertNamed(code, printed, "The Budget must be at most 24.20:31:23, the longest a timer that stops a trial can wait.");
+        AssertNamed(code, printed, "The --budget must be at most 24.20:31:23, the longest a timer that stops a trial can wait. It was 99999.00:00:00.");
     }
 
     [TestMethod]
