@@ -9,33 +9,23 @@ namespace Microsoft.ML.Agd;
 /// </summary>
 internal static class Leftovers
 {
-    /// <summary>Deletes the folders in <paramref name="parent"/> whose names match <paramref name="name"/> and whose process has ended.</summary>
+    /// <summary>
+    /// Deletes the folders and files in <paramref name="parent"/> whose names match <paramref name="name"/> and whose
+    /// process has ended (the pipes and socket the .NET runtime makes for debuggers among them, which it removes only on
+    /// a clean exit).
+    /// </summary>
     public static void Delete(string parent, Regex name)
     {
         if (!Directory.Exists(parent))
             return;
-        foreach (var entry in new DirectoryInfo(parent).EnumerateDirectories())
+        foreach (var entry in new DirectoryInfo(parent).EnumerateFileSystemInfos())
             if (name.Match(entry.Name) is { Success: true } match && !IsRunning(int.Parse(match.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture)))
-                TryDelete(entry.FullName);
-    }
-
-    /// <summary>
-    /// Deletes the files in <paramref name="parent"/> whose names match <paramref name="name"/> and whose process has
-    /// ended, such as the pipes and socket the .NET runtime makes for debuggers, which it removes only on a clean exit.
-    /// </summary>
-    public static void DeleteFiles(string parent, Regex name)
-    {
-        if (!Directory.Exists(parent))
-            return;
-        foreach (var entry in new DirectoryInfo(parent).EnumerateFiles())
-            if (name.Match(entry.Name) is { Success: true } match && !IsRunning(int.Parse(match.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture)))
-                try
-                {
-                    entry.Delete();
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                }
+            {
+                if (entry is DirectoryInfo)
+                    TryDelete(entry.FullName);
+                else
+                    TryDeleteFile(entry.FullName);
+            }
     }
 
     /// <summary>Deletes a folder and what it holds; one that cannot be deleted now is left for a later run.</summary>
@@ -44,6 +34,18 @@ internal static class Leftovers
         try
         {
             Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Deletes a file; one that cannot be deleted now is left for a later run.</summary>
+    public static void TryDeleteFile(string file)
+    {
+        try
+        {
+            File.Delete(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

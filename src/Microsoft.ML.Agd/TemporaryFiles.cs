@@ -34,18 +34,12 @@ internal static partial class TemporaryFiles
     /// <summary>Deletes a file made at <see cref="NewPath"/>; one that cannot be deleted now is left for a later process.</summary>
     public static void Delete(string path)
     {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
+        Leftovers.TryDeleteFile(path);
         s_live.TryRemove(path, out _);
     }
 
     /// <summary>Deletes the files in <paramref name="folder"/> that processes no longer running made here.</summary>
-    public static void DeleteLeftovers(string folder) => Leftovers.DeleteFiles(folder, OfAProcess());
+    public static void DeleteLeftovers(string folder) => Leftovers.Delete(folder, OfAProcess());
 
     [GeneratedRegex(@"^agd-network-(?<pid>\d+)-[0-9a-f]{32}\.onnx$")]
     private static partial Regex OfAProcess();

@@ -15,7 +15,7 @@ internal static partial class RunTemporaryFolder
     {
         string parent = Path.GetTempPath();
         Leftovers.Delete(parent, OfARun());
-        Leftovers.DeleteFiles(parent, OfARuntime());
+        Leftovers.Delete(parent, OfARuntime());
         string folder = Path.Combine(parent, $"agd-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
