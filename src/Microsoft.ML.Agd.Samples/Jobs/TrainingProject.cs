@@ -58,6 +58,25 @@ internal static partial class TrainingProject
 
         """;
 
+    // A stopped run's project stops where the run did (run.json's StoppedAfterEpoch), so that its model is the run's.
+    private static string StopOptions(RunConfiguration run) => run.StoppedAfterEpoch is { } stopped
+        ? $"\n        // The run was stopped after epoch {stopped}: this one stops there too, so that its model is the run's.\n        Progress = new StopAfter({stopped}, stop), CancellationToken = stop.Token,"
+        : "";
+
+    private const string StopAfterClass = """
+
+
+        /// <summary>Stops training once an epoch has ended, as the run was stopped.</summary>
+        public sealed class StopAfter(int epoch, CancellationTokenSource stop) : IProgress<AgdEpoch>
+        {
+            public void Report(AgdEpoch value)
+            {
+                if (value.Epoch == epoch)
+                    stop.Cancel();
+            }
+        }
+        """;
+
     private static string Literal(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
 
     private static string Program(RunConfiguration run, IReadOnlyList<string> classNames, (string File, string Source, string Factory)? network) => $$"""
@@ -93,7 +112,7 @@ internal static partial class TrainingProject
             var ml = new MLContext(seed: {{run.Seed}});
             var (train, test) = Data.Load(ml, data, classes);
             var names = ml.Data.LoadFromEnumerable(classes.Select(c => new Image { Label = c }));
-            var keys = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Transforms.SelectColumns("Label").Fit(names).Transform(names)).Fit(train);
+            var keys = ml.Transforms.Conversion.MapValueToKey("Label", keyData: ml.Transforms.SelectColumns("Label").Fit(names).Transform(names)).Fit(train);{{(run.StoppedAfterEpoch is null ? "" : "\n    using var stop = new CancellationTokenSource();")}}
             var trainer = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
             {
                 Architecture = AgdArchitecture.{{run.Architecture}},
@@ -108,7 +127,7 @@ internal static partial class TrainingProject
                 Device = AgdDevice.{{run.Device}},
                 DataLoading = AgdDataLoading.{{run.DataLoading}},
                 InMemoryLimitBytes = {{run.InMemoryLimitBytes}},
-                Seed = {{run.Seed}},{{(network is { } code ? $"\n                NetworkFactory = (shape, classes) => {code.Factory}, // {code.File}, the network the run used" : "")}}
+                Seed = {{run.Seed}},{{(network is { } code ? $"\n                NetworkFactory = (shape, classes) => {code.Factory}, // {code.File}, the network the run used" : "")}}{{StopOptions(run)}}
             });
             var agd = trainer.Fit(keys.Transform(train), keys.Transform(test)); // the test images are the validation set, as agd train's
             var metrics = ml.MulticlassClassification.Evaluate(agd.Transform(keys.Transform(test)));
@@ -131,7 +150,7 @@ internal static partial class TrainingProject
             File.WriteAllText(Path.Combine(output, "layers.txt"), agd.Model.Plan.Describe() + Environment.NewLine);
             Console.WriteLine($"Wrote model.zip, model.onnx, model.json, layers.txt and metrics.json to {Path.GetFullPath(output)}; agd evaluate and agd predict read it.");
             return 0;
-        }
+        }{{(run.StoppedAfterEpoch is null ? "" : StopAfterClass)}}
 
         /// <summary>A labelled image: pixels in [0, 1], and its class name.</summary>
         public sealed class Image

@@ -43,10 +43,11 @@ public class ConsumerTests
     [DataRow("images")]
     [DataRow("cifar")]
     [DataRow("vgg")] // a network the program defines: its source goes into the project
+    [DataRow("stopped")] // a run stopped after epoch 2 of 40: the project stops there too
     public void TheTrainingProjectThatTrainWritesTrainsTheSameModelFromThePackage(string kind)
     {
         using var data = new TinyData();
-        string idx = kind switch { "idx" => data.IdxFolder(), "cifar" => Samples.DistributedDataTests.Cifar10(data), _ => data.ImageFolder(perClass: 10) };
+        string idx = kind switch { "idx" or "stopped" => data.IdxFolder(), "cifar" => Samples.DistributedDataTests.Cifar10(data), _ => data.ImageFolder(perClass: 10) };
         string output = data.Path("model");
         string[] imageOptions = kind switch
         {
@@ -54,10 +55,20 @@ public class ConsumerTests
             "vgg" => ["--image-size", "8", "--grey", "--network", "vgg16", "--base-width", "2"],
             _ => [],
         };
-        var (code, said) = Cli.Run(["train", "--data", idx, "--epochs", "3", "--width", "16", "--depth", "2", "--seed", "3", "--output", output, .. imageOptions]);
-        Assert.AreEqual(0, code, said);
-        string accuracy = Regex.Match(Cli.Unwrapped(said), @"Test accuracy: [0-9.]+ %").Value;
-        Assert.AreNotEqual("", accuracy, said);
+        string accuracy = "Test accuracy: ";
+        if (kind == "stopped")
+        {
+            using var stop = new CancellationTokenSource();
+            var settings = new TrainSettings { Data = new DataSettings { Folder = idx, Seed = 3 }, Trainer = new() { NumberOfEpochs = 40, Width = 16, Depth = 2, Seed = 3 }, Output = output };
+            Assert.IsTrue(TrainJob.Run(settings, new SynchronousProgress<AgdEpoch>(e => { if (e.Epoch == 2) stop.Cancel(); }), stop.Token).Cancelled);
+        }
+        else
+        {
+            var (code, said) = Cli.Run(["train", "--data", idx, "--epochs", "3", "--width", "16", "--depth", "2", "--seed", "3", "--output", output, .. imageOptions]);
+            Assert.AreEqual(0, code, said);
+            accuracy = Regex.Match(Cli.Unwrapped(said), @"Test accuracy: [0-9.]+ %").Value;
+            Assert.AreNotEqual("", accuracy, said);
+        }
 
         // The project as written, copied into a brand-new folder, built against the packed library.
         string project = data.Path("elsewhere", "train");
@@ -78,7 +89,7 @@ public class ConsumerTests
         Assert.AreNotEqual(0, badCode, badSaid);
         StringAssert.Contains(badSaid, kind switch
         {
-            "idx" => $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file.",
+            "idx" or "stopped" => $"error: '{data.Path("no-such-folder")}' has no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) file.",
             "images" or "vgg" => $"error: Data folder '{data.Path("no-such-folder")}' does not exist.",
             _ => $"error: '{data.Path("no-such-folder")}' has no train.bin: unpack the whole CIFAR binary archive into it.",
         });
