@@ -39,8 +39,9 @@ internal static class CliOptions
     public static Option<AgdLoss> Loss() => NamesOnly<AgdLoss>(new Option<AgdLoss>("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss });
 
     /// <summary>
-    /// Refuses an enum's number where its name is expected: System.CommandLine takes "-a 1" as the second architecture
-    /// and "--loss 9" as a loss that does not exist. A word that is no name keeps the parser's own error.
+    /// Refuses an enum's number where its name is expected: System.CommandLine takes "-a 1" as the second architecture,
+    /// "--loss 9" as a loss that does not exist and "fcn,resnet18" as the two's numbers or-ed together (resnet18). A word
+    /// that is no name keeps the parser's own error.
     /// </summary>
     public static TOption NamesOnly<TEnum, TOption>(TOption option) where TEnum : struct, Enum where TOption : Option
     {
@@ -48,7 +49,8 @@ internal static class CliOptions
         {
             foreach (var token in result.Tokens)
                 if (!Enum.GetNames<TEnum>().Contains(token.Value, StringComparer.OrdinalIgnoreCase) && Enum.TryParse<TEnum>(token.Value, ignoreCase: true, out _))
-                    result.AddError($"{option.Name} takes a name ({string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}), not '{token.Value}'.");
+                    result.AddError($"{option.Name} takes a name ({string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}), not '{token.Value}'" +
+                        (token.Value.Contains(',', StringComparison.Ordinal) ? "; give several separated by spaces." : "."));
         });
         return option;
     }

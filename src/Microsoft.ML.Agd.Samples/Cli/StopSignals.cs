@@ -70,11 +70,12 @@ internal static class StopSignals
     }
 
     // The work may be inside libtorch on another thread: exit()'s teardown of libtorch's globals under it crashes the
-    // process (exit 139) or prints native traces. So the run's temporary folder is removed here and the process ends
-    // through _exit, which runs no teardown; Environment.Exit where there is no C library to call.
+    // process (exit 139) or prints native traces. So the run's temporary files (its folder, a staging folder, the
+    // runtime's pipes) are removed here and the process ends through _exit, which runs no teardown; Environment.Exit
+    // where there is no C library to call.
     private static void ExitNow(int code)
     {
-        Jobs.RunTemporaryFolder.Remove();
+        Jobs.RunTemporaryFolder.Remove(endingAtOnce: true);
         Console.Out.Flush();
         Console.Error.Flush();
         if (!OperatingSystem.IsWindows() && (NativeLibrary.TryLoad("libc.so.6", out var libc) || NativeLibrary.TryLoad("libc", out libc))

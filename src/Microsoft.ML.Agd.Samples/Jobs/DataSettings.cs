@@ -23,7 +23,9 @@ internal sealed record DataSettings
     {
         if (!(TestFraction > 0 && TestFraction < 1))
             throw new ArgumentOutOfRangeException("--test-fraction", TestFraction, "The test fraction must be between 0 and 1 (exclusive).");
-        if (ImageShape.Channels < 1 || ImageShape.Height < 1 || ImageShape.Width < 1)
+        if (ImageShape.Channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(ImageShape), ImageShape.Channels, "An image folder's images are read with 1 channel (--grey) or 3; the ImageShape's Channels must be one of them.");
+        if (ImageShape.Height < 1 || ImageShape.Width < 1)
             throw new ArgumentOutOfRangeException("--image-size", ImageShape.Height, "The image size must be at least 1.");
         if (ImageShape.Size > int.MaxValue || (long)ImageShape.Height * ImageShape.Width > ImageDecoder.MaxPixels)
             throw new ArgumentOutOfRangeException("--image-size", ImageShape.Height,

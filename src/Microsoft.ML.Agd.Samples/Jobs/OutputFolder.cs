@@ -96,6 +96,7 @@ internal static class OutputFolder
     public static void WriteWhole(string folder, Action<string> write)
     {
         string staging = AtomicFolder.Beside(folder, "staging");
+        using var held = RunTemporaryFolder.Hold(staging); // removed even by a second Ctrl+C, which ends the process at once
         try
         {
             Directory.CreateDirectory(staging);

@@ -27,17 +27,41 @@ internal static partial class RunTemporaryFolder
         }
         foreach (string variable in OperatingSystem.IsWindows() ? ["TMP", "TEMP"] : new[] { "TMPDIR" })
             Environment.SetEnvironmentVariable(variable, folder);
-        s_folder = folder;
+        (s_folder, s_parent) = (folder, parent);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove();
     }
 
-    private static string? s_folder;
+    private static string? s_folder, s_parent;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> s_held = new();
 
-    /// <summary>Removes the folder (a process about to end at once, without the runtime's shutdown, calls it first).</summary>
-    public static void Remove()
+    /// <summary>
+    /// Counts a folder the run writes outside its temporary folder (a staging folder beside an output) as the run's own
+    /// until the returned object is disposed: a process that must end at once removes it too.
+    /// </summary>
+    public static IDisposable Hold(string folder)
     {
+        s_held[folder] = true;
+        return new Release(() => s_held.TryRemove(folder, out _));
+    }
+
+    /// <summary>
+    /// Removes the folder and the folders held (<see cref="Hold"/>); with <paramref name="endingAtOnce"/> (a process
+    /// about to end without the runtime's shutdown, which would remove them) also the runtime's own pipes.
+    /// </summary>
+    public static void Remove(bool endingAtOnce = false)
+    {
+        foreach (string held in s_held.Keys)
+            Leftovers.TryDelete(held);
         if (s_folder is { } folder)
             Leftovers.TryDelete(folder);
+        if (endingAtOnce && s_parent is { } parent)
+            foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
+                Leftovers.TryDeleteFile(pipe);
+    }
+
+    private sealed class Release(Action release) : IDisposable
+    {
+        public void Dispose() => release();
     }
 
     [GeneratedRegex(@"^agd-(?<pid>\d+)-[0-9a-f]{32}$")]

@@ -36,6 +36,7 @@ public class HostileInputTests
     [DataRow("--architecture takes a name (fcn, resnet18, resnet34, resnet50, custom), not '7'.", "train", "-a", "7")]
     [DataRow("--loss takes a name (square, crossentropy), not '9'.", "train", "--loss", "9")]
     [DataRow("--losses takes a name (square, crossentropy), not '9'.", "search", "--losses", "9")]
+    [DataRow("--architectures takes a name (fcn, resnet18, resnet34, resnet50, custom), not 'fcn,resnet18'; give several separated by spaces.", "search", "--architectures", "fcn,resnet18")]
     [DataRow("error: --epochs must be positive. It was 0.", "train", "-e", "0")]
     [DataRow("error: --batch-size must be positive. It was -1.", "compare", "-b", "-1")]
     public void AValueThatIsNoOptionsIsNamedInTheCommandLinesWords(string expected, params string[] args)

@@ -104,6 +104,7 @@ public class RunConfigurationTests
             (Write("missing.json", j => j.Remove("Seed")), "cannot be replayed: JSON deserialization for type"),
             (Write("bad-enum.json", j => j["Loss"] = "Hinge"), "cannot be replayed: The JSON value could not be converted"),
             (Write("null-section.json", j => j["Ran"] = null), "cannot be replayed: The property or field 'Ran' on type"),
+            (Write("no-channels.json", j => j["ImageShape"]!["Channels"] = 0), "cannot be replayed: An image folder's images are read with 1 channel (--grey) or 3; the ImageShape's Channels must be one of them. It was 0."),
             (Write("text-format.json", j => j["Format"] = "1"), "has a Format of \"1\", not a whole number: it is not a run.json that agd train wrote unedited."),
         };
         foreach (var (file, message) in cases)

@@ -56,4 +56,19 @@ public class TemporaryFileTests
         CollectionAssert.AreEquivalent(kept, Directory.GetFiles(folder).Select(Path.GetFileName).ToArray());
         StringAssert.StartsWith(Path.GetFileName(TemporaryFiles.NewPath()), $"agd-network-{live}-");
     }
+
+    [TestMethod]
+    public void AFolderTheRunHoldsIsRemovedWhenTheProcessMustEndAtOnce()
+    {
+        using var data = new TinyData();
+        string staging = Directory.CreateDirectory(data.Path(".model.staging-1-0")).FullName;
+        File.WriteAllText(Path.Combine(staging, "model.zip"), "half written");
+        using (RunTemporaryFolder.Hold(staging))
+            RunTemporaryFolder.Remove(endingAtOnce: true); // what a second Ctrl+C does before _exit
+        Assert.IsFalse(Directory.Exists(staging));
+        // Released, a folder is the run's no more: one at the same path stays.
+        Directory.CreateDirectory(staging);
+        RunTemporaryFolder.Remove(endingAtOnce: true);
+        Assert.IsTrue(Directory.Exists(staging));
+    }
 }
