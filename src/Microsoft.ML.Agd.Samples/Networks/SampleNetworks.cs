@@ -9,7 +9,12 @@ internal static class SampleNetworks
     /// <exception cref="ArgumentOutOfRangeException">No sample network has that name.</exception>
     public static Func<AgdImageShape, int, nn.Module<Tensor, Tensor>> Factory(string name, int baseWidth) => name.ToLowerInvariant() switch
     {
-        "vgg16" => (shape, classes) => Vgg.Create(shape, classes, baseWidth),
+        "vgg16" => (shape, classes) =>
+        {
+            // Counted before it is built: a width too large for memory is named, not left to libtorch's allocator.
+            TrainingMemory.CheckParameters(Vgg.ParameterCount(shape, classes, baseWidth), $"VGG-16 of base width {baseWidth}", "--base-width");
+            return Vgg.Create(shape, classes, baseWidth);
+        },
         _ => throw Unknown(name),
     };
 

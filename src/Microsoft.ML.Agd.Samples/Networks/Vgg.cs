@@ -22,11 +22,9 @@ internal static class Vgg
     public static nn.Module<Tensor, Tensor> Create(AgdImageShape shape, int classes, int baseWidth = 16, int[]? stages = null)
     {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        long channels = shape.Channels, size = Math.Min(shape.Height, shape.Width);
-        int stage = 0;
-        foreach (int convolutions in stages ?? Vgg16)
+        long channels = shape.Channels;
+        foreach (var (stage, convolutions, width, pooled) in Stages(shape, baseWidth, stages))
         {
-            long width = baseWidth << Math.Min(stage, 3);
             for (int i = 0; i < convolutions; i++)
             {
                 layers.Add(($"conv{stage}_{i}", nn.Conv2d(channels, width, 3, padding: 1, bias: false)));
@@ -34,16 +32,37 @@ internal static class Vgg
                 layers.Add(($"relu{stage}_{i}", nn.ReLU()));
                 channels = width;
             }
-            if (size >= 2)
-            {
+            if (pooled)
                 layers.Add(($"pool{stage}", nn.MaxPool2d(2)));
-                size /= 2;
-            }
-            stage++;
         }
         layers.Add(("average", nn.AdaptiveAvgPool2d(1)));
         layers.Add(("flatten", nn.Flatten()));
         layers.Add(("classifier", nn.Linear(channels, classes, hasBias: false)));
         return nn.Sequential(layers);
+    }
+
+    /// <summary>The weights <see cref="Create"/> makes, counted before any is: to check that they fit in memory.</summary>
+    public static double ParameterCount(AgdImageShape shape, int classes, int baseWidth = 16, int[]? stages = null)
+    {
+        double count = 0, channels = shape.Channels;
+        foreach (var (_, convolutions, width, _) in Stages(shape, baseWidth, stages))
+            for (int i = 0; i < convolutions; i++, channels = width)
+                count += 9 * channels * width;
+        return count + channels * classes;
+    }
+
+    // Each stage: its index, its convolutions, their width, and whether a max-pool follows (while the image is 2x2 or larger).
+    private static IEnumerable<(int Stage, int Convolutions, long Width, bool Pooled)> Stages(AgdImageShape shape, int baseWidth, int[]? stages)
+    {
+        long size = Math.Min(shape.Height, shape.Width);
+        int stage = 0;
+        foreach (int convolutions in stages ?? Vgg16)
+        {
+            bool pooled = size >= 2;
+            if (pooled)
+                size /= 2;
+            yield return (stage, convolutions, (long)baseWidth << Math.Min(stage, 3), pooled);
+            stage++;
+        }
     }
 }

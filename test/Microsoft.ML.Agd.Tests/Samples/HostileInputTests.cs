@@ -55,7 +55,12 @@ public class HostileInputTests
         var (code, printed) = Cli.Run("compare", "--data", data.IdxFolder(), "-e", "1", "--width", "2147483647", "-o", data.Path("c"));
         AssertNamed(code, printed, "An FCN of depth 3 and width 2147483647 would have");
         (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "--network", "vgg16", "--base-width", "2147483647", "-o", data.Path("v"));
-        AssertNamed(code, printed, "error: The network NetworkFactory builds for images of shape 1x8x8 needs more memory than this machine's");
+        AssertNamed(code, printed, "error: VGG-16 of base width 2147483647 would have");
+        StringAssert.Contains(printed, "Make --base-width smaller.");
+        // A network of a user's own, whose size is known only once built: libtorch's refusal to allocate it is named.
+        var options = new AgdImageClassificationTrainer.Options { NetworkFactory = (shape, classes) => TorchSharp.torch.nn.Sequential(TorchSharp.torch.nn.Flatten(), TorchSharp.torch.nn.Linear(shape.Size, 1L << 40)) };
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => options.CreateNetwork(new AgdImageShape(1, 8, 8), 3));
+        StringAssert.Contains(e.Message, "The network NetworkFactory builds for images of shape 1x8x8 needs more memory than this machine's");
         // Images decoded at 10000x10000 take 1.2 GB each, and an FCN on them terabytes: refused before the first is decoded.
         long before = GC.GetTotalAllocatedBytes(precise: true);
         (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 4), "-e", "1", "--image-size", "10000", "-o", data.Path("i"));

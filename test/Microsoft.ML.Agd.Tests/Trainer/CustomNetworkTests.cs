@@ -29,6 +29,17 @@ public class CustomNetworkTests
     }
 
     [TestMethod]
+    [DataRow(1, 28, 28, 10, 4)]
+    [DataRow(3, 32, 32, 100, 8)]
+    [DataRow(3, 5, 7, 2, 3)] // pooled only while the image is 2x2 or larger
+    public void AVggsCountedWeightsAreTheWeightsItBuilds(int channels, int height, int width, int classes, int baseWidth)
+    {
+        var shape = new AgdImageShape(channels, height, width);
+        using var vgg = Microsoft.ML.Agd.Samples.Networks.Vgg.Create(shape, classes, baseWidth);
+        Assert.AreEqual(vgg.parameters().Sum(p => (double)p.numel()), Microsoft.ML.Agd.Samples.Networks.Vgg.ParameterCount(shape, classes, baseWidth));
+    }
+
+    [TestMethod]
     public void CustomWithoutAFactoryIsNamed()
     {
         var e = Assert.ThrowsExactly<ArgumentException>(() => new AgdImageClassificationTrainer(new AgdImageClassificationTrainer.Options { Architecture = AgdArchitecture.Custom }));
