@@ -15,6 +15,12 @@ namespace Microsoft.ML.Agd.Training;
 /// with <see cref="MeasureNoise"/> each step measures the gradient noise scale, AGD's step then counts only the
 /// gradient's expected signal, and an automatic batch (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
 /// </summary>
+/// <param name="network">The network, on <paramref name="device"/>.</param>
+/// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
+/// <param name="loss">The training loss.</param>
+/// <param name="batchSize">Rows per step, or null for an automatic batch.</param>
+/// <param name="device">Where batches go.</param>
+/// <param name="generator">The source of every pass's order.</param>
 internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int? batchSize, Device device, Generator generator)
 {
     // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
