@@ -36,6 +36,23 @@ public sealed class AgdPlan
     /// <exception cref="NotSupportedException">A parameter belongs to no layer, has an unsupported rank, or is tied to another; the message names it.</exception>
     public static AgdPlan Of(nn.Module network) => Of(network, DepthOps.AttentionDepth);
 
+    /// <summary>
+    /// The plan of a network whose forward pass AGD reads from a run on <paramref name="example"/>, as
+    /// <c>torch.jit.trace</c> reads one: for a module of the user's own kind (neither a <see cref="Models.Block"/> nor a
+    /// Sequential) whose forward adds branches to a stream, such as a transformer or a ResNet written with TorchSharp's
+    /// own modules, the depth its description would give instead of its layers counted in series. Otherwise as
+    /// <see cref="Of(nn.Module)"/>.
+    /// </summary>
+    /// <param name="network">The network, with AGD's initial weights or any others.</param>
+    /// <param name="example">An input such as a training batch (the trace runs one forward pass on it, in evaluation mode).</param>
+    /// <exception cref="NotSupportedException">A parameter belongs to no layer, has an unsupported rank, or is tied to another; the message names it.</exception>
+    public static AgdPlan Of(nn.Module<Tensor, Tensor> network, Tensor example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        var plan = Of(network);
+        return plan.CountedInSeries && TracedDepth.Of(network, example) is { } depth ? new(plan.Layers, depth, countedInSeries: false) : plan;
+    }
+
     /// <summary>The plan with attention adding <paramref name="attentionDepth"/> to its projections' depth (benchmarks compare the counts).</summary>
     internal static AgdPlan Of(nn.Module network, double attentionDepth)
     {
@@ -85,6 +102,7 @@ public sealed class AgdPlan
     public override string ToString() => Describe();
 
     internal const string CountedInSeriesNote = "Note: L counts the layers in series, as published: this module is not a Block, so AGD cannot see whether its forward " +
-        "adds branches to a stream. If it does (a transformer, a ResNet), write it as a Block, whose Compute says how its layers compose " +
-        "(docs/research/residual-depth.md): L then follows from the composition, and each step is larger.";
+        "adds branches to a stream. If it does (a transformer, a ResNet), build the plan with AgdPlan.Of(network, example), which reads the " +
+        "forward pass on an example input, or write it as a Block, whose Compute says how its layers compose (docs/research/residual-depth.md): " +
+        "L then follows from the composition, and each step is larger.";
 }

@@ -30,6 +30,9 @@ internal sealed class DepthOps : IBlockOps<DepthOps.Path>
 
     private DepthOps(double attentionDepth) => _attentionDepth = attentionDepth;
 
+    /// <summary>The rules with the library's attention depth, for a reading of its own (<see cref="TracedDepth"/>).</summary>
+    public static DepthOps Rules => new(AttentionDepth);
+
     /// <summary>
     /// The depth of a module: its description's, for a block; its layer count, in series, for any other module. Also
     /// whether some part with several layers (not a block, not a Sequential) had to be counted in series unseen.

@@ -1,0 +1,120 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Tests.Optim;
+
+/// <summary>
+/// A network written with TorchSharp's own modules gets, from one traced forward pass, the depth its Block description
+/// gives: nanoGPT ported as a user ports it, against the library's Gpt; a residual MLP against its closed form; a
+/// Sequential stays in series.
+/// </summary>
+[TestClass]
+public class TracedDepthTests
+{
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(4)]
+    public void NanoGptOfPlainModulesGetsTheDepthOfTheLibrarysGpt(int layers)
+    {
+        using var plain = new PlainGpt(65, 16, layers, heads: 4, width: 32);
+        var counted = AgdPlan.Of(plain);
+        Assert.IsTrue(counted.CountedInSeries);
+        Assert.AreEqual(2 + 6 * layers + 1, counted.Depth, "today's reading: every layer in series");
+
+        var traced = AgdPlan.Of(plain, randint(0, 65, [3, 16]));
+        using var gpt = new Gpt(65, 16, layers, heads: 4, width: 32);
+        Assert.AreEqual(AgdPlan.Of(gpt).Depth, traced.Depth, 1e-9, "the Block's description, read by DepthOps");
+        Assert.IsFalse(traced.CountedInSeries);
+        Assert.IsFalse(traced.Describe().Contains("Note:", StringComparison.Ordinal), traced.Describe());
+        Assert.IsTrue(plain.training, "the trace puts the training mode back");
+    }
+
+    [TestMethod]
+    public void AResidualMlpGetsItsClosedFormAndASequentialStaysInSeries()
+    {
+        using var mlp = new ResidualMlp(20, 16, blocks: 5, classes: 3);
+        // The rules in float64: the first layer at depth 1 and power 1; a block h + W2 relu(W1 h) adds a branch of depth
+        // d + 2 and power p / 2, and the sum is their norm-weighted mean; the output layer adds 1.
+        double d = 1, p = 1;
+        for (int b = 0; b < 5; b++)
+            (d, p) = ((Math.Sqrt(p) * d + Math.Sqrt(p / 2) * (d + 2)) / (Math.Sqrt(p) + Math.Sqrt(p / 2)), p + p / 2);
+        Assert.AreEqual(d + 1, AgdPlan.Of(mlp, randn(8, 20)).Depth, 1e-9);
+        Assert.AreEqual(12, AgdPlan.Of(mlp).Depth, "without an example: in series");
+
+        using var sequential = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3));
+        Assert.AreEqual(3, AgdPlan.Of(sequential, randn(8, 20)).Depth);
+    }
+
+    // nanoGPT written with TorchSharp's own modules and functions, as a user ports it from PyTorch.
+    private sealed class PlainGpt : nn.Module<Tensor, Tensor>
+    {
+        private readonly Embedding tokens, positions;
+        private readonly ModuleList<PlainBlock> blocks;
+        private readonly LayerNorm norm;
+        private readonly Linear head;
+
+        public PlainGpt(int vocabulary, int context, int layers, int heads, int width) : base(nameof(PlainGpt))
+        {
+            (tokens, positions) = (nn.Embedding(vocabulary, width), nn.Embedding(context, width));
+            blocks = new ModuleList<PlainBlock>([.. Enumerable.Range(0, layers).Select(_ => new PlainBlock(width, heads))]);
+            (norm, head) = (nn.LayerNorm(width), nn.Linear(width, vocabulary, hasBias: false));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids)
+        {
+            var x = tokens.call(ids) + positions.call(arange(ids.shape[1], dtype: ScalarType.Int64));
+            foreach (var block in blocks)
+                x = block.call(x);
+            return head.call(norm.call(x));
+        }
+    }
+
+    private sealed class PlainBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly LayerNorm first, second;
+        private readonly Linear query, key, value, output, expand, contract;
+        private readonly int heads;
+
+        public PlainBlock(int width, int heads) : base(nameof(PlainBlock))
+        {
+            (first, second) = (nn.LayerNorm(width), nn.LayerNorm(width));
+            (query, key, value, output) = (nn.Linear(width, width, hasBias: false), nn.Linear(width, width, hasBias: false), nn.Linear(width, width, hasBias: false), nn.Linear(width, width, hasBias: false));
+            (expand, contract) = (nn.Linear(width, 4 * width, hasBias: false), nn.Linear(4 * width, width, hasBias: false));
+            this.heads = heads;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var h = first.call(x);
+            long b = h.shape[0], t = h.shape[1], c = h.shape[2];
+            Tensor Heads(Tensor v) => v.view(b, t, heads, c / heads).transpose(1, 2);
+            var attended = nn.functional.scaled_dot_product_attention(Heads(query.call(h)), Heads(key.call(h)), Heads(value.call(h)), is_casual: true);
+            x = x + output.call(attended.transpose(1, 2).contiguous().view(b, t, c));
+            return x + contract.call(nn.functional.gelu(expand.call(second.call(x))));
+        }
+    }
+
+    private sealed class ResidualMlp : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear input, output;
+        private readonly ModuleList<Linear> first, second;
+
+        public ResidualMlp(int inputs, int width, int blocks, int classes) : base(nameof(ResidualMlp))
+        {
+            (input, output) = (nn.Linear(inputs, width, hasBias: false), nn.Linear(width, classes, hasBias: false));
+            first = new ModuleList<Linear>([.. Enumerable.Range(0, blocks).Select(_ => nn.Linear(width, width, hasBias: false))]);
+            second = new ModuleList<Linear>([.. Enumerable.Range(0, blocks).Select(_ => nn.Linear(width, width, hasBias: false))]);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var h = input.call(x);
+            for (int i = 0; i < first.Count; i++)
+                h = h + second[i].call(nn.functional.relu(first[i].call(h)));
+            return output.call(h);
+        }
+    }
+}
