@@ -100,7 +100,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     /// estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights averaged
     /// over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
     /// </summary>
-    public LanguageModelRun Train(Gpt model, optim.Optimizer optimizer, string name, double? learningRate, bool averageWeights,
+    public LanguageModelRun Train(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, string name, double? learningRate, bool averageWeights,
         Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
     {
         var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
@@ -142,7 +142,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     }
 
     /// <summary>The mean next-token cross-entropy of a batch, in nats per token.</summary>
-    public static Tensor Loss(Gpt model, Tensor inputs, Tensor targets)
+    public static Tensor Loss(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
     {
         var logits = model.call(inputs);
         return nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
@@ -152,7 +152,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     /// The training and validation losses on fixed batches (the same for every run and every estimate); a cancelled one
     /// ends early, on the batches read so far.
     /// </summary>
-    public LossPoint Estimate(Gpt model, int iteration, CancellationToken cancellation = default)
+    public LossPoint Estimate(nn.Module<Tensor, Tensor> model, int iteration, CancellationToken cancellation = default)
     {
         using var noGrad = no_grad();
         model.eval();
