@@ -15,14 +15,18 @@ internal static class TrainingMemory
     public static double Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
     /// <summary>Checks that <paramref name="parameters"/> weights fit; <paramref name="option"/> is what to make smaller.</summary>
+    /// <param name="parameters">The weights.</param>
+    /// <param name="network">The network, as the message names it.</param>
+    /// <param name="option">The option to make smaller.</param>
     /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and names the option.</exception>
-    public static void CheckParameters(double parameters, string network, string option)
+    /// <param name="imagesToo">Whether the images' size is as much the cause (an FCN's first layer grows with it).</param>
+    public static void CheckParameters(double parameters, string network, string option, bool imagesToo = false)
     {
         double bytes = parameters * sizeof(float) * CopiesOfTheWeights;
         if (bytes > Available)
             throw new ArgumentOutOfRangeException(option,
                 $"{network} would have {parameters:G3} parameters; training keeps about {CopiesOfTheWeights} copies of them ({Size(bytes)}), more than this " +
-                $"machine's {Size(Available)} of memory. Make {option} smaller.");
+                $"machine's {Size(Available)} of memory. Make {option}{(imagesToo ? " or the images" : "")} smaller.");
     }
 
     /// <summary>Checks that a batch of images (as read, and standardized by the network) fits.</summary>

@@ -14,28 +14,37 @@ internal static class CliOptions
 
     public static Option<AgdArchitecture> Architecture()
     {
-        string[] offered = ["fcn", "resnet18", "resnet34", "resnet50"];
         var option = new Option<AgdArchitecture>("--architecture", "-a")
         {
-            Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn, HelpName = string.Join("|", offered),
+            Description = "fcn, resnet18, resnet34 or resnet50.", DefaultValueFactory = _ => AgdArchitecture.Fcn, HelpName = string.Join("|", OfferedArchitectures),
         };
         // Custom means a network written in C#, which a command line cannot give: --network names the samples' own.
         option.CompletionSources.Clear();
-        option.CompletionSources.Add(offered);
-        NamesOnly<AgdArchitecture>(option);
-        option.Validators.Add(result =>
-        {
-            // Read from the token: a value that is no architecture at all has its own parse error, and no value to get.
-            if (result.Tokens.Any(t => t.Value.Equals(nameof(AgdArchitecture.Custom), StringComparison.OrdinalIgnoreCase)))
-                result.AddError("-a custom needs a network written in C# (AgdImageClassificationTrainer.Options.NetworkFactory); from the command line, " +
-                                "use -a fcn, resnet18, resnet34 or resnet50, or --network vgg16.");
-        });
+        option.CompletionSources.Add(OfferedArchitectures);
+        NamesOnly<AgdArchitecture, Option<AgdArchitecture>>(option, OfferedArchitectures);
+        NoCustom(option);
         return option;
     }
     public static Option<string?> Network() => new("--network") { Description = "A network written with TorchSharp's layers, from the samples, instead of -a: vgg16 (sized by --base-width)." };
     public static Option<int> Depth() => new("--depth") { Description = "Layers of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Depth };
     public static Option<int> Width() => new("--width") { Description = "Hidden width of an FCN.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Width };
     public static Option<int> BaseWidth() => new("--base-width") { Description = "First-stage channels of a ResNet (the paper's: 64).", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.BaseWidth };
+    /// <summary>The architectures a command line can give: custom is a network written in C#.</summary>
+    public static readonly string[] OfferedArchitectures = ["fcn", "resnet18", "resnet34", "resnet50"];
+
+    /// <summary>Refuses "custom", which means a network written in C# (a command line gives --network instead).</summary>
+    public static TOption NoCustom<TOption>(TOption option) where TOption : Option
+    {
+        // Read from the token: a value that is no architecture at all has its own parse error, and no value to get.
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => t.Value.Equals(nameof(AgdArchitecture.Custom), StringComparison.OrdinalIgnoreCase)))
+                result.AddError($"{option.Name} custom needs a network written in C# (AgdImageClassificationTrainer.Options.NetworkFactory); from the command line, " +
+                                $"use {string.Join(", ", OfferedArchitectures)}, or --network vgg16.");
+        });
+        return option;
+    }
+
     public static Option<AgdLoss> Loss() => NamesOnly<AgdLoss>(new Option<AgdLoss>("--loss") { Description = "square (the paper's) or crossentropy.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.Loss });
 
     /// <summary>
@@ -43,19 +52,20 @@ internal static class CliOptions
     /// "--loss 9" as a loss that does not exist and "fcn,resnet18" as the two's numbers or-ed together (resnet18). A word
     /// that is no name keeps the parser's own error.
     /// </summary>
-    public static TOption NamesOnly<TEnum, TOption>(TOption option) where TEnum : struct, Enum where TOption : Option
+    public static TOption NamesOnly<TEnum, TOption>(TOption option, IReadOnlyList<string>? offered = null) where TEnum : struct, Enum where TOption : Option
     {
+        offered ??= [.. Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant())];
         option.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
                 if (!Enum.GetNames<TEnum>().Contains(token.Value, StringComparer.OrdinalIgnoreCase) && Enum.TryParse<TEnum>(token.Value, ignoreCase: true, out _))
-                    result.AddError($"{option.Name} takes a name ({string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}), not '{token.Value}'" +
+                    result.AddError($"{option.Name} takes a name ({string.Join(", ", offered)}), not '{token.Value}'" +
                         (token.Value.Contains(',', StringComparison.Ordinal) ? "; give several separated by spaces." : "."));
         });
         return option;
     }
 
-    /// <inheritdoc cref="NamesOnly{TEnum, TOption}(TOption)"/>
+    /// <inheritdoc cref="NamesOnly{TEnum, TOption}(TOption, IReadOnlyList{string})"/>
     public static Option<TEnum> NamesOnly<TEnum>(Option<TEnum> option) where TEnum : struct, Enum => NamesOnly<TEnum, Option<TEnum>>(option);
     public static Option<int> Epochs() => new("--epochs", "-e") { Description = "Passes over the training data.", DefaultValueFactory = _ => AgdImageClassificationTrainer.Defaults.NumberOfEpochs };
     public static Option<int?> BatchSize() => new("--batch-size", "-b") { Description = "Images per step. Without it the batch is automatic: it starts at 32 and doubles as the gradient noise measured in training grows." };

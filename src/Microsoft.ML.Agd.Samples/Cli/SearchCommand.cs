@@ -10,7 +10,8 @@ internal static class SearchCommand
         var data = new DataOptions();
         var budget = new Option<TimeSpan>("--budget") { Description = "Wall time of the whole search, as hh:mm:ss.", DefaultValueFactory = _ => TimeSpan.FromMinutes(10) };
         var output = CliOptions.Output("agd-search");
-        var architectures = CliOptions.NamesOnly<AgdArchitecture, Option<AgdArchitecture[]>>(List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18."));
+        var architectures = CliOptions.NoCustom(CliOptions.NamesOnly<AgdArchitecture, Option<AgdArchitecture[]>>(
+            List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18."), CliOptions.OfferedArchitectures));
         var depths = List<int>("--depths", "FCN depths to try. Default: 2 3 4.");
         var widths = List<int>("--widths", "FCN widths to try. Default: powers of two from half to twice the image size (512 1024 for 28x28 grey images).");
         var baseWidths = List<int>("--base-widths", "ResNet base widths to try. Default: 8.");

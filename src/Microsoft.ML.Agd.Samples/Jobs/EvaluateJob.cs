@@ -30,6 +30,7 @@ internal static class EvaluateJob
     /// <exception cref="IOException">It cannot; the message names -o, the folder and why.</exception>
     public static void CheckOutput(string folder, ModelFolder model)
     {
+        model.ReadInfo(); // a -m that is no model folder (a file, a pipe) is named as such, not as the output that defaults to it
         if (folder != model.Path)
             OutputFolder.CheckHoldsOnly(folder, "-o", [Chart, ReportPage.FileName], [], "model evaluation", $"evaluate writes {Chart} and {ReportPage.FileName} into it");
         OutputFolder.CheckWritable(folder, "-o");

@@ -6,6 +6,10 @@ internal static class OutputFolder
     // The longest file or folder name, in bytes, that Linux's file systems (and NTFS's 255 characters) take.
     private const int MaxNameBytes = 255;
 
+    // The longest path Linux takes (PATH_MAX, the terminating zero included), and what a staging folder's name and a file
+    // in it add to the folder's path (AtomicFolder.Beside: about 50 bytes; the longest file name agd writes: about 40).
+    private const int MaxPathBytes = 4095, StagingBytes = 100;
+
     /// <summary>
     /// The folder's full path, without a trailing separator; a symbolic link is followed to the folder it names, so that
     /// a new folder takes that folder's place and the link goes on naming it.
@@ -18,6 +22,9 @@ internal static class OutputFolder
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"The folder given to {option} is empty; give a folder path, for example {option} my-model.", option);
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (System.Text.Encoding.UTF8.GetByteCount(full) + StagingBytes > MaxPathBytes)
+            throw new ArgumentException($"The folder given to {option} has a path of {System.Text.Encoding.UTF8.GetByteCount(full)} bytes; with the staging folder written " +
+                $"beside it, that is more than the {MaxPathBytes} bytes a path may have. Give a shorter path.", option);
         if (full.Split(Path.DirectorySeparatorChar).FirstOrDefault(n => System.Text.Encoding.UTF8.GetByteCount(n) > MaxNameBytes) is { } name)
             throw new ArgumentException($"The folder given to {option} has a name of {System.Text.Encoding.UTF8.GetByteCount(name)} bytes ('{name[..40]}...'); " +
                 $"a file system takes names of at most {MaxNameBytes}. Give a shorter name.", option);

@@ -14,7 +14,7 @@ internal sealed class TokenRounds(TokenBatches data, LanguageModelSettings setti
     private int _done;
 
     /// <summary>The passes a run takes.</summary>
-    public int Count => (settings.Iterations + settings.EvaluationInterval - 1) / settings.EvaluationInterval;
+    public int Count => (int)(((long)settings.Iterations + settings.EvaluationInterval - 1) / settings.EvaluationInterval); // long: both may be near int's limit
 
     /// <summary>The rows (windows) the whole run trains on.</summary>
     public long RunRows => (long)settings.Iterations * settings.BatchSize;
@@ -25,7 +25,7 @@ internal sealed class TokenRounds(TokenBatches data, LanguageModelSettings setti
     /// </summary>
     public void ForEachBatch(int batchSize, Generator? shuffle, Device device, Action<Tensor, Tensor> body, CancellationToken cancellation = default)
     {
-        int end = Math.Min(settings.Iterations, _done + settings.EvaluationInterval);
+        int end = (int)Math.Min(settings.Iterations, (long)_done + settings.EvaluationInterval);
         for (; _done < end && !cancellation.IsCancellationRequested; _done++)
         {
             using var scope = NewDisposeScope();

@@ -109,6 +109,16 @@ public class LanguageModelTests
     }
 
     [TestMethod]
+    public void AnEvaluationIntervalAtIntsLimitEstimatesAtTheStartAndTheEndOnly()
+    {
+        string text = MarkovText(6_000, seed: 7);
+        var training = LanguageModelTraining.OfText(text, TextTokenizer.Create("char", text), s_small with { Iterations = 12, EvaluationInterval = int.MaxValue });
+        var model = training.InitialModel();
+        var run = training.Train(model, new AgdOptimizer(model), "AGD", null, averageWeights: true);
+        CollectionAssert.AreEqual(new[] { 0, 12 }, run.Curve.Select(p => p.Iteration).ToArray(), "an interval past the run: one pass of every iteration");
+    }
+
+    [TestMethod]
     public void AValidationLossAboveItsStartEndsTheRunAsDiverged()
     {
         string text = MarkovText(6_000, seed: 4);

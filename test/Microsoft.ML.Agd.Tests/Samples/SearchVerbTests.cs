@@ -41,7 +41,7 @@ public class SearchVerbTests
     [DataRow("--widths", "0", "--widths must be positive. It was 0.")]
     [DataRow("--base-widths", "-1", "--base-widths must be positive. It was -1.")]
     [DataRow("--batch-sizes", "-5", "--batch-sizes must be positive. It was -5.")]
-    [DataRow("--architectures", "custom", "not Custom")]
+    [DataRow("--architectures", "custom", "--architectures custom needs a network written in C#")]
     public void SearchChecksItsListsBeforeReadingData(string option, string value, string message)
     {
         using var data = new TinyData();
@@ -60,7 +60,7 @@ public class SearchVerbTests
         Assert.IsFalse(help.Contains("custom", StringComparison.OrdinalIgnoreCase), help);
         var (code, printed) = Cli.Run("train", "-a", "custom");
         Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(printed, "-a custom needs a network written in C#");
+        StringAssert.Contains(printed, "--architecture custom needs a network written in C#");
         StringAssert.Contains(printed, "--network vgg16");
     }
 }
