@@ -127,9 +127,10 @@ internal static class CliOptions
     {
         // ML.NET's cursors wrap a file's error in their own ("Splitter/consolidator worker encountered exception ..."): the
         // file's is the one that names it.
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-            if (e is InvalidOperationException && inner is InvalidDataException or IOException)
-                return inner.Message;
+        if (e is InvalidOperationException)
+            for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+                if (inner is InvalidDataException or IOException)
+                    return inner.Message;
         if (e is not ArgumentException { ParamName: { } name } argument)
             return e.Message;
         string text = argument.Message;

@@ -30,7 +30,7 @@ internal static class StopSignals
             context.Cancel = true;
             Stop(143);
         });
-        return new Registrations(() =>
+        return new Disposal(() =>
         {
             Console.CancelKeyPress -= interrupt;
             terminate.Dispose();
@@ -86,9 +86,4 @@ internal static class StopSignals
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void ExitImmediately(int code);
-
-    private sealed class Registrations(Action dispose) : IDisposable
-    {
-        public void Dispose() => dispose();
-    }
 }

@@ -41,7 +41,7 @@ internal static partial class RunTemporaryFolder
     public static IDisposable Hold(string folder)
     {
         s_held[folder] = true;
-        return new Release(() => s_held.TryRemove(folder, out _));
+        return new Disposal(() => s_held.TryRemove(folder, out _));
     }
 
     /// <summary>
@@ -57,11 +57,6 @@ internal static partial class RunTemporaryFolder
         if (endingAtOnce && s_parent is { } parent)
             foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
                 Leftovers.TryDeleteFile(pipe);
-    }
-
-    private sealed class Release(Action release) : IDisposable
-    {
-        public void Dispose() => release();
     }
 
     [GeneratedRegex(@"^agd-(?<pid>\d+)-[0-9a-f]{32}$")]
