@@ -25,11 +25,20 @@ public sealed class AgdOptimizer : OptimizerHelper
     private readonly SpectralNorms _spectral = new();
     private readonly PolarStep _polar = new();
 
-    /// <summary>Creates the optimizer for a network, by the network's plan (<c>AgdPlan.Of(network)</c>); the network is not changed.</summary>
+    private FirstInputTrace? _firstInput;
+
+    /// <summary>
+    /// Creates the optimizer for a network, by the network's plan (<c>AgdPlan.Of(network)</c>); the network is not changed.
+    /// For a module of the user's own kind (neither a <see cref="Models.Block"/> nor a Sequential), such as a transformer or
+    /// a ResNet written with TorchSharp's modules, the first step reads the depth from the network's first forward pass, as
+    /// <see cref="AgdPlan.Of(nn.Module{Tensor, Tensor}, Tensor)"/> reads it from an example; until then <see cref="Plan"/>
+    /// counts its layers in series.
+    /// </summary>
     /// <param name="network">The network. Its rank-1 parameters must belong to a layer (see <see cref="AgdPlan"/>).</param>
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     public AgdOptimizer(nn.Module network) : this(AgdPlan.Of(network))
     {
+        _firstInput = FirstInputTrace.For(network, Plan);
     }
 
     /// <summary>Creates the optimizer for a plan (for example <see cref="AgdPlan.Published"/>).</summary>
@@ -43,7 +52,7 @@ public sealed class AgdOptimizer : OptimizerHelper
     }
 
     /// <summary>The layers and depth the optimizer steps by.</summary>
-    public AgdPlan Plan { get; }
+    public AgdPlan Plan { get; private set; }
 
     /// <summary>
     /// The norm of each gradient slice that sizes the step: <see cref="AgdStepNorm.Spectral"/> (the default), or
@@ -89,9 +98,19 @@ public sealed class AgdOptimizer : OptimizerHelper
             loss = closure();
         }
         using var scope = NewDisposeScope();
+        ReadTracedDepth();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
         LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth, SignalShare) : Step(layers, inPlace: CpuStep.CanRun(layers));
         return loss!;
+    }
+
+    private void ReadTracedDepth()
+    {
+        if (_firstInput is null)
+            return;
+        if (_firstInput.TakeDepth() is { } depth)
+            Plan = Plan.WithTracedDepth(depth);
+        _firstInput = null;
     }
 
     // The two passes read and write CPU float32 memory in place where they can (CpuStep), else with libtorch (TensorStep);
@@ -121,11 +140,14 @@ public sealed class AgdOptimizer : OptimizerHelper
         return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], norms[k], eta / depth * l.StepScale)).ToList());
     }
 
-    /// <summary>Frees the spectral norms' blocks of directions.</summary>
+    /// <summary>Frees the spectral norms' blocks of directions (and a first input kept for the trace).</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
             _spectral.Dispose();
+            _firstInput?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -50,7 +50,7 @@ public sealed class AgdPlan
     {
         ArgumentNullException.ThrowIfNull(example);
         var plan = Of(network);
-        return plan.CountedInSeries && TracedDepth.Of(network, example) is { } depth ? new(plan.Layers, depth, countedInSeries: false) : plan;
+        return plan.CountedInSeries && TracedDepth.Of(network, example) is { } depth ? plan.WithTracedDepth(depth) : plan;
     }
 
     /// <summary>The plan with attention adding <paramref name="attentionDepth"/> to its projections' depth (benchmarks compare the counts).</summary>
@@ -73,6 +73,9 @@ public sealed class AgdPlan
         var plan = Of(network);
         return new(plan.Layers.Select(l => l.WithStepScale(l.Scale)).ToList(), plan.Layers.Count, countedInSeries: false);
     }
+
+    /// <summary>The plan with the depth read from a forward pass: no longer counted in series.</summary>
+    internal AgdPlan WithTracedDepth(double depth) => new(Layers, depth, countedInSeries: false);
 
     /// <summary>The plan with another depth (benchmarks compare depths).</summary>
     internal AgdPlan WithDepth(double depth) => new(Layers, depth, CountedInSeries);
@@ -102,7 +105,7 @@ public sealed class AgdPlan
     public override string ToString() => Describe();
 
     internal const string CountedInSeriesNote = "Note: L counts the layers in series, as published: this module is not a Block, so AGD cannot see whether its forward " +
-        "adds branches to a stream. If it does (a transformer, a ResNet), build the plan with AgdPlan.Of(network, example), which reads the " +
-        "forward pass on an example input, or write it as a Block, whose Compute says how its layers compose (docs/research/residual-depth.md): " +
+        "adds branches to a stream. If it does (a transformer, a ResNet), new AgdOptimizer(network) reads its forward pass at the first " +
+        "step, and AgdPlan.Of(network, example) reads it on an example input; or write it as a Block, whose Compute says how its layers compose (docs/research/residual-depth.md): " +
         "L then follows from the composition, and each step is larger.";
 }

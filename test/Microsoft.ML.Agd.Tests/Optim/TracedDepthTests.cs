@@ -6,7 +6,7 @@ namespace Microsoft.ML.Agd.Tests.Optim;
 /// <summary>
 /// A network written with TorchSharp's own modules gets, from one traced forward pass, the depth its Block description
 /// gives: nanoGPT ported as a user ports it, against the library's Gpt; a residual MLP against its closed form; a
-/// Sequential stays in series.
+/// Sequential stays in series. The optimizer reads it by itself from the network's first forward pass.
 /// </summary>
 [TestClass]
 public class TracedDepthTests
@@ -43,6 +43,46 @@ public class TracedDepthTests
 
         using var sequential = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3));
         Assert.AreEqual(3, AgdPlan.Of(sequential, randn(8, 20)).Depth);
+    }
+
+    [TestMethod]
+    public void TheOptimizerOfAPlainGptReadsItsDepthAtTheFirstStepAndStepsAsWithAnExample()
+    {
+        var ids = randint(0, 65, [3, 16]);
+        manual_seed(7);
+        using var undeclared = new PlainGpt(65, 16, 2, heads: 4, width: 32);
+        manual_seed(7);
+        using var withExample = new PlainGpt(65, 16, 2, heads: 4, width: 32);
+        using var optimizer = new AgdOptimizer(undeclared);
+        using var reference = new AgdOptimizer(AgdPlan.Of(withExample, ids));
+        Assert.IsTrue(optimizer.Plan.CountedInSeries, "before any forward pass the layers are counted in series");
+
+        for (int step = 0; step < 3; step++)
+        {
+            foreach (var (network, opt) in new (nn.Module<Tensor, Tensor>, AgdOptimizer)[] { (undeclared, optimizer), (withExample, reference) })
+            {
+                opt.zero_grad();
+                using (NewDisposeScope())  // the first input outlives the scope it was made in
+                    nn.functional.cross_entropy(network.call(ids).view(-1, 65), ids.view(-1)).backward();
+                opt.step();
+            }
+            Assert.AreEqual(reference.Plan.Depth, optimizer.Plan.Depth, 1e-12);
+            Assert.AreEqual(reference.LastEta, optimizer.LastEta, 1e-12, $"step {step}");
+        }
+        Assert.IsFalse(optimizer.Plan.CountedInSeries);
+        Assert.IsTrue(optimizer.Plan.Depth < 2 + 6 * 2 + 1, "branches read, not counted in series");
+        foreach (var ((name, a), b) in undeclared.named_parameters().Zip(withExample.parameters()))
+            Assert.IsTrue(a.equal(b).all().item<bool>(), name);
+    }
+
+    [TestMethod]
+    public void TheOptimizerOfASequentialKeepsItsSeriesDepthAndHooksNothing()
+    {
+        using var sequential = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 3));
+        using var optimizer = new AgdOptimizer(sequential);
+        sequential.call(randn(8, 20)).square().sum().backward();
+        optimizer.step();
+        Assert.AreEqual(2, optimizer.Plan.Depth);
     }
 
     // nanoGPT written with TorchSharp's own modules and functions, as a user ports it from PyTorch.
