@@ -47,6 +47,7 @@ public static class Program
             seeds: Seeds("AGD_SEARCH_SEEDS", "1,2,3"));
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
         if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
+        if (only?.Contains(18) == true) SpectralEstimateBenchmark.Run(report, train, test);
         if (only?.Contains(17) == true) EqualWallClockBenchmark.Run(report, train, test, Path.GetFullPath("wall-clock-frontier.png"));
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
         string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";

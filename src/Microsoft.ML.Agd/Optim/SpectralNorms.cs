@@ -3,20 +3,23 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Optim;
 
 /// <summary>
-/// Each slice's largest singular value (a matrix is one slice, a convolution one per kernel position), by subspace
-/// iteration: a block of <see cref="Block"/> orthonormal directions is multiplied by S^T S and re-orthonormalised, and
-/// the largest singular value of S on that block is the estimate. Slices of the same shape are iterated together in one
-/// batch, and each batch starts from where the previous step's block ended (a layer's leading singular directions change
-/// little from one batch to the next). A slice whose smaller side is at most the block is measured exactly. An estimate
-/// never exceeds the true value, and is kept within the bounds every matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
+/// Each slice's largest singular value (a matrix is one slice, a convolution one per kernel position), from a block of
+/// <see cref="Block"/> orthonormal directions B and two products with the slice S: Z = S B and Y = S^T Z. The estimate is
+/// the largest ||S^T z|| / ||z|| over z in the span of Z (a small generalised eigenproblem of Y^T Y against Z^T Z): a lower
+/// bound on sigma at least the largest singular value of S on B, as close as one more product would make it
+/// (benchmark section 18). Y, orthonormalised, is the next step's block: one step of subspace iteration, so each batch
+/// starts from where the previous step's block ended (a layer's leading singular directions change little from one batch
+/// to the next); the first step starts from random directions and iterates first. Slices of the same shape are iterated
+/// together in one batch. A slice whose smaller side is at most the block is measured exactly. An estimate never exceeds
+/// the true value, and is kept within the bounds every matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
 /// </summary>
 internal sealed class SpectralNorms : IDisposable
 {
     /// <summary>How many directions are iterated together per slice.</summary>
     public const int Block = 8;
 
-    /// <summary>Iterations per step once a block exists, and for the first step from random directions.</summary>
-    public const int Iterations = 1, FirstIterations = 8;
+    /// <summary>Iterations of the first step, from random directions, before its estimate.</summary>
+    public const int FirstIterations = 8;
 
     private readonly Dictionary<(long Rows, long Columns), Tensor> _blocks = [];
     private readonly Generator _start = new(0);
@@ -71,23 +74,36 @@ internal sealed class SpectralNorms : IDisposable
         return gradient.shape[0] >= gradient.shape[1] ? slices : slices.transpose(1, 2);
     }
 
-    // Subspace iteration on S^T S, the block held as rows [slices, block, shorter side]: products with the block on the
-    // left (B S^T, then (B S^T) S) run several times faster on CPU than S B with a narrow B. With a block as wide as the
-    // shorter side, the block spans it and the value is exact.
+    // The block is held as rows [slices, block, shorter side], so Z^T = B S^T and Y^T = Z^T S: products with the block on
+    // the left run several times faster on CPU than S B with a narrow B. With a block as wide as the shorter side, the block
+    // spans it and the largest singular value on it is exact.
     private Tensor Estimate((long Rows, long Columns) shape, Tensor slices)
     {
         long width = Math.Min(Block, shape.Columns), count = slices.shape[0];
         bool started = _blocks.TryGetValue(shape, out var kept) && kept.shape[0] == count;
         var block = started ? kept! : Orthonormal(randn([count, width, shape.Columns], dtype: slices.dtype, device: slices.device, generator: _start));
-        int iterations = width == shape.Columns ? 0 : started ? Iterations : FirstIterations;
         var image = block.bmm(slices.transpose(1, 2));
-        for (int i = 0; i < iterations; i++)
+        if (width == shape.Columns)
         {
-            block = Orthonormal(image.bmm(slices));
-            image = block.bmm(slices.transpose(1, 2));
+            Remember(shape, block);
+            return linalg.eigvalsh(image.bmm(image.transpose(1, 2))).select(-1, -1).clamp_min(0).sqrt();
         }
-        Remember(shape, block);
-        return linalg.eigvalsh(image.bmm(image.transpose(1, 2))).select(-1, -1).clamp_min(0).sqrt();
+        for (int i = started ? 0 : FirstIterations; i > 0; i--)
+            image = Orthonormal(image.bmm(slices)).bmm(slices.transpose(1, 2));
+        var next = image.bmm(slices);
+        Remember(shape, Orthonormal(next));
+        return LargestQuotients(image, next).sqrt().to(slices.dtype);
+    }
+
+    // max over a of |Y^T a|^2 / |Z^T a|^2 for rows Z [slices, block, n] and Y, in float64: with Z Z^T = U L U^T, the largest
+    // eigenvalue of L^-1/2 U^T Y Y^T U L^-1/2; directions where Z vanishes (L tiny) have Y vanish too and are dropped.
+    private static Tensor LargestQuotients(Tensor z, Tensor y)
+    {
+        var (z64, y64) = (z.to(ScalarType.Float64), y.to(ScalarType.Float64));
+        var (l, u) = linalg.eigh(z64.bmm(z64.transpose(1, 2)));
+        var scale = u * where(l > l.amax([-1], keepdim: true) * 1e-10, l.clamp_min(double.Epsilon).rsqrt(), zeros_like(l)).unsqueeze(1);
+        var yScaled = scale.transpose(1, 2).bmm(y64);
+        return linalg.eigvalsh(yScaled.bmm(yScaled.transpose(1, 2))).select(-1, -1).clamp_min(0);
     }
 
     private static Tensor Orthonormal(Tensor rows) => linalg.qr(rows.transpose(1, 2)).Q.transpose(1, 2).contiguous();
