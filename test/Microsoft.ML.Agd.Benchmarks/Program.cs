@@ -84,7 +84,7 @@ public static class Program
             [m.Network, o.Item1, $"{o.Item2:F3}", $"{o.Item2 / m.Sgd:F2}x", $"{o.Item2 / m.Adam:F2}x"]));
         report.Table(["network", "optimizer", "ms per step", "vs SGD", "vs Adam"], rows,
             $"CPU: {Machine.Cpu}. AGD's step is its norms (one read of every gradient, which must end before any weight moves: G couples all layers; " +
-            "with spectral norms, the default, also one subspace iteration per shape of slice: three more reads of each gradient as narrow matrix products) " +
+            "with spectral norms, the default, also one subspace iteration per shape of slice: two more reads of each gradient as narrow matrix products) " +
             "followed by an update that reads the gradient and reads and writes the weight, as SGD's does. The norms, and the updates of " +
             "convolutions and rank-1 parameters, are loops over memory on the calling thread (CpuStep); a matrix's update is one fused libtorch call. The norms' row is that read alone; the last row is the same step with libtorch's " +
             "operations, one or more native calls per layer (TensorStep). The step measured alone flatters threads; the table after it " +

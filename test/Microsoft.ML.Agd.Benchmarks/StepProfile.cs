@@ -42,8 +42,8 @@ internal static class StepProfile
         report.Table(["network", .. s_parts.Select(p => $"{p} ms"), "step ms (all but the gathering, which the estimate includes)", "SGD's step ms", "spectral estimate / SGD's step"], partRows,
             "AGD's step in place, part by part, each part timed right after a backward pass (medians, as above). The squared norms are one read " +
             "of every gradient (CpuStep); the spectral estimate (SpectralNorms.Of) gathers each shape's slices into one tensor (a copy, except a " +
-            "lone matrix's view; its own column times that alone) and runs one subspace iteration on them (three narrow batched products, a QR " +
-            "and the Ritz values); the factors are host arithmetic; the update reads the gradient and reads and writes the weight, as SGD's does.");
+            "lone matrix's view; its own column times that alone) and runs one subspace iteration on them (two narrow batched products, a QR " +
+            "and an 8 x 8 generalised eigenproblem per slice); the factors are host arithmetic; the update reads the gradient and reads and writes the weight, as SGD's does.");
     }
 
     private static readonly (string Name, Func<nn.Module<Tensor, Tensor>> Build, long[] Input)[] s_networks =
