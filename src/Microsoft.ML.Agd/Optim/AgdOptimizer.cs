@@ -38,7 +38,12 @@ public sealed class AgdOptimizer : OptimizerHelper
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     public AgdOptimizer(nn.Module network) : this(AgdPlan.Of(network))
     {
-        _firstInput = FirstInputTrace.For(network, Plan);
+        if (!Plan.CountedInSeries)
+            return;
+        if (TracedDepth.Unreadable(network) is { } why)
+            Plan = Plan.Unread(why);
+        else
+            _firstInput = new FirstInputTrace((nn.Module<Tensor, Tensor>)network);
     }
 
     /// <summary>Creates the optimizer for a plan (for example <see cref="AgdPlan.Published"/>).</summary>

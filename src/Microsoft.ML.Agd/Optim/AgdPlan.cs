@@ -15,7 +15,11 @@ namespace Microsoft.ML.Agd.Optim;
 /// </remarks>
 public sealed class AgdPlan
 {
-    private AgdPlan(IReadOnlyList<AgdLayer> layers, double depth, bool countedInSeries) => (Layers, Depth, CountedInSeries) = (layers, depth, countedInSeries);
+    // Why a trace could not read the network, where one was tried and failed; Describe says it.
+    private readonly string? _unreadable;
+
+    private AgdPlan(IReadOnlyList<AgdLayer> layers, double depth, bool countedInSeries, string? unreadable = null)
+        => (Layers, Depth, CountedInSeries, _unreadable) = (layers, depth, countedInSeries, unreadable);
 
     /// <summary>The layers in parameter order.</summary>
     public IReadOnlyList<AgdLayer> Layers { get; }
@@ -50,7 +54,9 @@ public sealed class AgdPlan
     {
         ArgumentNullException.ThrowIfNull(example);
         var plan = Of(network);
-        return plan.CountedInSeries && TracedDepth.Of(network, example) is { } depth ? plan.WithTracedDepth(depth) : plan;
+        if (!plan.CountedInSeries)
+            return plan;
+        return TracedDepth.Unreadable(network) is { } why ? plan.Unread(why) : plan.WithTracedDepth(TracedDepth.Of(network, example));
     }
 
     /// <summary>The plan with attention adding <paramref name="attentionDepth"/> to its projections' depth (benchmarks compare the counts).</summary>
@@ -77,6 +83,9 @@ public sealed class AgdPlan
     /// <summary>The plan with the depth read from a forward pass: no longer counted in series.</summary>
     internal AgdPlan WithTracedDepth(double depth) => new(Layers, depth, countedInSeries: false);
 
+    /// <summary>The plan still counted in series because a trace could not read the network, and why.</summary>
+    internal AgdPlan Unread(string why) => new(Layers, Depth, CountedInSeries, why);
+
     /// <summary>The plan with another depth (benchmarks compare depths).</summary>
     internal AgdPlan WithDepth(double depth) => new(Layers, depth, CountedInSeries);
 
@@ -97,12 +106,16 @@ public sealed class AgdPlan
             : FormattableString.Invariant($"{Layers.Count} in all, L = {Depth:0.####} (branches add to a stream)");
         var lines = Layers.Select((l, k) => $"{k + 1,3}. {l}").Prepend($"AGD layers: {depth}");
         if (CountedInSeries)
-            lines = lines.Append(CountedInSeriesNote);
+            lines = lines.Append(_unreadable is null ? CountedInSeriesNote : UnreadNote(_unreadable));
         return string.Join(Environment.NewLine, lines);
     }
 
     /// <inheritdoc cref="Describe"/>
     public override string ToString() => Describe();
+
+    internal static string UnreadNote(string why) => $"Note: L counts the layers in series, as published: AGD could not read this module's forward pass ({why}), " +
+        "so it cannot see whether it adds branches to a stream. If it does (a transformer, a ResNet), write it as a Block, whose Compute says how its " +
+        "layers compose (docs/research/residual-depth.md): L then follows from the composition, and each step is larger.";
 
     internal const string CountedInSeriesNote = "Note: L counts the layers in series, as published: this module is not a Block, so AGD cannot see whether its forward " +
         "adds branches to a stream. If it does (a transformer, a ResNet), new AgdOptimizer(network) reads its forward pass at the first " +

@@ -13,7 +13,8 @@ internal sealed class FirstInputTrace : IDisposable
     private readonly Action _removeHook;
     private Tensor? _input;
 
-    private FirstInputTrace(nn.Module<Tensor, Tensor> network)
+    /// <summary>Starts keeping the network's first input; the network must be readable (<see cref="TracedDepth.Unreadable"/>).</summary>
+    public FirstInputTrace(nn.Module<Tensor, Tensor> network)
     {
         _network = network;
         var hook = network.register_forward_pre_hook((module, x) =>
@@ -25,11 +26,7 @@ internal sealed class FirstInputTrace : IDisposable
         _removeHook = hook.remove;
     }
 
-    /// <summary>A trace for a plan that counted a module of the user's own kind in series; null where there is nothing to read.</summary>
-    public static FirstInputTrace? For(nn.Module network, AgdPlan plan) =>
-        plan.CountedInSeries && network is nn.Module<Tensor, Tensor> traceable ? new(traceable) : null;
-
-    /// <summary>The depth traced on the first input, or null before any forward pass or where the trace cannot follow the network. Ends the trace.</summary>
+    /// <summary>The depth traced on the first input, or null before any forward pass. Ends the trace.</summary>
     public double? TakeDepth()
     {
         var input = _input;

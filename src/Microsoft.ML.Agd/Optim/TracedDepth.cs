@@ -13,12 +13,21 @@ namespace Microsoft.ML.Agd.Optim;
 /// </summary>
 internal static class TracedDepth
 {
-    /// <summary>The traced depth, or null where a leaf module does not map one tensor to one (its path cannot be traced).</summary>
-    public static double? Of(nn.Module network, Tensor example)
+    /// <summary>Why a trace cannot follow the network (it, or a leaf module named, does not map one tensor to one), or null where it can.</summary>
+    public static string? Unreadable(nn.Module network)
     {
+        if (network is not nn.Module<Tensor, Tensor>)
+            return $"the network ({network.GetType().Name}) does not map one tensor to one";
+        var (name, leaf) = network.named_modules().FirstOrDefault(m => !m.module.children().Any() && m.module is not nn.Module<Tensor, Tensor>);
+        return leaf is null ? null : $"its module '{name}' ({leaf.GetType().Name}) does not map one tensor to one";
+    }
+
+    /// <summary>The traced depth of a network that <see cref="Unreadable"/> finds readable.</summary>
+    public static double Of(nn.Module<Tensor, Tensor> network, Tensor example)
+    {
+        if (Unreadable(network) is { } why)
+            throw new InvalidOperationException($"AGD cannot trace this network: {why}.");
         var leaves = network.modules().Where(m => !m.children().Any()).ToList();
-        if (network is not nn.Module<Tensor, Tensor> root || leaves.Any(m => m is not nn.Module<Tensor, Tensor>))
-            return null;
         var ops = DepthOps.Rules;
         var values = new List<(Tensor Value, DepthOps.Path Path)> { (example, new DepthOps.Path(0, 1)) };
         var removers = new List<Action>();
@@ -38,7 +47,7 @@ internal static class TracedDepth
             network.eval();
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            root.call(example);
+            network.call(example);
             return values[^1].Path.Depth;
         }
         finally

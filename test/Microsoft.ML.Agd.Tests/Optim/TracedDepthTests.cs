@@ -85,6 +85,43 @@ public class TracedDepthTests
         Assert.AreEqual(2, optimizer.Plan.Depth);
     }
 
+    [TestMethod]
+    public void ANetworkTheTraceCannotFollowIsNamedWithWhatToDo()
+    {
+        using var network = new WithTwoInputLeaf();
+        foreach (var plan in new[] { new AgdOptimizer(network).Plan, AgdPlan.Of(network, randn(4, 8)) })
+        {
+            Assert.IsTrue(plan.CountedInSeries);
+            Assert.AreEqual(3, plan.Depth);
+            StringAssert.Contains(plan.Describe(), "could not read this module's forward pass (its module 'mix' (Mixer) does not map one tensor to one)");
+            StringAssert.Contains(plan.Describe(), "write it as a Block");
+        }
+    }
+
+    // A leaf module of two inputs: hooks of one tensor cannot follow it.
+    private sealed class WithTwoInputLeaf : nn.Module<Tensor, Tensor>
+    {
+        private readonly Linear first, last;
+        private readonly Mixer mix;
+
+        public WithTwoInputLeaf() : base(nameof(WithTwoInputLeaf))
+        {
+            (first, mix, last) = (nn.Linear(8, 8), new Mixer(), nn.Linear(8, 2));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => last.call(mix.call(first.call(x), x));
+    }
+
+    private sealed class Mixer : nn.Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Parameter weight = new(randn(8, 8));
+
+        public Mixer() : base(nameof(Mixer)) => RegisterComponents();
+
+        public override Tensor forward(Tensor a, Tensor b) => a.mm(weight) + b;
+    }
+
     // nanoGPT written with TorchSharp's own modules and functions, as a user ports it from PyTorch.
     private sealed class PlainGpt : nn.Module<Tensor, Tensor>
     {
