@@ -29,16 +29,18 @@ internal static class StepProfile
             {
                 ("SGD", optim.SGD(network.parameters(), 1e-4)), ("AGD in place", agd),
                 ("AGD with libtorch's operations", new Tests.TestData.ActionOptimizer(agd.parameters(), () => agd.Step(agd.Plan.Layers, inPlace: false))),
-            }.Select(o => (o.Optimizer, Phases: Profile(network, o.Step, images, labels))).ToList();
+            }.Select(o => (o.Optimizer, Phases: Profile(network, o.Step, images, labels), Tensors: TensorsPerStep(network, o.Step, images, labels))).ToList();
             double sgdStep = results[0].Phases[^1], sgdIteration = results[0].Phases.Sum();
-            foreach (var (optimizer, phases) in results)
-                rows.Add([name, optimizer, .. phases.Select(t => $"{t:F3}"), $"{phases[^1] / sgdStep:F2}x", $"{phases.Sum():F3}", $"{phases.Sum() / sgdIteration:F2}x"]);
+            foreach (var (optimizer, phases, tensors) in results)
+                rows.Add([name, optimizer, .. phases.Select(t => $"{t:F3}"), $"{phases[^1] / sgdStep:F2}x", $"{phases.Sum():F3}", $"{phases.Sum() / sgdIteration:F2}x", $"{tensors}"]);
             var parts = ProfileParts(network, agd, images, labels);
             partRows.Add([name, .. parts.Select(t => $"{t:F3}"), $"{parts.Sum() - parts[1]:F3}", $"{sgdStep:F3}", $"{parts[2] / sgdStep:F2}x"]);
         }
-        report.Table(["network", "optimizer", .. s_phases.Select(p => $"{p} ms"), "step / SGD's", "iteration ms", "iteration / SGD's"], rows,
+        report.Table(["network", "optimizer", .. s_phases.Select(p => $"{p} ms"), "step / SGD's", "iteration ms", "iteration / SGD's", "tensors the step creates"], rows,
             $"CPU: {Machine.Cpu}, {get_num_threads()} libtorch threads. Median of {Iterations} training iterations per phase, after {Warmup} untimed; " +
-            "the same network and batch for every optimizer (cross-entropy on random images).");
+            "the same network and batch for every optimizer (cross-entropy on random images). The tensors the step creates (TorchSharp's count of " +
+            "tensor handles, over one step): each is a native call that returns a tensor, so on a GPU at least that many launches; in-place calls, " +
+            "which return none, come on top.");
         report.Table(["network", .. s_parts.Select(p => $"{p} ms"), "step ms (all but the gathering, which the estimate includes)", "SGD's step ms", "spectral estimate / SGD's step"], partRows,
             "AGD's step in place, part by part, each part timed right after a backward pass (medians, as above). The squared norms are one read " +
             "of every gradient (CpuStep); the spectral estimate (SpectralNorms.Of) gathers each shape's slices into one tensor (a copy, except a " +
@@ -93,6 +95,18 @@ internal static class StepProfile
             optimizer.step();
             return [t0, t1, t2, clock.Elapsed.TotalMilliseconds];
         });
+
+    // Tensor handles created by one step, by TorchSharp's own count.
+    private static long TensorsPerStep(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, Tensor images, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        nn.functional.cross_entropy(network.call(images), labels).backward();
+        var statistics = DisposeScopeManager.Statistics.TensorStatistics;
+        long before = statistics.CreatedInScopeCount + statistics.CreatedOutsideScopeCount;
+        optimizer.step();
+        return statistics.CreatedInScopeCount + statistics.CreatedOutsideScopeCount - before;
+    }
 
     // Runs an iteration Warmup + Iterations times, each in its own dispose scope with a started clock, which returns the
     // clock's reading at the end of each of its parts; the median of each part's duration over the timed iterations.
