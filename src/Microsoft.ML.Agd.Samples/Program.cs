@@ -29,7 +29,11 @@ internal static class Program
     }
 
     /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>
-    public static int Run(string[] args) => Commands().Parse(args).Invoke();
+    public static int Run(string[] args)
+    {
+        var parsed = Commands().Parse(args);
+        return parsed.Errors.Count > 0 ? ParseErrors.Print(parsed) : parsed.Invoke();
+    }
 
     /// <summary>Every verb and its options.</summary>
     public static RootCommand Commands() => new("Train, evaluate and compare image classifiers with Automatic Gradient Descent (no learning rate to tune).")

@@ -117,14 +117,15 @@ public sealed partial class AgdImageClassificationTrainer
         /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the option to make smaller.</exception>
         internal void CheckMemory(AgdImageShape shape, int classes, long? rows)
         {
+            if (NetworkFactory is null)
+            {
+                double parameters = AgdNetworks.ParameterCount(Architecture, shape, classes, Depth, Width, BaseWidth);
+                bool inputLayerMost = Architecture == AgdArchitecture.Fcn && (double)shape.Size * Width >= parameters / 2; // the images' size as much the cause
+                TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
+                    Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth), inputLayerMost);
+            }
             int batch = BatchSize ?? AutomaticBatchSize.Start;
             TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
-            if (NetworkFactory is not null)
-                return;
-            double parameters = AgdNetworks.ParameterCount(Architecture, shape, classes, Depth, Width, BaseWidth);
-            bool inputLayerMost = Architecture == AgdArchitecture.Fcn && (double)shape.Size * Width >= parameters / 2; // the images' size as much the cause
-            TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
-                Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth), inputLayerMost);
         }
 
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>

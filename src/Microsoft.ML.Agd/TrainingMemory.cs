@@ -7,9 +7,13 @@ namespace Microsoft.ML.Agd;
 /// </summary>
 internal static class TrainingMemory
 {
-    // The weights, their gradients, the epoch's starting copy (undone on a stop), the best epoch's copy, and the tail
-    // average's float64 sums: about six float32 copies.
-    private const int CopiesOfTheWeights = 6;
+    // The weights, their gradients, the epoch's starting copy (undone on a stop), the best epoch's copy, the tail
+    // average's float64 sums, the polar step's float64 gradient and factors, and the ONNX export's copy: about twelve
+    // float32 copies (an FCN of 1.9e8 parameters on 2000x2000 images peaked at 12.6 GB, 2026-12-06).
+    private const int CopiesOfTheWeights = 12;
+
+    // A batch is read into one buffer, which a span reaches: at most 2 GiB.
+    private const double LargestBatchBytes = int.MaxValue;
 
     /// <summary>This machine's (or container's) memory in bytes.</summary>
     public static double Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
@@ -29,11 +33,14 @@ internal static class TrainingMemory
                 $"machine's {Size(Available)} of memory. Make {option}{(imagesToo ? " or the images" : "")} smaller.");
     }
 
-    /// <summary>Checks that a batch of images (as read, and standardized by the network) fits.</summary>
+    /// <summary>Checks that a batch of images (as read, and standardized by the network) fits, and in the 2 GiB a batch is read into.</summary>
     /// <exception cref="ArgumentOutOfRangeException">It does not; the message gives the sizes and names the options.</exception>
     public static void CheckBatch(long rows, AgdImageShape shape)
     {
         double bytes = 2.0 * rows * shape.Size * sizeof(float);
+        if (bytes / 2 > LargestBatchBytes)
+            throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
+                $"A batch of {rows} images of {shape} takes {Size(bytes / 2)}, more than the 2 GiB a batch is read into. Make BatchSize or the images smaller.");
         if (bytes > Available)
             throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
                 $"A batch of {rows} images of {shape} takes {Size(bytes)} as read and standardized, more than this machine's {Size(Available)} of memory. " +
@@ -42,10 +49,11 @@ internal static class TrainingMemory
 
     /// <summary>
     /// The largest automatic batch for images of a shape: at most <see cref="Training.AutomaticBatchSize.Largest"/>, and its
-    /// images, as read and standardized, within a sixteenth of the memory (a network's activations take many times more).
+    /// images, as read and standardized, within a sixteenth of the memory (a network's activations take many times more), and
+    /// read into at most 2 GiB.
     /// </summary>
     public static int LargestBatch(AgdImageShape shape)
-        => (int)Math.Clamp(Available / 16 / (2.0 * shape.Size * sizeof(float)), Training.AutomaticBatchSize.Start, Training.AutomaticBatchSize.Largest);
+        => (int)Math.Clamp(Math.Min(Available / 16 / 2, LargestBatchBytes) / (shape.Size * sizeof(float)), Training.AutomaticBatchSize.Start, Training.AutomaticBatchSize.Largest);
 
     private static string Size(double bytes) => bytes >= 1e12 ? $"{bytes / 1e12:G3} TB" : $"{bytes / 1e9:G3} GB";
 }

@@ -82,7 +82,15 @@ internal static class IdxReader
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith($"'{path}'", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"'{path}' is not a valid gzip file: {e.Message}", e);
+            throw new InvalidDataException(IsGzip(path)
+                ? $"'{path}' is damaged: its gzip data cannot be inflated. Download it again."
+                : $"'{path}' is not gzip data (it does not start with 1F 8B); if it is an uncompressed IDX file, drop the .gz from its name.", e);
         }
+    }
+
+    private static bool IsGzip(string path)
+    {
+        using var file = File.OpenRead(path);
+        return file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
     }
 }

@@ -24,10 +24,8 @@ internal static class ImageDecoder
     // The file's codec, its header read and its size checked.
     private static SKCodec Open(string path)
     {
-        // File.Exists is true for a link to nothing: such a link is followed to see.
-        string? target = new FileInfo(path).LinkTarget;
-        if (!File.Exists(path) || (target is not null && File.ResolveLinkTarget(path, returnFinalTarget: true) is not { Exists: true }))
-            throw new FileNotFoundException($"Image '{path}' does not exist{(target is not null ? $": it is a link to '{target}', which does not" : "")}.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Image '{path}' does not exist.", path);
         InputFile.CheckRegular(path);
         var codec = SKCodec.Create(path) ?? throw Undecodable(path);
         var info = codec.Info;

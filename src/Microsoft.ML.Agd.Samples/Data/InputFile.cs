@@ -9,9 +9,12 @@ namespace Microsoft.ML.Agd.Samples.Data;
 internal static partial class InputFile
 {
     /// <summary>Checks that <paramref name="path"/> is a regular file, where the system can tell (Linux).</summary>
+    /// <exception cref="FileNotFoundException">It is a link to nothing (File.Exists is true for one); the message says where it points.</exception>
     /// <exception cref="InvalidDataException">It is a pipe, a device, a socket or a folder; the message names it.</exception>
     public static void CheckRegular(string path)
     {
+        if (new FileInfo(path).LinkTarget is { } target && File.ResolveLinkTarget(path, returnFinalTarget: true) is not { Exists: true })
+            throw new FileNotFoundException($"'{path}' does not exist: it is a link to '{target}', which does not.", path);
         if (KindOf(path) is { } kind)
             throw new InvalidDataException($"'{path}' is {kind}, not a regular file; give a file.");
     }

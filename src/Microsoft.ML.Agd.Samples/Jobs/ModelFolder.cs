@@ -123,7 +123,7 @@ internal sealed class ModelFolder
         }
         catch (JsonException e)
         {
-            throw Damaged(Info, $"it is not valid JSON ({e.Message})");
+            throw Damaged(Info, JsonErrors.InWords(e));
         }
         if (info is null || info.Channels < 1 || info.Height < 1 || info.Width < 1 || info.ClassNames is not { Count: >= 2 } || string.IsNullOrEmpty(info.Architecture))
             throw Damaged(Info, "it lacks the image shape (Channels, Height, Width), the architecture or at least two ClassNames");

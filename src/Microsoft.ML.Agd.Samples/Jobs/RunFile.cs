@@ -61,7 +61,7 @@ internal static class RunFile
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"The run configuration '{path}' is not valid JSON ({e.Message}).", e);
+            throw new InvalidDataException($"The run configuration '{path}' cannot be read: {JsonErrors.InWords(e)}.", e);
         }
         if (format is null)
             throw new InvalidDataException($"The run configuration '{path}' has no Format: it is not a run.json that {verb} wrote.");
@@ -74,7 +74,7 @@ internal static class RunFile
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {e.Message} Replay an unedited run.json, or train with options instead.", e);
+            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {JsonErrors.InWords(e)}. Replay an unedited run.json, or train with options instead.", e);
         }
     }
 

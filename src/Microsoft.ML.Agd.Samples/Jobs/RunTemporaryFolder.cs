@@ -23,7 +23,7 @@ internal static partial class RunTemporaryFolder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new IOException($"The temporary folder '{parent}' cannot be written ({e.Message}); free space there, or set TMPDIR to a folder that can be written.", e);
+            throw new IOException($"The temporary folder '{parent}' cannot be written: {WhyUnwritable(parent, e)}.", e);
         }
         foreach (string variable in OperatingSystem.IsWindows() ? ["TMP", "TEMP"] : new[] { "TMPDIR" })
             Environment.SetEnvironmentVariable(variable, folder);
@@ -57,6 +57,19 @@ internal static partial class RunTemporaryFolder
         if (endingAtOnce && s_parent is { } parent)
             foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
                 Leftovers.TryDeleteFile(pipe);
+    }
+
+    // What keeps a folder from being written, and what to do.
+    private static string WhyUnwritable(string folder, Exception e)
+    {
+        const int noSpace = 28, readOnlyFileSystem = 30; // ENOSPC and EROFS: .NET's HResult of such an IOException on Unix
+        string path = Path.TrimEndingDirectorySeparator(folder);
+        return File.Exists(path) ? "it is a file, not a folder; set TMPDIR to a folder"
+            : !Directory.Exists(path) ? "it does not exist; set TMPDIR to a folder that does"
+            : e is UnauthorizedAccessException ? "this user may not write there; set TMPDIR to a folder this user can write"
+            : e.HResult == readOnlyFileSystem ? "it is on a read-only file system; set TMPDIR to a folder that can be written"
+            : e.HResult == noSpace ? "its disk is full; free space there, or set TMPDIR to a folder on another disk"
+            : $"{e.Message}; set TMPDIR to a folder that can be written";
     }
 
     [GeneratedRegex(@"^agd-(?<pid>\d+)-[0-9a-f]{32}$")]

@@ -72,7 +72,7 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
         }
         catch (JsonException e)
         {
-            throw Damaged("model.json", $"it is not valid JSON ({e.Message})");
+            throw Damaged("model.json", JsonErrors.InWords(e));
         }
         if (info is null || info.Layers < 1 || info.Heads < 1 || info.Width < 1 || info.Context < 1 || info.Characters is null || info.Tokenizer is null)
             throw Damaged("model.json", "it lacks the GPT's shape or its tokenizer");

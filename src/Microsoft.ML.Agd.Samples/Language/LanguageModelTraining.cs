@@ -38,17 +38,17 @@ internal sealed record LanguageModelSettings
     /// (gradients, AdamW's or the average's copies), and a batch's activations (about 20 w per token per block, the
     /// attention's context per head and token, the logits' vocabulary per token).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the options to lower.</exception>
+    /// <exception cref="ArgumentException">They do not; the message gives the sizes and the options to lower.</exception>
     public void CheckMemory(int vocabularySize)
     {
         double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         double parameters = 12.0 * Layers * Width * Width + (2.0 * vocabularySize + Context) * Width;
         if (6 * 4 * parameters > available)
-            throw new ArgumentOutOfRangeException("--width", Width, $"A GPT of {Layers} layers, width {Width} and context {Context} would have {parameters:G3} parameters, " +
+            throw new ArgumentException($"A GPT of {Layers} layers, width {Width} and context {Context} would have {parameters:G3} parameters, " +
                 $"{6 * 4 * parameters / 1e9:G3} GB with the copies training keeps, more than this machine's {available / 1e9:G3} GB. Make --width, --layers or --context smaller.");
         double activations = 4.0 * BatchSize * Context * (20.0 * Width * Layers + (double)Heads * Context * Layers + 2.0 * vocabularySize);
         if (activations > available)
-            throw new ArgumentOutOfRangeException("--batch-size", BatchSize, $"A batch of {BatchSize} windows of {Context} tokens needs about {activations / 1e9:G3} GB " +
+            throw new ArgumentException($"A batch of {BatchSize} windows of {Context} tokens needs about {activations / 1e9:G3} GB " +
                 $"for its activations, more than this machine's {available / 1e9:G3} GB. Make --batch-size or --context smaller.");
     }
 }
@@ -74,7 +74,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
 {
     /// <summary>The training on a text: its tokens, split as nanoGPT splits them (<see cref="TokenBatches.Split"/>).</summary>
     /// <exception cref="InvalidDataException">The text is too short for the context; the message says how long it must be.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The GPT or a batch does not fit in memory (<see cref="LanguageModelSettings.CheckMemory"/>).</exception>
+    /// <exception cref="ArgumentException">The GPT or a batch does not fit in memory (<see cref="LanguageModelSettings.CheckMemory"/>).</exception>
     public static LanguageModelTraining OfText(string text, TextTokenizer tokenizer, LanguageModelSettings settings)
     {
         settings.CheckMemory(tokenizer.VocabularySize);

@@ -46,6 +46,9 @@ internal static class TextCorpus
         // The byte-order mark that some editors write first is not part of the text (s_strict's own preamble is empty).
         ReadOnlySpan<byte> mark = [0xEF, 0xBB, 0xBF];
         int start = bytes.AsSpan().StartsWith(mark) ? mark.Length : 0;
+        if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
+            throw new InvalidDataException($"The text '{file}' is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. " +
+                "Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");
         try
         {
             return s_strict.GetString(bytes, start, bytes.Length - start);

@@ -26,7 +26,7 @@ internal static class TextGeneration
         if (prompt.Count == 0)
             throw new ArgumentException("The prompt has no tokens; give at least one character (for example a newline).", nameof(prompt));
         if (!(temperature > 0) || !double.IsFinite(temperature))
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a positive number (1 samples the model as it is; lower is more conservative).");
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be a positive, finite number (1 samples the model as it is; lower is more conservative).");
         using var noGrad = no_grad();
         model.eval();
         var generator = new Generator((ulong)seed);

@@ -1,0 +1,107 @@
+namespace Microsoft.ML.Agd.Tests.Samples;
+
+/// <summary>
+/// What the third hostile pass found said in .NET's words, said in a user's: values an option cannot take, edited JSON
+/// files, text and IDX files of another kind, an unusable TMPDIR, and a batch larger than a batch can be.
+/// </summary>
+[DoNotParallelize]
+[TestClass]
+public class PlainWordsTests
+{
+    [TestMethod]
+    [DataRow("--architecture takes a name (fcn, resnet18, resnet34, resnet50), not 'banana'.", "train", "-a", "banana")]
+    [DataRow("--batch-size takes a whole number from -2147483648 to 2147483647, not 'abc'.", "train", "-b", "abc")]
+    [DataRow("--seed takes a whole number from -2147483648 to 2147483647, not '9223372036854775807'.", "train", "--seed", "9223372036854775807")]
+    [DataRow("--test-fraction takes a number such as 0.5, not 'abc'.", "train", "--test-fraction", "abc")]
+    [DataRow("--budget takes a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes), not 'abc'.", "search", "--budget", "abc")]
+    [DataRow("--losses takes a name (square, crossentropy), not 'hinge'.", "search", "--losses", "hinge")]
+    public void AValueAnOptionCannotTakeIsSaidWithWhatItTakes(string expected, params string[] args)
+    {
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run([.. args, "--data", data.IdxFolder(), "-o", data.Path("out")]);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, $"error: {expected}");
+        StringAssert.Contains(printed, $"'agd {args[0]} --help' lists the options.");
+        Assert.IsFalse(printed.Contains("System.", StringComparison.Ordinal) || printed.Contains("Microsoft.ML", StringComparison.Ordinal), printed);
+        Assert.IsFalse(Directory.Exists(data.Path("out")));
+    }
+
+    [TestMethod]
+    [DataRow("{\"Format\": 1}", "it lacks the fields Data, ")]
+    [DataRow("{\"Format\": 1, \"Extra\": 1}", "it has a field 'Extra' that agd does not write")]
+    [DataRow("{\"Format\": 1,\n \"Seed\": 2147483648}", "its field Seed (line 2) is not a whole number from -2147483648 to 2147483647")]
+    public void AnEditedRunFileIsNamedWithTheFieldThatIsWrong(string json, string expected)
+    {
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("run.json"), json);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => RunFile.Read<RunConfiguration>(data.Path("run.json"), "agd train"));
+        StringAssert.Contains(e.Message, $"The run configuration '{data.Path("run.json")}' cannot be replayed: {expected}");
+        Assert.IsFalse(e.Message.Contains("System.", StringComparison.Ordinal) || e.Message.Contains(".NET", StringComparison.Ordinal), e.Message);
+    }
+
+    [TestMethod]
+    public void AnEmptyModelJsonIsSaidToBeEmpty()
+    {
+        using var data = new TinyData();
+        Directory.CreateDirectory(data.Path("m"));
+        File.WriteAllBytes(data.Path("m", "model.zip"), [1]);
+        File.WriteAllText(data.Path("m", "model.json"), "");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => new ModelFolder(data.Path("m")).ReadInfo());
+        StringAssert.Contains(e.Message, "model.json cannot be used because it is empty.");
+    }
+
+    [TestMethod]
+    public void IdxFilesThatAreLinksToNothingOrNotGzipAreNamedSo()
+    {
+        using var data = new TinyData();
+        string folder = data.IdxFolder();
+        string images = Path.Combine(folder, "train-images-idx3-ubyte");
+        using (var inflated = new MemoryStream())
+        {
+            using (var gzip = new System.IO.Compression.GZipStream(File.OpenRead(images + ".gz"), System.IO.Compression.CompressionMode.Decompress))
+                gzip.CopyTo(inflated);
+            File.WriteAllBytes(images + ".gz", inflated.ToArray()); // an uncompressed IDX file named .gz
+        }
+        var (code, printed) = Cli.Run("train", "--data", folder, "-e", "1", "-o", data.Path("a"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"'{images}.gz' is not gzip data (it does not start with 1F 8B); if it is an uncompressed IDX file, drop the .gz from its name.");
+
+        File.Delete(images + ".gz");
+        File.CreateSymbolicLink(images + ".gz", data.Path("nowhere"));
+        (code, printed) = Cli.Run("train", "--data", folder, "-e", "1", "-o", data.Path("b"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"'{images}.gz' does not exist: it is a link to '{data.Path("nowhere")}', which does not.");
+    }
+
+    [TestMethod]
+    public void AUtf16TextIsToldToBeConvertedFromUtf16()
+    {
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("t.txt"), "To be, or not to be, that is the question.\n", System.Text.Encoding.Unicode);
+        var (code, printed) = Cli.Run("lm", "train", "-t", data.Path("t.txt"), "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", data.Path("lm"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), "is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");
+    }
+
+    [TestMethod]
+    public void ATemporaryFolderThatIsAFileIsSaidToBeOne()
+    {
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("plain.txt"), "");
+        using (Cli.WithTemporaryFolder(data.Path("plain.txt")))
+        {
+            var e = Assert.ThrowsExactly<IOException>(RunTemporaryFolder.Enter);
+            StringAssert.Contains(e.Message, "cannot be written: it is a file, not a folder; set TMPDIR to a folder.");
+        }
+    }
+
+    [TestMethod]
+    public void ABatchOverTheTwoGibibytesABatchIsReadIntoIsRefusedBeforeAnyImageIsDecoded()
+    {
+        // ResNet-18's weights do not grow with the images: 32 RGB images of 3000 x 3000 are 3.5 GB, which a span cannot hold.
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 4), "-a", "resnet18", "--base-width", "2", "--image-size", "3000", "-e", "1", "-o", data.Path("o"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), "more than the 2 GiB a batch is read into. Make --batch-size or the images smaller.");
+    }
+}
