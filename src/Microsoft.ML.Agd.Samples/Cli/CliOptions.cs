@@ -118,12 +118,18 @@ internal static class CliOptions
         ["Budget"] = "--budget", ["InitialTrials"] = "--trials",
     };
 
+    // A run file's field for an option's name: "--base-width" is BaseWidth; a library option's name is its field's.
+    private static string FieldOf(string name)
+        => name.StartsWith("--", StringComparison.Ordinal) ? string.Concat(name[2..].Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) : name;
+
     /// <summary>
     /// An error's message as a command-line user reads it: a damaged file's own message rather than the wrapper ML.NET
     /// puts around it, an option named by its flag, and without .NET's "(Parameter 'x')" and "Actual value was"
     /// suffixes (the value is said in words).
     /// </summary>
-    public static string InCommandLineWords(Exception e)
+    /// <param name="e">The error.</param>
+    /// <param name="fields">Name the option as a run file's field ("its Network") rather than as a flag: a replay's values come from the file.</param>
+    public static string InCommandLineWords(Exception e, bool fields = false)
     {
         // ML.NET's cursors wrap a file's error in their own ("Splitter/consolidator worker encountered exception ..."): the
         // file's is the one that names it.
@@ -137,10 +143,15 @@ internal static class CliOptions
         int suffix = text.IndexOf(" (Parameter '", StringComparison.Ordinal);
         if (suffix >= 0)
             text = text[..suffix];
-        string flag = s_flags.GetValueOrDefault(name, name);
-        text = text.Replace(name, flag, StringComparison.Ordinal);
-        if (flag.StartsWith('-') && !text.Contains(flag, StringComparison.Ordinal))
-            text = $"{flag}: {text}";
+        if (fields) // a message that names the field already says it; one that names none gets it first
+            text = text.Contains(FieldOf(name), StringComparison.Ordinal) ? text : $"its {FieldOf(name)}: {text}";
+        else
+        {
+            string flag = s_flags.GetValueOrDefault(name, name);
+            text = text.Replace(name, flag, StringComparison.Ordinal);
+            if (flag.StartsWith('-') && !text.Contains(flag, StringComparison.Ordinal))
+                text = $"{flag}: {text}";
+        }
         return e is ArgumentOutOfRangeException { ActualValue: { } value } ? FormattableString.Invariant($"{text} It was {value}.") : text;
     }
 }

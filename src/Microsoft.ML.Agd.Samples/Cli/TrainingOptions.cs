@@ -37,17 +37,24 @@ internal sealed class TrainingOptions
     private static TrainSettings Replay(ParseResult result, string path, string output)
     {
         CliOptions.CheckAloneWithConfig(result);
-        var settings = RunConfiguration.Read(path).ToSettings(output);
+        var configuration = RunConfiguration.Read(path);
+        // An edited value: the file is to blame, not an option that was not given.
+        string Refused(string why) => $"The run configuration '{path}' cannot be replayed: {why} Replay an unedited run.json, or train with options instead.";
+        if (configuration.Architecture == AgdArchitecture.Custom && configuration.Network is null)
+            throw new InvalidDataException(Refused("its Architecture is Custom, a network written in C#, which a replay cannot build."));
+        if (configuration.Device == AgdDevice.Cuda && !TorchSharp.torch.cuda.is_available())
+            throw new InvalidDataException(Refused("its Device is Cuda, and this machine has no CUDA device (or this agd was built for CPUs only)."));
         try
         {
+            var settings = configuration.ToSettings(output);
             settings.Data.Validate();
             settings.Trainer.Validate();
+            return settings;
         }
-        catch (ArgumentException e) // an edited value: the file is to blame, not an option that was not given
+        catch (ArgumentException e)
         {
-            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {CliOptions.InCommandLineWords(e)} Replay an unedited run.json, or train with options instead.", e);
+            throw new InvalidDataException(Refused(CliOptions.InCommandLineWords(e, fields: true)), e);
         }
-        return settings;
     }
 
     /// <summary>Adds every option to a command.</summary>

@@ -106,6 +106,9 @@ public class RunConfigurationTests
             (Write("bad-enum2.json", j => j["Loss"] = "Hinge"), "is not a name (square, crossentropy). Replay an unedited run.json"),
             (Write("null-section.json", j => j["Ran"] = null), "cannot be replayed: its field Ran is null."),
             (Write("no-channels.json", j => j["ImageShape"]!["Channels"] = 0), "cannot be replayed: An image folder's images are read with 1 channel (--grey) or 3; the ImageShape's Channels must be one of them. It was 0."),
+            (Write("network.json", j => j["Network"] = "vgg99"), "cannot be replayed: its Network: The samples' networks are: vgg16. It was vgg99. Replay an unedited run.json"),
+            (Write("custom.json", j => j["Architecture"] = "Custom"), "cannot be replayed: its Architecture is Custom, a network written in C#, which a replay cannot build."),
+            (Write("cuda.json", j => j["Device"] = "Cuda"), "cannot be replayed: its Device is Cuda, and this machine has no CUDA device"),
             (Write("text-format.json", j => j["Format"] = "1"), "has a Format of \"1\", not a whole number: it is not a run.json that agd train wrote unedited."),
         };
         foreach (var (file, message) in cases)
