@@ -62,6 +62,8 @@ internal static class CifarReader
             if (!File.Exists(file))
                 throw new InvalidDataException($"'{folder}' holds {layout.Name} training batches but no {name}; unpack the whole {layout.Name} binary archive into the folder.");
             byte[] bytes = InputFile.ReadAllBytes(file);
+            if (bytes.Length == 0)
+                throw new InvalidDataException($"'{file}' is empty; download and unpack the {layout.Name} binary archive again.");
             if (bytes.Length % recordLength != 0)
                 throw new InvalidDataException($"'{file}' is truncated: its {bytes.Length} bytes end {bytes.Length % recordLength} bytes into record {bytes.Length / recordLength} " +
                     $"({layout.Name} records are {recordLength} bytes: {layout.LabelBytes} label byte{(layout.LabelBytes > 1 ? "s" : "")}, then 3,072 pixels). Download and unpack it again.");

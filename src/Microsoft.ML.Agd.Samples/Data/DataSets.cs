@@ -48,6 +48,7 @@ internal static class DataSets
         }
         if (CifarReader.IsCifarFolder(folder))
             return CifarReader.Load(folder);
+        ImageFolder.CheckTrainVal(folder);
         if (ImageFolder.IsTrainValFolder(folder))
             return ImageFolder.LoadTrainVal(folder, imageShape);
         var all = ImageFolder.Load(folder, imageShape);
@@ -60,6 +61,7 @@ internal static class DataSets
         folder = Existing(folder);
         if (CifarReader.IsCifarFolder(folder))
             return CifarReader.LoadTest(folder);
+        ImageFolder.CheckTrainVal(folder);
         if (ImageFolder.IsTrainValFolder(folder))
             return ImageFolder.LoadTrainVal(folder, imageShape).Test;
         if (!IsIdxFolder(folder))
@@ -114,7 +116,8 @@ internal static class DataSets
     {
         string file = Path.Combine(folder, "classes.txt");
         if (File.Exists(file))
-            return ClassNamesFile.Read(file);
+            return ClassNamesFile.Read(file) is { Count: > 0 } names ? names
+                : throw new InvalidDataException($"'{file}' names no class; give one class name a line (label 0 first), or remove it.");
         var used = labels.Distinct().Order().ToList();
         if (used.Count == 0)
             throw new InvalidDataException($"'{labelsFile}' holds no labels.");

@@ -30,6 +30,16 @@ internal static class ImageFolder
     /// <summary>Whether the folder is split as ImageNet's is: train/ and val/ sub-folders, each with one sub-folder per class.</summary>
     public static bool IsTrainValFolder(string folder) => Directory.Exists(Path.Combine(folder, "train")) && Directory.Exists(Path.Combine(folder, "val"));
 
+    /// <summary>Refuses a train/val folder of which one part is a file, which would otherwise be read as an image folder of one class.</summary>
+    /// <exception cref="InvalidDataException">train or val is a file; the message names it.</exception>
+    public static void CheckTrainVal(string folder)
+    {
+        var (train, val) = (Path.Combine(folder, "train"), Path.Combine(folder, "val"));
+        foreach (var (part, other) in new[] { (train, val), (val, train) })
+            if (File.Exists(part) && (Directory.Exists(other) || File.Exists(other)))
+                throw new InvalidDataException($"'{part}' is a file; a train/val folder's {Path.GetFileName(part)} is a folder with one sub-folder per class.");
+    }
+
     /// <summary>The split a train/val folder gives: train/ trains, val/ tests; val/'s classes must be train/'s.</summary>
     /// <exception cref="InvalidDataException">val/ has a class train/ lacks, or either is not an image folder; the message names it.</exception>
     public static (LabelledImageSet Train, LabelledImageSet Test) LoadTrainVal(string folder, AgdImageShape shape)
@@ -44,6 +54,7 @@ internal static class ImageFolder
     }
 
     /// <summary>A seeded, stratified split: the same share of every class goes to the test set (at least one image when it has two).</summary>
+    /// <exception cref="ArgumentException">The fraction holds out every image of a class; the message names it.</exception>
     public static (LabelledImageSet Train, LabelledImageSet Test) Split(LabelledImageSet all, double testFraction, int seed)
     {
         if (testFraction is <= 0 or >= 1)
@@ -55,6 +66,9 @@ internal static class ImageFolder
         {
             var shuffled = group.OrderBy(_ => random.Next()).ToList();
             int held = group.Count() < 2 ? 0 : Math.Max(1, (int)Math.Round(shuffled.Count * testFraction));
+            if (held == shuffled.Count)
+                throw new ArgumentException($"--test-fraction {testFraction} holds out all {held} images of class '{group.Key}' in {all.Description}, leaving none to train on. " +
+                    "Give a smaller --test-fraction, or more images.", "--test-fraction");
             test.AddRange(shuffled.Take(held));
             train.AddRange(shuffled.Skip(held));
         }

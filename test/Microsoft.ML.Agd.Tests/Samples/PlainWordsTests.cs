@@ -74,6 +74,33 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    public void DataLaidOutWronglyIsNamedByWhatIsWrong()
+    {
+        using var data = new TinyData();
+        string images = data.ImageFolder(perClass: 4);
+        var (code, printed) = Cli.Run("train", "--data", images, "--test-fraction", "0.99", "-e", "1", "-o", data.Path("a"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), "--test-fraction 0.99 holds out all 4 images of class ");
+        StringAssert.Contains(Cli.Unwrapped(printed), "leaving none to train on. Give a smaller --test-fraction, or more images.");
+
+        string cifar = DistributedDataTests.Cifar10(data);
+        File.WriteAllBytes(Path.Combine(cifar, "test_batch.bin"), []);
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => DataSets.Load(cifar, DataSets.DefaultImageShape, 0.2, 0));
+        StringAssert.Contains(e.Message, $"'{Path.Combine(cifar, "test_batch.bin")}' is empty");
+
+        string idx = data.IdxFolder();
+        File.WriteAllText(Path.Combine(idx, "classes.txt"), "");
+        e = Assert.ThrowsExactly<InvalidDataException>(() => DataSets.Load(idx, DataSets.DefaultImageShape, 0.2, 0));
+        StringAssert.Contains(e.Message, $"'{Path.Combine(idx, "classes.txt")}' names no class; give one class name a line");
+
+        Directory.CreateDirectory(data.Path("tv"));
+        Directory.Move(images, data.Path("tv", "train"));
+        File.WriteAllText(data.Path("tv", "val"), "");
+        e = Assert.ThrowsExactly<InvalidDataException>(() => DataSets.Load(data.Path("tv"), DataSets.DefaultImageShape, 0.2, 0));
+        StringAssert.Contains(e.Message, $"'{data.Path("tv", "val")}' is a file; a train/val folder's val is a folder with one sub-folder per class.");
+    }
+
+    [TestMethod]
     public void AUtf16TextIsToldToBeConvertedFromUtf16()
     {
         using var data = new TinyData();
