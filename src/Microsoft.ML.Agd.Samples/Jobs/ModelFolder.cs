@@ -218,7 +218,10 @@ internal sealed class ModelFolder
     private void Check(ITransformer model, DataViewSchema input, ModelInfo info)
     {
         if (input.GetColumnOrNull("Features")?.Type is not VectorDataViewType { Dimensions: var dimensions } || !dimensions.SequenceEqual([info.Channels, info.Height, info.Width]))
-            throw Damaged(Info, $"it says the model reads {info.Shape} images, but model.zip reads {input.GetColumnOrNull("Features")?.Type.ToString() ?? "no Features column"}: the two files are from different models or were edited");
+        {
+            string reads = input.GetColumnOrNull("Features")?.Type is VectorDataViewType { Dimensions: [var c, var h, var w] } ? $"{c}x{h}x{w} images" : "no images of channels x height x width";
+            throw Damaged(Info, $"it says the model reads {info.Shape} images, but model.zip reads {reads}: the two files are from different models or were edited");
+        }
         int scores = model.GetOutputSchema(input).GetColumnOrNull("Score")?.Type is VectorDataViewType score ? score.Size : 0;
         if (scores != info.ClassNames.Count)
             throw Damaged(Info, $"it names {info.ClassNames.Count} classes, but model.zip scores {scores}: the two files are from different models or were edited");

@@ -51,6 +51,19 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    public void AModelJsonOfAnotherImageShapeIsSaidInImageShapes()
+    {
+        using var data = new TinyData();
+        string model = ModelFolders.TrainTiny(data, data.Path("m"), epochs: 1);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "model.json")))!;
+        json["Channels"] = 3;
+        File.WriteAllText(Path.Combine(model, "model.json"), json.ToJsonString());
+        var folder = new ModelFolder(model, "-m");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load(new Microsoft.ML.MLContext(), folder.ReadInfo()));
+        StringAssert.Contains(e.Message, "it says the model reads 3x8x8 images, but model.zip reads 1x8x8 images: the two files are from different models or were edited");
+    }
+
+    [TestMethod]
     public void IdxFilesThatAreLinksToNothingOrNotGzipAreNamedSo()
     {
         using var data = new TinyData();
