@@ -124,7 +124,7 @@ public sealed partial class AgdImageClassificationTrainer
                 TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
                     Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth), inputLayerMost);
             }
-            int batch = BatchSize ?? AutomaticBatchSize.Start;
+            int batch = BatchSize ?? TrainingMemory.FirstBatch(shape);
             TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
         }
 

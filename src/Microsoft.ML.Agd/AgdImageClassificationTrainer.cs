@@ -112,7 +112,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         {
             AverageWeights = other is null,
             LargestBatch = TrainingMemory.LargestBatch(shape),
-            FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : AutomaticBatchSize.Start, // a continued run goes on where it ended
+            FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : TrainingMemory.FirstBatch(shape), // a continued run goes on where it ended
         };
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
         var run = loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>

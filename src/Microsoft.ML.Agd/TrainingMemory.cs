@@ -8,9 +8,9 @@ namespace Microsoft.ML.Agd;
 internal static class TrainingMemory
 {
     // The weights, their gradients, the epoch's starting copy (undone on a stop), the best epoch's copy, the tail
-    // average's float64 sums, the polar step's float64 gradient and factors, and the ONNX export's copy: about twelve
-    // float32 copies (an FCN of 1.9e8 parameters on 2000x2000 images peaked at 12.6 GB, 2026-12-06).
-    private const int CopiesOfTheWeights = 12;
+    // average's float64 sums, the polar step's float64 gradient and factors, and the ONNX export's copy: about sixteen
+    // float32 copies (an FCN of 1.9e8 parameters on 2000x2000 images peaked at 12.6 GB, 65 bytes a parameter, 2026-12-06).
+    private const int CopiesOfTheWeights = 16;
 
     // A batch is read into one buffer, which a span reaches: at most 2 GiB.
     private const double LargestBatchBytes = int.MaxValue;
@@ -53,7 +53,14 @@ internal static class TrainingMemory
     /// read into at most 2 GiB.
     /// </summary>
     public static int LargestBatch(AgdImageShape shape)
-        => (int)Math.Clamp(Math.Min(Available / 16 / 2, LargestBatchBytes) / (shape.Size * sizeof(float)), Training.AutomaticBatchSize.Start, Training.AutomaticBatchSize.Largest);
+        => (int)Math.Clamp(Math.Min(Available / 16 / 2, LargestBatchBytes) / (shape.Size * sizeof(float)), FirstBatch(shape), Training.AutomaticBatchSize.Largest);
+
+    /// <summary>
+    /// The automatic batch's first size: <see cref="Training.AutomaticBatchSize.Start"/>, or fewer images where that many
+    /// would not fit in the 2 GiB a batch is read into (images of thousands of pixels a side).
+    /// </summary>
+    public static int FirstBatch(AgdImageShape shape)
+        => (int)Math.Clamp(LargestBatchBytes / (shape.Size * sizeof(float)), 1, Training.AutomaticBatchSize.Start);
 
     private static string Size(double bytes) => bytes >= 1e12 ? $"{bytes / 1e12:G3} TB" : $"{bytes / 1e9:G3} GB";
 }

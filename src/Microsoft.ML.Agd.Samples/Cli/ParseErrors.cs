@@ -23,17 +23,20 @@ internal static partial class ParseErrors
     public static string InWords(string message)
     {
         var match = CannotParse().Match(message);
-        return match.Success ? $"{match.Groups["option"].Value} takes {Takes(match.Groups["type"].Value)}, not '{match.Groups["value"].Value}'." : message;
+        string value = match.Groups["value"].Value;
+        return match.Success ? $"{match.Groups["option"].Value} takes {Takes(match.Groups["type"].Value, value)}, not '{value}'." : message;
     }
 
-    // The values a .NET type takes, as a user types them.
-    internal static string Takes(string typeName)
+    // The values a .NET type takes, as a user types them; a whole number's range only where the value was a whole number
+    // out of it (the option's own range, such as --epochs' from 1, is checked and said once the value is read).
+    internal static string Takes(string typeName, string? value = null)
     {
         string name = Nullable().Match(typeName) is { Success: true } inner ? inner.Groups["type"].Value : typeName;
+        bool whole = value is null || Whole().IsMatch(value);
         return name switch
         {
-            "System.Int32" => $"a whole number from {int.MinValue} to {int.MaxValue}",
-            "System.Int64" => $"a whole number from {long.MinValue} to {long.MaxValue}",
+            "System.Int32" => whole ? $"a whole number from {int.MinValue} to {int.MaxValue}" : "a whole number",
+            "System.Int64" => whole ? $"a whole number from {long.MinValue} to {long.MaxValue}" : "a whole number",
             "System.Single" or "System.Double" => "a number such as 0.5",
             "System.TimeSpan" => "a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes)",
             _ when (typeof(AgdLoss).Assembly.GetType(name) ?? typeof(ParseErrors).Assembly.GetType(name)) is { IsEnum: true } type => $"a name ({string.Join(", ", Names(type))})",
@@ -47,6 +50,9 @@ internal static partial class ParseErrors
     // The message may go on ("Did you mean one of the following?" and names), which the words above already say.
     [GeneratedRegex(@"^Cannot parse argument '(?<value>.*?)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\.", RegexOptions.Singleline)]
     private static partial Regex CannotParse();
+
+    [GeneratedRegex(@"^[+-]?[0-9]+$")]
+    private static partial Regex Whole();
 
     [GeneratedRegex(@"^System\.Nullable`1\[(?<type>.*)\]$")]
     private static partial Regex Nullable();

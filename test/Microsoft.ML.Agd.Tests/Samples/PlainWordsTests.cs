@@ -10,7 +10,8 @@ public class PlainWordsTests
 {
     [TestMethod]
     [DataRow("--architecture takes a name (fcn, resnet18, resnet34, resnet50), not 'banana'.", "train", "-a", "banana")]
-    [DataRow("--batch-size takes a whole number from -2147483648 to 2147483647, not 'abc'.", "train", "-b", "abc")]
+    [DataRow("--batch-size takes a whole number, not 'abc'.", "train", "-b", "abc")]
+    [DataRow("--epochs takes a whole number, not 'NaN'.", "train", "-e", "NaN")]
     [DataRow("--seed takes a whole number from -2147483648 to 2147483647, not '9223372036854775807'.", "train", "--seed", "9223372036854775807")]
     [DataRow("--test-fraction takes a number such as 0.5, not 'abc'.", "train", "--test-fraction", "abc")]
     [DataRow("--budget takes a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes), not 'abc'.", "search", "--budget", "abc")]
@@ -138,9 +139,12 @@ public class PlainWordsTests
     [TestMethod]
     public void ABatchOverTheTwoGibibytesABatchIsReadIntoIsRefusedBeforeAnyImageIsDecoded()
     {
-        // ResNet-18's weights do not grow with the images: 32 RGB images of 3000 x 3000 are 3.5 GB, which a span cannot hold.
+        // ResNet-18's weights do not grow with the images: 32 RGB images of 3000 x 3000 are 3.5 GB, which a span cannot
+        // hold. The automatic batch starts with as many as fit (19); a batch given as 32 is refused.
+        Assert.AreEqual(19, TrainingMemory.FirstBatch(new AgdImageShape(3, 3000, 3000)));
+        Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224)));
         using var data = new TinyData();
-        var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 4), "-a", "resnet18", "--base-width", "2", "--image-size", "3000", "-e", "1", "-o", data.Path("o"));
+        var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "2", "--image-size", "3000", "-b", "32", "-e", "1", "-o", data.Path("o"));
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(Cli.Unwrapped(printed), "more than the 2 GiB a batch is read into. Make --batch-size or the images smaller.");
     }
