@@ -41,14 +41,18 @@ public class PlainWordsTests
     }
 
     [TestMethod]
-    public void AnEmptyModelJsonIsSaidToBeEmpty()
+    [DataRow("", "it is empty.")]
+    [DataRow("[]", "it is not an object of named fields, as agd writes it (line 1).")]
+    [DataRow("{\"Height\": \"28\"}", "its field Height (line 1) is not what agd writes there.")]
+    public void AnEditedModelJsonIsNamedByWhatIsWrong(string json, string expected)
     {
         using var data = new TinyData();
         Directory.CreateDirectory(data.Path("m"));
         File.WriteAllBytes(data.Path("m", "model.zip"), [1]);
-        File.WriteAllText(data.Path("m", "model.json"), "");
+        File.WriteAllText(data.Path("m", "model.json"), json);
         var e = Assert.ThrowsExactly<InvalidDataException>(() => new ModelFolder(data.Path("m")).ReadInfo());
-        StringAssert.Contains(e.Message, "model.json cannot be used because it is empty.");
+        StringAssert.Contains(e.Message, $"model.json cannot be used because {expected}");
+        Assert.IsFalse(e.Message.Contains("Microsoft.", StringComparison.Ordinal) || e.Message.Contains("System.", StringComparison.Ordinal), e.Message);
     }
 
     [TestMethod]
