@@ -52,9 +52,11 @@ internal static class RunFile
             throw new FileNotFoundException($"The run configuration '{path}' does not exist: give the run.json of a folder that {verb} wrote.", path);
         string text = InputFile.ReadAllText(path);
         int? format = null;
+        string? other = null;
         try
         {
             using var document = JsonDocument.Parse(text);
+            other = document.RootElement.ValueKind == JsonValueKind.Object ? OtherVerb(document.RootElement, verb) : null;
             if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("Format", out var f))
                 format = f.ValueKind == JsonValueKind.Number && f.TryGetInt32(out int value) ? value
                     : throw new InvalidDataException($"The run configuration '{path}' has a Format of {f.GetRawText()}, not a whole number: it is not a run.json that {verb} wrote unedited.");
@@ -65,6 +67,8 @@ internal static class RunFile
         }
         if (format is null)
             throw new InvalidDataException($"The run configuration '{path}' has no Format: it is not a run.json that {verb} wrote.");
+        if (other is not null)
+            throw new InvalidDataException($"The run configuration '{path}' is the run.json of {other}, not of {verb}: replay it with {other} --config.");
         if (format != CurrentFormat)
             throw new InvalidDataException($"The run configuration '{path}' is of format {format}, and this agd ({Provenance.Current.Agd}) reads format {CurrentFormat} only: " +
                 (format > CurrentFormat ? "it was written by a newer agd; replay it with that version." : "it was written by an older agd; replay it with that version."));
@@ -77,6 +81,13 @@ internal static class RunFile
             throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {JsonErrors.InWords(e)}. Replay an unedited run.json, or train with options instead.", e);
         }
     }
+
+    // The verb that wrote a run file, where it is not the one replaying it: a language model's records its Text, an image
+    // model's its Data.
+    private static string? OtherVerb(JsonElement root, string verb)
+        => verb == "agd train" && root.TryGetProperty("Text", out _) && !root.TryGetProperty("Data", out _) ? "agd lm train"
+            : verb == "agd lm train" && root.TryGetProperty("Data", out _) && !root.TryGetProperty("Text", out _) ? "agd train"
+            : null;
 
     /// <summary>The ways this machine differs from the one that ran (each may change a model's numbers), or none.</summary>
     public static IReadOnlyList<string> Differences(Provenance then)

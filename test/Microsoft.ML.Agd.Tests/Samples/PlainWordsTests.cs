@@ -41,6 +41,18 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    public void ARunFileOfTheOtherVerbNamesTheVerbThatReplaysIt()
+    {
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("lm.json"), "{\"Format\": 1, \"Text\": \"t.txt\"}");
+        File.WriteAllText(data.Path("image.json"), "{\"Format\": 1, \"Data\": \"d\"}");
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => RunConfiguration.Read(data.Path("lm.json")));
+        StringAssert.Contains(e.Message, "is the run.json of agd lm train, not of agd train: replay it with agd lm train --config.");
+        e = Assert.ThrowsExactly<InvalidDataException>(() => Microsoft.ML.Agd.Samples.Language.LanguageModelConfiguration.Read(data.Path("image.json")));
+        StringAssert.Contains(e.Message, "is the run.json of agd train, not of agd lm train: replay it with agd train --config.");
+    }
+
+    [TestMethod]
     [DataRow("", "it is empty.")]
     [DataRow("[]", "it is not an object of named fields, as agd writes it (line 1).")]
     [DataRow("{\"Height\": \"28\"}", "its field Height (line 1) is not what agd writes there.")]
