@@ -124,29 +124,21 @@ internal static class SpectralEstimateBenchmark
                 long width = Math.Min(SpectralNorms.Block, batch.Shape.Columns);
                 if (!_blocks.TryGetValue(batch.Shape, out var block))
                 {
-                    block = Orthonormal(randn([slices.shape[0], width, batch.Shape.Columns], generator: _start));
+                    block = SpectralNorms.Orthonormal(randn([slices.shape[0], width, batch.Shape.Columns], generator: _start));
                     for (int i = 0; i < SpectralNorms.FirstIterations; i++)
-                        block = Orthonormal(block.bmm(slices.transpose(1, 2)).bmm(slices));
+                        block = SpectralNorms.Orthonormal(block.bmm(slices.transpose(1, 2)).bmm(slices));
                 }
                 var image = block.bmm(slices.transpose(1, 2));
                 if (ritzOnRefined && width < batch.Shape.Columns)
-                    image = (block = Orthonormal(image.bmm(slices))).bmm(slices.transpose(1, 2));
+                    image = (block = SpectralNorms.Orthonormal(image.bmm(slices))).bmm(slices.transpose(1, 2));
                 var sigmas = linalg.eigvalsh(image.bmm(image.transpose(1, 2))).select(-1, -1).clamp_min(0).sqrt().to(ScalarType.Float64).data<double>().ToArray();
                 if (!ritzOnRefined && refine && width < batch.Shape.Columns)
-                    block = Orthonormal(image.bmm(slices));
+                    block = SpectralNorms.Orthonormal(image.bmm(slices));
                 Keep(batch.Shape, block);
-                int offset = 0;
-                foreach (int k in batch.Layers)
-                {
-                    double rank = Math.Min(layers[k].Weight.shape[0], layers[k].Weight.shape[1]);
-                    for (int i = 0; i < result[k].Length; i++, offset++)
-                        result[k][i] = Math.Clamp(sigmas[offset], result[k][i] / Math.Sqrt(rank), result[k][i]);
-                }
+                SpectralNorms.Place(result, layers, batch.Layers, sigmas);
             }
             return result;
         }
-
-        private static Tensor Orthonormal(Tensor rows) => linalg.qr(rows.transpose(1, 2)).Q.transpose(1, 2).contiguous();
 
         private void Keep((long, long) shape, Tensor block)
         {

@@ -37,14 +37,23 @@ internal sealed class SpectralNorms : IDisposable
         var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
 
         var result = LayerFactors.FrobeniusNorms(squares);
+        Place(result, layers, batches.SelectMany(b => b.Layers), all);
+        return result;
+    }
+
+    /// <summary>
+    /// Puts estimates, in the order of <paramref name="order"/>'s layers and their slices, into <paramref name="norms"/>
+    /// (which holds the Frobenius norms), each kept within ||g||_F / sqrt(rank) .. ||g||_F.
+    /// </summary>
+    internal static void Place(double[][] norms, IReadOnlyList<AgdLayer> layers, IEnumerable<int> order, double[] estimates)
+    {
         int offset = 0;
-        foreach (int k in batches.SelectMany(b => b.Layers))
+        foreach (int k in order)
         {
             double rank = Math.Min(layers[k].Weight.shape[0], layers[k].Weight.shape[1]);
-            for (int i = 0; i < result[k].Length; i++, offset++)
-                result[k][i] = Math.Clamp(all[offset], result[k][i] / Math.Sqrt(rank), result[k][i]);
+            for (int i = 0; i < norms[k].Length; i++, offset++)
+                norms[k][i] = Math.Clamp(estimates[offset], norms[k][i] / Math.Sqrt(rank), norms[k][i]);
         }
-        return result;
     }
 
     /// <summary>The slices of one shape, from the layers at these indices in order, as one tensor [slices, longer side, shorter side].</summary>
@@ -106,7 +115,7 @@ internal sealed class SpectralNorms : IDisposable
         return linalg.eigvalsh(yScaled.bmm(yScaled.transpose(1, 2))).select(-1, -1).clamp_min(0);
     }
 
-    private static Tensor Orthonormal(Tensor rows) => linalg.qr(rows.transpose(1, 2)).Q.transpose(1, 2).contiguous();
+    internal static Tensor Orthonormal(Tensor rows) => linalg.qr(rows.transpose(1, 2)).Q.transpose(1, 2).contiguous();
 
     private void Remember((long Rows, long Columns) shape, Tensor block)
     {
