@@ -117,15 +117,23 @@ public sealed partial class AgdImageClassificationTrainer
         /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the option to make smaller.</exception>
         internal void CheckMemory(AgdImageShape shape, int classes, long? rows)
         {
+            var size = new NetworkSize(0, 0); // a factory's network is measured once built
             if (NetworkFactory is null)
             {
                 double parameters = AgdNetworks.ParameterCount(Architecture, shape, classes, Depth, Width, BaseWidth);
                 bool inputLayerMost = Architecture == AgdArchitecture.Fcn && (double)shape.Size * Width >= parameters / 2; // the images' size as much the cause
                 TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
                     Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth), inputLayerMost);
+                size = AgdNetworks.Size(Architecture, shape, classes, Depth, Width, BaseWidth);
             }
-            int batch = BatchSize ?? TrainingMemory.FirstBatch(shape);
-            TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape);
+            CheckBatch(shape, size, rows);
+        }
+
+        /// <summary>Checks that the first batch fits beside a network of a size (<see cref="TrainingMemory.CheckBatch"/>).</summary>
+        internal void CheckBatch(AgdImageShape shape, NetworkSize size, long? rows)
+        {
+            int batch = BatchSize ?? TrainingMemory.FirstBatch(shape, size);
+            TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape, size);
         }
 
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>

@@ -94,8 +94,9 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
-        if (_options.NetworkFactory is not null)
-            TrainingMemory.CheckParameters(network.parameters().Sum(p => (double)p.numel()), "The network NetworkFactory built", "the network");
+        var size = _options.NetworkFactory is null
+            ? AgdNetworks.Size(_options.Architecture, shape, classes, _options.Depth, _options.Width, _options.BaseWidth)
+            : MeasuredSize(network, shape, train.GetRowCount());
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         using var agd = new AgdOptimizer(network) { Norm = _options.StepNorm };
@@ -111,8 +112,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var loop = new TrainingLoop(network, other ?? agd, _options.Loss, _options.BatchSize, device, generator)
         {
             AverageWeights = other is null,
-            LargestBatch = TrainingMemory.LargestBatch(shape),
-            FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : TrainingMemory.FirstBatch(shape), // a continued run goes on where it ended
+            LargestBatch = TrainingMemory.LargestBatch(shape, size),
+            FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : TrainingMemory.FirstBatch(shape, size), // a continued run goes on where it ended
         };
         using var best = _options.KeepBestEpoch ? new BestEpoch(network) : null;
         var run = loop.Run(train, validation, earlier.Count, _options.NumberOfEpochs, e =>
@@ -183,6 +184,16 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     {
         using var cursor = data.GetRowCursor([]);
         return cursor.MoveNext();
+    }
+
+    // A factory's network, once built: its weights, then its activations on one image beside them.
+    private NetworkSize MeasuredSize(nn.Module<Tensor, Tensor> network, AgdImageShape shape, long? rows)
+    {
+        double parameters = network.parameters().Sum(p => (double)p.numel());
+        TrainingMemory.CheckParameters(parameters, "The network NetworkFactory built", "the network");
+        var size = new NetworkSize(parameters, ModuleOutputs.PerImage(network, shape));
+        _options.CheckBatch(shape, size, rows);
+        return size;
     }
 
     // Before any row is read or any weight made (see Options.CheckMemory).

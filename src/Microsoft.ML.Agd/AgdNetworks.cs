@@ -17,9 +17,7 @@ internal static class AgdNetworks
         => architecture switch
         {
             AgdArchitecture.Fcn => new Fcn(shape.Size, width, depth, classes),
-            AgdArchitecture.ResNet18 => ResNet(18, baseWidth, shape, classes),
-            AgdArchitecture.ResNet34 => ResNet(34, baseWidth, shape, classes),
-            AgdArchitecture.ResNet50 => ResNet(50, baseWidth, shape, classes),
+            _ when IsConvolutional(architecture) => new PreActResNet(ResNetDepth(architecture), classes, shape.Channels, baseWidth, UsesImageNetStem(shape)),
             _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "AgdNetworks builds Fcn and the ResNets; a custom network comes from its factory."),
         };
 
@@ -42,10 +40,38 @@ internal static class AgdNetworks
         return second * baseWidth * baseWidth + first * baseWidth + constant;
     }
 
+    /// <summary>
+    /// The size of the network of an architecture, before it is built: its parameters (<see cref="ParameterCount"/>), and its
+    /// modules' outputs for one image, counted on a small one (<see cref="Training.ModuleOutputs"/>): an FCN's do not depend
+    /// on the images; a ResNet's grow with its base width and the images' pixels, so they are counted at base width 1 on
+    /// images of at most 256 x 256 with the same stem and scaled.
+    /// </summary>
+    internal static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int classes, int depth, int width, int baseWidth)
+    {
+        double parameters = ParameterCount(architecture, shape, classes, depth, width, baseWidth);
+        if (architecture == AgdArchitecture.Fcn)
+        {
+            var single = new AgdImageShape(1, 1, 1);
+            using var fcn = Create(architecture, single, classes, depth, width);
+            return new NetworkSize(parameters, Training.ModuleOutputs.PerImage(fcn, single));
+        }
+        double scale = Math.Max(1, Math.Sqrt((double)shape.Height * shape.Width / (256.0 * 256.0)));
+        var small = new AgdImageShape(shape.Channels, (int)Math.Ceiling(shape.Height / scale), (int)Math.Ceiling(shape.Width / scale));
+        using var resNet = new PreActResNet(ResNetDepth(architecture), classes, shape.Channels, 1, UsesImageNetStem(shape));
+        double outputs = Training.ModuleOutputs.PerImage(resNet, small) * ((double)shape.Height * shape.Width / ((double)small.Height * small.Width)) * baseWidth;
+        return new NetworkSize(parameters, outputs);
+    }
+
     /// <summary>Whether the architecture is one of our convolutional networks, which need the image shape (a custom network is given whatever shape there is).</summary>
     public static bool IsConvolutional(AgdArchitecture architecture) => architecture is AgdArchitecture.ResNet18 or AgdArchitecture.ResNet34 or AgdArchitecture.ResNet50;
 
     // Images of 128 pixels and more get the ImageNet stem, which quarters the resolution before the first block.
-    private static PreActResNet ResNet(int depth, int baseWidth, AgdImageShape shape, int classes)
-        => new(depth, classes, shape.Channels, baseWidth, imageNetStem: Math.Min(shape.Height, shape.Width) >= 128);
+    private static bool UsesImageNetStem(AgdImageShape shape) => Math.Min(shape.Height, shape.Width) >= 128;
+
+    private static int ResNetDepth(AgdArchitecture architecture) => architecture switch
+    {
+        AgdArchitecture.ResNet18 => 18,
+        AgdArchitecture.ResNet34 => 34,
+        _ => 50,
+    };
 }

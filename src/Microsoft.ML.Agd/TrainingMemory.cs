@@ -8,9 +8,14 @@ namespace Microsoft.ML.Agd;
 internal static class TrainingMemory
 {
     // The weights, their gradients, the epoch's starting copy (undone on a stop), the best epoch's copy, the tail
-    // average's float64 sums, the polar step's float64 gradient and factors, and the ONNX export's copy: about sixteen
-    // float32 copies (an FCN of 1.9e8 parameters on 2000x2000 images peaked at 12.6 GB, 65 bytes a parameter, 2026-12-06).
-    private const int CopiesOfTheWeights = 16;
+    // average's float64 sums, the polar step's float64 gradient and factors, and the ONNX export's copy: about eighteen
+    // float32 copies (FCNs of depth 2 on huge images: 1.9e8 parameters peaked at 12.6 GB, 2026-12-06; 3.0e8 at 23.0 GB
+    // with a batch of 15 images of 3x2500x2500, 2026-12-07).
+    private const int CopiesOfTheWeights = 18;
+
+    // Training a batch takes about three times the floats its modules output (ResNet-18 of base width 16 on 512 x 512
+    // images: 55.7 MB more for each image of a batch, 2026-12-07; see ModuleOutputs).
+    private const double ActivationCopies = 3;
 
     // A batch is read into one buffer, which a span reaches: at most 2 GiB.
     private const double LargestBatchBytes = int.MaxValue;
@@ -33,34 +38,62 @@ internal static class TrainingMemory
                 $"machine's {Size(Available)} of memory. Make {option}{(imagesToo ? " or the images" : "")} smaller.");
     }
 
-    /// <summary>Checks that a batch of images (as read, and standardized by the network) fits, and in the 2 GiB a batch is read into.</summary>
+    /// <summary>
+    /// Checks that a batch of images fits the 2 GiB it is read into, and, beside the weights' copies, the machine's memory:
+    /// each image as read and standardized, and the activations the network keeps for the backward pass.
+    /// </summary>
+    /// <param name="rows">The batch's images.</param>
+    /// <param name="shape">Their shape.</param>
+    /// <param name="network">The network's size (its outputs per image zero where not yet known).</param>
     /// <exception cref="ArgumentOutOfRangeException">It does not; the message gives the sizes and names the options.</exception>
-    public static void CheckBatch(long rows, AgdImageShape shape)
+    public static void CheckBatch(long rows, AgdImageShape shape, NetworkSize network)
     {
-        double bytes = 2.0 * rows * shape.Size * sizeof(float);
-        if (bytes / 2 > LargestBatchBytes)
+        double read = (double)rows * shape.Size * sizeof(float), batch = rows * BytesPerImage(shape, network), weights = WeightBytes(network);
+        string images = rows == 1 ? $"One image of {shape}" : $"A batch of {rows} images of {shape}";
+        if (read > LargestBatchBytes)
             throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
-                $"A batch of {rows} images of {shape} takes {Size(bytes / 2)}, more than the 2 GiB a batch is read into. Make BatchSize or the images smaller.");
-        if (bytes > Available)
+                $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {(rows == 1 ? "" : "BatchSize or ")}the images smaller.");
+        if (weights + batch > Available)
             throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
-                $"A batch of {rows} images of {shape} takes {Size(bytes)} as read and standardized, more than this machine's {Size(Available)} of memory. " +
-                "Make BatchSize or the images smaller.");
+                $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}: " +
+                $"more than this machine's {Size(Available)} of memory. Make {(rows == 1 ? "" : "BatchSize, ")}the images or the network smaller.");
     }
 
     /// <summary>
-    /// The largest automatic batch for images of a shape: at most <see cref="Training.AutomaticBatchSize.Largest"/>, and its
-    /// images, as read and standardized, within a sixteenth of the memory (a network's activations take many times more), and
-    /// read into at most 2 GiB.
+    /// The largest automatic batch: at most <see cref="Training.AutomaticBatchSize.Largest"/>, its images as read and
+    /// standardized within a sixteenth of the memory and in the 2 GiB a batch is read into, and in training within half
+    /// the memory the weights leave.
     /// </summary>
-    public static int LargestBatch(AgdImageShape shape)
-        => (int)Math.Clamp(Math.Min(Available / 16 / 2, LargestBatchBytes) / (shape.Size * sizeof(float)), FirstBatch(shape), Training.AutomaticBatchSize.Largest);
+    public static int LargestBatch(AgdImageShape shape, NetworkSize network)
+    {
+        double fits = Math.Min(Math.Min(Available / 16 / 2, LargestBatchBytes) / (shape.Size * sizeof(float)), FitInTraining(shape, network));
+        return (int)Math.Clamp(fits, FirstBatch(shape, network), Training.AutomaticBatchSize.Largest);
+    }
 
     /// <summary>
     /// The automatic batch's first size: <see cref="Training.AutomaticBatchSize.Start"/>, or fewer images where that many
-    /// would not fit in the 2 GiB a batch is read into (images of thousands of pixels a side).
+    /// would not fit in the 2 GiB a batch is read into, or in training (images of thousands of pixels a side).
     /// </summary>
-    public static int FirstBatch(AgdImageShape shape)
-        => (int)Math.Clamp(LargestBatchBytes / (shape.Size * sizeof(float)), 1, Training.AutomaticBatchSize.Start);
+    public static int FirstBatch(AgdImageShape shape, NetworkSize network)
+    {
+        double fits = Math.Min(LargestBatchBytes / (shape.Size * sizeof(float)), FitInTraining(shape, network));
+        return (int)Math.Clamp(fits, 1, Training.AutomaticBatchSize.Start);
+    }
 
-    private static string Size(double bytes) => bytes >= 1e12 ? $"{bytes / 1e12:G3} TB" : $"{bytes / 1e9:G3} GB";
+    // The images whose training fits in half the memory the weights leave (the other half for what the estimate misses).
+    private static double FitInTraining(AgdImageShape shape, NetworkSize network) => (Available - WeightBytes(network)) / 2 / BytesPerImage(shape, network);
+
+    private static double WeightBytes(NetworkSize network) => network.Parameters * sizeof(float) * CopiesOfTheWeights;
+
+    // An image as read and as standardized, and its activations: every module's output is kept for the backward pass, and
+    // the ReLUs between modules and the backward pass's gradients add about as much again.
+    private static double BytesPerImage(AgdImageShape shape, NetworkSize network)
+        => (2.0 * shape.Size + ActivationCopies * network.OutputsPerImage) * sizeof(float);
+
+    private static string Size(double bytes) => bytes switch
+    {
+        >= 1e12 => $"{bytes / 1e12:G3} TB",
+        >= 1e9 => $"{bytes / 1e9:G3} GB",
+        _ => $"{bytes / 1e6:G3} MB",
+    };
 }

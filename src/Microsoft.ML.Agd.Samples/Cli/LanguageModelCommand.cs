@@ -40,9 +40,7 @@ internal static class LanguageModelCommand
             if (run.Curve[^1].Iteration == 0)
                 throw Stopped.Before("Stopped before the first step", "model", folder.Path);
             if (run.Diverged)
-                throw new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
-                    $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. " +
-                    "With GPT-2's tokens AGD diverges on small models (docs/research/language-model.md); use --tokens char.");
+                throw Diverged(run, tokenizer);
             var samples = LanguageModelReport.Temperatures.Select(t => (t, TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed, t))).ToList();
             string sample = samples.Single(s => s.t == 0.8).Item2;
             folder.Write(model, tokenizer, text, run, agd.Plan.Describe(), staging =>
@@ -63,6 +61,22 @@ internal static class LanguageModelCommand
             return 0;
         })));
         return command;
+    }
+
+    /// <summary>
+    /// The error of a diverged run, with advice that fits its tokens: with GPT-2's, small models diverge; with characters, a
+    /// long run on a small text climbs back from its best point.
+    /// </summary>
+    internal static TrainingDivergedException Diverged(LanguageModelRun run, TextTokenizer tokenizer)
+    {
+        var best = run.Curve.Where(p => double.IsFinite(p.ValidationLoss)).MinBy(p => p.ValidationLoss);
+        string advice = tokenizer.Kind != "char"
+            ? "With GPT-2's tokens AGD diverges on small models (docs/research/language-model.md); use --tokens char."
+            : best is null || best.Iteration == 0
+                ? "Its validation loss never fell below its start: give a larger model (--width, --layers) or more text."
+                : $"Its validation loss was lowest ({best.ValidationLoss:F3}) at iteration {best.Iteration}: give --iterations {best.Iteration} or fewer, or train on more text.";
+        return new TrainingDivergedException($"Training diverged by iteration {run.Curve[^1].Iteration}: the loss became NaN or infinite, or the validation loss " +
+            $"rose above its start ({run.Curve[0].ValidationLoss:F3}, now {run.Curve[^1].ValidationLoss:F3}); no model was written. {advice}");
     }
 
     private static System.CommandLine.Command Generate()

@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Samples.Language;
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>
@@ -156,12 +157,39 @@ public class PlainWordsTests
     public void ABatchOverTheTwoGibibytesABatchIsReadIntoIsRefusedBeforeAnyImageIsDecoded()
     {
         // ResNet-18's weights do not grow with the images: 32 RGB images of 3000 x 3000 are 3.5 GB, which a span cannot
-        // hold. The automatic batch starts with as many as fit (19); a batch given as 32 is refused.
-        Assert.AreEqual(19, TrainingMemory.FirstBatch(new AgdImageShape(3, 3000, 3000)));
-        Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224)));
+        // hold. The automatic batch starts with as many as fit (19 at most); a batch given as 32 is refused.
+        Assert.AreEqual(19, TrainingMemory.FirstBatch(new AgdImageShape(3, 3000, 3000), new NetworkSize(0, 0)));
         using var data = new TinyData();
         var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "2", "--image-size", "3000", "-b", "32", "-e", "1", "-o", data.Path("o"));
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(Cli.Unwrapped(printed), "more than the 2 GiB a batch is read into. Make --batch-size or the images smaller.");
+    }
+
+    [TestMethod]
+    public void ABatchWhoseActivationsDoNotFitIsRefusedBeforeAnyImageIsDecoded()
+    {
+        // 16 images of 3000 x 3000 fit the 2 GiB they are read into, but ResNet-18 of base width 64 keeps about 9 GB of
+        // activations for each (it was killed by the system before).
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "64", "--image-size", "3000", "-b", "16", "-e", "1", "-o", data.Path("o"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Matches(Cli.Unwrapped(printed), new System.Text.RegularExpressions.Regex(
+            @"error: A batch of 16 images of 3x3000x3000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB: more than this machine's [0-9.]+ GB of memory\. Make --batch-size, the images or the network smaller\."));
+        Assert.IsFalse(Directory.Exists(data.Path("o")));
+    }
+
+    [TestMethod]
+    public void ADivergedRunIsAdvisedAsItsTokensCall()
+    {
+        // A character model on a small text for 2,147,483,647 iterations rose from 3.983 to 4.925 by iteration 10650, and
+        // was told to use character tokens.
+        var run = new LanguageModelRun("AGD", null, [new(0, 3.9, 3.983), new(5000, 1.2, 2.104), new(10650, 0.4, 4.925)], 0.002, Diverged: true);
+        var characters = TextTokenizer.Create("char", "To be, or not to be");
+        Assert.AreEqual("Training diverged by iteration 10650: the loss became NaN or infinite, or the validation loss rose above its start (3.983, now 4.925); " +
+            "no model was written. Its validation loss was lowest (2.104) at iteration 5000: give --iterations 5000 or fewer, or train on more text.",
+            LanguageModelCommand.Diverged(run, characters).Message);
+        StringAssert.EndsWith(LanguageModelCommand.Diverged(run, TextTokenizer.Create("gpt2", "To be")).Message, "use --tokens char.");
+        var never = run with { Curve = [new(0, 3.9, 3.983), new(10, double.NaN, double.NaN)] };
+        StringAssert.EndsWith(LanguageModelCommand.Diverged(never, characters).Message, "never fell below its start: give a larger model (--width, --layers) or more text.");
     }
 }

@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Tests.Trainer;
@@ -24,6 +25,48 @@ public class MemoryTests
         long two = LiveAfterTraining(2);
         long ten = LiveAfterTraining(10);
         Assert.AreEqual(two, ten, "What outlives training (the network's parameters and buffers) must not depend on the epochs.");
+    }
+
+    [TestMethod]
+    public void TheModuleOutputsAreCountedAsTheirShapesSay()
+    {
+        // 4 channels of 8 x 8 from the convolution and again from the ReLU, their 256 flattened, then 3 logits.
+        using var network = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 3));
+        network.train();
+        Assert.AreEqual(256 + 256 + 256 + 3, ModuleOutputs.PerImage(network, new AgdImageShape(1, 8, 8)));
+        Assert.IsTrue(network.training, "The count leaves the network's mode as it was.");
+        // An FCN's linear layers: two hidden of width 16, then 3 logits (its ReLUs are not modules).
+        using var fcn = new Fcn(28 * 28, 16, 3, 3);
+        Assert.AreEqual(16 + 16 + 3, ModuleOutputs.PerImage(fcn, new AgdImageShape(1, 28, 28)));
+    }
+
+    [TestMethod]
+    public void AResNetsActivationsAreScaledFromASmallOneAsTheFullOneCountsThem()
+    {
+        // Counted at base width 1 on at most 256 x 256 and scaled; the network itself counted at its size.
+        foreach (var (architecture, shape) in new[] { (AgdArchitecture.ResNet18, new AgdImageShape(3, 512, 384)), (AgdArchitecture.ResNet50, new AgdImageShape(1, 100, 60)) })
+        {
+            var size = AgdNetworks.Size(architecture, shape, 10, 3, 512, 2);
+            using var network = AgdNetworks.Create(architecture, shape, 10, baseWidth: 2);
+            double exact = ModuleOutputs.PerImage(network, shape);
+            Assert.AreEqual(exact, size.OutputsPerImage, exact * 0.02, $"{architecture} on {shape}");
+            Assert.AreEqual(network.parameters().Sum(p => (double)p.numel()), size.Parameters, 0.5);
+        }
+    }
+
+    [TestMethod]
+    public void TheAutomaticFirstBatchOfHugeImagesIsWhatTheirActivationsLeaveRoomFor()
+    {
+        // ResNet-18 of base width 64 on 3000 x 3000 RGB images: about 3 GB of module outputs an image, which training
+        // keeps three times over. The 2 GiB a batch is read into would allow 19.
+        var shape = new AgdImageShape(3, 3000, 3000);
+        var size = AgdNetworks.Size(AgdArchitecture.ResNet18, shape, 10, 3, 512, 64);
+        int first = TrainingMemory.FirstBatch(shape, size);
+        Assert.IsTrue(first < 19, $"first batch {first}");
+        double training = first * (2.0 * shape.Size + 3 * size.OutputsPerImage) * sizeof(float);
+        Assert.IsTrue(first == 1 || training <= TrainingMemory.Available / 2, $"A first batch of {first} needs {training / 1e9:G3} GB of {TrainingMemory.Available / 1e9:G3}.");
+        Assert.IsTrue(TrainingMemory.LargestBatch(shape, size) <= Math.Max(first, TrainingMemory.Available / 2 / (3 * size.OutputsPerImage * sizeof(float))));
+        Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224), AgdNetworks.Size(AgdArchitecture.ResNet18, new AgdImageShape(3, 224, 224), 10, 3, 512, 16)));
     }
 
     public sealed class Image8x8
