@@ -42,7 +42,7 @@ internal static class AgdNetworks
 
     /// <summary>
     /// The size of the network of an architecture, before it is built: its parameters (<see cref="ParameterCount"/>), and its
-    /// modules' outputs for one image, counted on a small one (<see cref="Training.ModuleOutputs"/>): an FCN's do not depend
+    /// modules' outputs for one image, counted on a small one (<see cref="ModuleOutputs"/>): an FCN's do not depend
     /// on the images; a ResNet's grow with its base width and the images' pixels, so they are counted at base width 1 on
     /// images of at most 256 x 256 with the same stem and scaled.
     /// </summary>
@@ -53,12 +53,12 @@ internal static class AgdNetworks
         {
             var single = new AgdImageShape(1, 1, 1);
             using var fcn = Create(architecture, single, classes, depth, width);
-            return new NetworkSize(parameters, Training.ModuleOutputs.PerImage(fcn, single));
+            return new NetworkSize(parameters, ModuleOutputs.PerImage(fcn, single));
         }
         double scale = Math.Max(1, Math.Sqrt((double)shape.Height * shape.Width / (256.0 * 256.0)));
         var small = new AgdImageShape(shape.Channels, (int)Math.Ceiling(shape.Height / scale), (int)Math.Ceiling(shape.Width / scale));
         using var resNet = new PreActResNet(ResNetDepth(architecture), classes, shape.Channels, 1, UsesImageNetStem(shape));
-        double outputs = Training.ModuleOutputs.PerImage(resNet, small) * ((double)shape.Height * shape.Width / ((double)small.Height * small.Width)) * baseWidth;
+        double outputs = ModuleOutputs.PerImage(resNet, small) * ((double)shape.Height * shape.Width / ((double)small.Height * small.Width)) * baseWidth;
         return new NetworkSize(parameters, outputs);
     }
 

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Agd.Training;
+namespace Microsoft.ML.Agd;
 
 /// <summary>
 /// How many floats a network's modules output for one image: what a training step keeps alive for the backward pass, and
