@@ -148,6 +148,15 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Stops training after the current batch; the epoch it was in is undone, and the model of the last whole epoch is returned.</summary>
         public CancellationToken CancellationToken { get; set; }
 
+        /// <summary>
+        /// The processes (ranks) that train this model together, data-parallel, or null (the default) for this process
+        /// alone. Every rank calls <c>Fit</c> with the same data, options and seed, computes its part of every batch
+        /// (<see cref="BatchSize"/> counts the rows of all ranks together), and ends with the same model: the one a single
+        /// process would train with that batch size, up to float32 rounding (batch norm's statistics excepted, which each
+        /// rank takes over its own rows). For MPI jobs: <see cref="Distributed.MpiCommunicator"/>.
+        /// </summary>
+        public AgdCommunicator? Communicator { get; set; }
+
         /// <summary>Checks every option, as the trainer's constructor does, so that a mistake is named before any data is read.</summary>
         /// <exception cref="ArgumentException">An option is out of range or missing; the message names it.</exception>
         public void Validate()

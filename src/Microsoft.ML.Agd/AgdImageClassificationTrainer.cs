@@ -112,6 +112,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         var loop = new TrainingLoop(network, other ?? agd, _options.Loss, _options.BatchSize, device, generator)
         {
             AverageWeights = other is null,
+            Ranks = _options.Communicator,
             LargestBatch = TrainingMemory.LargestBatch(shape, size),
             FirstBatch = earlier.Count > 0 && earlier[^1].BatchSize > 0 ? earlier[^1].BatchSize : TrainingMemory.FirstBatch(shape, size), // a continued run goes on where it ended
         };

@@ -20,6 +20,9 @@ internal sealed class HalfGradients : IDisposable
             p.grad!.zero_();
     }
 
+    /// <summary>The first half's gradients, one per parameter.</summary>
+    public IReadOnlyList<Tensor> Tensors => _first;
+
     /// <summary>g_a . g_b and |g_a - g_b|^2 over all the parameters, with the second half's gradients on the parameters.</summary>
     /// <remarks>
     /// Dot products in the gradients' own precision (BLAS accumulates them blockwise, to about 1e-6 relative for a million

@@ -60,6 +60,12 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     /// <summary>The rows the whole run trains on, where its passes differ in size; by default the data's row count per pass.</summary>
     public long? RunRows { get; init; }
 
+    /// <summary>
+    /// The ranks that train this run together, or null for one process: every rank runs the same loop over the same
+    /// batches, computes its part of each (<see cref="RankShare"/>), and takes the same steps.
+    /// </summary>
+    public AgdCommunicator? Ranks { get; init; }
+
     /// <summary>Told after every step.</summary>
     public Action? StepTaken { get; init; }
 
@@ -77,10 +83,12 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     public TrainingRun Run(IBatches train, IBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
+        using var share = Ranks is null ? null : new RankShare(Ranks, cancellation);
+        cancellation = share?.Stop ?? cancellation; // across ranks, every rank stops after the same step
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
         long? rows = train.GetRowCount();
-        _step = new TrainingStep(optimizer, MeasureNoise);
+        _step = new TrainingStep(optimizer, MeasureNoise, share);
         if (batchSize is null)
             _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
         long? runRows = RunRows ?? (rows is { } r ? (r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0)) * epochs : null);

@@ -1,4 +1,6 @@
 using Microsoft.ML.Agd.Optim;
+using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Training;
@@ -9,9 +11,15 @@ namespace Microsoft.ML.Agd.Training;
 /// halves', whose product and distance measure the gradient noise scale (<see cref="GradientNoiseScale"/>) at no extra
 /// backward pass; AGD's step then counts only the gradient's expected signal (<see cref="AgdOptimizer.SignalShare"/>).
 /// </summary>
+/// <remarks>
+/// Trained by several ranks (<paramref name="ranks"/>), each computes its part of each half, the halves' gradients are
+/// summed across ranks in one exchange, and every rank goes on as one process with the whole batch would: the same halves,
+/// the same noise measurement, the same step.
+/// </remarks>
 /// <param name="optimizer">AGD or any TorchSharp optimizer.</param>
 /// <param name="measureNoise">Whether to measure the noise scale (a batch of one row is not measured).</param>
-internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise)
+/// <param name="ranks">This rank's part, where several train together; null in a run of one process.</param>
+internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise, RankShare? ranks = null)
 {
     /// <summary>The measured noise scale, or null when not measured.</summary>
     public GradientNoiseScale? Noise { get; } = measureNoise ? new GradientNoiseScale() : null;
@@ -26,7 +34,7 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise)
     public (double Loss, Tensor? Output) Take(long rows, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
     {
         optimizer.zero_grad();
-        var (value, output) = Noise is null || rows < 2 ? Backward(0, rows, loss) : BackwardByHalves(rows, loss);
+        var (value, output) = ranks is not null ? AcrossRanks(ranks, rows, loss) : Noise is null || rows < 2 ? Backward(0, rows, loss) : BackwardByHalves(rows, loss);
         if (double.IsFinite(value))
             optimizer.step();
         return (value, output);
@@ -53,12 +61,66 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise)
         var (secondLoss, secondOutput) = Backward(first, rows - first, loss);
         if (!double.IsFinite(secondLoss))
             return (secondLoss, secondOutput);
+        Measure(firstGradients, parameters, rows, first);
+        return ((firstLoss * first + secondLoss * (rows - first)) / rows, firstOutput is null ? null : cat([firstOutput, secondOutput!]));
+    }
+
+    // The batch's gradient from its halves' (left on the parameters), the noise scale measured from their difference, and
+    // AGD told the signal's share.
+    private void Measure(HalfGradients firstGradients, IReadOnlyList<Parameter> parameters, long rows, long first)
+    {
         var (dot, distanceSquared) = firstGradients.Compare(parameters);
         firstGradients.Combine(parameters, (double)first / rows);
         if (first == rows - first)
             Noise!.Add((int)rows, dot, distanceSquared);
         if (optimizer is AgdOptimizer agd && Noise!.Value is { } noise)
             agd.SignalShare = rows / (rows + noise);
-        return ((firstLoss * first + secondLoss * (rows - first)) / rows, firstOutput is null ? null : cat([firstOutput, secondOutput!]));
+    }
+
+    // Each rank computes its rows of each half, the halves' gradients and outputs are summed across ranks, and the rest is
+    // as in one process. A batch too small for every rank to have rows of each half is taken whole by every rank.
+    private (double Loss, Tensor? Output) AcrossRanks(RankShare share, long rows, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
+    {
+        bool halves = Noise is not null && rows >= 2;
+        long first = halves ? rows / 2 : rows;
+        if (first < share.Size || rows - first < (halves ? share.Size : 0))
+        {
+            var whole = halves ? BackwardByHalves(rows, loss) : Backward(0, rows, loss);
+            share.Exchange([], []);
+            return whole;
+        }
+        var (firstLoss, firstOutput) = ShareBackward(share, 0, first, loss);
+        var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
+        using var firstGradients = halves ? new HalfGradients(parameters) : null;
+        var (secondLoss, secondOutput) = halves ? ShareBackward(share, first, rows - first, loss) : (0, null);
+        // The batch's outputs (in the caller's dispose scope, as one process's): this rank's rows in place, the others' zero
+        // until the exchange sums them in.
+        var outputs = firstOutput is null ? null : zeros([rows, .. firstOutput.shape[1..]], firstOutput.dtype, firstOutput.device);
+        if (outputs is not null)
+            using (no_grad())
+            {
+                outputs.narrow(0, share.Of(0, first).Start, firstOutput!.shape[0]).copy_(firstOutput);
+                if (secondOutput is not null)
+                    outputs.narrow(0, share.Of(first, rows - first).Start, secondOutput.shape[0]).copy_(secondOutput);
+            }
+        Span<float> losses = [(float)firstLoss, (float)secondLoss];
+        share.Exchange([.. firstGradients?.Tensors ?? [], .. parameters.Select(p => p.grad!), .. outputs is null ? Array.Empty<Tensor>() : [outputs]], losses);
+        double value = ((double)losses[0] + losses[1]) / rows;
+        if (firstGradients is not null)
+            Measure(firstGradients, parameters, rows, first);
+        return (value, outputs);
+    }
+
+    // This rank's rows of [start, start + count), its gradient scaled to its share of their mean (the ranks' sum is the
+    // mean's gradient); returns the rows' loss sum. Taken even when the loss is not finite: every rank exchanges alike, and
+    // the sum then says no step.
+    private static (double LossSum, Tensor? Output) ShareBackward(RankShare share, long start, long count, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
+    {
+        var (mine, rows) = share.Of(start, count);
+        var (batchLoss, output) = loss(mine, rows);
+        double value = batchLoss.item<float>();
+        using var scale = ((double)rows / count).ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
+        batchLoss.mul(scale).backward();
+        return (value * rows, output);
     }
 }

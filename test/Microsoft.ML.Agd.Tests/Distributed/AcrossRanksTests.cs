@@ -1,0 +1,58 @@
+namespace Microsoft.ML.Agd.Tests.Distributed;
+
+/// <summary>Training across ranks (threads here, MPI's processes in a job) gives the model one process would train.</summary>
+[TestClass]
+[DoNotParallelize] // the ranks' threads would otherwise share two cores with other tests' training
+public class AcrossRanksTests
+{
+    private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null)
+    {
+        var ml = new MLContext(seed: 1);
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(54, 8, seed: 2));
+        var options = new AgdImageClassificationTrainer.Options
+        {
+            ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = 3,
+            Communicator = ranks, CancellationToken = stop, Progress = onEpoch is null ? null : new SynchronousProgress<AgdEpoch>(onEpoch),
+        };
+        var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model;
+        return (model, model.Network.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+    }
+
+    [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void RanksTrainTheModelOneProcessTrainsWithTheirWholeBatch(int size)
+    {
+        // 162 rows in batches of 16: 22 steps over two epochs, the last batch of each epoch 2 rows (too few to share: every
+        // rank takes it whole), each step's gradient measured by halves (the noise scale) as one process measures it.
+        var (alone, weights) = Train(null, epochs: 2);
+        var ranks = ThreadRanks.Run(size, r => Train(r, epochs: 2));
+        foreach (var (model, rankWeights) in ranks)
+        {
+            CollectionAssert.AreEqual(ranks[0].Weights, rankWeights, "Every rank ends with the same weights.");
+            Assert.AreEqual(alone.History.Count, model.History.Count);
+            for (int e = 0; e < alone.History.Count; e++)
+            {
+                Assert.AreEqual(alone.History[e].TrainLoss, model.History[e].TrainLoss, 1e-4, $"epoch {e + 1}'s loss");
+                Assert.AreEqual(alone.History[e].TrainAccuracy, model.History[e].TrainAccuracy, 1e-9, $"epoch {e + 1}'s accuracy");
+                Assert.AreEqual(alone.History[e].NoiseScale!.Value, model.History[e].NoiseScale!.Value, 1e-3 * alone.History[e].NoiseScale!.Value);
+            }
+        }
+        double largest = weights.Max(Math.Abs), difference = weights.Zip(ranks[0].Weights, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(difference <= 1e-4 * largest, $"The ranks' weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+    }
+
+    [TestMethod]
+    public void AStopAskedOfOneRankStopsEveryRankAfterTheSameStep()
+    {
+        // Rank 1 alone is asked to stop as its first epoch ends; the second epoch's first step tells every rank, which
+        // all undo that epoch and return the first.
+        using var stop = new CancellationTokenSource();
+        var ranks = ThreadRanks.Run(2, r => Train(r, epochs: 3, stop: r.Rank == 1 ? stop.Token : default, onEpoch: r.Rank == 1 ? _ => stop.Cancel() : null));
+        Assert.AreEqual(1, ranks[0].Model.History.Count);
+        Assert.AreEqual(1, ranks[1].Model.History.Count);
+        CollectionAssert.AreEqual(ranks[0].Weights, ranks[1].Weights);
+        var (oneEpoch, weights) = Train(null, epochs: 1);
+        Assert.AreEqual(oneEpoch.History[0].TrainLoss, ranks[0].Model.History[0].TrainLoss, 1e-4);
+    }
+}
