@@ -10,12 +10,16 @@ arguments=(); quick=0
 for argument in "$@"; do
   if [ "$argument" = "--quick" ]; then arguments+=(--filter "TestCategory!=Integration"); quick=1; else arguments+=("$argument"); fi
 done
-# report.html is checked in a real browser: Debian's Chromium, installed where missing (the integration tests need it).
-if [ "$quick" = 0 ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
-  sudo=""; [ "$(id -u)" != 0 ] && sudo="sudo -n"
-  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null; } ||
-    echo "Could not install chromium; the report test will fail and say so." >&2
-fi
+# The integration tests need, installed where missing: Debian's Chromium (report.html is checked in a real browser) and
+# MPICH (agd is started as a job of several ranks by its launcher, mpiexec).
+install() { # install <program> <apt-get install arguments...>
+  [ "$quick" = 0 ] && [ ! -x "$1" ] && command -v apt-get >/dev/null || return 0
+  local sudo=""; [ "$(id -u)" != 0 ] && sudo="sudo -n"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${@:2}" >/dev/null; } ||
+    echo "Could not install ${*: -1}; the tests that need it will fail and say so." >&2
+}
+install /usr/bin/chromium chromium
+install /usr/bin/mpiexec --no-install-recommends mpich
 dotnet test Microsoft.ML.Agd.sln -c Release --logger "trx;LogFileName=tests.trx" --results-directory "$results" "${arguments[@]}"
 status=$?
 passed=0; failed=0

@@ -15,17 +15,24 @@ internal static class Program
                 "Rename the file or folder, or give its path through a link with a UTF-8 name.");
             return 1;
         }
+        IDisposable? job;
         try
         {
+            job = JobRanks.Join(); // first: a rank that ends before it joins leaves the others waiting
+            JobRanks.CheckVerb(args.FirstOrDefault());
             RunTemporaryFolder.Enter();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or InvalidOperationException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            return JobRanks.Failed(1);
         }
-        using var signals = StopSignals.Listen();
-        return Run(args);
+        using (job)
+        {
+            using var signals = StopSignals.Listen();
+            int code = Run(args);
+            return code is 0 or 130 or 143 ? code : JobRanks.Failed(code);
+        }
     }
 
     /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>

@@ -50,11 +50,12 @@ internal static class TrainJob
                 if (e.Epoch == last)
                     stop.Cancel();
             });
-        (settings.Trainer.Progress, settings.Trainer.CancellationToken) = (progress, stop.Token);
+        (settings.Trainer.Progress, settings.Trainer.CancellationToken, settings.Trainer.Communicator) = (progress, stop.Token, Cli.JobRanks.Current);
         var ml = new MLContext(settings.Trainer.Seed);
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.Trainer); // checks every option before anything is read
         var folder = new ModelFolder(settings.Output);
-        folder.CheckWritable();
+        if (Cli.JobRanks.IsFirst) // the job's other ranks train with it and write nothing
+            folder.CheckWritable();
         var (train, test) = settings.Data.Load();
         settings.Trainer.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before the fingerprint decodes every row
         string fingerprint = RunConfiguration.Fingerprint(train, test);
@@ -67,7 +68,14 @@ internal static class TrainJob
             () => trainer.Fit(keys.Transform(train.ToDataView(ml)), keys.Transform(test.ToDataView(ml))));
         double seconds = clock.Elapsed.TotalSeconds;
         var evaluation = Evaluation.Of(ml, agd, test);
-        folder.WriteWhole(staging =>
+        if (Cli.JobRanks.IsFirst) // the job's other ranks trained with it and write nothing
+            Write(folder, settings, ml, agd, train, test, evaluation, fingerprint, seconds);
+        return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
+    }
+
+    // The model folder, whole: model, run configuration, training project, metrics, curves and report.
+    private static void Write(ModelFolder folder, TrainSettings settings, MLContext ml, AgdImageClassificationTransformer agd, LabelledImageSet train, LabelledImageSet test,
+        Evaluation evaluation, string fingerprint, double seconds) => folder.WriteWhole(staging =>
         {
             staging.WriteModel(ml, agd, train);
             var run = RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint, agd.Model.Cancelled ? agd.Model.History[^1].Epoch : null);
@@ -82,6 +90,4 @@ internal static class TrainJob
                 curves, File.ReadAllText(staging.Layers), File.ReadAllText(staging.Run));
             File.WriteAllText(staging.Report, ModelReport.Html(report, evaluation));
         });
-        return new TrainResult(folder, evaluation, agd.Model.History, agd.Model.Cancelled, seconds, train.Description, train.Rows.Count, test.Rows.Count);
-    }
 }

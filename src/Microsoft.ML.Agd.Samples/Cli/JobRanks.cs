@@ -1,0 +1,52 @@
+using Microsoft.ML.Agd.Distributed;
+
+namespace Microsoft.ML.Agd.Samples.Cli;
+
+/// <summary>
+/// <c>mpiexec -n N agd train ...</c>: started by an MPI launcher as one of several ranks, agd joins the job before anything
+/// else (a rank that ended before joining would leave the others waiting in MPI's start), every rank trains its part of
+/// each batch, and rank 0 alone prints and writes the model folder. A rank that fails ends the whole job.
+/// </summary>
+internal static class JobRanks
+{
+    /// <summary>The job's ranks, or null when agd runs as one process.</summary>
+    public static MpiCommunicator? Current { get; private set; }
+
+    /// <summary>Whether this process prints and writes: rank 0 of a job, or a process alone.</summary>
+    public static bool IsFirst => Current is null || Current.Rank == 0;
+
+    /// <summary>Joins the job when an MPI launcher started several ranks; the other ranks' standard output is silenced.</summary>
+    /// <exception cref="InvalidOperationException">No MPICH-ABI library could be loaded; the message says what to install.</exception>
+    public static IDisposable? Join()
+    {
+        if (!MpiCommunicator.IsLaunched)
+            return null;
+        Current = MpiCommunicator.Start();
+        if (Current.Rank != 0)
+        {
+            Console.SetOut(TextWriter.Null);
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        }
+        return Current;
+    }
+
+    /// <summary>Checks that a verb can run on several ranks: only <c>train</c> trains across them.</summary>
+    /// <exception cref="InvalidOperationException">Another verb was started on several ranks.</exception>
+    public static void CheckVerb(string? verb)
+    {
+        if (Current is { Size: > 1 } job && verb != "train")
+            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train' trains across " +
+                "MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+    }
+
+    /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>
+    public static int Failed(int code)
+    {
+        if (Current is { Size: > 1 } job)
+        {
+            Console.Error.Flush();
+            job.Abort(code);
+        }
+        return code;
+    }
+}

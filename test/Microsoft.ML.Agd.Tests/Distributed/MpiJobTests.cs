@@ -1,0 +1,62 @@
+using System.Text.RegularExpressions;
+
+namespace Microsoft.ML.Agd.Tests.Distributed;
+
+/// <summary><c>mpiexec -n 2 agd train</c>, run as users and clusters run it (MPICH's launcher, a process per rank).</summary>
+[TestClass]
+[TestCategory("Integration")]
+[DoNotParallelize]
+public class MpiJobTests
+{
+    private static string[] Train(TinyData data, string output, int epochs = 1)
+        => ["train", "--data", data.IdxFolder(perClassTrain: 110, perClassTest: 10), "-e", $"{epochs}", "-b", "16", "--width", "32", "--depth", "3", "-o", data.Path(output)];
+
+    private static float[] Weights(string folder)
+        => global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(folder, "model.onnx"))).Graph.Initializer
+            .SelectMany(t => t.RawData.Length > 0 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray() : [.. t.FloatData]).ToArray();
+
+    [TestMethod]
+    public void TwoRanksWriteTheModelOneProcessTrainsWithTheirWholeBatch()
+    {
+        // 330 rows in batches of 16: 21 steps, each rank computing 8 rows of each.
+        using var data = new TinyData();
+        var (alone, printed) = Cli.Run(Train(data, "alone"));
+        Assert.AreEqual(0, alone, printed);
+        var (code, output, _) = MpiJob.Run(2, Train(data, "ranks"));
+        Assert.AreEqual(0, code, output);
+        Assert.AreEqual(1, Regex.Matches(output, "Test accuracy").Count, $"Rank 0 alone prints:\n{output}");
+        var (one, two) = (Weights(data.Path("alone")), Weights(data.Path("ranks")));
+        Assert.AreEqual(one.Length, two.Length);
+        double largest = one.Max(Math.Abs), difference = one.Zip(two, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(difference <= 1e-4 * largest, $"The job's weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+    }
+
+    [TestMethod]
+    public void ARankKilledMidwayEndsTheJobWithinSecondsAndTheEarlierModelStays()
+    {
+        using var data = new TinyData();
+        Assert.AreEqual(0, Cli.Run(Train(data, "model")).Code);
+        var before = Directory.GetFiles(data.Path("model"), "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        // Rank 0 says it trains before it reads the data; three seconds later both ranks are stepping.
+        var (code, output, afterKill) = MpiJob.Run(2, Train(data, "model", epochs: 1000), line => line.StartsWith("Training ", StringComparison.Ordinal), ranks =>
+        {
+            Thread.Sleep(3000);
+            System.Diagnostics.Process.Start("kill", ["-KILL", $"{ranks[1]}"])!.WaitForExit();
+        });
+        Assert.AreNotEqual(0, code, output);
+        StringAssert.Contains(output, "BAD TERMINATION", "The launcher names the rank that died.");
+        Assert.IsTrue(afterKill < TimeSpan.FromSeconds(13), $"The job ended {afterKill.TotalSeconds - 3:F1} s after the kill.");
+        foreach (var (file, bytes) in before)
+            CollectionAssert.AreEqual(bytes, File.ReadAllBytes(file), file);
+        Assert.AreEqual(before.Count, Directory.GetFiles(data.Path("model"), "*", SearchOption.AllDirectories).Length);
+    }
+
+    [TestMethod]
+    public void AVerbThatRunsInOneProcessIsRefusedOnSeveralRanks()
+    {
+        using var data = new TinyData();
+        var (code, output, _) = MpiJob.Run(2, ["evaluate", "-m", data.Path("none")]);
+        Assert.AreNotEqual(0, code, output);
+        StringAssert.Contains(output, "only 'agd train' trains across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+    }
+}
