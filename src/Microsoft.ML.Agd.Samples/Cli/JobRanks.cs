@@ -44,7 +44,10 @@ internal static class JobRanks
     {
         if (Current is { Size: > 1 } job)
         {
+            // The launcher kills every rank at the abort, and what it has not yet passed on of their output is lost: rank 0
+            // waits for its message to go, the others (which mostly fail as it does) long enough for rank 0 to abort first.
             Console.Error.Flush();
+            Thread.Sleep(job.Rank == 0 ? 300 : 1500);
             job.Abort(code);
         }
         return code;

@@ -48,5 +48,38 @@ internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localSt
             _stop.Cancel();
     }
 
+    /// <summary>Checks that every rank starts the same run: the same weights and buffers (the seed, the data's statistics), rows, epochs and batch size.</summary>
+    /// <exception cref="InvalidOperationException">They differ; the message names what.</exception>
+    public static void AgreeOnRun(AgdCommunicator ranks, nn.Module network, long? rows, int epochs, int? batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var state = network.state_dict().Values.Where(t => t.is_floating_point()).Select(t => t.detach().to(ScalarType.Float64).reshape(-1)).ToList();
+        // Any change of a weight changes the sum of the values weighted by their positions, whose bits then differ.
+        double checksum = state.Count == 0 ? 0 : cat(state).mul(arange(state.Sum(t => t.numel()), ScalarType.Float64).add(1)).sum().item<double>();
+        Agree(ranks, ("parameters", network.parameters().Sum(p => p.numel())), ("training rows", rows ?? -1), ("epochs", epochs),
+            ("a batch size (0: automatic) of", batchSize ?? 0), ("a checksum of its first weights and its input statistics of", BitConverter.DoubleToInt64Bits(checksum)));
+    }
+
+    /// <summary>
+    /// Checks, before training, that every rank trains the same run: each of this rank's values against every other
+    /// rank's. All ranks learn the same, so all throw the same error, naming the value and the ranks that differ.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A value differs between ranks.</exception>
+    public static void Agree(AgdCommunicator ranks, params (string What, long Value)[] values)
+    {
+        // Every rank's values in its own slots, each as three 21-bit pieces that a float holds exactly.
+        const int Pieces = 3, Bits = 21;
+        var slots = new float[ranks.Size * values.Length * Pieces];
+        for (int i = 0; i < values.Length; i++)
+            for (int p = 0; p < Pieces; p++)
+                slots[(ranks.Rank * values.Length + i) * Pieces + p] = (values[i].Value >>> (p * Bits)) & ((1L << Bits) - 1);
+        ranks.AllReduceSum(slots);
+        long Of(int rank, int i) => Enumerable.Range(0, Pieces).Sum(p => (long)slots[(rank * values.Length + i) * Pieces + p] << (p * Bits));
+        for (int i = 0; i < values.Length; i++)
+            if (Enumerable.Range(1, ranks.Size - 1).FirstOrDefault(r => Of(r, i) != Of(0, i)) is > 0 and var other)
+                throw new InvalidOperationException($"Rank {other} has {values[i].What} {Of(other, i)}, rank 0 {Of(0, i)}: every rank must train the same network " +
+                    "on the same data with the same options (the same command, data folder and seed).");
+    }
+
     public void Dispose() => _stop.Dispose();
 }

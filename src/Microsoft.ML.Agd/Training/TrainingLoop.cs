@@ -83,6 +83,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
     public TrainingRun Run(IBatches train, IBatches? validation, int epochsDone, int epochs, Action<AgdEpoch> onEpoch, CancellationToken cancellation)
     {
         var history = new List<AgdEpoch>();
+        if (Ranks is not null)
+            RankShare.AgreeOnRun(Ranks, network, train.GetRowCount(), epochs, batchSize);
         using var share = Ranks is null ? null : new RankShare(Ranks, cancellation);
         cancellation = share?.Stop ?? cancellation; // across ranks, every rank stops after the same step
         using var epochStart = new WeightCopy(network);

@@ -5,13 +5,13 @@ namespace Microsoft.ML.Agd.Tests.Distributed;
 [DoNotParallelize] // the ranks' threads would otherwise share two cores with other tests' training
 public class AcrossRanksTests
 {
-    private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null)
+    private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null, int seed = 3)
     {
         var ml = new MLContext(seed: 1);
         var data = DataViews.Prepare(ml, SyntheticImages.Vectors(54, 8, seed: 2));
         var options = new AgdImageClassificationTrainer.Options
         {
-            ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = 3,
+            ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = seed,
             Communicator = ranks, CancellationToken = stop, Progress = onEpoch is null ? null : new SynchronousProgress<AgdEpoch>(onEpoch),
         };
         var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model;
@@ -54,5 +54,35 @@ public class AcrossRanksTests
         CollectionAssert.AreEqual(ranks[0].Weights, ranks[1].Weights);
         var (oneEpoch, weights) = Train(null, epochs: 1);
         Assert.AreEqual(oneEpoch.History[0].TrainLoss, ranks[0].Model.History[0].TrainLoss, 1e-4);
+    }
+
+    [TestMethod]
+    public void RanksThatWouldTrainDifferentRunsAreNamedBeforeTraining()
+    {
+        // Another seed on rank 1 draws other first weights; another batch size, other steps. Every rank says the same.
+        foreach (var (what, rank) in new (string, Func<AgdCommunicator, object>)[]
+        {
+            ("a checksum of its first weights", r => Train(r, epochs: 1, seed: r.Rank == 1 ? 4 : 3)),
+            ("a batch size (0: automatic) of 8, rank 0 16", r => Train(r, epochs: 1, batchSize: r.Rank == 1 ? 8 : 16)),
+        })
+        {
+            var errors = ThreadRanks.Run(2, r =>
+            {
+                try
+                {
+                    rank(r);
+                    return "trained";
+                }
+                catch (InvalidOperationException e)
+                {
+                    return e.Message;
+                }
+            });
+            foreach (string error in errors)
+            {
+                StringAssert.StartsWith(error, "Rank 1 has " + what);
+                StringAssert.EndsWith(error, "every rank must train the same network on the same data with the same options (the same command, data folder and seed).");
+            }
+        }
     }
 }
