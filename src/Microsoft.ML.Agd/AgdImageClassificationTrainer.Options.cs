@@ -151,9 +151,9 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>
         /// The processes (ranks) that train this model together, data-parallel, or null (the default) for this process
         /// alone. Every rank calls <c>Fit</c> with the same data, options and seed, computes its part of every batch
-        /// (<see cref="BatchSize"/> counts the rows of all ranks together), and ends with the same model: the one a single
-        /// process would train with that batch size, up to float32 rounding (batch norm's statistics excepted, which each
-        /// rank takes over its own rows). For MPI jobs: <see cref="Distributed.MpiCommunicator"/>.
+        /// (<see cref="BatchSize"/> counts the rows of all ranks together; batch norms take their statistics over all of
+        /// them), and ends with the same model: the one a single process would train with that batch size, up to float32
+        /// rounding. For MPI jobs: <see cref="Distributed.MpiCommunicator"/>.
         /// </summary>
         public AgdCommunicator? Communicator { get; set; }
 

@@ -18,6 +18,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == DataLoadingBenchmark.CaseArgument)
             return DataLoadingBenchmark.RunCase(args);
+        if (args.Length > 0 && args[0] == RanksBenchmark.CaseArgument)
+            return RanksBenchmark.RunCase(args);
         string output = args.Length > 0 && args[0].Length > 0 ? args[0] : Path.Combine(ProjectFolder(), "results.md");
         var only = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToHashSet() : null;
         bool Run(int section) => only is null || only.Contains(section);
@@ -48,6 +50,7 @@ public static class Program
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
         if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
         if (only?.Contains(18) == true) SpectralEstimateBenchmark.Run(report, train, test);
+        if (only?.Contains(19) == true) RanksBenchmark.Run(report);
         if (only?.Contains(17) == true) EqualWallClockBenchmark.Run(report, train, test, Path.GetFullPath("wall-clock-frontier.png"));
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
         string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";

@@ -29,12 +29,12 @@ internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localSt
     /// Replaces the tensors' values and the numbers with their sums over the ranks, in one all-reduce of one buffer, and
     /// learns whether any rank was asked to stop.
     /// </summary>
-    public unsafe void Exchange(IReadOnlyList<Tensor> tensors, Span<float> numbers)
+    public void Exchange(IReadOnlyList<Tensor> tensors, Span<float> numbers)
     {
         using var scope = NewDisposeScope();
         float asked = localStop.IsCancellationRequested ? 1 : 0;
-        var flat = cat([.. tensors.Select(t => t.detach().reshape(-1).to(ScalarType.Float32, CPU)), tensor([.. numbers.ToArray(), asked])]).contiguous();
-        ranks.AllReduceSum(new Span<float>(TensorMemory.Floats(flat), checked((int)flat.numel())));
+        var flat = cat([.. tensors.Select(t => t.detach().reshape(-1).to(ScalarType.Float32, CPU)), tensor([.. numbers.ToArray(), asked])]);
+        Sum(flat);
         long offset = 0;
         using (no_grad())
             foreach (var t in tensors)
@@ -46,6 +46,19 @@ internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localSt
         tail.AsSpan(0, numbers.Length).CopyTo(numbers);
         if (tail[^1] > 0)
             _stop.Cancel();
+    }
+
+    /// <summary>Whether this rank is computing its part of a batch (not the whole of one too small to share).</summary>
+    public bool IsSharing { get; set; }
+
+    /// <summary>Replaces a tensor's values with their sums over the ranks (through a float32 copy in host memory).</summary>
+    public unsafe void Sum(Tensor values)
+    {
+        using var scope = NewDisposeScope();
+        var host = values.detach().to(ScalarType.Float32, CPU).contiguous();
+        ranks.AllReduceSum(new Span<float>(TensorMemory.Floats(host), checked((int)host.numel())));
+        using (no_grad())
+            values.copy_(host);
     }
 
     /// <summary>Checks that every rank starts the same run: the same weights and buffers (the seed, the data's statistics), rows, epochs and batch size.</summary>

@@ -87,6 +87,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             RankShare.AgreeOnRun(Ranks, network, train.GetRowCount(), epochs, batchSize);
         using var share = Ranks is null ? null : new RankShare(Ranks, cancellation);
         cancellation = share?.Stop ?? cancellation; // across ranks, every rank stops after the same step
+        using var norms = share is null ? null : new SharedBatchNorms(network, share);
         using var epochStart = new WeightCopy(network);
         int lastEpoch = epochsDone + epochs;
         long? rows = train.GetRowCount();

@@ -89,6 +89,19 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
             share.Exchange([], []);
             return whole;
         }
+        share.IsSharing = true;
+        try
+        {
+            return ShareAndExchange(share, rows, first, halves, loss);
+        }
+        finally
+        {
+            share.IsSharing = false;
+        }
+    }
+
+    private (double Loss, Tensor? Output) ShareAndExchange(RankShare share, long rows, long first, bool halves, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
+    {
         var (firstLoss, firstOutput) = ShareBackward(share, 0, first, loss);
         var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
         using var firstGradients = halves ? new HalfGradients(parameters) : null;

@@ -5,13 +5,14 @@ namespace Microsoft.ML.Agd.Tests.Distributed;
 [DoNotParallelize] // the ranks' threads would otherwise share two cores with other tests' training
 public class AcrossRanksTests
 {
-    private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null, int seed = 3)
+    private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null,
+        int seed = 3, AgdArchitecture architecture = AgdArchitecture.Fcn, int perClass = 54)
     {
         var ml = new MLContext(seed: 1);
-        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(54, 8, seed: 2));
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(perClass, 8, seed: 2));
         var options = new AgdImageClassificationTrainer.Options
         {
-            ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = seed,
+            Architecture = architecture, BaseWidth = 2, ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = seed,
             Communicator = ranks, CancellationToken = stop, Progress = onEpoch is null ? null : new SynchronousProgress<AgdEpoch>(onEpoch),
         };
         var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model;
@@ -38,6 +39,23 @@ public class AcrossRanksTests
                 Assert.AreEqual(alone.History[e].NoiseScale!.Value, model.History[e].NoiseScale!.Value, 1e-3 * alone.History[e].NoiseScale!.Value);
             }
         }
+        double largest = weights.Max(Math.Abs), difference = weights.Zip(ranks[0].Weights, (a, b) => Math.Abs(a - b)).Max();
+        Assert.IsTrue(difference <= 1e-4 * largest, $"The ranks' weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+    }
+
+    [TestMethod]
+    [DataRow(1)]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void RanksTrainAResNetAsOneProcessWithTheirBatchNormsOverTheWholeBatch(int size)
+    {
+        // 336 rows in batches of 16: 21 steps. Each half-batch's batch norms take the statistics of every rank's rows (one
+        // rank's run goes through the same synchronized batch norm).
+        var (alone, weights) = Train(null, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 112);
+        var ranks = ThreadRanks.Run(size, r => Train(r, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 112));
+        CollectionAssert.AreEqual(ranks[0].Weights, ranks[^1].Weights, "Every rank ends with the same weights.");
+        for (int e = 0; e < alone.History.Count; e++)
+            Assert.AreEqual(alone.History[e].TrainLoss, ranks[0].Model.History[e].TrainLoss, 1e-4, $"epoch {e + 1}'s loss");
         double largest = weights.Max(Math.Abs), difference = weights.Zip(ranks[0].Weights, (a, b) => Math.Abs(a - b)).Max();
         Assert.IsTrue(difference <= 1e-4 * largest, $"The ranks' weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
     }

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.Agd.Distributed;
+using Microsoft.ML.Agd.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Agd.Benchmarks;
+
+/// <summary>
+/// Section 19: training across ranks. One rank of one thread against two ranks of one thread each (<c>mpiexec -n 2</c>),
+/// each rank stepping on the same number of rows, so that two ranks train twice the rows a step; the library's own step
+/// (TrainingStep with its ranks' share, AGD, the halves' noise measurement), timed, and the all-reduce's share of it.
+/// </summary>
+internal static class RanksBenchmark
+{
+    public const string CaseArgument = "--ranks-case";
+
+    private const int Warmup = 5, Steps = 40;
+
+    private sealed record Network(string Name, string Argument, int RowsPerRank, AgdImageShape Shape, Func<nn.Module<Tensor, Tensor>> Create);
+
+    private static readonly Network[] s_networks =
+    [
+        new("the default FCN (depth 3, width 512), 28x28", "fcn", 64, new AgdImageShape(1, 28, 28), () => new Fcn(784, 512, 3, 10)),
+        new("ResNet-18 base width 16, 28x28", "resnet18", 32, new AgdImageShape(1, 28, 28), () => new PreActResNet(18, 10, 1, 16)),
+    ];
+
+    public static void Run(Report report)
+    {
+        report.Section("19. Training across ranks", $"Images per second of the library's step on {Steps} steps after {Warmup} (random images, cross-entropy), " +
+            "one rank of one libtorch thread against two ranks (`mpiexec -n 2`) of one thread each, each rank computing the same rows a step. " +
+            "Target: two ranks at least 1.6x one rank's images per second.");
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var network in s_networks)
+        {
+            var one = Measure(network, ranks: 1);
+            var two = Measure(network, ranks: 2);
+            rows.Add([network.Name, $"{network.RowsPerRank}", $"{one.ImagesPerSecond:F0}", $"{two.ImagesPerSecond:F0}", $"{two.ImagesPerSecond / one.ImagesPerSecond:F2}x",
+                $"{two.ExchangeShare:P1}", two.ImagesPerSecond / one.ImagesPerSecond >= 1.6 ? "met" : "missed"]);
+        }
+        report.Table(["network", "rows per rank a step", "1 rank images/s", "2 ranks images/s", "2 ranks / 1", "all-reduce's share of a step (2 ranks)", "target"], rows,
+            $"MPICH {Environment.GetEnvironmentVariable("AGD_MPI_LIBRARY") ?? "(libmpich.so.12)"} on one machine of {Environment.ProcessorCount} cores; the all-reduce's share includes waiting for the other rank.");
+    }
+
+    private sealed record Measured(double ImagesPerSecond, double ExchangeShare);
+
+    private static Measured Measure(Network network, int ranks)
+    {
+        string[] arguments = [typeof(RanksBenchmark).Assembly.Location, CaseArgument, network.Argument];
+        var start = ranks == 1 ? new ProcessStartInfo("dotnet", arguments) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", .. arguments]);
+        start.RedirectStandardOutput = true;
+        using var child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        var line = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal)).Split(' ');
+        var measured = new Measured(double.Parse(line[1], CultureInfo.InvariantCulture), double.Parse(line[2], CultureInfo.InvariantCulture));
+        Console.WriteLine($"  {network.Argument} on {ranks} rank(s): {measured.ImagesPerSecond:F0} images/s, all-reduce {measured.ExchangeShare:P1}");
+        return measured;
+    }
+
+    /// <summary>One rank's run (under mpiexec, or alone): rank 0 prints "RESULT images-per-second all-reduce-share".</summary>
+    public static int RunCase(string[] args)
+    {
+        TorchNative.EnsureLoaded();
+        set_num_threads(1);
+        var network = s_networks.Single(n => n.Argument == args[1]);
+        using var job = MpiCommunicator.IsLaunched ? MpiCommunicator.Start() : null;
+        var timed = job is null ? null : new TimedRanks(job);
+        int size = job?.Size ?? 1;
+        using var model = network.Create();
+        AgdInitialization.Apply(model, new Generator(1));
+        using var agd = new AgdOptimizer(model);
+        using var share = timed is null ? null : new RankShare(timed, CancellationToken.None);
+        var step = new TrainingStep(agd, measureNoise: true, share);
+        long rows = (long)network.RowsPerRank * size;
+        var generator = new Generator(2);
+        using var images = randn([rows, network.Shape.Channels, network.Shape.Height, network.Shape.Width], generator: generator);
+        using var labels = randint(0, 10, [rows], generator: generator);
+        var clock = new Stopwatch();
+        for (int s = 0; s < Warmup + Steps; s++)
+        {
+            if (s == Warmup)
+            {
+                clock.Start();
+                timed?.Reset();
+            }
+            using var scope = NewDisposeScope();
+            step.Take(rows, (first, count) =>
+            {
+                var output = model.call(images.narrow(0, first, count));
+                return (nn.functional.cross_entropy(output, labels.narrow(0, first, count)), output);
+            });
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (job is null || job.Rank == 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {rows * Steps / seconds} {(timed?.Seconds ?? 0) / seconds}"));
+        return 0;
+    }
+
+    // The ranks, with the time spent in their all-reduces.
+    private sealed class TimedRanks(AgdCommunicator ranks) : AgdCommunicator
+    {
+        private readonly Stopwatch _clock = new();
+
+        public double Seconds => _clock.Elapsed.TotalSeconds;
+
+        public void Reset() => _clock.Reset();
+
+        public override int Rank => ranks.Rank;
+
+        public override int Size => ranks.Size;
+
+        public override void AllReduceSum(Span<float> values)
+        {
+            _clock.Start();
+            ranks.AllReduceSum(values);
+            _clock.Stop();
+        }
+    }
+}
