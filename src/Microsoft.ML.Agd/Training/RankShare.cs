@@ -15,13 +15,16 @@ internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localSt
     /// <summary>How many ranks train together.</summary>
     public int Size => ranks.Size;
 
+    /// <summary>This rank's index, from 0.</summary>
+    public int Rank => ranks.Rank;
+
     /// <summary>Cancelled on every rank after the step at which any rank was asked to stop.</summary>
     public CancellationToken Stop => _stop.Token;
 
     /// <summary>This rank's contiguous part of the rows [start, start + count): the ranks' parts in rank order make them whole.</summary>
     public (long Start, long Count) Of(long start, long count)
     {
-        long from = count * ranks.Rank / ranks.Size, to = count * (ranks.Rank + 1) / ranks.Size;
+        long from = count * Rank / Size, to = count * (Rank + 1) / Size;
         return (start + from, to - from);
     }
 

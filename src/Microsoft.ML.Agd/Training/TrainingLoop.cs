@@ -28,6 +28,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
 
     private readonly bool _hasBatchNorms = network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
     private TrainingStep _step = null!;
+    private RankShare? _share;
     private AutomaticBatchSize? _automatic;
 
     /// <summary>
@@ -85,7 +86,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         var history = new List<AgdEpoch>();
         if (Ranks is not null)
             RankShare.AgreeOnRun(Ranks, network, train.GetRowCount(), epochs, batchSize);
-        using var share = Ranks is null ? null : new RankShare(Ranks, cancellation);
+        using var share = _share = Ranks is null ? null : new RankShare(Ranks, cancellation);
         cancellation = share?.Stop ?? cancellation; // across ranks, every rank stops after the same step
         using var norms = share is null ? null : new SharedBatchNorms(network, share);
         using var epochStart = new WeightCopy(network);
@@ -154,7 +155,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         network.train();
         // Gradients are needed even when the caller trains inside torch.no_grad().
         using var gradients = enable_grad();
-        using var tally = new EpochTally(device);
+        using var tally = new EpochTally(device, _share);
         using var pending = new PendingRows();
         void Step(Tensor images, Tensor labels)
         {
@@ -173,7 +174,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
             if (size > 1)
                 _automatic?.Observe(_step.Noise!.Value);
             average.Add(size);
-            tally.Add(value, output!, labels, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
+            using var mine = _step.OutputRows.Count == 0 ? null : cat(_step.OutputRows.Select(r => labels.narrow(0, r.Start, r.Count)).ToList());
+            tally.Add(value, size, output, mine, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta
             StepTaken?.Invoke();
         }
         // The epoch reads batches of the size it starts with; a batch that has grown since is made of several of them.

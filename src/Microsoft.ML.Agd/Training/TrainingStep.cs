@@ -25,6 +25,12 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
     public GradientNoiseScale? Noise { get; } = measureNoise ? new GradientNoiseScale() : null;
 
     /// <summary>
+    /// The rows of the batch whose outputs the last <see cref="Take"/> returned, in order: all of them in one process; across
+    /// ranks, this rank's part (so that the epoch's accuracy, counted on each rank, is summed once).
+    /// </summary>
+    public IReadOnlyList<(long Start, long Count)> OutputRows { get; private set; } = [];
+
+    /// <summary>
     /// Zeroes the gradients, computes the batch's, and steps unless the loss is not finite (then nothing moves and the
     /// caller decides what a diverged run does).
     /// </summary>
@@ -34,6 +40,7 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
     public (double Loss, Tensor? Output) Take(long rows, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
     {
         optimizer.zero_grad();
+        OutputRows = [(0, rows)];
         var (value, output) = ranks is not null ? AcrossRanks(ranks, rows, loss) : Noise is null || rows < 2 ? Backward(0, rows, loss) : BackwardByHalves(rows, loss);
         if (double.IsFinite(value))
             optimizer.step();
@@ -77,8 +84,9 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
             agd.SignalShare = rows / (rows + noise);
     }
 
-    // Each rank computes its rows of each half, the halves' gradients and outputs are summed across ranks, and the rest is
-    // as in one process. A batch too small for every rank to have rows of each half is taken whole by every rank.
+    // Each rank computes its rows of each half, the halves' gradients and losses are summed across ranks, and the rest is
+    // as in one process; each rank keeps its rows' outputs. A batch too small for every rank to have rows of each half is
+    // taken whole by every rank.
     private (double Loss, Tensor? Output) AcrossRanks(RankShare share, long rows, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
     {
         bool halves = Noise is not null && rows >= 2;
@@ -87,7 +95,8 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
         {
             var whole = halves ? BackwardByHalves(rows, loss) : Backward(0, rows, loss);
             share.Exchange([], []);
-            return whole;
+            OutputRows = share.Rank == 0 ? [(0, rows)] : []; // counted once, by rank 0
+            return OutputRows.Count > 0 ? whole : (whole.Loss, null);
         }
         share.IsSharing = true;
         try
@@ -106,22 +115,13 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
         var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
         using var firstGradients = halves ? new HalfGradients(parameters) : null;
         var (secondLoss, secondOutput) = halves ? ShareBackward(share, first, rows - first, loss) : (0, null);
-        // The batch's outputs (in the caller's dispose scope, as one process's): this rank's rows in place, the others' zero
-        // until the exchange sums them in.
-        var outputs = firstOutput is null ? null : zeros([rows, .. firstOutput.shape[1..]], firstOutput.dtype, firstOutput.device);
-        if (outputs is not null)
-            using (no_grad())
-            {
-                outputs.narrow(0, share.Of(0, first).Start, firstOutput!.shape[0]).copy_(firstOutput);
-                if (secondOutput is not null)
-                    outputs.narrow(0, share.Of(first, rows - first).Start, secondOutput.shape[0]).copy_(secondOutput);
-            }
         Span<float> losses = [(float)firstLoss, (float)secondLoss];
-        share.Exchange([.. firstGradients?.Tensors ?? [], .. parameters.Select(p => p.grad!), .. outputs is null ? Array.Empty<Tensor>() : [outputs]], losses);
+        share.Exchange([.. firstGradients?.Tensors ?? [], .. parameters.Select(p => p.grad!)], losses);
         double value = ((double)losses[0] + losses[1]) / rows;
         if (firstGradients is not null)
             Measure(firstGradients, parameters, rows, first);
-        return (value, outputs);
+        OutputRows = halves ? [share.Of(0, first), share.Of(first, rows - first)] : [share.Of(0, rows)];
+        return (value, firstOutput is null ? null : secondOutput is null ? firstOutput : cat([firstOutput, secondOutput]));
     }
 
     // This rank's rows of [start, start + count), its gradient scaled to its share of their mean (the ranks' sum is the
