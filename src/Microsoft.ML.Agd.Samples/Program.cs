@@ -19,7 +19,7 @@ internal static class Program
         try
         {
             job = JobRanks.Join(); // first: a rank that ends before it joins leaves the others waiting
-            JobRanks.CheckVerb(args.FirstOrDefault());
+            JobRanks.CheckVerb(args);
             RunTemporaryFolder.Enter();
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)

@@ -5,7 +5,8 @@ namespace Microsoft.ML.Agd.Samples.Cli;
 /// <summary>
 /// <c>mpiexec -n N agd train ...</c>: started by an MPI launcher as one of several ranks, agd joins the job before anything
 /// else (a rank that ended before joining would leave the others waiting in MPI's start), every rank trains its part of
-/// each batch, and rank 0 alone prints and writes the model folder. A rank that fails ends the whole job.
+/// each batch, and rank 0 alone prints and writes the model folder (<c>agd lm train</c> likewise). A rank that fails ends
+/// the whole job.
 /// </summary>
 internal static class JobRanks
 {
@@ -30,13 +31,14 @@ internal static class JobRanks
         return Current;
     }
 
-    /// <summary>Checks that a verb can run on several ranks: only <c>train</c> trains across them.</summary>
+    /// <summary>Checks that a verb can run on several ranks: only <c>train</c> and <c>lm train</c> train across them.</summary>
     /// <exception cref="InvalidOperationException">Another verb was started on several ranks.</exception>
-    public static void CheckVerb(string? verb)
+    public static void CheckVerb(string[] args)
     {
-        if (Current is { Size: > 1 } job && verb != "train")
-            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train' trains across " +
-                "MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        string verb = string.Join(' ', args.Take(args.FirstOrDefault() == "lm" ? 2 : 1));
+        if (Current is { Size: > 1 } job && verb is not ("train" or "lm train"))
+            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train' and 'agd lm train' " +
+                "train across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
     }
 
     /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>

@@ -24,7 +24,8 @@ internal static class LanguageModelCommand
         command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             var folder = new LanguageModelFolder(result.GetValue(output)!);
-            folder.CheckWritable();
+            if (JobRanks.IsFirst) // the job's other ranks train with it and write nothing
+                folder.CheckWritable();
             string? replay = result.GetValue(config);
             if (replay is not null)
                 CliOptions.CheckAloneWithConfig(result);
@@ -34,13 +35,15 @@ internal static class LanguageModelCommand
                     AnsiConsole.MarkupLine(Markup.Escape(note));
             var model = training.InitialModel();
             using var agd = new AgdOptimizer(model);
-            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Plan.Describe().Split('\n')[0].Trim()}. Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
-            var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation));
+            AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Plan.Describe().Split('\n')[0].Trim()}.{(JobRanks.Current is { Size: > 1 } job ? $" Training across {job.Size} ranks." : "")} Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));
+            var run = WithProgress(training, progress => training.Train(model, agd, "AGD", null, averageWeights: true, progress, cancellation, JobRanks.Current));
             // An untrained network is not a model anyone wants, and must never replace one.
             if (run.Curve[^1].Iteration == 0)
                 throw Stopped.Before("Stopped before the first step", "model", folder.Path);
             if (run.Diverged)
                 throw Diverged(run, tokenizer);
+            if (!JobRanks.IsFirst)
+                return 0;
             var samples = LanguageModelReport.Temperatures.Select(t => (t, TextGeneration.Sample(model, tokenizer, SampleLength, training.Settings.Seed, t))).ToList();
             string sample = samples.Single(s => s.t == 0.8).Item2;
             folder.Write(model, tokenizer, text, run, agd.Plan.Describe(), staging =>

@@ -100,10 +100,13 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
     /// estimated there. With <paramref name="averageWeights"/> (AGD's runs), the model ends with its weights averaged
     /// over the last tenth of the iterations (<see cref="IterateAverage"/>): the last estimate is the average's.
     /// </summary>
+    /// <param name="ranks">The ranks that train the model together (each computes its part of every batch), or null.</param>
     public LanguageModelRun Train(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, string name, double? learningRate, bool averageWeights,
-        Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default)
+        Action<int, LossPoint?>? progress = null, CancellationToken cancellation = default, AgdCommunicator? ranks = null)
     {
-        var curve = new List<LossPoint> { Estimate(model, 0, cancellation) };
+        // Across ranks every estimate runs whole, so that all ranks decide alike; a stop reaches them at the next step.
+        var estimates = ranks is null ? cancellation : CancellationToken.None;
+        var curve = new List<LossPoint> { Estimate(model, 0, estimates) };
         progress?.Invoke(0, curve[0]);
         var rounds = new TokenRounds(data, settings);
         int iteration = 0;
@@ -112,7 +115,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         // (docs/research/large-batches.md, section 7), so the language model does not measure the noise.
         var loop = new TrainingLoop(model, optimizer, AgdLoss.CrossEntropy, settings.BatchSize, CPU, new Generator((ulong)settings.Seed))
         {
-            AverageWeights = averageWeights, MeasureNoise = false, KeepStoppedPass = true, RunRows = rounds.RunRows,
+            AverageWeights = averageWeights, MeasureNoise = false, KeepStoppedPass = true, RunRows = rounds.RunRows, Ranks = ranks,
             StepTaken = () =>
             {
                 iteration++;
@@ -122,7 +125,7 @@ internal sealed class LanguageModelTraining(TokenBatches data, int vocabularySiz
         void Estimated(AgdEpoch _)
         {
             clock.Stop(); // estimates are not training time
-            curve.Add(Estimate(model, iteration, cancellation));
+            curve.Add(Estimate(model, iteration, estimates));
             progress?.Invoke(iteration, curve[^1]);
             if (!(curve[^1].ValidationLoss <= curve[0].ValidationLoss)) // above the start, or not a number
                 throw new TrainingDivergedException($"The validation loss rose to {curve[^1].ValidationLoss} from {curve[0].ValidationLoss}.");

@@ -35,6 +35,26 @@ public class MpiJobTests
     }
 
     [TestMethod]
+    public void TwoRanksWriteTheLanguageModelOneProcessTrainsWithTheirWholeBatch()
+    {
+        // 20 iterations of batch 8: each rank computes 4 windows of each.
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("text.txt"), TinyLanguageModel.Text);
+        string[] Train(string output) => ["lm", "train", "-t", data.Path("text.txt"), "--layers", "1", "--heads", "2", "--width", "16", "--context", "8", "-b", "8",
+            "-i", "20", "--eval-interval", "10", "--eval-batches", "2", "-o", data.Path(output)];
+        var (alone, printed) = Cli.Run(Train("alone"));
+        Assert.AreEqual(0, alone, printed);
+        var (code, output, _) = MpiJob.Run(2, Train("ranks"));
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, "Training across 2 ranks.");
+        using var one = new Microsoft.ML.Agd.Samples.Language.LanguageModelFolder(data.Path("alone")).Load().Model;
+        using var two = new Microsoft.ML.Agd.Samples.Language.LanguageModelFolder(data.Path("ranks")).Load().Model;
+        var (a, b) = (one.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray(), two.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+        double largest = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+        Assert.IsTrue(difference <= 1e-4 * largest, $"The job's weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+    }
+
+    [TestMethod]
     public void ARankKilledMidwayEndsTheJobWithinSecondsAndTheEarlierModelStays()
     {
         using var data = new TinyData();
@@ -60,6 +80,7 @@ public class MpiJobTests
         using var data = new TinyData();
         var (code, output, _) = MpiJob.Run(2, ["evaluate", "-m", data.Path("none")]);
         Assert.AreNotEqual(0, code, output);
-        StringAssert.Contains(output, "only 'agd train' trains across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        StringAssert.Contains(output, "'agd evaluate' runs in one process, and this is rank ");
+        StringAssert.Contains(output, "only 'agd train' and 'agd lm train' train across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
     }
 }
