@@ -61,7 +61,7 @@ public class MpiJobTests
         Assert.AreEqual(0, Cli.Run(Train(data, "model")).Code);
         var before = Directory.GetFiles(data.Path("model"), "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
         // Rank 0 says it trains before it reads the data; three seconds later both ranks are stepping.
-        var (code, output, afterKill) = MpiJob.Run(2, Train(data, "model", epochs: 1000), line => line.StartsWith("Training ", StringComparison.Ordinal), ranks =>
+        var (code, output, afterKill) = MpiJob.Run(2, Train(data, "model", epochs: 1000), line => line.StartsWith("Training ", StringComparison.Ordinal), (_, ranks) =>
         {
             Thread.Sleep(3000);
             System.Diagnostics.Process.Start("kill", ["-KILL", $"{ranks[1]}"])!.WaitForExit();
@@ -72,6 +72,22 @@ public class MpiJobTests
         foreach (var (file, bytes) in before)
             CollectionAssert.AreEqual(bytes, File.ReadAllBytes(file), file);
         Assert.AreEqual(before.Count, Directory.GetFiles(data.Path("model"), "*", SearchOption.AllDirectories).Length);
+    }
+
+    [TestMethod]
+    public void SigtermToTheLauncherStopsEveryRankAtTheSameStepAndRankZeroKeepsTheWholeEpochs()
+    {
+        // What Slurm, Kubernetes and Azure ML send to stop a job: every rank stops, the epoch it was in undone, as one process.
+        using var data = new TinyData();
+        var (code, output, _) = MpiJob.Run(2, Train(data, "model", epochs: 1000), line => line.StartsWith("Training ", StringComparison.Ordinal), (launcher, _) =>
+        {
+            Thread.Sleep(6000);
+            System.Diagnostics.Process.Start("kill", ["-TERM", $"{launcher}"])!.WaitForExit();
+        });
+        StringAssert.Contains(output, "which was undone; the model of epoch ");
+        var history = System.Text.Json.JsonDocument.Parse(File.ReadAllText(data.Path("model", "metrics.json"))).RootElement.GetProperty("History");
+        Assert.IsTrue(history.GetArrayLength() is > 0 and < 1000, $"{history.GetArrayLength()} epochs kept:\n{output}");
+        Assert.IsTrue(code is 143 or 0, $"exit code {code} (MPICH's launcher reports a forwarded SIGTERM as 143, or sometimes 0):\n{output}");
     }
 
     [TestMethod]

@@ -10,10 +10,10 @@ internal static class MpiJob
 
     /// <summary>
     /// Runs <c>mpiexec -n <paramref name="ranks"/> dotnet agd.dll ...</c>; calls <paramref name="whileRunning"/> with the
-    /// ranks' process ids once a line <paramref name="after"/> accepts is printed. Returns the job's exit code, what it
-    /// printed, and how long it ran after that call.
+    /// launcher's and the ranks' process ids once a line <paramref name="after"/> accepts is printed. Returns the job's exit
+    /// code, what it printed, and how long it ran after that call.
     /// </summary>
-    public static (int Code, string Output, TimeSpan AfterCall) Run(int ranks, string[] args, Func<string, bool>? after = null, Action<int[]>? whileRunning = null)
+    public static (int Code, string Output, TimeSpan AfterCall) Run(int ranks, string[] args, Func<string, bool>? after = null, Action<int, int[]>? whileRunning = null)
     {
         Assert.IsTrue(File.Exists(Launcher), $"{Launcher} is missing: build/test.sh installs MPICH (apt-get install mpich) where it is missing.");
         var start = new ProcessStartInfo(Launcher, ["-n", $"{ranks}", "dotnet", Cli.AgdDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -27,7 +27,7 @@ internal static class MpiJob
             if (whileRunning is not null && !clock.IsRunning && after!(line))
             {
                 clock.Start();
-                whileRunning(RankProcesses(process.Id, ranks));
+                whileRunning(process.Id, RankProcesses(process.Id, ranks));
             }
         }
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
