@@ -91,6 +91,20 @@ public class MpiJobTests
     }
 
     [TestMethod]
+    public void RanksGivenOtherDataAreNamedBeforeTraining()
+    {
+        // Rank 1 reads a folder with one more image of each class: the job stops before its first step, nothing written.
+        using var data = new TinyData();
+        using var other = new TinyData();
+        string[] Train(string folder) => ["train", "--data", folder, "-e", "1", "-b", "16", "--width", "32", "--depth", "3", "-o", data.Path("model")];
+        var (code, output) = MpiJob.RunEach(Train(data.IdxFolder(perClassTrain: 40)), Train(other.IdxFolder(perClassTrain: 41)));
+        Assert.AreNotEqual(0, code, output);
+        StringAssert.Contains(output, "Rank 1 has data whose fingerprint");
+        StringAssert.Contains(output, "every rank must train the same network on the same data with the same options (the same command, data folder and seed).");
+        Assert.IsFalse(Directory.Exists(data.Path("model")), output);
+    }
+
+    [TestMethod]
     public void AVerbThatRunsInOneProcessIsRefusedOnSeveralRanks()
     {
         using var data = new TinyData();

@@ -14,9 +14,19 @@ internal static class MpiJob
     /// code, what it printed, and how long it ran after that call.
     /// </summary>
     public static (int Code, string Output, TimeSpan AfterCall) Run(int ranks, string[] args, Func<string, bool>? after = null, Action<int, int[]>? whileRunning = null)
+        => Launch(["-n", $"{ranks}", "dotnet", Cli.AgdDll, .. args], ranks, after, whileRunning);
+
+    /// <summary>Runs one job whose ranks are given different arguments (MPI's <c>mpiexec -n 1 a : -n 1 b</c>), one rank each.</summary>
+    public static (int Code, string Output) RunEach(params string[][] args)
+    {
+        var (code, output, _) = Launch(args.SelectMany((a, i) => (string[])[.. i > 0 ? [":"] : Array.Empty<string>(), "-n", "1", "dotnet", Cli.AgdDll, .. a]).ToArray(), args.Length, null, null);
+        return (code, output);
+    }
+
+    private static (int Code, string Output, TimeSpan AfterCall) Launch(string[] launcherArgs, int ranks, Func<string, bool>? after, Action<int, int[]>? whileRunning)
     {
         Assert.IsTrue(File.Exists(Launcher), $"{Launcher} is missing: build/test.sh installs MPICH (apt-get install mpich) where it is missing.");
-        var start = new ProcessStartInfo(Launcher, ["-n", $"{ranks}", "dotnet", Cli.AgdDll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Launcher, launcherArgs) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();
