@@ -23,24 +23,33 @@ internal static partial class ParseErrors
     public static string InWords(string message)
     {
         var match = CannotParse().Match(message);
-        string value = match.Groups["value"].Value;
-        return match.Success ? $"{match.Groups["option"].Value} takes {Takes(match.Groups["type"].Value, value)}, not '{value}'." : message;
+        if (!match.Success)
+            return message;
+        var (option, value, type) = (match.Groups["option"].Value, match.Groups["value"].Value, match.Groups["type"].Value);
+        // A whole number too large for the type: said so, not with the type's range, which is not the option's.
+        return Takes(type) == WholeNumber && Whole().IsMatch(value)
+            ? $"{option} takes a whole number, and {value} is too {(value.StartsWith('-') ? "small" : "large")} for it."
+            : $"{option} takes {Takes(type)}, not '{value}'.";
     }
 
-    // The values a .NET type takes, as a user types them; a whole number's range only where the value was a whole number
-    // out of it (the option's own range, such as --epochs' from 1, is checked and said once the value is read).
-    internal static string Takes(string typeName, string? value = null)
+    private const string WholeNumber = "a whole number";
+
+    // The values a .NET type takes, as a user types them or finds them in agd's JSON files (an option's own range, such as
+    // --epochs' from 1, is checked and said once the value is read).
+    internal static string Takes(string typeName)
     {
         string name = Nullable().Match(typeName) is { Success: true } inner ? inner.Groups["type"].Value : typeName;
-        bool whole = value is null || Whole().IsMatch(value);
         return name switch
         {
-            "System.Int32" => whole ? $"a whole number from {int.MinValue} to {int.MaxValue}" : "a whole number",
-            "System.Int64" => whole ? $"a whole number from {long.MinValue} to {long.MaxValue}" : "a whole number",
+            "System.Int32" or "System.Int64" => WholeNumber,
             "System.Single" or "System.Double" => "a number such as 0.5",
             "System.TimeSpan" => "a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes)",
+            "System.String" => "text in quotes",
+            "System.Boolean" => "true or false",
+            _ when name.Contains("List`1", StringComparison.Ordinal) || name.EndsWith("[]", StringComparison.Ordinal) => "a list in brackets",
+            _ when name.Contains("Dictionary`2", StringComparison.Ordinal) => "an object of named fields",
             _ when (typeof(AgdLoss).Assembly.GetType(name) ?? typeof(ParseErrors).Assembly.GetType(name)) is { IsEnum: true } type => $"a name ({string.Join(", ", Names(type))})",
-            _ => $"a value of another kind ({name})",
+            _ => "what agd writes there",
         };
     }
 

@@ -26,10 +26,8 @@ internal static partial class JsonErrors
             return $"its field {nulled.Groups["name"].Value} is null";
         if (Converted().Match(message) is { Success: true } converted)
         {
-            string type = converted.Groups["type"].Value;
-            bool simple = type.StartsWith("System.", StringComparison.Ordinal) || ParseErrors.Takes(type).StartsWith("a name", StringComparison.Ordinal);
             return field.Length == 0 ? $"it is not an object of named fields, as agd writes it{at}"
-                : simple ? $"its field {field}{at} is not {ParseErrors.Takes(type)}" : $"its field {field}{at} is not what agd writes there";
+                : $"its field {field}{at} is not {ParseErrors.Takes(converted.Groups["type"].Value)}";
         }
         if (message.Contains("does not contain any JSON tokens", StringComparison.Ordinal))
             return "it is empty";

@@ -13,7 +13,8 @@ public class PlainWordsTests
     [DataRow("--architecture takes a name (fcn, resnet18, resnet34, resnet50), not 'banana'.", "train", "-a", "banana")]
     [DataRow("--batch-size takes a whole number, not 'abc'.", "train", "-b", "abc")]
     [DataRow("--epochs takes a whole number, not 'NaN'.", "train", "-e", "NaN")]
-    [DataRow("--seed takes a whole number from -2147483648 to 2147483647, not '9223372036854775807'.", "train", "--seed", "9223372036854775807")]
+    [DataRow("--seed takes a whole number, and 9223372036854775807 is too large for it.", "train", "--seed", "9223372036854775807")]
+    [DataRow("--batch-size takes a whole number, and -99999999999 is too small for it.", "train", "-b", "-99999999999")]
     [DataRow("--test-fraction takes a number such as 0.5, not 'abc'.", "train", "--test-fraction", "abc")]
     [DataRow("--budget takes a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes), not 'abc'.", "search", "--budget", "abc")]
     [DataRow("--losses takes a name (square, crossentropy), not 'hinge'.", "search", "--losses", "hinge")]
@@ -31,7 +32,10 @@ public class PlainWordsTests
     [TestMethod]
     [DataRow("{\"Format\": 1}", "it lacks the fields Data, ")]
     [DataRow("{\"Format\": 1, \"Extra\": 1}", "it has a field 'Extra' that agd does not write")]
-    [DataRow("{\"Format\": 1,\n \"Seed\": 2147483648}", "its field Seed (line 2) is not a whole number from -2147483648 to 2147483647")]
+    [DataRow("{\"Format\": 1,\n \"Seed\": 2147483648}", "its field Seed (line 2) is not a whole number")]
+    [DataRow("{\"Format\": 1,\n \"Depth\": \"x\"}", "its field Depth (line 2) is not a whole number")]
+    [DataRow("{\"Format\": 1,\n \"Data\": 5}", "its field Data (line 2) is not text in quotes")]
+    [DataRow("{\"Format\": 1,\n \"KeepBestEpoch\": 5}", "its field KeepBestEpoch (line 2) is not true or false")]
     public void AnEditedRunFileIsNamedWithTheFieldThatIsWrong(string json, string expected)
     {
         using var data = new TinyData();
@@ -57,6 +61,7 @@ public class PlainWordsTests
     [DataRow("", "it is empty.")]
     [DataRow("[]", "it is not an object of named fields, as agd writes it (line 1).")]
     [DataRow("{\"Height\": \"28\"}", "its field Height (line 1) is not what agd writes there.")]
+    [DataRow("{\"ClassNames\": \"x\"}", "its field ClassNames (line 1) is not a list in brackets.")]
     public void AnEditedModelJsonIsNamedByWhatIsWrong(string json, string expected)
     {
         using var data = new TinyData();
