@@ -19,7 +19,7 @@ internal sealed record ModelInfo(string Architecture, int Channels, int Height, 
 /// <summary>The files of a model folder: model.zip (ML.NET), model.onnx, model.json, run.json, metrics.json, curves.png, and the predict/ project.</summary>
 internal sealed class ModelFolder
 {
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter(allowIntegerValues: false) } }; // an edited 5 is no Loss
 
     /// <summary>A model folder at <paramref name="path"/>, as <paramref name="option"/> gave it.</summary>
     /// <exception cref="ArgumentException">The path is empty or the file system's root; the message names the option.</exception>

@@ -36,6 +36,8 @@ public class PlainWordsTests
     [DataRow("{\"Format\": 1,\n \"Depth\": \"x\"}", "its field Depth (line 2) is not a whole number")]
     [DataRow("{\"Format\": 1,\n \"Data\": 5}", "its field Data (line 2) is not text in quotes")]
     [DataRow("{\"Format\": 1,\n \"KeepBestEpoch\": 5}", "its field KeepBestEpoch (line 2) is not true or false")]
+    [DataRow("{\"Format\": 1,\n \"Loss\": 5}", "its field Loss (line 2) is not a name (")]
+    [DataRow("{\"Format\": 1,\n \"DataLoading\": 5}", "its field DataLoading (line 2) is not a name (")]
     public void AnEditedRunFileIsNamedWithTheFieldThatIsWrong(string json, string expected)
     {
         using var data = new TinyData();
