@@ -133,7 +133,7 @@ public sealed partial class AgdImageClassificationTrainer
         internal void CheckBatch(AgdImageShape shape, NetworkSize size, long? rows)
         {
             int batch = BatchSize ?? TrainingMemory.FirstBatch(shape, size);
-            TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape, size);
+            TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape, size, BatchSize is not null);
         }
 
         /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>

@@ -192,7 +192,8 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     {
         double parameters = network.parameters().Sum(p => (double)p.numel());
         TrainingMemory.CheckParameters(parameters, "The network NetworkFactory built", "the network");
-        var size = new NetworkSize(parameters, ModuleOutputs.PerImage(network, shape));
+        var (outputs, unfolds) = ModuleOutputs.PerImage(network, shape);
+        var size = new NetworkSize(parameters, outputs, unfolds.DefaultIfEmpty(0).Max());
         _options.CheckBatch(shape, size, rows);
         return size;
     }

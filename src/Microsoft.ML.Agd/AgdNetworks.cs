@@ -42,9 +42,9 @@ internal static class AgdNetworks
 
     /// <summary>
     /// The size of the network of an architecture, before it is built: its parameters (<see cref="ParameterCount"/>), and its
-    /// modules' outputs for one image, counted on a small one (<see cref="ModuleOutputs"/>): an FCN's do not depend
-    /// on the images; a ResNet's grow with its base width and the images' pixels, so they are counted at base width 1 on
-    /// images of at most 256 x 256 with the same stem and scaled.
+    /// modules' outputs and largest convolution's unfold for one image, counted on a small one (<see cref="ModuleOutputs"/>):
+    /// an FCN's do not depend on the images; a ResNet's grow with its base width and the images' pixels, so they are counted
+    /// at base widths 1 and 2 on images of at most 256 x 256 with the same stem and scaled.
     /// </summary>
     internal static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int classes, int depth, int width, int baseWidth)
     {
@@ -53,13 +53,18 @@ internal static class AgdNetworks
         {
             var single = new AgdImageShape(1, 1, 1);
             using var fcn = Create(architecture, single, classes, depth, width);
-            return new NetworkSize(parameters, ModuleOutputs.PerImage(fcn, single));
+            return new NetworkSize(parameters, ModuleOutputs.PerImage(fcn, single).Outputs);
         }
         double scale = Math.Max(1, Math.Sqrt((double)shape.Height * shape.Width / (256.0 * 256.0)));
         var small = new AgdImageShape(shape.Channels, (int)Math.Ceiling(shape.Height / scale), (int)Math.Ceiling(shape.Width / scale));
         using var resNet = new PreActResNet(ResNetDepth(architecture), classes, shape.Channels, 1, UsesImageNetStem(shape));
-        double outputs = ModuleOutputs.PerImage(resNet, small) * ((double)shape.Height * shape.Width / ((double)small.Height * small.Width)) * baseWidth;
-        return new NetworkSize(parameters, outputs);
+        var (outputs, unfolds) = ModuleOutputs.PerImage(resNet, small);
+        // Each convolution's unfold is linear in the base width (the stem's constant, a stage's in proportion): read at 1 and 2.
+        using var wider = new PreActResNet(ResNetDepth(architecture), classes, shape.Channels, 2, UsesImageNetStem(shape));
+        var atTwo = ModuleOutputs.PerImage(wider, small).Unfolds;
+        double pixels = (double)shape.Height * shape.Width / ((double)small.Height * small.Width);
+        double unfold = unfolds.Zip(atTwo, (one, two) => one + (two - one) * (baseWidth - 1)).DefaultIfEmpty(0).Max();
+        return new NetworkSize(parameters, outputs * pixels * baseWidth, unfold * pixels);
     }
 
     /// <summary>Whether the architecture is one of our convolutional networks, which need the image shape (a custom network is given whatever shape there is).</summary>

@@ -9,15 +9,22 @@ namespace Microsoft.ML.Agd;
 /// </summary>
 internal static class ModuleOutputs
 {
-    /// <summary>The floats every leaf module outputs for one image of a shape (the network in evaluation mode, no gradients).</summary>
-    public static double PerImage(nn.Module<Tensor, Tensor> network, AgdImageShape shape)
+    /// <summary>
+    /// The floats every leaf module outputs for one image of a shape, and each convolution's unfolded input in the order
+    /// they run (the columns libtorch's convolutions build without oneDNN: each output position's kernel-sized patch), in
+    /// evaluation mode without gradients.
+    /// </summary>
+    public static (double Outputs, IReadOnlyList<double> Unfolds) PerImage(nn.Module<Tensor, Tensor> network, AgdImageShape shape)
     {
         Native.TorchNative.EnsureLoaded(); // the convolutions' backend chosen before the first one runs
         double floats = 0;
+        var unfolds = new List<double>();
         var hooks = network.modules().Where(m => !m.children().Any()).OfType<nn.Module<Tensor, Tensor>>()
-            .Select(m => m.register_forward_hook((_, _, output) =>
+            .Select(m => m.register_forward_hook((module, _, output) =>
             {
                 floats += output.numel();
+                if (module is TorchSharp.Modules.Conv2d { weight: { } weight })
+                    unfolds.Add((double)output.numel() / weight.shape[0] * weight[0].numel());
                 return output;
             }))
             .ToList();
@@ -34,6 +41,6 @@ internal static class ModuleOutputs
             network.train(training);
             hooks.ForEach(h => h.remove());
         }
-        return floats;
+        return (floats, unfolds);
     }
 }

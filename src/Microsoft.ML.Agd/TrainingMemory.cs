@@ -17,6 +17,11 @@ internal static class TrainingMemory
     // images: 55.7 MB more for each image of a batch, 2026-12-07; see ModuleOutputs).
     private const double ActivationCopies = 3;
 
+    // The largest convolution's unfolded input, built for the forward pass and again for the backward (ResNet-18 of base
+    // width 16 on 1500 x 1500 images: 1.27 GB an image, measured at 4.6 GB for three in a 6 GiB container, 2026-12-07;
+    // its outputs three times over make 0.6 GB, its stem's unfold twice 0.66 GB).
+    private const double UnfoldCopies = 2;
+
     // A batch is read into one buffer, which a span reaches: at most 2 GiB.
     private const double LargestBatchBytes = int.MaxValue;
 
@@ -45,18 +50,22 @@ internal static class TrainingMemory
     /// <param name="rows">The batch's images.</param>
     /// <param name="shape">Their shape.</param>
     /// <param name="network">The network's size (its outputs per image zero where not yet known).</param>
+    /// <param name="batchGiven">Whether the user set the batch size (else it is the automatic batch's smallest start).</param>
     /// <exception cref="ArgumentOutOfRangeException">It does not; the message gives the sizes and names the options.</exception>
-    public static void CheckBatch(long rows, AgdImageShape shape, NetworkSize network)
+    public static void CheckBatch(long rows, AgdImageShape shape, NetworkSize network, bool batchGiven)
     {
         double read = (double)rows * shape.Size * sizeof(float), batch = rows * BytesPerImage(shape, network), weights = WeightBytes(network);
         string images = rows == 1 ? $"One image of {shape}" : $"A batch of {rows} images of {shape}";
+        // A batch the user set can be made smaller; the automatic batch already starts as small as training allows.
+        string option = batchGiven ? nameof(AgdImageClassificationTrainer.Options.BatchSize) : nameof(AgdImageClassificationTrainer.Options.ImageShape);
+        string smaller = batchGiven && rows > 1 ? "BatchSize, " : "";
         if (read > LargestBatchBytes)
-            throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
-                $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {(rows == 1 ? "" : "BatchSize or ")}the images smaller.");
+            throw new ArgumentOutOfRangeException(option,
+                $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {smaller.Replace(", ", " or ", StringComparison.Ordinal)}the images smaller.");
         if (weights + batch > Available)
-            throw new ArgumentOutOfRangeException(nameof(AgdImageClassificationTrainer.Options.BatchSize),
+            throw new ArgumentOutOfRangeException(option,
                 $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}: " +
-                $"more than this machine's {Size(Available)} of memory. Make {(rows == 1 ? "" : "BatchSize, ")}the images or the network smaller.");
+                $"more than this machine's {Size(Available)} of memory. Make {smaller}the images or the network smaller.");
     }
 
     /// <summary>
@@ -77,7 +86,7 @@ internal static class TrainingMemory
     public static int FirstBatch(AgdImageShape shape, NetworkSize network)
     {
         double fits = Math.Min(LargestBatchBytes / (shape.Size * sizeof(float)), FitInTraining(shape, network));
-        return (int)Math.Clamp(fits, 1, Training.AutomaticBatchSize.Start);
+        return (int)Math.Clamp(fits, 2, Training.AutomaticBatchSize.Start); // a batch norm needs two rows, the noise scale two halves
     }
 
     // The images whose training fits in half the memory the weights leave (the other half for what the estimate misses).
@@ -88,7 +97,7 @@ internal static class TrainingMemory
     // An image as read and as standardized, and its activations: every module's output is kept for the backward pass, and
     // the ReLUs between modules and the backward pass's gradients add about as much again.
     private static double BytesPerImage(AgdImageShape shape, NetworkSize network)
-        => (2.0 * shape.Size + ActivationCopies * network.OutputsPerImage) * sizeof(float);
+        => (2.0 * shape.Size + ActivationCopies * network.OutputsPerImage + UnfoldCopies * network.UnfoldPerImage) * sizeof(float);
 
     private static string Size(double bytes) => bytes switch
     {

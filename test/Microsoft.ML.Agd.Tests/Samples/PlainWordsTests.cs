@@ -186,6 +186,18 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    public void AnAutomaticBatchThatCannotFitIsNotBlamedOnTheBatchSize()
+    {
+        // The automatic batch starts at two images (batch norms need two rows): when two do not fit, no batch size helps.
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "64", "--image-size", "5000", "-e", "1", "-o", data.Path("o"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Matches(Cli.Unwrapped(printed), new System.Text.RegularExpressions.Regex(
+            @"error: A batch of 2 images of 3x5000x5000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB: more than this machine's [0-9.]+ GB of memory\. Make the images or the network smaller\."));
+        Assert.IsFalse(printed.Contains("--batch-size", StringComparison.Ordinal), printed);
+    }
+
+    [TestMethod]
     public void ADivergedRunIsAdvisedAsItsTokensCall()
     {
         // A character model on a small text for 2,147,483,647 iterations rose from 3.983 to 4.925 by iteration 10650, and

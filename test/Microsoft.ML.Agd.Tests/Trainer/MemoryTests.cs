@@ -33,11 +33,13 @@ public class MemoryTests
         // 4 channels of 8 x 8 from the convolution and again from the ReLU, their 256 flattened, then 3 logits.
         using var network = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.ReLU(), nn.Flatten(), nn.Linear(256, 3));
         network.train();
-        Assert.AreEqual(256 + 256 + 256 + 3, ModuleOutputs.PerImage(network, new AgdImageShape(1, 8, 8)));
+        var (outputs, unfolds) = ModuleOutputs.PerImage(network, new AgdImageShape(1, 8, 8));
+        Assert.AreEqual(256 + 256 + 256 + 3, outputs);
+        CollectionAssert.AreEqual(new[] { 8.0 * 8 * 1 * 3 * 3 }, unfolds.ToArray(), "The convolution's 64 positions, each a 1 x 3 x 3 patch.");
         Assert.IsTrue(network.training, "The count leaves the network's mode as it was.");
         // An FCN's linear layers: two hidden of width 16, then 3 logits (its ReLUs are not modules).
         using var fcn = new Fcn(28 * 28, 16, 3, 3);
-        Assert.AreEqual(16 + 16 + 3, ModuleOutputs.PerImage(fcn, new AgdImageShape(1, 28, 28)));
+        Assert.AreEqual(16 + 16 + 3, ModuleOutputs.PerImage(fcn, new AgdImageShape(1, 28, 28)).Outputs);
     }
 
     [TestMethod]
@@ -48,8 +50,9 @@ public class MemoryTests
         {
             var size = AgdNetworks.Size(architecture, shape, 10, 3, 512, 2);
             using var network = AgdNetworks.Create(architecture, shape, 10, baseWidth: 2);
-            double exact = ModuleOutputs.PerImage(network, shape);
+            var (exact, unfolds) = ModuleOutputs.PerImage(network, shape);
             Assert.AreEqual(exact, size.OutputsPerImage, exact * 0.02, $"{architecture} on {shape}");
+            Assert.AreEqual(unfolds.Max(), size.UnfoldPerImage, unfolds.Max() * 0.02, $"{architecture} on {shape}: the largest unfold");
             Assert.AreEqual(network.parameters().Sum(p => (double)p.numel()), size.Parameters, 0.5);
         }
     }
@@ -62,9 +65,9 @@ public class MemoryTests
         var shape = new AgdImageShape(3, 3000, 3000);
         var size = AgdNetworks.Size(AgdArchitecture.ResNet18, shape, 10, 3, 512, 64);
         int first = TrainingMemory.FirstBatch(shape, size);
-        Assert.IsTrue(first < 19, $"first batch {first}");
-        double training = first * (2.0 * shape.Size + 3 * size.OutputsPerImage) * sizeof(float);
-        Assert.IsTrue(first == 1 || training <= TrainingMemory.Available / 2, $"A first batch of {first} needs {training / 1e9:G3} GB of {TrainingMemory.Available / 1e9:G3}.");
+        Assert.IsTrue(first is >= 2 and < 19, $"first batch {first}");
+        double training = first * (2.0 * shape.Size + 3 * size.OutputsPerImage + 2 * size.UnfoldPerImage) * sizeof(float);
+        Assert.IsTrue(first == 2 || training <= TrainingMemory.Available / 2, $"A first batch of {first} needs {training / 1e9:G3} GB of {TrainingMemory.Available / 1e9:G3}.");
         Assert.IsTrue(TrainingMemory.LargestBatch(shape, size) <= Math.Max(first, TrainingMemory.Available / 2 / (3 * size.OutputsPerImage * sizeof(float))));
         Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224), AgdNetworks.Size(AgdArchitecture.ResNet18, new AgdImageShape(3, 224, 224), 10, 3, 512, 16)));
     }
