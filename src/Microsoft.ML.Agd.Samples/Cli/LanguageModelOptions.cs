@@ -47,6 +47,15 @@ internal sealed class LanguageModelOptions
     public static (LanguageModelTraining Training, TextTokenizer Tokenizer, string Text, LanguageModelConfiguration Configuration) Replay(string path)
     {
         var run = LanguageModelConfiguration.Read(path);
+        try
+        {
+            run.Settings.Validate(fields: true);
+        }
+        catch (ArgumentOutOfRangeException e) // an edited run.json: its field is named, not an option that was never given
+        {
+            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {e.Message.Split(" (Parameter", 2)[0]} It was {e.ActualValue}. " +
+                "Replay an unedited run.json, or train with options instead.", e);
+        }
         return Prepare(run.Text, run.Tokens, run.Settings, run);
     }
 

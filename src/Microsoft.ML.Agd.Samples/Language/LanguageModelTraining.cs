@@ -21,15 +21,20 @@ internal sealed record LanguageModelSettings
     public int EvaluationBatches { get; init; } = 20;
     public int Seed { get; init; } = 1337;
 
-    /// <summary>Checks every value, naming the option of one that is out of range.</summary>
-    public void Validate()
+    /// <summary>
+    /// Checks every value, naming the option of one that is out of range, or with <paramref name="fields"/> its run.json
+    /// field ("its Layers").
+    /// </summary>
+    public void Validate(bool fields = false)
     {
-        foreach (var (value, option) in new[] { (Layers, "--layers"), (Heads, "--heads"), (Width, "--width"), (Context, "--context"), (BatchSize, "--batch-size"),
-                                                 (Iterations, "--iterations"), (EvaluationInterval, "--eval-interval"), (EvaluationBatches, "--eval-batches") })
+        string Name(string field, string option) => fields ? $"its {field}" : option;
+        foreach (var (value, field, option) in new[] { (Layers, nameof(Layers), "--layers"), (Heads, nameof(Heads), "--heads"), (Width, nameof(Width), "--width"),
+                                                        (Context, nameof(Context), "--context"), (BatchSize, nameof(BatchSize), "--batch-size"), (Iterations, nameof(Iterations), "--iterations"),
+                                                        (EvaluationInterval, nameof(EvaluationInterval), "--eval-interval"), (EvaluationBatches, nameof(EvaluationBatches), "--eval-batches") })
             if (value < 1)
-                throw new ArgumentOutOfRangeException(option, value, $"{option} must be at least 1.");
+                throw new ArgumentOutOfRangeException(option, value, $"{Name(field, option)} must be at least 1.");
         if (Width % Heads != 0)
-            throw new ArgumentOutOfRangeException("--heads", Heads, $"--heads ({Heads}) must divide --width ({Width}) evenly.");
+            throw new ArgumentOutOfRangeException("--heads", Heads, $"{Name(nameof(Heads), "--heads")} ({Heads}) must divide {Name(nameof(Width), "--width")} ({Width}) evenly.");
     }
 
     /// <summary>

@@ -161,6 +161,13 @@ public class RunConfigurationTests
         Assert.IsFalse(Directory.Exists(data.Path("changed")));
         (code, said) = Cli.Run("lm", "train", "--config", data.Path("lm", "run.json"), "--iterations", "3", "--output", data.Path("changed"));
         StringAssert.Contains(Cli.Unwrapped(said), "--iterations cannot be given with it");
+
+        // An edited size is its field's fault, not an option's that was never given.
+        File.WriteAllText(data.Path("edited.json"), File.ReadAllText(data.Path("lm", "run.json")).Replace("\"Layers\": 1,", "\"Layers\": -3,", StringComparison.Ordinal));
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("edited.json"), "--output", data.Path("edited"));
+        Assert.AreEqual(1, code, said);
+        StringAssert.Contains(Cli.Unwrapped(said), $"The run configuration '{data.Path("edited.json")}' cannot be replayed: its Layers must be at least 1. It was -3.");
+        Assert.IsFalse(said.Contains("--layers", StringComparison.Ordinal), said);
     }
 
     /// <summary>agd lm train's arguments for a small GPT on a text, for the report's test too.</summary>
