@@ -44,6 +44,8 @@ internal sealed class TrainingOptions
             throw new InvalidDataException(Refused("its Architecture is Custom, a network written in C#, which a replay cannot build."));
         if (configuration.Device == AgdDevice.Cuda && !TorchSharp.torch.cuda.is_available())
             throw new InvalidDataException(Refused("its Device is Cuda, and this machine has no CUDA device (or this agd was built for CPUs only)."));
+        if (configuration.ImageShape is { Height: var height, Width: var width } && (height != width || height < 1))
+            throw new InvalidDataException(Refused($"its ImageShape has Height {height} and Width {width}, and agd train writes images' size as one positive number (--image-size)."));
         try
         {
             var settings = configuration.ToSettings(output);

@@ -48,6 +48,23 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    [DataRow(32, -3)]
+    [DataRow(32, 5)]
+    public void AnEditedImageShapeIsNamedWithItsOwnValues(int height, int width)
+    {
+        using var data = new TinyData();
+        Assert.AreEqual(0, Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "--width", "8", "-o", data.Path("model")).Code);
+        string run = File.ReadAllText(data.Path("model", "run.json"));
+        var shape = System.Text.Json.Nodes.JsonNode.Parse(run)!;
+        shape["ImageShape"]!["Height"] = height;
+        shape["ImageShape"]!["Width"] = width;
+        File.WriteAllText(data.Path("edited.json"), shape.ToJsonString());
+        var (code, printed) = Cli.Run("train", "--config", data.Path("edited.json"), "-o", data.Path("again"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"cannot be replayed: its ImageShape has Height {height} and Width {width}, and agd train writes images' size as one positive number (--image-size).");
+    }
+
+    [TestMethod]
     public void ARunFileOfTheOtherVerbNamesTheVerbThatReplaysIt()
     {
         using var data = new TinyData();
