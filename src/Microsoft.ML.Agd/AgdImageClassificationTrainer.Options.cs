@@ -95,7 +95,7 @@ public sealed partial class AgdImageClassificationTrainer
         {
             if (NetworkFactory is null)
             {
-                CheckMemory(shape, classes, rows: null);
+                _ = CheckMemory(shape, classes, rows: null);
                 return AgdNetworks.Create(Architecture, shape, classes, Depth, Width, BaseWidth);
             }
             try
@@ -115,18 +115,19 @@ public sealed partial class AgdImageClassificationTrainer
         /// the network fit this machine's memory; a factory's network is checked once built.
         /// </summary>
         /// <exception cref="ArgumentOutOfRangeException">They do not; the message gives the sizes and the option to make smaller.</exception>
-        internal void CheckMemory(AgdImageShape shape, int classes, long? rows)
+        internal NetworkSize CheckMemory(AgdImageShape shape, int classes, long? rows)
         {
-            var size = new NetworkSize(0, 0); // a factory's network is measured once built
+            var size = new NetworkSize(0); // a factory's network is measured once built
             if (NetworkFactory is null)
             {
                 double parameters = AgdNetworks.ParameterCount(Architecture, shape, classes, Depth, Width, BaseWidth);
                 bool inputLayerMost = Architecture == AgdArchitecture.Fcn && (double)shape.Size * Width >= parameters / 2; // the images' size as much the cause
                 TrainingMemory.CheckParameters(parameters, Architecture == AgdArchitecture.Fcn ? $"An FCN of depth {Depth} and width {Width}" : $"A {Architecture} of base width {BaseWidth}",
                     Architecture == AgdArchitecture.Fcn ? (Depth > 2 && Depth > Width ? nameof(Depth) : nameof(Width)) : nameof(BaseWidth), inputLayerMost);
-                size = AgdNetworks.Size(Architecture, shape, classes, Depth, Width, BaseWidth);
+                size = AgdNetworks.Size(Architecture, shape, classes, Depth, Width, BaseWidth, parameters);
             }
             CheckBatch(shape, size, rows);
+            return size;
         }
 
         /// <summary>Checks that the first batch fits beside a network of a size (<see cref="TrainingMemory.CheckBatch"/>).</summary>

@@ -71,7 +71,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             CheckHasRows(validationData, "validation");
             CheckSchema(validationData.Schema);
         }
-        CheckMemory(shape, classes, trainData.GetRowCount());
+        _ = CheckMemory(shape, classes, trainData.GetRowCount());
 
         using var train = Open(trainData, shape, "training");
         using var validation = validationData is null ? null : Open(validationData, shape, "validation");
@@ -86,7 +86,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         AgdModel? initialModel)
     {
         CheckSeveralClasses(train);
-        CheckMemory(shape, classes, train.GetRowCount()); // again here: a search's trials come this way
+        var checkedSize = CheckMemory(shape, classes, train.GetRowCount()); // again here: a search's trials come this way
         var device = ResolveDevice(_options.Device);
         var earlier = initialModel?.History ?? [];
         // A continued run draws new batch orders: the same seed would replay the first run's.
@@ -94,9 +94,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
 
         // The network standardizes its input with the training data's statistics (a continued model's are copied below).
         var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), train.Mean, train.StandardDeviation);
-        var size = _options.NetworkFactory is null
-            ? AgdNetworks.Size(_options.Architecture, shape, classes, _options.Depth, _options.Width, _options.BaseWidth)
-            : MeasuredSize(network, shape, train.GetRowCount());
+        var size = _options.NetworkFactory is null ? checkedSize : MeasuredSize(network, shape, train.GetRowCount());
         // Before the first step: every parameter in an AGD layer (the optimizer says which cannot be), the network's
         // output one logit per class, and every module exportable, so that a long training never ends unsavable.
         using var agd = new AgdOptimizer(network) { Norm = _options.StepNorm };
@@ -199,7 +197,7 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
     }
 
     // Before any row is read or any weight made (see Options.CheckMemory).
-    private void CheckMemory(AgdImageShape shape, int classes, long? rows) => _options.CheckMemory(shape, classes, rows);
+    private NetworkSize CheckMemory(AgdImageShape shape, int classes, long? rows) => _options.CheckMemory(shape, classes, rows);
 
     private void CheckSeveralClasses(IImageBatches train)
     {

@@ -41,14 +41,19 @@ internal static class AgdNetworks
     }
 
     /// <summary>
-    /// The size of the network of an architecture, before it is built: its parameters (<see cref="ParameterCount"/>), and its
-    /// modules' outputs and largest convolution's unfold for one image, counted on a small one (<see cref="ModuleOutputs"/>):
+    /// The size of the network of an architecture, before it is built: its parameters, and its modules' outputs and largest convolution's unfold for one image, counted on a small one (<see cref="ModuleOutputs"/>):
     /// an FCN's do not depend on the images; a ResNet's grow with its base width and the images' pixels, so they are counted
     /// at base widths 1 and 2 on images of at most 256 x 256 with the same stem and scaled.
     /// </summary>
-    internal static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int classes, int depth, int width, int baseWidth)
+    /// <param name="architecture">Fcn or a ResNet.</param>
+    /// <param name="shape">The input images' shape.</param>
+    /// <param name="classes">Number of outputs.</param>
+    /// <param name="depth">FCN depth.</param>
+    /// <param name="width">FCN width.</param>
+    /// <param name="baseWidth">ResNet base width.</param>
+    /// <param name="parameters">Its parameters (<see cref="ParameterCount"/>), checked to fit before anything is built.</param>
+    internal static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int classes, int depth, int width, int baseWidth, double parameters)
     {
-        double parameters = ParameterCount(architecture, shape, classes, depth, width, baseWidth);
         if (architecture == AgdArchitecture.Fcn)
         {
             var single = new AgdImageShape(1, 1, 1);

@@ -48,7 +48,7 @@ public class MemoryTests
         // Counted at base width 1 on at most 256 x 256 and scaled; the network itself counted at its size.
         foreach (var (architecture, shape) in new[] { (AgdArchitecture.ResNet18, new AgdImageShape(3, 512, 384)), (AgdArchitecture.ResNet50, new AgdImageShape(1, 100, 60)) })
         {
-            var size = AgdNetworks.Size(architecture, shape, 10, 3, 512, 2);
+            var size = Size(architecture, shape, 2);
             using var network = AgdNetworks.Create(architecture, shape, 10, baseWidth: 2);
             var (exact, unfolds) = ModuleOutputs.PerImage(network, shape);
             Assert.AreEqual(exact, size.OutputsPerImage, exact * 0.02, $"{architecture} on {shape}");
@@ -63,14 +63,18 @@ public class MemoryTests
         // ResNet-18 of base width 64 on 3000 x 3000 RGB images: about 3 GB of module outputs an image, which training
         // keeps three times over. The 2 GiB a batch is read into would allow 19.
         var shape = new AgdImageShape(3, 3000, 3000);
-        var size = AgdNetworks.Size(AgdArchitecture.ResNet18, shape, 10, 3, 512, 64);
+        var size = Size(AgdArchitecture.ResNet18, shape, 64);
         int first = TrainingMemory.FirstBatch(shape, size);
         Assert.IsTrue(first is >= 2 and < 19, $"first batch {first}");
         double training = first * (2.0 * shape.Size + 3 * size.OutputsPerImage + 2 * size.UnfoldPerImage) * sizeof(float);
         Assert.IsTrue(first == 2 || training <= TrainingMemory.Available / 2, $"A first batch of {first} needs {training / 1e9:G3} GB of {TrainingMemory.Available / 1e9:G3}.");
         Assert.IsTrue(TrainingMemory.LargestBatch(shape, size) <= Math.Max(first, TrainingMemory.Available / 2 / (3 * size.OutputsPerImage * sizeof(float))));
-        Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224), AgdNetworks.Size(AgdArchitecture.ResNet18, new AgdImageShape(3, 224, 224), 10, 3, 512, 16)));
+        Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224), Size(AgdArchitecture.ResNet18, new AgdImageShape(3, 224, 224), 16)));
     }
+
+    // The size the trainer's check computes for 10 classes (an FCN of depth 3 and width 512 where it is one).
+    private static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int baseWidth)
+        => AgdNetworks.Size(architecture, shape, 10, 3, 512, baseWidth, AgdNetworks.ParameterCount(architecture, shape, 10, 3, 512, baseWidth));
 
     public sealed class Image8x8
     {
