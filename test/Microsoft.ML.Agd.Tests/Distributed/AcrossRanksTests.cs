@@ -16,7 +16,7 @@ public class AcrossRanksTests
             Communicator = ranks, CancellationToken = stop, Progress = onEpoch is null ? null : new SynchronousProgress<AgdEpoch>(onEpoch),
         };
         var model = ml.MulticlassClassification.Trainers.Agd(options).Fit(data).Model;
-        return (model, model.Network.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
+        return (model, WeightsAssert.Of(model.Network));
     }
 
     [TestMethod]
@@ -39,8 +39,7 @@ public class AcrossRanksTests
                 Assert.AreEqual(alone.History[e].NoiseScale!.Value, model.History[e].NoiseScale!.Value, 1e-3 * alone.History[e].NoiseScale!.Value);
             }
         }
-        double largest = weights.Max(Math.Abs), difference = weights.Zip(ranks[0].Weights, (a, b) => Math.Abs(a - b)).Max();
-        Assert.IsTrue(difference <= 1e-4 * largest, $"The ranks' weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+        WeightsAssert.Close(weights, ranks[0].Weights, "The ranks'");
     }
 
     [TestMethod]
@@ -56,8 +55,7 @@ public class AcrossRanksTests
         CollectionAssert.AreEqual(ranks[0].Weights, ranks[^1].Weights, "Every rank ends with the same weights.");
         for (int e = 0; e < alone.History.Count; e++)
             Assert.AreEqual(alone.History[e].TrainLoss, ranks[0].Model.History[e].TrainLoss, 1e-4, $"epoch {e + 1}'s loss");
-        double largest = weights.Max(Math.Abs), difference = weights.Zip(ranks[0].Weights, (a, b) => Math.Abs(a - b)).Max();
-        Assert.IsTrue(difference <= 1e-4 * largest, $"The ranks' weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+        WeightsAssert.Close(weights, ranks[0].Weights, "The ranks'");
     }
 
     [TestMethod]

@@ -28,10 +28,7 @@ public class MpiJobTests
         Assert.AreEqual(0, code, output);
         Assert.AreEqual(1, Regex.Matches(output, "Test accuracy").Count, $"Rank 0 alone prints:\n{output}");
         StringAssert.Contains(output, "for 1 epochs (batch 16, across 2 ranks)");
-        var (one, two) = (Weights(data.Path("alone")), Weights(data.Path("ranks")));
-        Assert.AreEqual(one.Length, two.Length);
-        double largest = one.Max(Math.Abs), difference = one.Zip(two, (a, b) => Math.Abs(a - b)).Max();
-        Assert.IsTrue(difference <= 1e-4 * largest, $"The job's weights differ from one process's by {difference:G3} (largest weight {largest:G3})");
+        WeightsAssert.Close(Weights(data.Path("alone")), Weights(data.Path("ranks")), "The job's");
     }
 
     [TestMethod]
@@ -49,9 +46,7 @@ public class MpiJobTests
         StringAssert.Contains(output, "Training across 2 ranks.");
         using var one = new Microsoft.ML.Agd.Samples.Language.LanguageModelFolder(data.Path("alone")).Load().Model;
         using var two = new Microsoft.ML.Agd.Samples.Language.LanguageModelFolder(data.Path("ranks")).Load().Model;
-        var (a, b) = (one.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray(), two.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray());
-        double largest = a.Max(Math.Abs), difference = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
-        Assert.IsTrue(difference <= 1e-4 * largest, $"The job's weights differ from one process's by {difference:G3} (largest weight {largest:G3}).");
+        WeightsAssert.Close(WeightsAssert.Of(one), WeightsAssert.Of(two), "The job's");
     }
 
     [TestMethod]
