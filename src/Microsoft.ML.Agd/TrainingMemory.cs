@@ -58,14 +58,14 @@ internal static class TrainingMemory
         string images = rows == 1 ? $"One image of {shape}" : $"A batch of {rows} images of {shape}";
         // A batch the user set can be made smaller; the automatic batch already starts as small as training allows.
         string option = batchGiven ? nameof(AgdImageClassificationTrainer.Options.BatchSize) : nameof(AgdImageClassificationTrainer.Options.ImageShape);
-        string smaller = batchGiven && rows > 1 ? "BatchSize, " : "";
+        bool fewer = batchGiven && rows > 1;
         if (read > LargestBatchBytes)
             throw new ArgumentOutOfRangeException(option,
-                $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {smaller.Replace(", ", " or ", StringComparison.Ordinal)}the images smaller.");
+                $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {(fewer ? "BatchSize or " : "")}the images smaller.");
         if (weights + batch > Available)
             throw new ArgumentOutOfRangeException(option,
                 $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}: " +
-                $"more than this machine's {Size(Available)} of memory. Make {smaller}the images or the network smaller.");
+                $"more than this machine's {Size(Available)} of memory. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
     }
 
     /// <summary>
