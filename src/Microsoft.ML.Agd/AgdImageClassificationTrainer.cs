@@ -127,11 +127,27 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
         }
         var history = earlier.Concat(run.History).ToList();
         best?.Restore();
-        network.to(CPU).eval();
+        return Fitted(trainData, network, shape, classes, history, best is { Epoch: > 0 } ? best.Epoch : history.Count, run.Cancelled);
+    }
 
+    /// <summary>
+    /// Rebuilds a model another process trained with these options (a search's best, sent to every rank): the weights
+    /// and statistics as <see cref="Search.AgdModelTransfer.Write"/> wrote them, scored with <paramref name="trainData"/>'s schema.
+    /// </summary>
+    internal AgdImageClassificationTransformer Receive(IDataView trainData, AgdImageShape shape, int classes, Search.AgdModelTransfer.Received sent)
+    {
+        var network = new StandardizedNetwork(_options.CreateNetwork(shape, classes), Enumerable.Repeat(0.0, shape.Channels).ToList(), Enumerable.Repeat(1.0, shape.Channels).ToList());
+        sent.LoadInto(network);
+        return Fitted(trainData, network, shape, classes, sent.History, sent.Epoch, sent.Cancelled);
+    }
+
+    // A trained network as the transformer that scores with it, on the CPU.
+    private AgdImageClassificationTransformer Fitted(IDataView trainData, StandardizedNetwork network, AgdImageShape shape, int classes,
+        IReadOnlyList<AgdEpoch> history, int epoch, bool cancelled)
+    {
+        network.to(CPU).eval();
         var label = trainData.Schema[_columns.Label];
-        var model = new AgdModel(network, _options.EffectiveArchitecture, shape, ScoringChain.ClassNames(label, classes), history,
-            best is { Epoch: > 0 } ? best.Epoch : history.Count, run.Cancelled, _columns.Features);
+        var model = new AgdModel(network, _options.EffectiveArchitecture, shape, ScoringChain.ClassNames(label, classes), history, epoch, cancelled, _columns.Features);
         var context = new MLContext(_options.Seed);
         return new AgdImageClassificationTransformer(model, ScoringChain.Build(context, model, trainData, label), _columns);
     }

@@ -1,4 +1,5 @@
 using Microsoft.ML.Agd.Distributed;
+using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
 
@@ -31,14 +32,23 @@ internal static class JobRanks
         return Current;
     }
 
-    /// <summary>Checks that a verb can run on several ranks: only <c>train</c> and <c>lm train</c> train across them.</summary>
+    /// <summary>Checks that a verb can run on several ranks: only <c>train</c>, <c>search</c> and <c>lm train</c> run across them.</summary>
     /// <exception cref="InvalidOperationException">Another verb was started on several ranks.</exception>
     public static void CheckVerb(string[] args)
     {
         string verb = string.Join(' ', args.Take(args.FirstOrDefault() == "lm" ? 2 : 1));
-        if (Current is { Size: > 1 } job && verb is not ("train" or "lm train"))
-            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train' and 'agd lm train' " +
-                "train across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        if (Current is { Size: > 1 } job && verb is not ("train" or "search" or "lm train"))
+            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train', 'agd search' and " +
+                "'agd lm train' run across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+    }
+
+    /// <summary>Checks that every rank of the job read the same data: a rank given other data would train on it silently.</summary>
+    /// <param name="fingerprint">The data's fingerprint (<see cref="Jobs.RunConfiguration.Fingerprint"/>).</param>
+    /// <exception cref="InvalidOperationException">A rank read other data; the message names it.</exception>
+    public static void AgreeOnData(string fingerprint)
+    {
+        if (Current is { } job)
+            RankShare.Agree(job, ("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)));
     }
 
     /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>

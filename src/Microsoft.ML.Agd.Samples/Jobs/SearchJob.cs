@@ -36,12 +36,15 @@ internal static class SearchJob
     {
         // The options first, then the output folder, then the data: each mistake is named before any work is done.
         settings.Data.Validate();
-        (settings.Search.Progress, settings.Search.CancellationToken) = (progress, cancellation);
+        (settings.Search.Progress, settings.Search.CancellationToken, settings.Search.Communicator) = (progress, cancellation, Cli.JobRanks.Current);
         var ml = new MLContext(settings.Search.Seed);
         var search = ml.MulticlassClassification.Trainers.AgdSearch(settings.Search);
         var folder = new ModelFolder(settings.Output);
-        folder.CheckWritable();
+        if (Cli.JobRanks.IsFirst) // the job's other ranks search with it and write nothing
+            folder.CheckWritable();
         var (train, test) = settings.Data.Load();
+        string fingerprint = RunConfiguration.Fingerprint(train, test);
+        Cli.JobRanks.AgreeOnData(fingerprint);
         var keys = train.LabelKeys(ml);
         var result = Stopped.NothingWritten(folder.Path, null, "model", () => search.Fit(keys.Transform(train.ToDataView(ml))));
         using var bestModel = result.BestModel; // written below; disposing it deletes its temporary ONNX file
@@ -51,7 +54,7 @@ internal static class SearchJob
         var summary = new List<string>
         {
             $"Best: {best.Configuration}, {best.EpochsText}, validation accuracy {best.ValidationAccuracy:P2}; test accuracy {evaluation.Accuracy:P2} on {test.Rows.Count} images.",
-            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C or SIGTERM)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s.",
+            $"The search took {result.Elapsed.TotalSeconds:F0} s of a {settings.Search.Budget.TotalSeconds:F0} s budget{(cancellation.IsCancellationRequested ? " (stopped by Ctrl+C or SIGTERM)" : "")}; its {result.Trials.Count} trials took {result.TrialSeconds:F0} s{OnRanks()}.",
         };
         string report = Leaderboard(result, summary);
         // The winner's configuration as agd train would run it: the training code and the report's configuration.
@@ -64,20 +67,24 @@ internal static class SearchJob
                 Architecture = c.Architecture, Depth = c.Depth, Width = c.Width, BaseWidth = c.BaseWidth, BatchSize = c.BatchSize, Loss = c.Loss,
                 NumberOfEpochs = (int)Math.Ceiling(best.Epochs), KeepBestEpoch = true, Seed = settings.Search.Seed,
             },
-        }, settings.Data.Folder ?? DataSets.DefaultFolder, RunConfiguration.Fingerprint(train, test));
-        folder.WriteWhole(staging =>
-        {
-            staging.WriteModel(ml, result.BestModel, train);
-            File.WriteAllText(staging.File("leaderboard.md"), report);
-            SearchChart(result, staging.File("search.png"));
-            TrainingProject.Write(staging.TrainProject, winner, train.ClassNames);
-            var content = new ModelReport.Content($"Model search: {c}", [("test accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"),
-                    ("log-loss", $"{evaluation.LogLoss:F4}"), ("search", summary[1]), ("tested on", $"{test.Rows.Count} images ({test.Description})")],
-                File.ReadAllBytes(staging.File("search.png")), File.ReadAllText(staging.Layers), null, "each trial's validation accuracy when it ended");
-            File.WriteAllText(staging.Report, ModelReport.Html(content, evaluation));
-        });
+        }, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint);
+        if (Cli.JobRanks.IsFirst) // every rank has the same result; one writes it
+            folder.WriteWhole(staging =>
+            {
+                staging.WriteModel(ml, result.BestModel, train);
+                File.WriteAllText(staging.File("leaderboard.md"), report);
+                SearchChart(result, staging.File("search.png"));
+                TrainingProject.Write(staging.TrainProject, winner, train.ClassNames);
+                var content = new ModelReport.Content($"Model search: {c}", [("test accuracy", $"{evaluation.Accuracy:P2}"), ("macro accuracy", $"{evaluation.MacroAccuracy:P2}"),
+                        ("log-loss", $"{evaluation.LogLoss:F4}"), ("search", summary[1]), ("tested on", $"{test.Rows.Count} images ({test.Description})")],
+                    File.ReadAllBytes(staging.File("search.png")), File.ReadAllText(staging.Layers), null, "each trial's validation accuracy when it ended");
+                File.WriteAllText(staging.Report, ModelReport.Html(content, evaluation));
+            });
         return new SearchOutcome(result, evaluation, summary, report);
     }
+
+    // How many ranks the trials ran on, in a search across MPI ranks.
+    private static string OnRanks() => Cli.JobRanks.Current is { Size: > 1 } job ? $" on {job.Size} ranks" : "";
 
     private static string Leaderboard(AgdSearchResult result, IEnumerable<string> summary)
     {

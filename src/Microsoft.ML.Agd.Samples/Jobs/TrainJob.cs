@@ -59,8 +59,7 @@ internal static class TrainJob
         var (train, test) = settings.Data.Load();
         settings.Trainer.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before the fingerprint decodes every row
         string fingerprint = RunConfiguration.Fingerprint(train, test);
-        if (Cli.JobRanks.Current is { } job) // a rank given other data would train on it silently
-            RankShare.Agree(job, ("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)));
+        Cli.JobRanks.AgreeOnData(fingerprint);
         if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
             throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +
                 "a file was added, removed or changed since. Replay it on the same data, or train anew with options.");

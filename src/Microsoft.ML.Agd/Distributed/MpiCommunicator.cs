@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Distributed;
@@ -17,7 +18,12 @@ public sealed class MpiCommunicator : AgdCommunicator, IDisposable
     // MPI_IN_PLACE: the sums overwrite the values (MPICH's and Microsoft MPI's value).
     private static readonly IntPtr s_inPlace = new(-1);
 
+    // The tag of messages (Send); the collectives use none.
+    private const int MessageTag = 1;
+
     private readonly MPI.Environment _environment;
+    // Messages on their way: MPI reads each from its pinned array until the request completes.
+    private readonly List<(int Request, GCHandle Message)> _sending = [];
     private bool _disposed;
 
     private MpiCommunicator(MPI.Environment environment) => _environment = environment;
@@ -52,12 +58,65 @@ public sealed class MpiCommunicator : AgdCommunicator, IDisposable
             for (int done = 0; done < values.Length;)
             {
                 int count = Math.Min(values.Length - done, int.MaxValue / 2);
-                int code = MPI.Unsafe.MPI_Allreduce(s_inPlace, (IntPtr)(start + done), count, MPI.Unsafe.MPI_FLOAT, MPI.Unsafe.MPI_SUM, MPI.Unsafe.MPI_COMM_WORLD);
-                if (code != 0)
-                    throw MPI.Environment.TranslateErrorIntoException(code);
+                Check(MPI.Unsafe.MPI_Allreduce(s_inPlace, (IntPtr)(start + done), count, MPI.Unsafe.MPI_FLOAT, MPI.Unsafe.MPI_SUM, MPI.Unsafe.MPI_COMM_WORLD));
                 done += count;
             }
         }
+    }
+
+    /// <inheritdoc />
+    public override void Send(int rank, byte[] message)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(message);
+        var pinned = GCHandle.Alloc(message, GCHandleType.Pinned);
+        Check(MPI.Unsafe.MPI_Isend(pinned.AddrOfPinnedObject(), message.Length, MPI.Unsafe.MPI_BYTE, rank, MessageTag, MPI.Unsafe.MPI_COMM_WORLD, out int request));
+        _sending.Add((request, pinned));
+        ReleaseSent(wait: false);
+    }
+
+    /// <inheritdoc />
+    public override byte[]? TryReceive()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ReleaseSent(wait: false);
+        Check(MPI.Unsafe.MPI_Iprobe(MPI.Unsafe.MPI_ANY_SOURCE, MessageTag, MPI.Unsafe.MPI_COMM_WORLD, out int arrived, out var status));
+        if (arrived == 0)
+            return null;
+        Check(MPI.Unsafe.MPI_Get_count(ref status, MPI.Unsafe.MPI_BYTE, out int length));
+        var message = new byte[length];
+        var pinned = GCHandle.Alloc(message, GCHandleType.Pinned);
+        try
+        {
+            Check(MPI.Unsafe.MPI_Recv(pinned.AddrOfPinnedObject(), length, MPI.Unsafe.MPI_BYTE, status.MPI_SOURCE, MessageTag, MPI.Unsafe.MPI_COMM_WORLD, out status));
+        }
+        finally
+        {
+            pinned.Free();
+        }
+        return message;
+    }
+
+    // Unpins the messages MPI has sent; with wait, once every one has been.
+    private void ReleaseSent(bool wait)
+    {
+        for (int i = _sending.Count - 1; i >= 0; i--)
+        {
+            var (request, message) = _sending[i];
+            int done = 0;
+            Check(wait ? MPI.Unsafe.MPI_Wait(ref request, out _) : MPI.Unsafe.MPI_Test(ref request, out done, out _));
+            if (wait || done != 0)
+            {
+                message.Free();
+                _sending.RemoveAt(i);
+            }
+        }
+    }
+
+    private static void Check(int code)
+    {
+        if (code != 0)
+            throw MPI.Environment.TranslateErrorIntoException(code);
     }
 
     /// <summary>Ends every rank of the job with an exit code (MPI_Abort): for a rank that cannot go on, so that no other waits for it.</summary>
@@ -69,6 +128,7 @@ public sealed class MpiCommunicator : AgdCommunicator, IDisposable
     {
         if (_disposed)
             return;
+        ReleaseSent(wait: true);
         _disposed = true;
         _environment.Dispose();
     }

@@ -13,7 +13,7 @@ namespace Microsoft.ML.Agd.Search;
 /// to twice the epochs, until one remains; the rest of the budget continues its training, keeping its best epoch. With AGD
 /// every trial is a single run; with Adam or SGD each would need a learning-rate grid.
 /// </summary>
-public sealed class AgdSearch
+public sealed partial class AgdSearch
 {
     private readonly AgdSearchOptions _options;
 
@@ -75,6 +75,8 @@ public sealed class AgdSearch
         long rows = train.Count;
         var space = new ConfigurationSpace(_options, shapeKnown, imageShape.Size);
         var run = new Run(this, new TrialData(trainData, train, validation, imageShape, classes), clock);
+        if (_options.Communicator is { Size: > 1 } ranks)
+            return AcrossRanks(ranks, space, run);
         var exploration = _options.Budget * _options.ExplorationShare;
         var alive = space.Sample(_options.InitialTrials, new Random(_options.Seed));
         int rung = 0;
@@ -174,6 +176,8 @@ public sealed class AgdSearch
     private sealed class Run(AgdSearch search, TrialData data, Stopwatch clock)
     {
         private readonly List<AgdTrial> _trials = [];
+        // Other ranks' trials, as they are heard of.
+        private readonly List<AgdTrial> _heard = [];
         // Models trained on all the rows, which a later rung or the final training continues.
         private readonly Dictionary<AgdConfiguration, AgdImageClassificationTransformer> _latest = [];
         // What each configuration's last trial took.
@@ -181,6 +185,9 @@ public sealed class AgdSearch
         private AgdImageClassificationTransformer? _best;
 
         private AgdSearchOptions Options => search._options;
+
+        /// <summary>The data every trial trains on.</summary>
+        public TrialData Data => data;
         private TimeSpan Until(TimeSpan deadline) => deadline - clock.Elapsed;
         public bool OutOfTime(TimeSpan deadline) => Until(deadline) <= TimeSpan.Zero || Options.CancellationToken.IsCancellationRequested;
 
@@ -189,10 +196,11 @@ public sealed class AgdSearch
         /// holds at its measured pace (up to MaxEpochs in all), keeping its epoch with the best validation accuracy. Sized
         /// so, the run ends by itself, with its weights averaged over its last steps, rather than being stopped by the budget.
         /// </summary>
-        public void TrainFinal(AgdConfiguration winner, int rung)
+        public AgdTrial? TrainFinal(AgdConfiguration winner, int rung)
         {
-            Trial(winner, rung, Options.MaxEpochs, Options.Budget, final: true);
+            var trial = Trial(winner, rung, Options.MaxEpochs, Options.Budget, final: true);
             Drop(_ => true);
+            return trial;
         }
 
         /// <summary>
@@ -252,6 +260,38 @@ public sealed class AgdSearch
             }
         }
 
+        /// <summary>This process's trials.</summary>
+        public IReadOnlyList<AgdTrial> Trials => _trials;
+
+        /// <summary>The model of this process's best trial, until <see cref="Result"/> hands it on.</summary>
+        public AgdImageClassificationTransformer? BestModel => _best;
+
+        /// <summary>Notes another rank's trial, and tells the options' progress of it.</summary>
+        public void Hear(AgdTrial trial)
+        {
+            var numbered = trial with { Number = _trials.Count + _heard.Count + 1 };
+            _heard.Add(numbered);
+            Options.Progress?.Report(numbered);
+        }
+
+        /// <summary>
+        /// Every rank's trials, numbered in the order they ended (the same on every rank), with the best trial's model,
+        /// which the rank that trained it sent (<paramref name="received"/>); this rank's own best model is released.
+        /// </summary>
+        public AgdSearchResult ResultAcrossRanks(AgdImageClassificationTransformer received)
+        {
+            if (received != _best)
+                _best?.Dispose();
+            return new AgdSearchResult(received, [.. AllTrials.Select((t, i) => t with { Number = i + 1 })], clock.Elapsed);
+        }
+
+        /// <summary>The trials of every rank, in the order they ended (the same on every rank once all are heard of).</summary>
+        public IEnumerable<AgdTrial> AllTrials => _trials.Concat(_heard).OrderBy(t => t.FinishedAt).ThenBy(t => t.Configuration.ToString()).ThenBy(t => t.Rung);
+
+        /// <summary>A model another rank trained of a configuration, from the bytes it sent.</summary>
+        public AgdImageClassificationTransformer Receive(AgdConfiguration configuration, byte[] message)
+            => Trainer(configuration, 1, final: true, CancellationToken.None).Receive(data.Source, data.Shape, data.Classes, AgdModelTransfer.Read(message));
+
         public AgdSearchResult Result()
         {
             if (_best is null && Options.CancellationToken.IsCancellationRequested)
@@ -295,7 +335,7 @@ public sealed class AgdSearch
 
         private AgdTrial Record(AgdConfiguration configuration, int rung, double epochs, double bestEpoch, double? accuracy, TimeSpan started, string? error)
         {
-            var trial = new AgdTrial(_trials.Count + 1, configuration, rung, epochs, bestEpoch, accuracy, (clock.Elapsed - started).TotalSeconds, clock.Elapsed.TotalSeconds, error);
+            var trial = new AgdTrial(_trials.Count + _heard.Count + 1, configuration, rung, epochs, bestEpoch, accuracy, (clock.Elapsed - started).TotalSeconds, clock.Elapsed.TotalSeconds, error);
             _trials.Add(trial);
             return trial;
         }

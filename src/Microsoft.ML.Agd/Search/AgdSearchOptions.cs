@@ -73,7 +73,16 @@ public sealed class AgdSearchOptions
     /// </summary>
     public IList<AgdLoss> Losses { get; set; } = [];
 
-    /// <summary>Hears of every trial as it ends.</summary>
+    /// <summary>
+    /// The ranks that search together (for MPI jobs, <see cref="Distributed.MpiCommunicator"/>), or null to search in this
+    /// process alone (the default). Every rank runs the search with the same options and data: each trains its own share
+    /// of the configurations (as many as <see cref="InitialTrials"/> each), promotes them without waiting for the others'
+    /// trials, as ASHA does, and trains its best on to the budget's end; every rank then returns the same result, with
+    /// every rank's trials and the best model.
+    /// </summary>
+    public Training.AgdCommunicator? Communicator { get; set; }
+
+    /// <summary>Hears of every trial as it ends: with a <see cref="Communicator"/>, other ranks' trials too, as they are heard of.</summary>
     public IProgress<AgdTrial>? Progress { get; set; }
 
     /// <summary>

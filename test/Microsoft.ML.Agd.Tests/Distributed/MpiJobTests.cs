@@ -100,12 +100,32 @@ public class MpiJobTests
     }
 
     [TestMethod]
+    public void TwoRanksSearchTogetherAndWriteOneLeaderboardAndModel()
+    {
+        // Two configurations a rank: the space of four (depth 2 or 3, width 32 or 64), each tried once at rung 0.
+        using var data = new TinyData();
+        string folder = data.IdxFolder(perClassTrain: 40, perClassTest: 10);
+        var (code, output, _) = MpiJob.Run(2, ["search", "--data", folder, "--architectures", "fcn", "--trials", "2", "--depths", "2", "3", "--widths", "32", "64", "--batch-sizes", "16",
+            "--budget", "00:00:20", "-o", data.Path("search")]);
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, "trials took");
+        StringAssert.Contains(output, "on 2 ranks.");
+        Assert.AreEqual(1, Regex.Matches(output, "Best: ").Count, $"Rank 0 alone prints:\n{output}");
+        string board = File.ReadAllText(data.Path("search", "leaderboard.md"));
+        var firstRung = Regex.Matches(board, @"^\| \d+ \| (FCN depth \d width \d+)[^|]*\| 0 \|", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        CollectionAssert.AreEquivalent(new[] { "FCN depth 2 width 32", "FCN depth 2 width 64", "FCN depth 3 width 32", "FCN depth 3 width 64" }, firstRung,
+            $"Both ranks' trials are on the one leaderboard:\n{board}");
+        var (evaluated, printed) = Cli.Run(["evaluate", "-m", data.Path("search"), "--data", folder]);
+        Assert.AreEqual(0, evaluated, printed);
+    }
+
+    [TestMethod]
     public void AVerbThatRunsInOneProcessIsRefusedOnSeveralRanks()
     {
         using var data = new TinyData();
         var (code, output, _) = MpiJob.Run(2, ["evaluate", "-m", data.Path("none")]);
         Assert.AreNotEqual(0, code, output);
         StringAssert.Contains(output, "'agd evaluate' runs in one process, and this is rank ");
-        StringAssert.Contains(output, "only 'agd train' and 'agd lm train' train across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        StringAssert.Contains(output, "only 'agd train', 'agd search' and 'agd lm train' run across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 namespace Microsoft.ML.Agd.Tests.TestData;
 
 /// <summary>
@@ -8,6 +9,7 @@ internal sealed class ThreadRanks(int size)
 {
     private readonly Barrier _barrier = new(size);
     private readonly float[][] _values = new float[size][];
+    private readonly ConcurrentQueue<byte[]>[] _messages = [.. Enumerable.Range(0, size).Select(_ => new ConcurrentQueue<byte[]>())];
 
     /// <summary>Trains one model on <paramref name="size"/> threads, rank r's result at r.</summary>
     public static T[] Run<T>(int size, Func<AgdCommunicator, T> rank)
@@ -39,5 +41,9 @@ internal sealed class ThreadRanks(int size)
             }
             ranks._barrier.SignalAndWait(); // no rank's next values overwrite these before every rank has summed them
         }
+
+        public override void Send(int to, byte[] message) => ranks._messages[to].Enqueue(message);
+
+        public override byte[]? TryReceive() => ranks._messages[rank].TryDequeue(out var message) ? message : null;
     }
 }
