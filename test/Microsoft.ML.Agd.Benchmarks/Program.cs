@@ -20,6 +20,8 @@ public static class Program
             return DataLoadingBenchmark.RunCase(args);
         if (args.Length > 0 && args[0] == RanksBenchmark.CaseArgument)
             return RanksBenchmark.RunCase(args);
+        if (args.Length > 0 && args[0] == RanksSearchBenchmark.CaseArgument)
+            return RanksSearchBenchmark.RunCase(args);
         string output = args.Length > 0 && args[0].Length > 0 ? args[0] : Path.Combine(ProjectFolder(), "results.md");
         var only = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToHashSet() : null;
         bool Run(int section) => only is null || only.Contains(section);
@@ -45,12 +47,12 @@ public static class Program
         if (only?.Contains(9) == true) ResidualDepthBenchmark.Run(report, train, test, epochs: 3);
         if (only?.Contains(10) == true) ResidualDepthBenchmark.StepAgainstBound(report, train, test);
         // Seeds from AGD_SEARCH_SEEDS ("2,3" reruns two of them), 1, 2 and 3 unless set.
-        if (only?.Contains(13) == true) SearchAgainstGridBenchmark.Run(report, train, test, TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("AGD_SEARCH_MINUTES") ?? "10", System.Globalization.CultureInfo.InvariantCulture)),
-            seeds: Seeds("AGD_SEARCH_SEEDS", "1,2,3"));
+        if (only?.Contains(13) == true) SearchAgainstGridBenchmark.Run(report, train, test, SearchBudget(), seeds: Seeds("AGD_SEARCH_SEEDS", "1,2,3"));
         if (only?.Contains(12) == true) OutOfTheBoxBenchmark.Run(report, train, test, Path.GetFullPath("out-of-the-box.png"));
         if (only?.Contains(15) == true) OutOfTheBoxBenchmark.Averaged(report, train, test);
         if (only?.Contains(18) == true) SpectralEstimateBenchmark.Run(report, train, test);
         if (only?.Contains(19) == true) RanksBenchmark.Run(report);
+        if (only?.Contains(20) == true) RanksSearchBenchmark.Run(report, SearchBudget(), seeds: Seeds("AGD_SEARCH_SEEDS", "1"));
         if (only?.Contains(17) == true) EqualWallClockBenchmark.Run(report, train, test, Path.GetFullPath("wall-clock-frontier.png"));
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
         string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";
@@ -65,6 +67,9 @@ public static class Program
         }
         return 0;
     }
+
+    // A search's budget: AGD_SEARCH_MINUTES, or 10.
+    private static TimeSpan SearchBudget() => TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("AGD_SEARCH_MINUTES") ?? "10", System.Globalization.CultureInfo.InvariantCulture));
 
     // Seeds from an environment variable ("2,3"), or the defaults.
     private static List<int> Seeds(string variable, string defaults) => (Environment.GetEnvironmentVariable(variable) ?? defaults).Split(',').Select(int.Parse).ToList();

@@ -116,5 +116,9 @@ internal static class RanksBenchmark
             ranks.AllReduceSum(values);
             _clock.Stop();
         }
+
+        public override void Send(int rank, byte[] message) => ranks.Send(rank, message);
+
+        public override byte[]? TryReceive() => ranks.TryReceive();
     }
 }

@@ -78,6 +78,12 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
     {
         var (dot, distanceSquared) = firstGradients.Compare(parameters);
         firstGradients.Combine(parameters, (double)first / rows);
+        Measure(rows, first, dot, distanceSquared);
+    }
+
+    // The noise scale measured from the halves' product and squared distance, and AGD told the signal's share.
+    private void Measure(long rows, long first, double dot, double distanceSquared)
+    {
         if (first == rows - first)
             Noise!.Add((int)rows, dot, distanceSquared);
         if (optimizer is AgdOptimizer agd && Noise!.Value is { } noise)
@@ -91,6 +97,8 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
     {
         bool halves = Noise is not null && rows >= 2;
         long first = halves ? rows / 2 : rows;
+        if (halves && share.Size == 2)
+            return ExchangeHalves(share, rows, first, loss);
         if (first < share.Size || rows - first < (halves ? share.Size : 0))
         {
             var whole = halves ? BackwardByHalves(rows, loss) : Backward(0, rows, loss);
@@ -118,10 +126,50 @@ internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise,
         Span<float> losses = [(float)firstLoss, (float)secondLoss];
         share.Exchange([.. firstGradients?.Tensors ?? [], .. parameters.Select(p => p.grad!)], losses);
         double value = ((double)losses[0] + losses[1]) / rows;
-        if (firstGradients is not null)
+        if (firstGradients is not null && double.IsFinite(value))
             Measure(firstGradients, parameters, rows, first);
         OutputRows = halves ? [share.Of(0, first), share.Of(first, rows - first)] : [share.Of(0, rows)];
         return (value, firstOutput is null ? null : secondOutput is null ? firstOutput : cat([firstOutput, secondOutput]));
+    }
+
+    /// <summary>
+    /// Two ranks, each a half: rank 0 computes the first half's gradient and rank 1 the second's, each weighted by its
+    /// share of the batch, and one exchange of the gradient's size sums them into the batch's (half the bytes of
+    /// exchanging both halves). The halves' squared norms travel with it, and from them and the sum's every rank finds
+    /// the halves' product and distance, as one process measures them: with a the first half's gradient, b the second's
+    /// and w the first's share, |g|^2 = w^2 |a|^2 + (1 - w)^2 |b|^2 + 2 w (1 - w) a.b. Each half's batch norms see that
+    /// half's rows, as in one process, so none is shared.
+    /// </summary>
+    private (double Loss, Tensor? Output) ExchangeHalves(RankShare share, long rows, long first, Func<long, long, (Tensor Loss, Tensor? Output)> loss)
+    {
+        var (start, count) = share.Rank == 0 ? (0, first) : (first, rows - first);
+        double weight = (double)count / rows;
+        var (mine, output) = loss(start, count);
+        double lossSum = mine.item<float>() * (double)count;
+        using (var scale = weight.ToScalar()) // held to the call's end: an implicit Scalar can be finalized during the call
+            mine.mul(scale).backward();
+        var parameters = optimizer.parameters().Where(p => p.grad is not null).ToList();
+        Span<float> numbers = [0, 0, 0, 0];
+        numbers[share.Rank] = (float)lossSum;
+        numbers[2 + share.Rank] = (float)(SquaredNorm(parameters) / (weight * weight)); // the half's own gradient's
+        share.Exchange([.. parameters.Select(p => p.grad!)], numbers);
+        double value = ((double)numbers[0] + numbers[1]) / rows, w = (double)first / rows, a = numbers[2], b = numbers[3];
+        double dot = (SquaredNorm(parameters) - w * w * a - (1 - w) * (1 - w) * b) / (2 * w * (1 - w));
+        if (double.IsFinite(value)) // as one process, which measures no half that diverged
+            Measure(rows, first, dot, Math.Max(0, a + b - 2 * dot));
+        OutputRows = [(start, count)];
+        return (value, output);
+    }
+
+    // The sum of the parameters' gradients' squares, accumulated in float64.
+    private static double SquaredNorm(IReadOnlyList<Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        return stack(parameters.Select(p =>
+        {
+            var g = p.grad!.reshape(-1);
+            return g.dot(g).to(ScalarType.Float64);
+        }).ToArray()).sum().item<double>();
     }
 
     // This rank's rows of [start, start + count), its gradient scaled to its share of their mean (the ranks' sum is the
