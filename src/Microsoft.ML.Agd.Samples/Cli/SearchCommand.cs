@@ -17,7 +17,7 @@ internal static class SearchCommand
         var baseWidths = List<int>("--base-widths", "ResNet base widths to try. Default: 8.");
         var batchSizes = List<int>("--batch-sizes", "Batch sizes to try. Default: 32 64 128 256.");
         var losses = CliOptions.NamesOnly<AgdLoss, Option<AgdLoss[]>>(List<AgdLoss>("--losses", "Losses to try (square, crossentropy). Default: crossentropy."));
-        var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving.", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
+        var trials = new Option<int>("--trials") { Description = "Configurations in the first rung of successive halving (on each rank, across MPI ranks).", DefaultValueFactory = _ => new AgdSearchOptions().InitialTrials };
         var command = new System.CommandLine.Command("search", "Search FCN and ResNet sizes and batch sizes by successive halving within a time budget; print the leaderboard, plot it, save the best model.")
         {
             budget, architectures, depths, widths, baseWidths, batchSizes, losses, trials, output,

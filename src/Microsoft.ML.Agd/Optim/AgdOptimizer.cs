@@ -88,6 +88,12 @@ public sealed class AgdOptimizer : OptimizerHelper
 
     private double _signalShare = 1;
 
+    /// <summary>
+    /// The ranks that train together, where several do (set by the training step): the polar step's factorisations are
+    /// shared out among them, layer by layer, and exchanged.
+    /// </summary>
+    internal Training.RankShare? Ranks { get; set; }
+
     /// <summary>eta, the automatic learning rate of the last step (NaN before the first).</summary>
     public double LastEta { get; private set; } = double.NaN;
 
@@ -105,7 +111,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         using var scope = NewDisposeScope();
         ReadTracedDepth();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
-        LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth, SignalShare) : Step(layers, inPlace: CpuStep.CanRun(layers));
+        LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth, SignalShare, Ranks) : Step(layers, inPlace: CpuStep.CanRun(layers));
         return loss!;
     }
 

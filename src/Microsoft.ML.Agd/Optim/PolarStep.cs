@@ -1,3 +1,4 @@
+using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -24,8 +25,15 @@ internal sealed class PolarStep
     private readonly Dictionary<AgdLayer, long> _sketchColumns = [];
 
     /// <summary>Takes one step from the layers' gradients; returns eta.</summary>
+    /// <param name="layers">The layers, with their gradients (on several ranks, the same on every rank).</param>
+    /// <param name="depth">The plan's depth.</param>
+    /// <param name="signalShare">The gradient's expected share of signal.</param>
+    /// <param name="ranks">
+    /// The ranks that train together, or null: each factorises its share of the layers, and one exchange gives every rank
+    /// every layer's polar factor, so the factorisations, the step's most costly part, are not repeated on every rank.
+    /// </param>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
-    public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare)
+    public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare, RankShare? ranks = null)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -33,7 +41,10 @@ internal sealed class PolarStep
         var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
-        var polar = layers.Select(Of).ToList();
+        var owners = ranks is null ? null : Owners(layers, ranks.Size);
+        var polar = layers.Select((l, k) => owners is null || owners[k] == ranks!.Rank ? Of(l) : (zeros_like(l.Weight.grad!), 0)).ToList();
+        if (ranks is not null)
+            polar = Exchange(polar, ranks);
         double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)
@@ -46,6 +57,48 @@ internal sealed class PolarStep
                     p.add_(pg, alpha: -rate / frobenius[k]);
         }
         return eta;
+    }
+
+    /// <summary>
+    /// The rank that factorises each layer: the costliest layers first, each to the rank with the least work so far, by
+    /// the cost of its Gram matrix's eigendecomposition and products (slices x short side^2 x long side).
+    /// </summary>
+    internal static int[] Owners(IReadOnlyList<AgdLayer> layers, int ranks)
+    {
+        var owners = new int[layers.Count];
+        var work = new double[ranks];
+        foreach (int k in Enumerable.Range(0, layers.Count).OrderByDescending(k => Cost(layers[k].Weight)).ThenBy(k => k))
+        {
+            int least = Array.IndexOf(work, work.Min());
+            owners[k] = least;
+            work[least] += Cost(layers[k].Weight);
+        }
+        return owners;
+    }
+
+    private static double Cost(Tensor weight)
+    {
+        double slices = weight.dim() == 4 ? weight.shape[2] * weight.shape[3] : 1, rows = weight.shape[0], columns = weight.shape[1];
+        return slices * Math.Min(rows, columns) * Math.Min(rows, columns) * Math.Max(rows, columns);
+    }
+
+    // Every layer's direction and nuclear norm from the rank that computed it, in one sum where the others add zeros. A
+    // nuclear norm travels as two floats (its float32 value and the rest), so that it arrives as computed, to about 1e-14.
+    private static List<(Tensor Direction, double Nuclear)> Exchange(List<(Tensor Direction, double Nuclear)> polar, RankShare ranks)
+    {
+        var nuclear = polar.SelectMany(p => new[] { (float)p.Nuclear, (float)(p.Nuclear - (float)p.Nuclear) }).ToArray();
+        var flat = cat([.. polar.Select(p => p.Direction.reshape(-1).to(ScalarType.Float32)), tensor(nuclear, device: polar[0].Direction.device)]);
+        ranks.Sum(flat);
+        var sums = flat.narrow(0, flat.shape[0] - nuclear.Length, nuclear.Length).cpu().data<float>().ToArray();
+        long offset = 0;
+        var shared = new List<(Tensor Direction, double Nuclear)>();
+        for (int k = 0; k < polar.Count; k++)
+        {
+            var direction = polar[k].Direction;
+            shared.Add((flat.narrow(0, offset, direction.numel()).view_as(direction).to(direction.dtype), (double)sums[2 * k] + sums[2 * k + 1]));
+            offset += direction.numel();
+        }
+        return shared;
     }
 
     private (Tensor Direction, double Nuclear) Of(AgdLayer layer)

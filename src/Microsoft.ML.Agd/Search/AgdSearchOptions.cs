@@ -43,7 +43,10 @@ public sealed class AgdSearchOptions
     /// <summary>Batch sizes to try. Default none: every trial trains with the automatic batch (<see cref="AgdImageClassificationTrainer.Options.BatchSize"/>).</summary>
     public IList<int> BatchSizes { get; set; } = [];
 
-    /// <summary>Configurations in the first rung of successive halving; each later rung keeps the better half with twice the epochs. Default 8.</summary>
+    /// <summary>
+    /// Configurations in the first rung of successive halving; each later rung keeps the better half with twice the
+    /// epochs. Across ranks (<see cref="Communicator"/>), as many on each rank. Default 8.
+    /// </summary>
     public int InitialTrials { get; set; } = 8;
 
     /// <summary>

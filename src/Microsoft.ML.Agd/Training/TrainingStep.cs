@@ -7,22 +7,34 @@ namespace Microsoft.ML.Agd.Training;
 
 /// <summary>
 /// One optimizer step on a batch, for any model and loss: the image trainer's epochs and the language model's iterations
-/// both take their steps here. With <paramref name="measureNoise"/> the batch's gradient is taken as the mean of its two
-/// halves', whose product and distance measure the gradient noise scale (<see cref="GradientNoiseScale"/>) at no extra
-/// backward pass; AGD's step then counts only the gradient's expected signal (<see cref="AgdOptimizer.SignalShare"/>).
+/// both take their steps here. Measuring the noise, the batch's gradient is taken as the mean of its two halves', whose
+/// product and distance measure the gradient noise scale (<see cref="GradientNoiseScale"/>) at no extra backward pass;
+/// AGD's step then counts only the gradient's expected signal (<see cref="AgdOptimizer.SignalShare"/>).
 /// </summary>
 /// <remarks>
-/// Trained by several ranks (<paramref name="ranks"/>), each computes its part of each half, the halves' gradients are
-/// summed across ranks in one exchange, and every rank goes on as one process with the whole batch would: the same halves,
-/// the same noise measurement, the same step.
+/// Trained by several ranks, each computes its part of each half (with two, each a half), the gradients are summed across
+/// ranks in one exchange, and every rank goes on as one process with the whole batch would: the same halves, the same
+/// noise measurement, the same step, whose polar factorisations AGD shares out among the ranks.
 /// </remarks>
-/// <param name="optimizer">AGD or any TorchSharp optimizer.</param>
-/// <param name="measureNoise">Whether to measure the noise scale (a batch of one row is not measured).</param>
-/// <param name="ranks">This rank's part, where several train together; null in a run of one process.</param>
-internal sealed class TrainingStep(optim.Optimizer optimizer, bool measureNoise, RankShare? ranks = null)
+internal sealed class TrainingStep
 {
+    private readonly optim.Optimizer optimizer;
+    private readonly RankShare? ranks;
+
+    /// <summary>A step for an optimizer.</summary>
+    /// <param name="optimizer">AGD or any TorchSharp optimizer.</param>
+    /// <param name="measureNoise">Whether to measure the noise scale (a batch of one row is not measured).</param>
+    /// <param name="ranks">This rank's part, where several train together; null in a run of one process.</param>
+    public TrainingStep(optim.Optimizer optimizer, bool measureNoise, RankShare? ranks = null)
+    {
+        (this.optimizer, this.ranks) = (optimizer, ranks);
+        Noise = measureNoise ? new GradientNoiseScale() : null;
+        if (optimizer is AgdOptimizer agd)
+            agd.Ranks = ranks;
+    }
+
     /// <summary>The measured noise scale, or null when not measured.</summary>
-    public GradientNoiseScale? Noise { get; } = measureNoise ? new GradientNoiseScale() : null;
+    public GradientNoiseScale? Noise { get; }
 
     /// <summary>
     /// The rows of the batch whose outputs the last <see cref="Take"/> returned, in order: all of them in one process; across

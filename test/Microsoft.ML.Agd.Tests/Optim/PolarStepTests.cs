@@ -135,6 +135,36 @@ public class PolarStepTests
             Assert.IsTrue(a.detach().sub(b.detach()).abs().max().item<float>() < 1e-6, "the same weights");
     }
 
+    [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void RanksShareTheFactorisationsOutAndStepAsOneProcess(int size)
+    {
+        // Three linear layers and a convolution with the same gradients on every rank: each rank factorises its layers, the
+        // exchange hands every rank every direction, and all step as one process does (the directions arrive as computed).
+        static float[] Step(RankShare? ranks)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(5);
+            var network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
+            using var optimizer = new AgdOptimizer(network) { Norm = AgdStepNorm.Polar, Ranks = ranks };
+            network.call(randn(8, 2, 4, 4)).square().sum().backward();
+            optimizer.step();
+            return WeightsAssert.Of(network);
+        }
+        var alone = Step(null);
+        var ranks = ThreadRanks.Run(size, r =>
+        {
+            using var share = new RankShare(r, CancellationToken.None);
+            return Step(share);
+        });
+        foreach (var weights in ranks)
+            CollectionAssert.AreEqual(alone, weights, new FloatTolerance(1e-6f), "Every rank steps as one process.");
+        // Costs 200^2 x 300, 100^2 x 200 and 10^2 x 100: the costliest to rank 0, the next to rank 1, the last to the rank with less work.
+        var owners = PolarStep.Owners(AgdPlan.Published(nn.Sequential(nn.Linear(300, 200), nn.Linear(200, 100), nn.Linear(100, 10))).Layers, 2);
+        CollectionAssert.AreEqual(new[] { 0, 1, 1 }, owners);
+    }
+
     private static Sequential TwoLayers()
     {
         manual_seed(33);
