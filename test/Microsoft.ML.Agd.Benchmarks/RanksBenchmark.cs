@@ -36,11 +36,14 @@ internal static class RanksBenchmark
         {
             var one = Measure(network, ranks: 1);
             var two = Measure(network, ranks: 2);
+            double apart = Apart(network);
             rows.Add([network.Name, $"{network.RowsPerRank}", $"{one.ImagesPerSecond:F0}", $"{two.ImagesPerSecond:F0}", $"{two.ImagesPerSecond / one.ImagesPerSecond:F2}x",
-                $"{two.ExchangeShare:P1}", two.ImagesPerSecond / one.ImagesPerSecond >= 1.6 ? "met" : "missed"]);
+                $"{two.ExchangeShare:P1}", $"{apart / one.ImagesPerSecond:F2}x", two.ImagesPerSecond / one.ImagesPerSecond >= 1.6 ? "met" : "missed"]);
         }
-        report.Table(["network", "rows per rank a step", "1 rank images/s", "2 ranks images/s", "2 ranks / 1", "all-reduce's share of a step (2 ranks)", "target"], rows,
-            $"MPICH {Environment.GetEnvironmentVariable("AGD_MPI_LIBRARY") ?? "(libmpich.so.12)"} on one machine of {Environment.ProcessorCount} cores; the all-reduce's share includes waiting for the other rank.");
+        report.Table(["network", "rows per rank a step", "1 rank images/s", "2 ranks images/s", "2 ranks / 1", "all-reduce's share of a step (2 ranks)",
+                "2 lone processes at once / 1 (the machine's ceiling)", "target"], rows,
+            $"MPICH {Environment.GetEnvironmentVariable("AGD_MPI_LIBRARY") ?? "(libmpich.so.12)"} on one machine of {Environment.ProcessorCount} cores; the all-reduce's share includes waiting for the other rank. " +
+            "The ceiling: two one-rank runs started together, sharing nothing but the machine, their images per second summed.");
     }
 
     private sealed record Measured(double ImagesPerSecond, double ExchangeShare);
@@ -53,10 +56,34 @@ internal static class RanksBenchmark
         using var child = Process.Start(start)!;
         string output = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
-        var line = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal)).Split(' ');
-        var measured = new Measured(double.Parse(line[1], CultureInfo.InvariantCulture), double.Parse(line[2], CultureInfo.InvariantCulture));
+        var measured = Result(output);
         Console.WriteLine($"  {network.Argument} on {ranks} rank(s): {measured.ImagesPerSecond:F0} images/s, all-reduce {measured.ExchangeShare:P1}");
         return measured;
+    }
+
+    // What a run printed: "RESULT images-per-second all-reduce-share".
+    private static Measured Result(string output)
+    {
+        var line = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal)).Split(' ');
+        return new Measured(double.Parse(line[1], CultureInfo.InvariantCulture), double.Parse(line[2], CultureInfo.InvariantCulture));
+    }
+
+    // Two one-rank runs at once, each training alone: what two processes of one thread get from this machine.
+    private static double Apart(Network network)
+    {
+        var starts = Enumerable.Range(0, 2).Select(_ => new ProcessStartInfo("dotnet", [typeof(RanksBenchmark).Assembly.Location, CaseArgument, network.Argument])
+            { RedirectStandardOutput = true }).ToList();
+        var children = starts.Select(Process.Start).ToList();
+        var outputs = children.Select(c => c!.StandardOutput.ReadToEndAsync()).ToList();
+        double sum = 0;
+        foreach (var (child, output) in children.Zip(outputs))
+        {
+            child!.WaitForExit();
+            sum += Result(output.Result).ImagesPerSecond;
+            child.Dispose();
+        }
+        Console.WriteLine($"  {network.Argument} on two lone processes at once: {sum:F0} images/s in all");
+        return sum;
     }
 
     /// <summary>One rank's run (under mpiexec, or alone): rank 0 prints "RESULT images-per-second all-reduce-share".</summary>
