@@ -100,6 +100,7 @@ internal static class OutputFolder
     /// Writes a folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
     /// takes its place in one step (<see cref="AtomicFolder"/>). A failure or a kill leaves the earlier folder as it was.
     /// </summary>
+    /// <exception cref="IOException">A file could not be written (a full disk, say); the message names it as in the folder, not the staging folder.</exception>
     public static void WriteWhole(string folder, Action<string> write)
     {
         string staging = AtomicFolder.Beside(folder, "staging");
@@ -109,6 +110,11 @@ internal static class OutputFolder
             Directory.CreateDirectory(staging);
             write(staging);
             AtomicFolder.Replace(staging, folder);
+        }
+        catch (IOException e) when (e.Message.Contains(staging, StringComparison.Ordinal))
+        {
+            throw new IOException($"{e.Message.Replace(staging, folder, StringComparison.Ordinal).TrimEnd('.', ' ')}: '{folder}' was not written, and what it held is as it was. " +
+                "Make room on its disk, or write elsewhere.", e);
         }
         finally
         {

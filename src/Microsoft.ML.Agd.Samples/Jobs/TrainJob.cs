@@ -62,7 +62,8 @@ internal static class TrainJob
         Cli.JobRanks.AgreeOnData(fingerprint);
         if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
             throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +
-                "a file was added, removed or changed since. Replay it on the same data, or train anew with options.");
+                "a file was added, removed or changed since, or the run configuration's ImageShape (the size an image folder's images are read at) was edited. " +
+                "Replay an unedited run configuration on the same data, or train anew with options.");
         var keys = train.LabelKeys(ml);
         var clock = Stopwatch.StartNew();
         using var agd = Stopped.NothingWritten(folder.Path, "Stopped before the first epoch ended", "model",

@@ -21,7 +21,7 @@ internal sealed class AsynchronousHalving(IReadOnlyList<AgdConfiguration> config
     private readonly HashSet<(int Configuration, int Rung)> _started = [];
 
     /// <summary>This rank's configurations, by index.</summary>
-    public IEnumerable<int> Own => Enumerable.Range(0, configurations.Count).Where(i => i % ranks == rank);
+    public IEnumerable<int> Own => Enumerable.Range(0, configurations.Count).Where(i => OwnerOf(i) == rank);
 
     /// <summary>The rank that trains a configuration.</summary>
     public int OwnerOf(int configuration) => configuration % ranks;

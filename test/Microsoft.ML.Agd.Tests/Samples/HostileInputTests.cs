@@ -19,6 +19,22 @@ public class HostileInputTests
     }
 
     [TestMethod]
+    public void AFileThatCannotBeWrittenIsNamedInItsFolderAndTheEarlierFolderStays()
+    {
+        // A full disk fails the write of a file in the staging folder: the user is told of the file as in the folder asked for.
+        using var data = new TinyData();
+        string folder = data.Path("model");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "model.json"), "earlier");
+        var e = Assert.ThrowsExactly<IOException>(() => OutputFolder.WriteWhole(folder, staging =>
+            throw new IOException($"No space left on device : '{Path.Combine(staging, "model.onnx")}'")));
+        Assert.AreEqual($"No space left on device : '{Path.Combine(folder, "model.onnx")}': '{folder}' was not written, and what it held is as it was. " +
+            "Make room on its disk, or write elsewhere.", e.Message);
+        Assert.AreEqual("earlier", File.ReadAllText(Path.Combine(folder, "model.json")));
+        CollectionAssert.AreEqual(new[] { "model" }, Directory.GetFileSystemEntries(data.Root).Select(Path.GetFileName).ToArray(), "No staging folder is left.");
+    }
+
+    [TestMethod]
     [DataRow("--width", "2000000000", "An FCN of depth 3 and width 2000000000 would have")]
     [DataRow("--depth", "2147483647", "An FCN of depth 2147483647 and width 512 would have")]
     [DataRow("--base-width", "2000000000", "A ResNet18 of base width 2000000000 would have")]

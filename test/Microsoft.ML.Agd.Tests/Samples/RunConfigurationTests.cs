@@ -82,6 +82,24 @@ public class RunConfigurationTests
     }
 
     [TestMethod]
+    public void AnEditedImageSizeIsNamedAsWellAsTheData()
+    {
+        // An image folder's images are read at the run's ImageShape: edited to another size, they are other rows.
+        using var data = new TinyData();
+        string original = TrainOriginal(data, data.ImageFolder());
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(original, "run.json")))!.AsObject();
+        json["ImageShape"]!["Height"] = 5;
+        json["ImageShape"]!["Width"] = 5;
+        File.WriteAllText(data.Path("edited.json"), json.ToJsonString());
+
+        var (code, text) = Cli.Run("train", "--config", data.Path("edited.json"), "--output", data.Path("replay"));
+        Assert.AreEqual(1, code, text);
+        StringAssert.Contains(Cli.Unwrapped(text), "is not the data the replayed run trained on");
+        StringAssert.Contains(Cli.Unwrapped(text), "or the run configuration's ImageShape (the size an image folder's images are read at) was edited.");
+        Assert.IsFalse(Directory.Exists(data.Path("replay")));
+    }
+
+    [TestMethod]
     public void AFileOfAnotherFormatOrEditedIsRefusedByName()
     {
         using var data = new TinyData();
