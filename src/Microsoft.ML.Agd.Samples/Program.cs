@@ -8,6 +8,11 @@ internal static class Program
     /// <summary>Runs a verb in a temporary folder of its own, stopped cleanly by Ctrl+C or SIGTERM; returns its exit code.</summary>
     public static int Main(string[] args)
     {
+        if (Surroundings.Prepare() is { } unfit)
+        {
+            Console.Error.WriteLine($"error: {unfit}");
+            return 1;
+        }
         // .NET reads the arguments as UTF-8 and turns bytes that are not into U+FFFD: a path with them would name another file.
         if (args.FirstOrDefault(a => a.Contains('\uFFFD', StringComparison.Ordinal)) is { } garbled)
         {

@@ -53,11 +53,24 @@ internal sealed class LanguageModelOptions
         }
         catch (ArgumentOutOfRangeException e) // an edited run.json: its field is named, not an option that was never given
         {
-            throw new InvalidDataException($"The run configuration '{path}' cannot be replayed: {e.Message.Split(" (Parameter", 2)[0]} It was {e.ActualValue}. " +
-                "Replay an unedited run.json, or train with options instead.", e);
+            throw Unreplayable(path, $"{e.Message.Split(" (Parameter", 2)[0]} It was {e.ActualValue}.", e);
         }
-        return Prepare(run.Text, run.Tokens, run.Settings, run);
+        try
+        {
+            return Prepare(run.Text, run.Tokens, run.Settings, run);
+        }
+        catch (ArgumentException e) when (e.ParamName == "--tokens")
+        {
+            throw Unreplayable(path, $"its Tokens is '{run.Tokens}', and agd's tokenizers are char (one token per character) and gpt2 (GPT-2's byte-pair encoding).", e);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && e.Message.Contains("give --text", StringComparison.Ordinal))
+        {
+            throw Unreplayable(path, $"its Text '{run.Text}' cannot be read ({e.Message.Split("; give --text", 2)[0].TrimEnd('.')}).", e);
+        }
     }
+
+    private static InvalidDataException Unreplayable(string path, string why, Exception inner)
+        => new($"The run configuration '{path}' cannot be replayed: {why} Replay an unedited run.json, or train with options instead.", inner);
 
     private static (LanguageModelTraining, TextTokenizer, string, LanguageModelConfiguration) Prepare(string textPath, string tokens, LanguageModelSettings settings, LanguageModelConfiguration? replaying)
     {

@@ -77,6 +77,8 @@ internal static class DataSets
     private static string Existing(string? folder)
     {
         folder ??= DefaultFolder;
+        if (InputFile.IsLinkLoop(folder))
+            throw new DirectoryNotFoundException($"--data '{folder}' is a symbolic link that leads round to itself (too many levels of symbolic links); point it at the data folder, or give that folder.");
         if (File.Exists(folder))
             throw new DirectoryNotFoundException($"--data '{folder}' is a file; give a folder: an IDX folder (train-images-idx3-ubyte and the like) or an image folder with one sub-folder of images per class.");
         if (!Directory.Exists(folder))

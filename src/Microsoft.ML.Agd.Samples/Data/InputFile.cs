@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Microsoft.ML.Agd.Samples.Data;
 
@@ -13,10 +14,27 @@ internal static partial class InputFile
     /// <exception cref="InvalidDataException">It is a pipe, a device, a socket or a folder; the message names it.</exception>
     public static void CheckRegular(string path)
     {
-        if (new FileInfo(path).LinkTarget is { } target && File.ResolveLinkTarget(path, returnFinalTarget: true) is not { Exists: true })
-            throw new FileNotFoundException($"'{path}' does not exist: it is a link to '{target}', which does not.", path);
+        // The kind first, through links: /dev/stdin leads to a pipe ('pipe:[...]'), which is no path.
         if (KindOf(path) is { } kind)
             throw new InvalidDataException($"'{path}' is {kind}, not a regular file; give a file.");
+        if (new FileInfo(path).LinkTarget is { } target && File.ResolveLinkTarget(path, returnFinalTarget: true) is not { Exists: true })
+            throw new FileNotFoundException($"'{path}' does not exist: it is a link to '{target}', which does not.", path);
+    }
+
+    /// <summary>Whether a path is a symbolic link that leads round to itself (following it fails with "too many levels of symbolic links").</summary>
+    public static bool IsLinkLoop(string path)
+    {
+        if (new FileInfo(path).LinkTarget is null)
+            return false;
+        try
+        {
+            File.ResolveLinkTarget(path, returnFinalTarget: true);
+            return false;
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            return true;
+        }
     }
 
     /// <summary>The bytes of a regular file.</summary>
@@ -26,12 +44,30 @@ internal static partial class InputFile
         return File.ReadAllBytes(path);
     }
 
-    /// <summary>The text of a regular file (UTF-8, or as its byte-order mark says).</summary>
+    /// <summary>The text of a regular file in UTF-8 (a byte-order mark first is not part of it).</summary>
+    /// <exception cref="InvalidDataException">The file is UTF-16 or holds bytes that are no UTF-8 character; the message says where and how to convert it.</exception>
     public static string ReadAllText(string path)
     {
-        CheckRegular(path);
-        return File.ReadAllText(path);
+        byte[] bytes = ReadAllBytes(path);
+        ReadOnlySpan<byte> mark = [0xEF, 0xBB, 0xBF];
+        int start = bytes.AsSpan().StartsWith(mark) ? mark.Length : 0;
+        if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
+            throw new InvalidDataException($"The text '{path}' is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. " +
+                "Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");
+        try
+        {
+            return s_strict.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (DecoderFallbackException e)
+        {
+            int at = start + Math.Max(e.Index, 0);
+            throw new InvalidDataException($"The text '{path}' is not UTF-8: the bytes at offset {at} ({Convert.ToHexString(e.BytesUnknown ?? [])}) are no UTF-8 character. " +
+                "Convert it first, for example: iconv -f latin1 -t utf-8 in.txt > out.txt.");
+        }
     }
+
+    // Its own preamble is empty: a byte-order mark is skipped above, not expected.
+    private static readonly UTF8Encoding s_strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>A regular file, opened to read.</summary>
     public static FileStream OpenRead(string path)

@@ -9,6 +9,31 @@ namespace Microsoft.ML.Agd.Samples.Jobs;
 /// </summary>
 internal static partial class JsonErrors
 {
+    /// <summary>
+    /// Reads a JSON file agd wrote; a file that is not UTF-8 or not the JSON expected is reported through
+    /// <paramref name="damaged"/>, given why in words.
+    /// </summary>
+    public static T? ReadFile<T>(string path, JsonSerializerOptions options, Func<string, Exception> damaged)
+    {
+        string text;
+        try
+        {
+            text = Data.InputFile.ReadAllText(path);
+        }
+        catch (InvalidDataException e) when (e.Message.Contains("not UTF-8", StringComparison.Ordinal))
+        {
+            throw damaged("it is not UTF-8 text, as agd writes it");
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, options);
+        }
+        catch (JsonException e)
+        {
+            throw damaged(InWords(e));
+        }
+    }
+
     /// <summary>The error as a clause that follows "it" or a file's name: "it has a field 'Extra' that agd does not write".</summary>
     public static string InWords(JsonException e)
     {

@@ -116,15 +116,7 @@ internal sealed class ModelFolder
     {
         if (!System.IO.File.Exists(Info) || !System.IO.File.Exists(Model))
             throw new DirectoryNotFoundException($"'{Path}' is not a model folder: it needs model.zip and model.json, as 'agd train' writes them.");
-        ModelInfo? info;
-        try
-        {
-            info = JsonSerializer.Deserialize<ModelInfo>(InputFile.ReadAllText(Info), Json);
-        }
-        catch (JsonException e)
-        {
-            throw Damaged(Info, JsonErrors.InWords(e));
-        }
+        var info = JsonErrors.ReadFile<ModelInfo>(Info, Json, why => Damaged(Info, why));
         if (info is null || info.Channels < 1 || info.Height < 1 || info.Width < 1 || info.ClassNames is not { Count: >= 2 } || string.IsNullOrEmpty(info.Architecture))
             throw Damaged(Info, "it lacks the image shape (Channels, Height, Width), the architecture or at least two ClassNames");
         foreach (string file in s_checked)

@@ -57,7 +57,8 @@ internal static class OutputFolder
                 $"in a deleted folder; give a folder of its own, for example {option} agd-output");
         string existing = Existing(folder) ?? throw Unwritable(folder, option, "is on no existing drive");
         if (AncestorFile(folder, existing) is { } file)
-            throw Unwritable(folder, option, $"lies under '{file}', which is a file");
+            throw Unwritable(folder, option, Data.InputFile.IsLinkLoop(file) ? $"lies under '{file}', a symbolic link that leads round to itself (too many levels of symbolic links)"
+                : $"lies under '{file}', which is a file");
         IEnumerable<string> probed = existing != folder ? [existing]
             : replaceable ? Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder).Prepend(Path.GetDirectoryName(folder)!)
             : [folder];

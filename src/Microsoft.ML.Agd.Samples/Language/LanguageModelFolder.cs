@@ -65,15 +65,7 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
     {
         if (!System.IO.File.Exists(File("model.json")) || !System.IO.File.Exists(File("model.bin")))
             throw new DirectoryNotFoundException($"'{Path}' is not a language-model folder: it needs model.bin and model.json, as 'agd lm train' writes them.");
-        LanguageModelInfo? info;
-        try
-        {
-            info = JsonSerializer.Deserialize<LanguageModelInfo>(InputFile.ReadAllText(File("model.json")), ModelFolder.Json);
-        }
-        catch (JsonException e)
-        {
-            throw Damaged("model.json", JsonErrors.InWords(e));
-        }
+        var info = JsonErrors.ReadFile<LanguageModelInfo>(File("model.json"), ModelFolder.Json, why => Damaged("model.json", why));
         if (info is null || info.Layers < 1 || info.Heads < 1 || info.Width < 1 || info.Context < 1 || info.Characters is null || info.Tokenizer is null)
             throw Damaged("model.json", "it lacks the GPT's shape or its tokenizer");
         if (string.IsNullOrEmpty(info.Checksum))

@@ -164,13 +164,34 @@ public static class TorchNative
         return handle;
     }
 
+    // The first of the cache's places that can be written: the user's local data (where HOME exists), else the temporary folder.
     private static string WriteToCache(byte[] bytes)
     {
         string hash = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
-        string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
-        if (string.IsNullOrEmpty(root))
-            root = Path.Combine(Path.GetTempPath(), $"agd-{Environment.UserName}");
-        string directory = Path.Combine(root, "Microsoft.ML.Agd", "native", hash);
+        var failures = new List<string>();
+        foreach (string root in CacheRoots())
+            try
+            {
+                return WriteToCache(Path.Combine(root, "Microsoft.ML.Agd", "native", hash), bytes);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failures.Add($"{root}: {e.Message}");
+            }
+        throw new IOException($"libtorch's CPU library is loaded from a copy marked for this CPU, and no place for the copy could be written ({string.Join("; ", failures)}). " +
+            "Set HOME or TMPDIR to a folder this user can write.");
+    }
+
+    private static IEnumerable<string> CacheRoots()
+    {
+        string local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (!string.IsNullOrEmpty(local) && Directory.Exists(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify)))
+            yield return local;
+        yield return Path.Combine(Path.GetTempPath(), $"agd-{Environment.UserName}");
+    }
+
+    private static string WriteToCache(string directory, byte[] bytes)
+    {
         string path = Path.Combine(directory, LibraryFile);
         if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
             return path;

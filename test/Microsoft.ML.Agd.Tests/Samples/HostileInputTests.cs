@@ -345,6 +345,42 @@ public class HostileInputTests
         AssertNamed(trained, said, $"'{names}' is a named pipe (FIFO)");
     }
 
+    [TestMethod]
+    public void ClassNamesThatAreNotUtf8AreNamedWithTheWayToConvertThem()
+    {
+        using var data = new TinyData();
+        string folder = data.IdxFolder();
+        string names = Path.Combine(folder, "classes.txt");
+        File.WriteAllBytes(names, [.. "caf"u8, 0xE9, (byte)'\n', .. "vertical\ndiagonal\n"u8]);
+        var (code, printed) = Cli.Run("train", "--data", folder, "-o", data.Path("model"));
+        AssertNamed(code, printed, $"The text '{names}' is not UTF-8: the bytes at offset 3 (E9) are no UTF-8 character. Convert it first, for example: iconv -f latin1 -t utf-8 in.txt > out.txt.");
+    }
+
+    [TestMethod]
+    public void ALinkThatLeadsRoundToItselfIsNamedSoNotCalledAFile()
+    {
+        using var data = new TinyData();
+        string loop = data.Path("loop");
+        File.CreateSymbolicLink(loop, loop);
+        var (code, printed) = Cli.Run("train", "--data", loop, "-o", data.Path("model"));
+        AssertNamed(code, printed, $"--data '{loop}' is a symbolic link that leads round to itself (too many levels of symbolic links)");
+        (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-o", Path.Combine(loop, "out"));
+        AssertNamed(code, printed, $"lies under '{loop}', a symbolic link that leads round to itself (too many levels of symbolic links)");
+    }
+
+    [TestMethod]
+    [Timeout(60_000)]
+    public void TextPipedToStandardInputIsNamedAsAPipe()
+    {
+        using var data = new TinyData();
+        var start = new ProcessStartInfo("bash", ["-c", $"echo 'to be or not to be' | dotnet {Cli.AgdDll} lm train -t /dev/stdin -o '{data.Path("lm")}'"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.AreEqual(1, process.ExitCode, output);
+        StringAssert.Contains(Cli.Unwrapped(output), "'/dev/stdin' is a named pipe (FIFO), not a regular file; give a file.");
+    }
+
     private static int Shell(string command)
     {
         using var process = Process.Start(new ProcessStartInfo("bash", ["-c", command]) { RedirectStandardError = true })!;

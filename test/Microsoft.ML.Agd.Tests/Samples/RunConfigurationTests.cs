@@ -186,6 +186,18 @@ public class RunConfigurationTests
         Assert.AreEqual(1, code, said);
         StringAssert.Contains(Cli.Unwrapped(said), $"The run configuration '{data.Path("edited.json")}' cannot be replayed: its Layers must be at least 1. It was -3.");
         Assert.IsFalse(said.Contains("--layers", StringComparison.Ordinal), said);
+        // So are an edited tokenizer and text.
+        File.WriteAllText(text, TinyLanguageModel.Text);
+        string original = File.ReadAllText(data.Path("lm", "run.json"));
+        File.WriteAllText(data.Path("tokens.json"), original.Replace("\"Tokens\": \"char\"", "\"Tokens\": \"x\"", StringComparison.Ordinal));
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("tokens.json"), "--output", data.Path("edited"));
+        Assert.AreEqual(1, code, said);
+        StringAssert.Contains(Cli.Unwrapped(said), $"The run configuration '{data.Path("tokens.json")}' cannot be replayed: its Tokens is 'x', and agd's tokenizers are char");
+        File.WriteAllText(data.Path("text.json"), original.Replace(System.Text.Json.JsonSerializer.Serialize(text), "\"/nonexistent/text.txt\"", StringComparison.Ordinal));
+        (code, said) = Cli.Run("lm", "train", "--config", data.Path("text.json"), "--output", data.Path("edited"));
+        Assert.AreEqual(1, code, said);
+        StringAssert.Contains(Cli.Unwrapped(said), $"The run configuration '{data.Path("text.json")}' cannot be replayed: its Text '/nonexistent/text.txt' cannot be read (The text '/nonexistent/text.txt' does not exist).");
+        Assert.IsFalse(said.Contains("--tokens", StringComparison.Ordinal) || said.Contains("--text", StringComparison.Ordinal), said);
     }
 
     /// <summary>agd lm train's arguments for a small GPT on a text, for the report's test too.</summary>
