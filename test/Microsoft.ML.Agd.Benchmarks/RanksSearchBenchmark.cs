@@ -15,9 +15,14 @@ internal static class RanksSearchBenchmark
 {
     public const string CaseArgument = "--ranks-search-case";
 
+    // A space of 18 configurations (16 FCNs, 2 ResNet-18s): the defaults' 7 are all tried by one process, so a second
+    // rank would have none of its own to try.
+    private static readonly int[] Depths = [2, 3, 4, 5], Widths = [256, 512, 1024, 2048], BaseWidths = [8, 16];
+
     public static void Run(Report report, TimeSpan budget, IReadOnlyList<int> seeds)
     {
-        report.Section("20. The search across ranks", $"`AgdSearch` with its defaults for {budget.TotalMinutes:0.#} minutes on Fashion-MNIST's training images " +
+        report.Section("20. The search across ranks", $"`AgdSearch` over FCN depths {string.Join(", ", Depths)}, widths {string.Join(", ", Widths)} and ResNet-18 base widths " +
+            $"{string.Join(", ", BaseWidths)} (18 configurations; the rest as default, 8 first-rung trials a rank) for {budget.TotalMinutes:0.#} minutes on Fashion-MNIST's training images " +
             "(the search holds out its own validation share), one process of one libtorch thread against two ranks (`mpiexec -n 2`) of one thread each; " +
             "the best model's test accuracy. Target: two ranks at least as accurate, with about twice the trials.");
         var rows = new List<IReadOnlyList<string>>();
@@ -54,7 +59,8 @@ internal static class RanksSearchBenchmark
         var (budget, seed) = (TimeSpan.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture));
         var (train, test) = DataSets.Load(null, new AgdImageShape(1, 28, 28), 0.2, 0);
         var ml = new MLContext(seed);
-        var result = new AgdSearch(new AgdSearchOptions { Budget = budget, Seed = seed, Communicator = job }).Fit(train.LabelKeys(ml).Transform(train.ToDataView(ml)));
+        var options = new AgdSearchOptions { Budget = budget, Seed = seed, Communicator = job, Depths = Depths, Widths = Widths, BaseWidths = BaseWidths };
+        var result = new AgdSearch(options).Fit(train.LabelKeys(ml).Transform(train.ToDataView(ml)));
         using var best = result.BestModel;
         if (job is null || job.Rank == 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
