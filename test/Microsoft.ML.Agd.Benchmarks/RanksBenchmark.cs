@@ -50,38 +50,17 @@ internal static class RanksBenchmark
 
     private static Measured Measure(Network network, int ranks)
     {
-        string[] arguments = [typeof(RanksBenchmark).Assembly.Location, CaseArgument, network.Argument];
-        var start = ranks == 1 ? new ProcessStartInfo("dotnet", arguments) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", .. arguments]);
-        start.RedirectStandardOutput = true;
-        using var child = Process.Start(start)!;
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        var measured = Result(output);
+        var measured = Of(RankRuns.Run(ranks, CaseArgument, network.Argument));
         Console.WriteLine($"  {network.Argument} on {ranks} rank(s): {measured.ImagesPerSecond:F0} images/s, all-reduce {measured.ExchangeShare:P1}");
         return measured;
     }
 
-    // What a run printed: "RESULT images-per-second all-reduce-share".
-    private static Measured Result(string output)
-    {
-        var line = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal)).Split(' ');
-        return new Measured(double.Parse(line[1], CultureInfo.InvariantCulture), double.Parse(line[2], CultureInfo.InvariantCulture));
-    }
+    private static Measured Of(string[] result) => new(double.Parse(result[0], CultureInfo.InvariantCulture), double.Parse(result[1], CultureInfo.InvariantCulture));
 
     // Two one-rank runs at once, each training alone: what two processes of one thread get from this machine.
     private static double Apart(Network network)
     {
-        var starts = Enumerable.Range(0, 2).Select(_ => new ProcessStartInfo("dotnet", [typeof(RanksBenchmark).Assembly.Location, CaseArgument, network.Argument])
-            { RedirectStandardOutput = true }).ToList();
-        var children = starts.Select(Process.Start).ToList();
-        var outputs = children.Select(c => c!.StandardOutput.ReadToEndAsync()).ToList();
-        double sum = 0;
-        foreach (var (child, output) in children.Zip(outputs))
-        {
-            child!.WaitForExit();
-            sum += Result(output.Result).ImagesPerSecond;
-            child.Dispose();
-        }
+        double sum = RankRuns.Together(2, CaseArgument, network.Argument).Sum(r => Of(r).ImagesPerSecond);
         Console.WriteLine($"  {network.Argument} on two lone processes at once: {sum:F0} images/s in all");
         return sum;
     }

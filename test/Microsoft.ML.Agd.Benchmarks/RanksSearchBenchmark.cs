@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Agd.Distributed;
 using Microsoft.ML.Agd.Search;
@@ -39,15 +38,9 @@ internal static class RanksSearchBenchmark
 
     private static (double Accuracy, int Trials, string Best, double Seconds) Measure(int ranks, TimeSpan budget, int seed)
     {
-        string[] arguments = [typeof(RanksSearchBenchmark).Assembly.Location, CaseArgument, budget.ToString("c", CultureInfo.InvariantCulture), $"{seed}"];
-        var start = ranks == 1 ? new ProcessStartInfo("dotnet", arguments) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", .. arguments]);
-        start.RedirectStandardOutput = true;
-        using var child = Process.Start(start)!;
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
-        var line = output.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal)).Split(' ', 5);
-        return (double.Parse(line[1], CultureInfo.InvariantCulture), int.Parse(line[2], CultureInfo.InvariantCulture), line[4].Trim(),
-            double.Parse(line[3], CultureInfo.InvariantCulture));
+        var result = RankRuns.Run(ranks, CaseArgument, budget.ToString("c", CultureInfo.InvariantCulture), $"{seed}");
+        return (double.Parse(result[0], CultureInfo.InvariantCulture), int.Parse(result[1], CultureInfo.InvariantCulture), string.Join(' ', result[3..]),
+            double.Parse(result[2], CultureInfo.InvariantCulture));
     }
 
     /// <summary>One rank's search (under mpiexec, or alone): rank 0 prints "RESULT accuracy trials seconds best-configuration".</summary>
