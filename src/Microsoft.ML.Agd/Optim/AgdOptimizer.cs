@@ -92,7 +92,7 @@ public sealed class AgdOptimizer : OptimizerHelper
     /// The ranks that train together, where several do (set by the training step): the polar step's factorisations are
     /// shared out among them, layer by layer, and exchanged.
     /// </summary>
-    internal Training.RankShare? Ranks { get; set; }
+    internal IStepRanks? Ranks { get; set; }
 
     /// <summary>eta, the automatic learning rate of the last step (NaN before the first).</summary>
     public double LastEta { get; private set; } = double.NaN;

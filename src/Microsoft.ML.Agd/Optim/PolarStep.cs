@@ -1,4 +1,3 @@
-using Microsoft.ML.Agd.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.Agd.Optim;
@@ -33,7 +32,7 @@ internal sealed class PolarStep
     /// every layer's polar factor, so the factorisations, the step's most costly part, are not repeated on every rank.
     /// </param>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
-    public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare, RankShare? ranks = null)
+    public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare, IStepRanks? ranks = null)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -84,7 +83,7 @@ internal sealed class PolarStep
 
     // Every layer's direction and nuclear norm from the rank that computed it, in one sum where the others add zeros. A
     // nuclear norm travels as two floats (its float32 value and the rest), so that it arrives as computed, to about 1e-14.
-    private static List<(Tensor Direction, double Nuclear)> Exchange(List<(Tensor Direction, double Nuclear)> polar, RankShare ranks)
+    private static List<(Tensor Direction, double Nuclear)> Exchange(List<(Tensor Direction, double Nuclear)> polar, IStepRanks ranks)
     {
         var nuclear = polar.SelectMany(p => new[] { (float)p.Nuclear, (float)(p.Nuclear - (float)p.Nuclear) }).ToArray();
         var flat = cat([.. polar.Select(p => p.Direction.reshape(-1).to(ScalarType.Float32)), tensor(nuclear, device: polar[0].Direction.device)]);

@@ -8,7 +8,7 @@ namespace Microsoft.ML.Agd.Training;
 /// one exchange per step that sums the ranks' gradients, and a stop that every rank takes after the same step (a stop
 /// asked of one rank travels in the exchange, so no rank leaves while others wait for it).
 /// </summary>
-internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localStop) : IDisposable
+internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localStop) : IStepRanks, IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
