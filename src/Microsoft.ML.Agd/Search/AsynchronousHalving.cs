@@ -6,8 +6,8 @@ namespace Microsoft.ML.Agd.Search;
 /// it ranks in the better half of the results its rung has so far, and else starts one it has not tried. Each rank owns
 /// the configurations whose index it has modulo the ranks, so a promoted trial continues the model its rank kept. The
 /// rule of a rung is <see cref="AgdSearch.Promote"/>'s: families are compared among themselves until they meet after
-/// <see cref="AgdSearch.MeetingEpochs"/> epochs, and once every configuration that can reach a rung has a result there,
-/// the better half goes on, rounding up, as in the search of one process.
+/// <see cref="AgdSearch.MeetingEpochs"/> epochs, and once every configuration that can reach a rung (and each rung below)
+/// has a result there, the better half goes on, rounding up, as in the search of one process.
 /// </summary>
 /// <param name="configurations">Every rank's configurations, in the same order on every rank.</param>
 /// <param name="ranks">How many ranks search.</param>
@@ -55,11 +55,15 @@ internal sealed class AsynchronousHalving(IReadOnlyList<AgdConfiguration> config
     private bool Promotable(int configuration, int rung)
     {
         double accuracy = _results[(configuration, rung)]!.Value;
-        var family = Compared(rung, configuration);
-        var finished = _results.Where(r => r.Key.Rung == rung && family(r.Key.Configuration)).ToList();
-        var peers = finished.Where(r => r.Value is not null).ToList();
+        var compared = Compared(rung, configuration);
+        var peers = _results.Where(r => r.Key.Rung == rung && compared(r.Key.Configuration) && r.Value is not null).ToList();
         int better = peers.Count(p => p.Value > accuracy || (p.Value == accuracy && p.Key.Configuration < configuration));
-        bool complete = finished.Count >= Reach(rung, configurations[configuration].Architecture); // a failed trial has finished too
+        // Complete: this rung and every one below it hold every configuration that can reach them (a failed trial too).
+        bool complete = Enumerable.Range(0, rung + 1).All(r =>
+        {
+            var group = Compared(r, configuration);
+            return _results.Keys.Count(k => k.Rung == r && group(k.Configuration)) >= Reach(r, configurations[configuration].Architecture);
+        });
         return better < peers.Count / 2 || (complete && better < (peers.Count + 1) / 2);
     }
 

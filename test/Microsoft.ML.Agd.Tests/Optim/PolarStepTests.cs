@@ -145,10 +145,16 @@ public class PolarStepTests
         static float[] Step(RankShare? ranks)
         {
             using var scope = NewDisposeScope();
-            manual_seed(5);
-            var network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
+            Sequential network;
+            Tensor input;
+            lock (s_globalGenerator) // the ranks are threads, and libtorch's default generator is the process's
+            {
+                manual_seed(5);
+                network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
+                input = randn(8, 2, 4, 4);
+            }
             using var optimizer = new AgdOptimizer(network) { Norm = AgdStepNorm.Polar, Ranks = ranks };
-            network.call(randn(8, 2, 4, 4)).square().sum().backward();
+            network.call(input).square().sum().backward();
             optimizer.step();
             return WeightsAssert.Of(network);
         }
@@ -164,6 +170,8 @@ public class PolarStepTests
         var owners = PolarStep.Owners(AgdPlan.Published(nn.Sequential(nn.Linear(300, 200), nn.Linear(200, 100), nn.Linear(100, 10))).Layers, 2);
         CollectionAssert.AreEqual(new[] { 0, 1, 1 }, owners);
     }
+
+    private static readonly object s_globalGenerator = new();
 
     private static Sequential TwoLayers()
     {
