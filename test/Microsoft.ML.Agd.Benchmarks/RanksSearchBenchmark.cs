@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Agd.Benchmarks;
 
 /// <summary>
-/// Section 20: the search across ranks. The library's search with its defaults at one budget, in one process of one
-/// libtorch thread against two ranks (<c>mpiexec -n 2</c>) of one thread each, as one machine against two: the best
-/// model's test accuracy and the trials each ran.
+/// Section 20: the search across ranks. The library's search over a space of 18 configurations at one budget, in one
+/// process of one libtorch thread against two ranks (<c>mpiexec -n 2</c>) of one thread each, as one machine against
+/// two: the best model's test accuracy and the trials each ran.
 /// </summary>
 internal static class RanksSearchBenchmark
 {
