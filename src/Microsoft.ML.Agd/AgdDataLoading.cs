@@ -5,7 +5,8 @@ public enum AgdDataLoading
 {
     /// <summary>
     /// In memory when the view knows its row count and the images take at most
-    /// <see cref="AgdImageClassificationTrainer.Options.InMemoryLimitBytes"/> as float32; streamed otherwise.
+    /// <see cref="AgdImageClassificationTrainer.Options.InMemoryLimitBytes"/> as float32, and at most half of what this
+    /// process, the network and its first batch leave of the machine's memory; streamed otherwise.
     /// </summary>
     Auto,
 

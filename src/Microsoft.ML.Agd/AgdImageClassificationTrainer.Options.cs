@@ -137,7 +137,7 @@ public sealed partial class AgdImageClassificationTrainer
             TrainingMemory.CheckBatch(Math.Min(batch, rows ?? batch), shape, size, BatchSize is not null);
         }
 
-        /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/>.</summary>
+        /// <summary>In memory or streamed (see <see cref="AgdDataLoading"/>); by default in memory when the images fit in <see cref="InMemoryLimitBytes"/> and beside what training needs.</summary>
         public AgdDataLoading DataLoading { get; set; } = AgdDataLoading.Auto;
 
         /// <summary>The most float32 image bytes that <see cref="AgdDataLoading.Auto"/> reads into memory; 1 GiB by default.</summary>

@@ -71,10 +71,12 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
             CheckHasRows(validationData, "validation");
             CheckSchema(validationData.Schema);
         }
-        _ = CheckMemory(shape, classes, trainData.GetRowCount());
+        TrainingMemory.CollectGarbage(); // what the process holds is measured without it
+        var size = CheckMemory(shape, classes, trainData.GetRowCount());
 
-        using var train = Open(trainData, shape, "training");
-        using var validation = validationData is null ? null : Open(validationData, shape, "validation");
+        using var train = Open(trainData, shape, size, "training");
+        using var validation = validationData is null ? null : Open(validationData, shape, size, "validation");
+        TrainingMemory.CollectGarbage(); // what reading the views left; the check below counts the data held
         return Train(trainData, train, validation, shape, classes, initialModel);
     }
 
@@ -223,14 +225,16 @@ public sealed partial class AgdImageClassificationTrainer : IEstimator<AgdImageC
                 $"Every labelled training row has the same class (key {classes[0] + 1} of column '{_columns.Label}'); a classifier needs at least two classes in the training data.");
     }
 
-    // In memory or streamed, as the options say; Auto keeps in memory what the view can count and what fits the limit.
-    private IImageBatches Open(IDataView data, AgdImageShape shape, string role)
+    // In memory or streamed, as the options say; Auto keeps in memory what the view can count, within the limit and
+    // beside what training needs (a network of this size and its first batch).
+    private IImageBatches Open(IDataView data, AgdImageShape shape, NetworkSize size, string role)
     {
         bool inMemory = _options.DataLoading switch
         {
             AgdDataLoading.InMemory => true,
             AgdDataLoading.Streaming => false,
-            _ => data.GetRowCount() is long rows && rows * shape.Size * sizeof(float) <= _options.InMemoryLimitBytes,
+            _ => data.GetRowCount() is long rows && (double)rows * shape.Size * sizeof(float) is var bytes && bytes <= _options.InMemoryLimitBytes &&
+                TrainingMemory.DataFits(bytes, _options.BatchSize ?? TrainingMemory.FirstBatch(shape, size), shape, size),
         };
         return inMemory ? LabelledImages.Read(data, _columns, shape, role) : StreamedImages.Open(data, _columns, shape, role, _options.Seed);
     }

@@ -28,6 +28,24 @@ internal static class TrainingMemory
     /// <summary>This machine's (or container's) memory in bytes.</summary>
     public static double Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
+    /// <summary>
+    /// What this process holds already (its resident memory): the runtime, the native libraries, and what the application
+    /// keeps, data read into memory included. Measured after <see cref="CollectGarbage"/> it leaves out garbage.
+    /// </summary>
+    public static double InUse => Environment.WorkingSet;
+
+    /// <summary>
+    /// Frees the managed garbage before memory is measured or training starts. Reading a view can leave as much garbage
+    /// as the data (a view that decodes its images on every read leaves an array an image), and the collector, which
+    /// does not see the native memory a training step takes, would keep it until the system kills the process.
+    /// </summary>
+    public static void CollectGarbage()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers(); // tensors no one disposed free their native memory here
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true); // and give the freed memory back to the system now
+    }
+
     /// <summary>Checks that <paramref name="parameters"/> weights fit; <paramref name="option"/> is what to make smaller.</summary>
     /// <param name="parameters">The weights.</param>
     /// <param name="network">The network, as the message names it.</param>
@@ -62,10 +80,11 @@ internal static class TrainingMemory
         if (read > LargestBatchBytes)
             throw new ArgumentOutOfRangeException(option,
                 $"{images} takes {Size(read)}, more than the 2 GiB a batch is read into. Make {(fewer ? "BatchSize or " : "")}the images smaller.");
-        if (weights + batch > Available)
+        double held = InUse;
+        if (held + weights + batch > Available)
             throw new ArgumentOutOfRangeException(option,
-                $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}: " +
-                $"more than this machine's {Size(Available)} of memory. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
+                $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}, " +
+                $"beside the {Size(held)} this process holds: more than this machine's {Size(Available)} of memory. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
     }
 
     /// <summary>
@@ -89,8 +108,17 @@ internal static class TrainingMemory
         return (int)Math.Clamp(fits, 2, Training.AutomaticBatchSize.Start); // a batch norm needs two rows, the noise scale two halves
     }
 
-    // The images whose training fits in half the memory the weights leave (the other half for what the estimate misses).
-    private static double FitInTraining(AgdImageShape shape, NetworkSize network) => (Available - WeightBytes(network)) / 2 / BytesPerImage(shape, network);
+    /// <summary>
+    /// Whether a data set of <paramref name="bytes"/> can be held in memory: within half of what the process, the weights
+    /// and a first batch of <paramref name="batch"/> images leave (the other half for the batches growing and what the
+    /// estimate misses).
+    /// </summary>
+    public static bool DataFits(double bytes, long batch, AgdImageShape shape, NetworkSize network)
+        => bytes <= (Available - InUse - WeightBytes(network) - batch * BytesPerImage(shape, network)) / 2;
+
+    // The images whose training fits in half the memory the process and the weights leave (the other half for what the
+    // estimate misses).
+    private static double FitInTraining(AgdImageShape shape, NetworkSize network) => (Available - InUse - WeightBytes(network)) / 2 / BytesPerImage(shape, network);
 
     private static double WeightBytes(NetworkSize network) => network.Parameters * sizeof(float) * CopiesOfTheWeights;
 

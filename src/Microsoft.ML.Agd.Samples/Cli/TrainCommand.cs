@@ -18,7 +18,7 @@ internal static class TrainCommand
             foreach (string note in RunFile.ReplayNotes(replayed.Data, replayed.Ran))
                 AnsiConsole.MarkupLine(Markup.Escape(note));
         string ranks = JobRanks.Current is { Size: > 1 } job ? $", across {job.Size} ranks" : "";
-        AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epochs ({(settings.Trainer.BatchSize is { } b ? $"batch {b}" : "automatic batch")}{ranks}); Ctrl+C stops and keeps the last whole epoch.");
+        AnsiConsole.MarkupLine($"Training [bold]{settings.NetworkName}[/] with AGD for {settings.Trainer.NumberOfEpochs} epoch{(settings.Trainer.NumberOfEpochs == 1 ? "" : "s")} ({(settings.Trainer.BatchSize is { } b ? $"batch {b}" : "automatic batch")}{ranks}); Ctrl+C stops and keeps the last whole epoch.");
         TrainResult? result = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())

@@ -71,6 +71,7 @@ public sealed partial class AgdSearch
         // Read once for every trial.
         using var train = LabelledImages.Read(trainData, columns, imageShape, "training");
         using var validation = LabelledImages.Read(validationData, columns, imageShape, "validation");
+        TrainingMemory.CollectGarbage(); // what reading the views left; every trial's check counts the data held
         bool shapeKnown = _options.ImageShape is not null || trainData.Schema[columns.Features].Type is VectorDataViewType { Dimensions.Length: 3 };
         long rows = train.Count;
         var space = new ConfigurationSpace(_options, shapeKnown, imageShape.Size);

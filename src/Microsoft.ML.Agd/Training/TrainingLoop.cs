@@ -23,7 +23,8 @@ namespace Microsoft.ML.Agd.Training;
 /// <param name="generator">The source of every pass's order.</param>
 internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Optimizer optimizer, AgdLoss loss, int? batchSize, Device device, Generator generator)
 {
-    // Small, because every activation of a batch stays alive until the batch's scope ends; results do not depend on it.
+    // Small, because every activation of a batch stays alive until the batch's scope ends, and never more than the
+    // training batch, which is what the memory check sized (images of thousands of pixels); results do not depend on it.
     private const int EvaluationBatchSize = 32;
 
     private readonly bool _hasBatchNorms = network.modules().OfType<TorchSharp.Modules.BatchNorm>().Any();
@@ -205,7 +206,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         using var noGrad = no_grad();
         double lossSum = 0;
         long correct = 0, count = 0, targets = 0;
-        data.ForEachBatch(EvaluationBatchSize, null, device, (images, labels) =>
+        data.ForEachBatch(Math.Min(EvaluationBatchSize, CurrentBatch), null, device, (images, labels) =>
         {
             var output = network.call(images);
             lossSum += loss.Compute(output, labels).item<float>() * images.shape[0];

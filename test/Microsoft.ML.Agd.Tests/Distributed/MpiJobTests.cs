@@ -27,7 +27,7 @@ public class MpiJobTests
         var (code, output, _) = MpiJob.Run(2, Train(data, "ranks"));
         Assert.AreEqual(0, code, output);
         Assert.AreEqual(1, Regex.Matches(output, "Test accuracy").Count, $"Rank 0 alone prints:\n{output}");
-        StringAssert.Contains(output, "for 1 epochs (batch 16, across 2 ranks)");
+        StringAssert.Contains(output, "for 1 epoch (batch 16, across 2 ranks)");
         WeightsAssert.Close(Weights(data.Path("alone")), Weights(data.Path("ranks")), "The job's");
     }
 

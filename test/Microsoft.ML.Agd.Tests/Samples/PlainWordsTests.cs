@@ -198,7 +198,7 @@ public class PlainWordsTests
         var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "64", "--image-size", "3000", "-b", "16", "-e", "1", "-o", data.Path("o"));
         Assert.AreEqual(1, code, printed);
         StringAssert.Matches(Cli.Unwrapped(printed), new System.Text.RegularExpressions.Regex(
-            @"error: A batch of 16 images of 3x3000x3000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB: more than this machine's [0-9.]+ GB of memory\. Make --batch-size, the images or the network smaller\."));
+            @"error: A batch of 16 images of 3x3000x3000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB, beside the [0-9.]+ [MG]B this process holds: more than this machine's [0-9.]+ GB of memory\. Make --batch-size, the images or the network smaller\."));
         Assert.IsFalse(Directory.Exists(data.Path("o")));
     }
 
@@ -210,7 +210,7 @@ public class PlainWordsTests
         var (code, printed) = Cli.Run("train", "--data", data.ImageFolder(perClass: 20), "-a", "resnet18", "--base-width", "64", "--image-size", "5000", "-e", "1", "-o", data.Path("o"));
         Assert.AreEqual(1, code, printed);
         StringAssert.Matches(Cli.Unwrapped(printed), new System.Text.RegularExpressions.Regex(
-            @"error: A batch of 2 images of 3x5000x5000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB: more than this machine's [0-9.]+ GB of memory\. Make the images or the network smaller\."));
+            @"error: A batch of 2 images of 3x5000x5000 needs about [0-9.]+ GB in training \(the images and the network's activations\), and the network's weights [0-9.]+ MB, beside the [0-9.]+ [MG]B this process holds: more than this machine's [0-9.]+ GB of memory\. Make the images or the network smaller\."));
         Assert.IsFalse(printed.Contains("--batch-size", StringComparison.Ordinal), printed);
     }
 

@@ -72,6 +72,74 @@ public class MemoryTests
         Assert.AreEqual(AutomaticBatchSize.Start, TrainingMemory.FirstBatch(new AgdImageShape(3, 224, 224), Size(AgdArchitecture.ResNet18, new AgdImageShape(3, 224, 224), 16)));
     }
 
+    [TestMethod]
+    public void DataIsHeldInMemoryOnlyWithinHalfOfWhatTheProcessTheWeightsAndTheFirstBatchLeave()
+    {
+        var shape = new AgdImageShape(3, 64, 64);
+        double room = (TrainingMemory.Available - TrainingMemory.InUse) / 2;
+        Assert.IsTrue(TrainingMemory.DataFits(room * 0.9, 0, shape, new NetworkSize(0)));
+        Assert.IsFalse(TrainingMemory.DataFits(room * 1.1, 0, shape, new NetworkSize(0)), "What the process holds is not free.");
+        // Weights whose 18 copies take half of what is free halve the room; a first batch taking half the rest halves it again.
+        var network = new NetworkSize(room / 18 / sizeof(float), OutputsPerImage: 1000);
+        Assert.IsTrue(TrainingMemory.DataFits(room * 0.4, 0, shape, network));
+        Assert.IsFalse(TrainingMemory.DataFits(room * 0.6, 0, shape, network));
+        double perImage = (2.0 * shape.Size + 3 * network.OutputsPerImage) * sizeof(float);
+        long batch = (long)(room / 2 / perImage);
+        Assert.IsFalse(TrainingMemory.DataFits(room * 0.4, batch, shape, network));
+        Assert.IsTrue(TrainingMemory.DataFits(room * 0.1, batch, shape, network));
+    }
+
+    [TestMethod]
+    [DoNotParallelize] // the managed heap is the whole process's
+    public void TheGarbageThatReadingAViewLeavesIsFreedBeforeTheFirstStep()
+    {
+        // Rows decoded anew on every read, as an image folder's are: 300 of 3 x 128 x 128 leave 59 MB of large arrays on
+        // each pass (a count, then the read), which the collector, blind to the native memory a step takes, would keep.
+        const int rows = 300, size = 3 * 128 * 128;
+        var ml = new MLContext(seed: 1);
+        IEnumerable<SyntheticImages.VectorRow> Decoded()
+        {
+            for (int i = 0; i < rows; i++)
+                yield return new SyntheticImages.VectorRow { Features = Enumerable.Repeat(i % 3 / 2f, size).ToArray(), Label = SyntheticImages.Classes[i % 3] };
+        }
+        var view = DataViews.LoadLazily(ml, Decoded(), size);
+        var data = ml.Transforms.Conversion.MapValueToKey("Label").Fit(view).Transform(view);
+        long heldAtFirstStep = -1;
+        var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+        {
+            NumberOfEpochs = 1, BatchSize = 100, DataLoading = AgdDataLoading.InMemory,
+            NetworkFactory = (shape, classes) =>
+            {
+                heldAtFirstStep = GC.GetTotalMemory(forceFullCollection: false); // built after the rows are read
+                return new Fcn(shape.Size, 8, 2, classes);
+            },
+        }).Fit(data);
+        model.Model.Network.Dispose();
+        Assert.IsTrue(heldAtFirstStep is >= 0 and < 20_000_000, $"The managed heap held {heldAtFirstStep / 1e6:G3} MB when the network was built.");
+    }
+
+    [TestMethod]
+    public void EvaluationBatchesAreNoLargerThanTheTrainingBatchTheMemoryCheckSized()
+    {
+        // Evaluation keeps a batch's activations until the batch ends, as a step does: 30 validation rows go in batches of
+        // at most the training batch's 4, not of 32.
+        var ml = new MLContext(seed: 1);
+        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(10, 8, seed: 2));
+        var evaluated = new List<long>();
+        var model = ml.MulticlassClassification.Trainers.Agd(new AgdImageClassificationTrainer.Options
+        {
+            NumberOfEpochs = 2, BatchSize = 4,
+            NetworkFactory = (shape, classes) =>
+            {
+                var fcn = new Fcn(shape.Size, 8, 2, classes);
+                fcn.register_forward_pre_hook((module, x) => { if (!module.training) evaluated.Add(x.shape[0]); return x; });
+                return fcn;
+            },
+        }).Fit(data, data);
+        model.Model.Network.Dispose();
+        Assert.AreEqual(4, evaluated.Max(), $"Evaluation batches: {string.Join(", ", evaluated.Distinct())}.");
+    }
+
     // The size the trainer's check computes for 10 classes (an FCN of depth 3 and width 512 where it is one).
     private static NetworkSize Size(AgdArchitecture architecture, AgdImageShape shape, int baseWidth)
         => AgdNetworks.Size(architecture, shape, 10, 3, 512, baseWidth, AgdNetworks.ParameterCount(architecture, shape, 10, 3, 512, baseWidth));
