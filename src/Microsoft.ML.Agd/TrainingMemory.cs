@@ -25,8 +25,17 @@ internal static class TrainingMemory
     // A batch is read into one buffer, which a span reaches: at most 2 GiB.
     private const double LargestBatchBytes = int.MaxValue;
 
-    /// <summary>This machine's (or container's) memory in bytes.</summary>
-    public static double Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    /// <summary>
+    /// The memory this process may use, in bytes: the machine's (or container's), or an equal share of it for each rank
+    /// that an MPI launcher started on this machine, which all use it at once (MPICH's and Intel MPI's MPI_LOCALNRANKS).
+    /// </summary>
+    public static double Available => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / RanksHere;
+
+    private static int RanksHere => int.TryParse(Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int ranks) && ranks > 1 ? ranks : 1;
+
+    /// <summary>The memory the checks compare with, as their messages name it ("this machine's 4.83 GB of memory").</summary>
+    internal static string Memory => RanksHere == 1 ? $"this machine's {Size(Available)} of memory"
+        : $"the {Size(Available)} of memory each of the {RanksHere} ranks on this machine may use";
 
     /// <summary>
     /// What this process holds already (its resident memory): the runtime, the native libraries, and what the application
@@ -57,8 +66,8 @@ internal static class TrainingMemory
         double bytes = parameters * sizeof(float) * CopiesOfTheWeights;
         if (bytes > Available)
             throw new ArgumentOutOfRangeException(option,
-                $"{network} would have {parameters:G3} parameters; training keeps about {CopiesOfTheWeights} copies of them ({Size(bytes)}), more than this " +
-                $"machine's {Size(Available)} of memory. Make {option}{(imagesToo ? " or the images" : "")} smaller.");
+                $"{network} would have {parameters:G3} parameters; training keeps about {CopiesOfTheWeights} copies of them ({Size(bytes)}), more than " +
+                $"{Memory}. Make {option}{(imagesToo ? " or the images" : "")} smaller.");
     }
 
     /// <summary>
@@ -84,7 +93,7 @@ internal static class TrainingMemory
         if (held + weights + batch > Available)
             throw new ArgumentOutOfRangeException(option,
                 $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}, " +
-                $"beside the {Size(held)} this process holds: more than this machine's {Size(Available)} of memory. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
+                $"beside the {Size(held)} this process holds: more than {Memory}. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
     }
 
     /// <summary>

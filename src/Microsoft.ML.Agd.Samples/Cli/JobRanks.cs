@@ -1,4 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.ML.Agd.Distributed;
+using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Agd.Training;
 
 namespace Microsoft.ML.Agd.Samples.Cli;
@@ -32,23 +36,41 @@ internal static class JobRanks
         return Current;
     }
 
-    /// <summary>Checks that a verb can run on several ranks: only <c>train</c>, <c>search</c> and <c>lm train</c> run across them.</summary>
-    /// <exception cref="InvalidOperationException">Another verb was started on several ranks.</exception>
+    /// <summary>
+    /// Checks that a verb can run on several ranks (only <c>train</c>, <c>search</c> and <c>lm train</c> run across them),
+    /// and that every rank runs the same one.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another verb was started on several ranks, or the ranks run different verbs.</exception>
     public static void CheckVerb(string[] args)
     {
         string verb = string.Join(' ', args.Take(args.FirstOrDefault() == "lm" ? 2 : 1));
-        if (Current is { Size: > 1 } job && verb is not ("train" or "search" or "lm train"))
+        if (Current is not { Size: > 1 } job)
+            return;
+        string[] across = ["train", "search", "lm train"];
+        if (!across.Contains(verb))
             throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train', 'agd search' and " +
                 "'agd lm train' run across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        RankShare.Agree(job, ("the verb (1 train, 2 search, 3 lm train)", Array.IndexOf(across, verb) + 1));
     }
 
-    /// <summary>Checks that every rank of the job read the same data: a rank given other data would train on it silently.</summary>
-    /// <param name="fingerprint">The data's fingerprint (<see cref="Jobs.RunConfiguration.Fingerprint"/>).</param>
-    /// <exception cref="InvalidOperationException">A rank read other data; the message names it.</exception>
-    public static void AgreeOnData(string fingerprint)
+    /// <summary>
+    /// Checks that every rank of the job read the same data and runs the same configuration: a rank given other data or
+    /// another option would mix its gradients into the others' silently. The configuration is compared as its run.json
+    /// says it but for the paths and what ran it, which may differ from machine to machine for the same run.
+    /// </summary>
+    /// <param name="fingerprint">The data's fingerprint (<see cref="Jobs.RunConfiguration.Fingerprint"/>, or a text's).</param>
+    /// <param name="configuration">The run.json's contents, or null where the library checks the options (a search).</param>
+    /// <exception cref="InvalidOperationException">A rank read other data or has another option; the message names which.</exception>
+    public static void AgreeOnRun(string fingerprint, object? configuration = null)
     {
-        if (Current is { } job)
-            RankShare.Agree(job, ("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)));
+        if (Current is not { } job)
+            return;
+        var options = configuration is null ? null : JsonSerializer.SerializeToNode(configuration)!.AsObject();
+        foreach (string local in new[] { "Data", "Text", "Ran" })
+            options?.Remove(local);
+        long checksum = options is null ? 0 : BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(options.ToJsonString())), 0) & ((1L << 60) - 1);
+        RankShare.Agree(job, ("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)),
+            ("options whose checksum (the first 60 bits of the SHA-256 of run.json but for its paths) is", checksum));
     }
 
     /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>
@@ -59,6 +81,7 @@ internal static class JobRanks
             // The launcher kills every rank at the abort, and what it has not yet passed on of their output is lost: rank 0
             // waits for its message to go, the others (which mostly fail as it does) long enough for rank 0 to abort first.
             Console.Error.Flush();
+            RunTemporaryFolder.Remove(endingAtOnce: true); // MPI_Abort ends the process without the runtime's shutdown
             Thread.Sleep(job.Rank == 0 ? 300 : 1500);
             job.Abort(code);
         }

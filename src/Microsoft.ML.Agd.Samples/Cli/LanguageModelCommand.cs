@@ -33,6 +33,7 @@ internal static class LanguageModelCommand
             if (replay is not null)
                 foreach (string note in RunFile.ReplayNotes(text, configuration.Ran))
                     AnsiConsole.MarkupLine(Markup.Escape(note));
+            JobRanks.AgreeOnRun(configuration.TextFingerprint, configuration);
             var model = training.InitialModel();
             using var agd = new AgdOptimizer(model);
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: {tokenizer.VocabularySize} tokens in the vocabulary ({tokenizer.Kind}). {agd.Plan.Describe().Split('\n')[0].Trim()}.{(JobRanks.Current is { Size: > 1 } job ? $" Training across {job.Size} ranks." : "")} Ctrl+C stops and saves the model as it is (averaged over the last tenth's steps taken, if any)."));

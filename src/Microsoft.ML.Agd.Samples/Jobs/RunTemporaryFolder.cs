@@ -54,7 +54,7 @@ internal static partial class RunTemporaryFolder
             Leftovers.TryDelete(held);
         if (s_folder is { } folder)
             Leftovers.TryDelete(folder);
-        if (endingAtOnce && s_parent is { } parent)
+        if (endingAtOnce && (s_parent ?? Path.GetTempPath()) is var parent && Directory.Exists(parent))
             foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
                 Leftovers.TryDeleteFile(pipe);
     }

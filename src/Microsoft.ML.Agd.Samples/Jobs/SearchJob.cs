@@ -44,7 +44,7 @@ internal static class SearchJob
             folder.CheckWritable();
         var (train, test) = settings.Data.Load();
         string fingerprint = RunConfiguration.Fingerprint(train, test);
-        Cli.JobRanks.AgreeOnData(fingerprint);
+        Cli.JobRanks.AgreeOnRun(fingerprint); // the search checks its own options across ranks
         var keys = train.LabelKeys(ml);
         var result = Stopped.NothingWritten(folder.Path, null, "model", () => search.Fit(keys.Transform(train.ToDataView(ml))));
         using var bestModel = result.BestModel; // written below; disposing it deletes its temporary ONNX file

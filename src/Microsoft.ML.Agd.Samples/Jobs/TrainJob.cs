@@ -59,7 +59,7 @@ internal static class TrainJob
         var (train, test) = settings.Data.Load();
         settings.Trainer.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before the fingerprint decodes every row
         string fingerprint = RunConfiguration.Fingerprint(train, test);
-        Cli.JobRanks.AgreeOnData(fingerprint);
+        Cli.JobRanks.AgreeOnRun(fingerprint, RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint));
         if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
             throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +
                 "a file was added, removed or changed since, or the run configuration's ImageShape (the size an image folder's images are read at) was edited. " +

@@ -46,15 +46,15 @@ internal sealed record LanguageModelSettings
     /// <exception cref="ArgumentException">They do not; the message gives the sizes and the options to lower.</exception>
     public void CheckMemory(int vocabularySize)
     {
-        double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        double available = TrainingMemory.Available;
         double parameters = 12.0 * Layers * Width * Width + (2.0 * vocabularySize + Context) * Width;
         if (6 * 4 * parameters > available)
             throw new ArgumentException($"A GPT of {Layers} layers, width {Width} and context {Context} would have {parameters:G3} parameters, " +
-                $"{6 * 4 * parameters / 1e9:G3} GB with the copies training keeps, more than this machine's {available / 1e9:G3} GB. Make --width, --layers or --context smaller.");
+                $"{6 * 4 * parameters / 1e9:G3} GB with the copies training keeps, more than {TrainingMemory.Memory}. Make --width, --layers or --context smaller.");
         double activations = 4.0 * BatchSize * Context * (20.0 * Width * Layers + (double)Heads * Context * Layers + 2.0 * vocabularySize);
         if (activations > available)
             throw new ArgumentException($"A batch of {BatchSize} windows of {Context} tokens needs about {activations / 1e9:G3} GB " +
-                $"for its activations, more than this machine's {available / 1e9:G3} GB. Make --batch-size or --context smaller.");
+                $"for its activations, more than {TrainingMemory.Memory}. Make --batch-size or --context smaller.");
     }
 }
 

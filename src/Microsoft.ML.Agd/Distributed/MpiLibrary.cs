@@ -38,6 +38,9 @@ internal static partial class MpiLibrary
                 throw new InvalidOperationException($"'{name}' is Open MPI's library, whose handles are pointers that MPI.NET cannot pass. " +
                     $"Run with MPICH (Debian/Ubuntu: apt-get install mpich; then mpiexec.mpich), or set {LibraryVariable} to an MPICH-ABI library " +
                     "(MPICH, Intel MPI, MVAPICH, Cray MPICH).");
+            if (!NativeLibrary.TryGetExport(handle, "MPI_Initialized", out _))
+                throw new InvalidOperationException($"'{name}' is not an MPI library: it has no MPI_Initialized. Set {LibraryVariable} to an MPICH-ABI library " +
+                    "(MPICH's libmpich.so.12, Intel MPI, MVAPICH, Cray MPICH), or leave it unset to find MPICH's.");
             NativeLibrary.SetDllImportResolver(typeof(MPI.Environment).Assembly, (library, _, _) => library == "msmpi.dll" ? handle : IntPtr.Zero);
             return handle;
         }

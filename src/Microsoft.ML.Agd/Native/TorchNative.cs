@@ -158,28 +158,33 @@ public static class TorchNative
                 NativeLibrary.Load(sibling);
         }
         image.MarkVersionWeak(MarkerVersion);
-        string copy = WriteToCache(image.Bytes);
-        var handle = NativeLibrary.Load(copy);
-        CompatibilityCopyPath = copy;
-        return handle;
+        return LoadFromCache(image.Bytes);
     }
 
-    // The first of the cache's places that can be written: the user's local data (where HOME exists), else the temporary folder.
-    private static string WriteToCache(byte[] bytes)
+    // Loaded from the first of the cache's places where the copy can be written and loaded: the user's local data (where
+    // HOME exists), else the temporary folder. A file system mounted noexec takes the copy but cannot map it.
+    private static IntPtr LoadFromCache(byte[] bytes)
     {
         string hash = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
         var failures = new List<string>();
         foreach (string root in CacheRoots())
             try
             {
-                return WriteToCache(Path.Combine(root, "Microsoft.ML.Agd", "native", hash), bytes);
+                string copy = WriteToCache(Path.Combine(root, "Microsoft.ML.Agd", "native", hash), bytes);
+                var handle = NativeLibrary.Load(copy);
+                CompatibilityCopyPath = copy;
+                return handle;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 failures.Add($"{root}: {e.Message}");
             }
-        throw new IOException($"libtorch's CPU library is loaded from a copy marked for this CPU, and no place for the copy could be written ({string.Join("; ", failures)}). " +
-            "Set HOME or TMPDIR to a folder this user can write.");
+            catch (DllNotFoundException e)
+            {
+                failures.Add($"{root}: the copy could not be loaded from there ({e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim()})");
+            }
+        throw new IOException($"libtorch's CPU library is loaded from a copy marked for this CPU, and no place for the copy could be written and loaded " +
+            $"({string.Join("; ", failures)}). Set HOME or TMPDIR to a folder this user can write, on a file system that allows programs (not mounted noexec).");
     }
 
     private static IEnumerable<string> CacheRoots()

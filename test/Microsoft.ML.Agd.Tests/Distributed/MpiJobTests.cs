@@ -88,15 +88,43 @@ public class MpiJobTests
     [TestMethod]
     public void RanksGivenOtherDataAreNamedBeforeTraining()
     {
-        // Rank 1 reads a folder with one more image of each class: the job stops before its first step, nothing written.
+        // Rank 1 reads a folder with one more image of each class: the job stops before its first step, nothing written, and
+        // every rank removes its temporary folder and the runtime's pipes before the job is aborted.
         using var data = new TinyData();
         using var other = new TinyData();
         string[] Train(string folder) => ["train", "--data", folder, "-e", "1", "-b", "16", "--width", "32", "--depth", "3", "-o", data.Path("model")];
-        var (code, output) = MpiJob.RunEach(Train(data.IdxFolder(perClassTrain: 40)), Train(other.IdxFolder(perClassTrain: 41)));
+        var (code, output) = MpiJob.RunEach(Directory.CreateDirectory(data.Path("tmp")).FullName, Train(data.IdxFolder(perClassTrain: 40)), Train(other.IdxFolder(perClassTrain: 41)));
         Assert.AreNotEqual(0, code, output);
         StringAssert.Contains(output, "Rank 1 has data whose fingerprint");
         StringAssert.Contains(output, "every rank must train the same network on the same data with the same options (the same command, data folder and seed).");
         Assert.IsFalse(Directory.Exists(data.Path("model")), output);
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(data.Path("tmp")), "Left in TMPDIR.");
+    }
+
+    [TestMethod]
+    public void RanksGivenAnotherOptionTextOrVerbAreNamedBeforeTraining()
+    {
+        // The same data with another loss would mix two losses' gradients silently; so would two texts, or two verbs.
+        using var data = new TinyData();
+        string folder = data.IdxFolder(perClassTrain: 20), tmp = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        string[] Train(params string[] more) => ["train", "--data", folder, "-e", "1", "-b", "16", "--width", "32", "--depth", "2", "-o", data.Path("model"), .. more];
+        File.WriteAllText(data.Path("a.txt"), TinyLanguageModel.Text);
+        File.WriteAllText(data.Path("b.txt"), TinyLanguageModel.Text + "!");
+        string[] Lm(string text) => ["lm", "train", "-t", data.Path(text), "--layers", "1", "--heads", "2", "--width", "16", "--context", "8", "-b", "8", "-i", "20",
+            "--eval-interval", "10", "--eval-batches", "2", "-o", data.Path("lm")];
+        foreach (var (ranks, expected) in new[]
+        {
+            (new[] { Train(), Train("--loss", "crossentropy") }, "Rank 1 has options whose checksum (the first 60 bits of the SHA-256 of run.json but for its paths) is "),
+            (new[] { Lm("a.txt"), Lm("b.txt") }, "Rank 1 has data whose fingerprint"),
+            (new[] { Train(), Lm("a.txt") }, "Rank 1 has the verb (1 train, 2 search, 3 lm train) 3, rank 0 1: "),
+        })
+        {
+            var (code, output) = MpiJob.RunEach(tmp, ranks);
+            Assert.AreNotEqual(0, code, output);
+            StringAssert.Contains(output, expected);
+            Assert.IsFalse(Directory.Exists(data.Path("model")) || Directory.Exists(data.Path("lm")), output);
+            CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(tmp), $"Left in TMPDIR by:\n{output}");
+        }
     }
 
     [TestMethod]
@@ -117,6 +145,16 @@ public class MpiJobTests
             $"Both ranks' trials are on the one leaderboard:\n{board}");
         var (evaluated, printed) = Cli.Run(["evaluate", "-m", data.Path("search"), "--data", folder]);
         Assert.AreEqual(0, evaluated, printed);
+    }
+
+    [TestMethod]
+    public void ALibraryThatIsNotMpiIsNamed()
+    {
+        using var data = new TinyData();
+        var (code, output) = MpiJob.RunWith(("AGD_MPI_LIBRARY", "libc.so.6"), 2, ["train", "--data", data.IdxFolder(), "-e", "1", "-o", data.Path("model")]);
+        Assert.AreEqual(1, code, output);
+        StringAssert.Contains(output, "error: 'libc.so.6' is not an MPI library: it has no MPI_Initialized. Set AGD_MPI_LIBRARY to an MPICH-ABI library");
+        Assert.IsFalse(output.Contains("Unhandled", StringComparison.Ordinal), output);
     }
 
     [TestMethod]

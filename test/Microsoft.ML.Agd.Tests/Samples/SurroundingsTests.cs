@@ -50,6 +50,24 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    public void ANativeCopyThatANoexecFileSystemCannotLoadGoesElsewhereOrIsNamed()
+    {
+        // On this system libtorch is loaded from a copy written to HOME's local data, else TMPDIR: a file system mounted
+        // noexec takes the copy but cannot map it. Needs root, as CI has, for the mounts.
+        using var data = new TinyData();
+        string train = $"$A train --data '{data.IdxFolder()}' -e 1 --width 8 --depth 2";
+        string mount = "mkdir -p h t && mount -t tmpfs -o noexec,size=128m tmpfs h && mount -t tmpfs -o noexec,size=128m tmpfs t";
+        var (code, output, _) = Shell(data, $"{mount} && HOME=$PWD/h {train} -o one; rc=$?; umount h t; exit $rc");
+        Assert.AreEqual(0, code, output);
+        (code, output, _) = Shell(data, $"{mount} && HOME=$PWD/h TMPDIR=$PWD/t {train} -o two; rc=$?; umount h t; exit $rc");
+        Assert.AreEqual(1, code, output);
+        StringAssert.Contains(Cli.Unwrapped(output), "error: libtorch's CPU library is loaded from a copy marked for this CPU, and no place for the copy could be written and loaded (");
+        StringAssert.Contains(Cli.Unwrapped(output), "the copy could not be loaded from there (");
+        StringAssert.Contains(Cli.Unwrapped(output), "Set HOME or TMPDIR to a folder this user can write, on a file system that allows programs (not mounted noexec).");
+        Assert.IsFalse(Directory.Exists(data.Path("two")), output);
+    }
+
+    [TestMethod]
     [DataRow("de_DE.UTF-8")]
     [DataRow("fr_FR.UTF-8")]
     public void NumbersAreReadAsWrittenInEveryLocale(string locale)

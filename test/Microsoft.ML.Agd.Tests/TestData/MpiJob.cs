@@ -16,17 +16,31 @@ internal static class MpiJob
     public static (int Code, string Output, TimeSpan AfterCall) Run(int ranks, string[] args, Func<string, bool>? after = null, Action<int, int[]>? whileRunning = null)
         => Launch(["-n", $"{ranks}", "dotnet", Cli.AgdDll, .. args], ranks, after, whileRunning);
 
-    /// <summary>Runs one job whose ranks are given different arguments (MPI's <c>mpiexec -n 1 a : -n 1 b</c>), one rank each.</summary>
-    public static (int Code, string Output) RunEach(params string[][] args)
+    /// <summary>Runs <c>mpiexec -env NAME VALUE -n <paramref name="ranks"/> dotnet agd.dll ...</c>: every rank with a variable set.</summary>
+    public static (int Code, string Output) RunWith((string Name, string Value) variable, int ranks, string[] args)
     {
-        var (code, output, _) = Launch(args.SelectMany((a, i) => (string[])[.. i > 0 ? [":"] : Array.Empty<string>(), "-n", "1", "dotnet", Cli.AgdDll, .. a]).ToArray(), args.Length, null, null);
+        var (code, output, _) = Launch(["-env", variable.Name, variable.Value, "-n", $"{ranks}", "dotnet", Cli.AgdDll, .. args], ranks, null, null);
         return (code, output);
     }
 
-    private static (int Code, string Output, TimeSpan AfterCall) Launch(string[] launcherArgs, int ranks, Func<string, bool>? after, Action<int, int[]>? whileRunning)
+    /// <summary>
+    /// Runs one job whose ranks are given different arguments (MPI's <c>mpiexec -n 1 a : -n 1 b</c>), one rank each, with
+    /// <paramref name="temporaryFolder"/> as every rank's TMPDIR.
+    /// </summary>
+    public static (int Code, string Output) RunEach(string temporaryFolder, params string[][] args)
+    {
+        var (code, output, _) = Launch(args.SelectMany((a, i) => (string[])[.. i > 0 ? [":"] : Array.Empty<string>(), "-n", "1", "dotnet", Cli.AgdDll, .. a]).ToArray(), args.Length, null, null,
+            temporaryFolder);
+        return (code, output);
+    }
+
+    private static (int Code, string Output, TimeSpan AfterCall) Launch(string[] launcherArgs, int ranks, Func<string, bool>? after, Action<int, int[]>? whileRunning,
+        string? temporaryFolder = null)
     {
         Assert.IsTrue(File.Exists(Launcher), $"{Launcher} is missing: build/test.sh installs MPICH (apt-get install mpich) where it is missing.");
         var start = new ProcessStartInfo(Launcher, launcherArgs) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (temporaryFolder is not null)
+            start.Environment["TMPDIR"] = temporaryFolder;
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();

@@ -90,6 +90,25 @@ public class MemoryTests
     }
 
     [TestMethod]
+    [DoNotParallelize] // the variable is the whole process's
+    public void RanksThatAnMpiLauncherStartedOnOneMachineShareItsMemory()
+    {
+        double whole = TrainingMemory.Available, parameters = whole / 2 / 18 / sizeof(float); // 18 copies of them take half of it
+        TrainingMemory.CheckParameters(parameters, "A network", "Width");
+        Environment.SetEnvironmentVariable("MPI_LOCALNRANKS", "4");
+        try
+        {
+            Assert.AreEqual(whole / 4, TrainingMemory.Available, whole * 1e-6);
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => TrainingMemory.CheckParameters(parameters, "A network", "Width"));
+            StringAssert.Contains(e.Message, " of memory each of the 4 ranks on this machine may use. Make Width smaller.");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MPI_LOCALNRANKS", null);
+        }
+    }
+
+    [TestMethod]
     [DoNotParallelize] // the managed heap is the whole process's
     public void TheGarbageThatReadingAViewLeavesIsFreedBeforeTheFirstStep()
     {
