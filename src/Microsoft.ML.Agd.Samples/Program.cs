@@ -43,7 +43,8 @@ internal static class Program
     /// <summary>Runs a verb; returns its exit code (0 on success, 1 on an error, which is printed).</summary>
     public static int Run(string[] args)
     {
-        var parsed = Commands().Parse(args);
+        // No response files: an argument that starts with @ is a file's name, as the shell gave it (a photo named @home.png).
+        var parsed = Commands().Parse(args, new System.CommandLine.ParserConfiguration { ResponseFileTokenReplacer = null });
         return parsed.Errors.Count > 0 ? ParseErrors.Print(parsed) : parsed.Invoke();
     }
 

@@ -68,6 +68,18 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    public void AnArgumentThatStartsWithAnAtSignIsAFileNotAResponseFile()
+    {
+        using var data = new TinyData();
+        string images = data.ImageFolder(perClass: 4);
+        Assert.AreEqual(0, Cli.Run("train", "--data", images, "-e", "1", "--width", "16", "--image-size", "8", "-o", data.Path("model")).Code);
+        File.Copy(Directory.GetFiles(Directory.GetDirectories(images)[0])[0], data.Path("@photo.png"));
+        var (code, output, _) = Shell(data, "$A predict -m model @photo.png");
+        Assert.AreEqual(0, code, output);
+        StringAssert.Contains(output, "@photo.png");
+    }
+
+    [TestMethod]
     [DataRow("de_DE.UTF-8")]
     [DataRow("fr_FR.UTF-8")]
     public void NumbersAreReadAsWrittenInEveryLocale(string locale)
