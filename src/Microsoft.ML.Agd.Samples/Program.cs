@@ -17,7 +17,7 @@ internal static class Program
         if (args.FirstOrDefault(a => a.Contains('\uFFFD', StringComparison.Ordinal)) is { } garbled)
         {
             Console.Error.WriteLine($"error: The argument '{garbled}' holds bytes that are not UTF-8 (shown as \uFFFD), which .NET cannot pass on as they are. " +
-                "Rename the file or folder, or give its path through a link with a UTF-8 name.");
+                "Give text (a prompt) in UTF-8, converted for example with iconv; rename a file or folder of such a name, or give its path through a link with a UTF-8 name.");
             return 1;
         }
         IDisposable? job;

@@ -71,7 +71,20 @@ internal static class CliOptions
     public static Option<int?> BatchSize() => new("--batch-size", "-b") { Description = "Images per step. Without it the batch is automatic: it starts at 32 and doubles as the gradient noise measured in training grows." };
     public static Option<int> ImageSize() => new("--image-size") { Description = "Height and width images of an image folder are resized to.", DefaultValueFactory = _ => DataSets.DefaultImageShape.Height };
     public static Option<bool> Grey() => new("--grey") { Description = "Read images of an image folder as one grey channel instead of RGB." };
-    public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => DataSets.DefaultTestFraction };
+    public static Option<double> TestFraction() => new("--test-fraction") { Description = "Share of an image folder held out for validation and testing.", DefaultValueFactory = _ => DataSets.DefaultTestFraction, CustomParser = Number };
+
+    /// <summary>
+    /// A number as the help and the messages write it (0.5), in every locale: no group separators, so that a decimal comma
+    /// ("0,5") is refused by name rather than read as 5.
+    /// </summary>
+    public static double Number(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string token = result.Tokens[^1].Value;
+        if (double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value))
+            return value;
+        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name} takes a number such as 0.5, not '{token}'.");
+        return 0;
+    }
     public static Option<int> Seed() => new("--seed") { Description = "Seed of the split, the weights and the batch order.", DefaultValueFactory = _ => 0 };
     public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
     public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };

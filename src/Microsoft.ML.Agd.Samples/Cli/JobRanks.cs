@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.ML.Agd.Distributed;
 using Microsoft.ML.Agd.Samples.Jobs;
 using Microsoft.ML.Agd.Training;
@@ -65,13 +66,14 @@ internal static class JobRanks
     {
         if (Current is not { } job)
             return;
-        var options = configuration is null ? null : JsonSerializer.SerializeToNode(configuration)!.AsObject();
-        foreach (string local in new[] { "Data", "Text", "Ran" })
-            options?.Remove(local);
-        long checksum = options is null ? 0 : BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(options.ToJsonString())), 0) & ((1L << 60) - 1);
-        RankShare.Agree(job, ("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)),
-            ("options whose checksum (the first 60 bits of the SHA-256 of run.json but for its paths) is", checksum));
+        var options = configuration is null ? [] : JsonSerializer.SerializeToNode(configuration, ModelFolder.Json)!.AsObject()
+            .Where(o => o.Key is not ("Data" or "Text" or "Ran" or "DataFingerprint" or "TextFingerprint"))
+            .Select(o => o.Value is JsonValue value && value.TryGetValue(out long number) ? ($"{o.Key}", number)
+                : ($"{o.Key} whose checksum (the first 60 bits of the SHA-256 of its run.json value) is", Checksum(o.Value?.ToJsonString() ?? "null")));
+        RankShare.Agree(job, [("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)), .. options]);
     }
+
+    private static long Checksum(string text) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0) & ((1L << 60) - 1);
 
     /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>
     public static int Failed(int code)

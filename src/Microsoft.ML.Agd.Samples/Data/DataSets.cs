@@ -77,6 +77,8 @@ internal static class DataSets
     private static string Existing(string? folder)
     {
         folder ??= DefaultFolder;
+        if (folder.Length == 0)
+            throw new DirectoryNotFoundException("--data is empty: give a data folder (an IDX folder, a CIFAR-10 or CIFAR-100 folder, or an image folder with one sub-folder of images per class).");
         if (InputFile.IsLinkLoop(folder))
             throw new DirectoryNotFoundException($"--data '{folder}' is a symbolic link that leads round to itself (too many levels of symbolic links); point it at the data folder, or give that folder.");
         if (File.Exists(folder))

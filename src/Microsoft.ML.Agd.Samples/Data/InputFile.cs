@@ -24,16 +24,22 @@ internal static partial class InputFile
     /// <summary>Whether a path is a symbolic link that leads round to itself (following it fails with "too many levels of symbolic links").</summary>
     public static bool IsLinkLoop(string path)
     {
-        if (new FileInfo(path).LinkTarget is null)
+        if (path.Length == 0 || new FileInfo(path).LinkTarget is null)
             return false;
         try
         {
-            File.ResolveLinkTarget(path, returnFinalTarget: true);
+            // Opening it is what fails on a loop (ELOOP); .NET's own link resolution gives up quietly on a relative one.
+            using var entries = Directory.EnumerateFileSystemEntries(path).GetEnumerator();
+            entries.MoveNext();
             return false;
         }
-        catch (IOException e) when (e is not FileNotFoundException)
+        catch (IOException e) when (e.Message.Contains("Too many levels of symbolic links", StringComparison.Ordinal))
         {
             return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -145,14 +145,13 @@ public class PolarStepTests
         static float[] Step(RankShare? ranks)
         {
             using var scope = NewDisposeScope();
-            Sequential network;
-            Tensor input;
-            lock (s_globalGenerator) // the ranks are threads, and libtorch's default generator is the process's
-            {
-                manual_seed(5);
-                network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
-                input = randn(8, 2, 4, 4);
-            }
+            // Weights and input from a generator of their own: libtorch's default one is the process's, which other tests draw from.
+            var generator = new Generator(5);
+            var network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
+            using (no_grad())
+                foreach (var p in network.parameters())
+                    p.copy_(randn(p.shape, generator: generator).mul(0.2));
+            var input = randn([8, 2, 4, 4], generator: generator);
             using var optimizer = new AgdOptimizer(network) { Norm = AgdStepNorm.Polar, Ranks = ranks };
             network.call(input).square().sum().backward();
             optimizer.step();
@@ -170,8 +169,6 @@ public class PolarStepTests
         var owners = PolarStep.Owners(AgdPlan.Published(nn.Sequential(nn.Linear(300, 200), nn.Linear(200, 100), nn.Linear(100, 10))).Layers, 2);
         CollectionAssert.AreEqual(new[] { 0, 1, 1 }, owners);
     }
-
-    private static readonly object s_globalGenerator = new();
 
     private static Sequential TwoLayers()
     {

@@ -80,6 +80,26 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    public void AnEmptyDataPathARelativeLinkLoopAndADecimalCommaAreNamed()
+    {
+        using var data = new TinyData();
+        foreach (var (line, expected) in new[]
+        {
+            ("$A train --data '' -e 1 -o out", "error: --data is empty: give a data folder"),
+            ("ln -s loop loop; $A train --data loop -e 1 -o out", "error: --data 'loop' is a symbolic link that leads round to itself (too many levels of symbolic links)"),
+            ($"$A train --data '{data.IdxFolder()}' --test-fraction 0,5 -e 1 -o out", "error: --test-fraction takes a number such as 0.5, not '0,5'."),
+            ("$A lm generate -m none -p 'The ' --temperature 0,5", "error: --temperature takes a number such as 0.5, not '0,5'."),
+        })
+        {
+            var (code, output, left) = Shell(data, line);
+            Assert.AreEqual(1, code, output);
+            StringAssert.Contains(output, expected);
+            Assert.AreEqual(0, left.Length, string.Join(", ", left));
+        }
+        Assert.IsFalse(Directory.Exists(data.Path("out")));
+    }
+
+    [TestMethod]
     [DataRow("de_DE.UTF-8")]
     [DataRow("fr_FR.UTF-8")]
     public void NumbersAreReadAsWrittenInEveryLocale(string locale)
