@@ -68,7 +68,7 @@ internal static class JobRanks
             return;
         var options = configuration is null ? [] : JsonSerializer.SerializeToNode(configuration, ModelFolder.Json)!.AsObject()
             .Where(o => o.Key is not ("Data" or "Text" or "Ran" or "DataFingerprint" or "TextFingerprint"))
-            .Select(o => o.Value is JsonValue value && value.TryGetValue(out long number) ? ($"{o.Key}", number)
+            .Select(o => o.Value is JsonValue value && value.TryGetValue(out long number) ? (o.Key, number)
                 : ($"{o.Key} whose checksum (the first 60 bits of the SHA-256 of its run.json value) is", Checksum(o.Value?.ToJsonString() ?? "null")));
         RankShare.Agree(job, [("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)), .. options]);
     }
