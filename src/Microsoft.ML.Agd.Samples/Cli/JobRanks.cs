@@ -73,6 +73,36 @@ internal static class JobRanks
         RankShare.Agree(job, [("data whose fingerprint (the first 60 bits of its rows' SHA-256) is", Convert.ToInt64(fingerprint[..15], 16)), .. options]);
     }
 
+    /// <summary>
+    /// Runs what every rank prepares before training (rank 0's check of the output folder, reading the data) and shares
+    /// whether it failed anywhere: a rank that failed throws its own error, the others say which rank failed. So every
+    /// rank ends by its own error path, removing its temporary files, instead of being killed by the failing rank's abort
+    /// while it waits for it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another rank failed to prepare.</exception>
+    public static T Together<T>(Func<T> prepare)
+    {
+        if (Current is not { Size: > 1 } job)
+            return prepare();
+        T prepared = default!;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        try
+        {
+            prepared = prepare();
+        }
+        catch (Exception e)
+        {
+            failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+        }
+        var failed = new float[job.Size];
+        failed[job.Rank] = failure is null ? 0 : 1;
+        job.AllReduceSum(failed);
+        failure?.Throw();
+        if (Array.IndexOf(failed, 1f) is >= 0 and var rank)
+            throw new InvalidOperationException($"Rank {rank} of the job could not start (its error is printed too), so no rank trains.");
+        return prepared;
+    }
+
     private static long Checksum(string text) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0) & ((1L << 60) - 1);
 
     /// <summary>Ends every rank with the failed rank's exit code, so that none waits for it; alone, returns the code.</summary>

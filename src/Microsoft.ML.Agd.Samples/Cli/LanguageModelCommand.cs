@@ -24,12 +24,15 @@ internal static class LanguageModelCommand
         command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             var folder = new LanguageModelFolder(result.GetValue(output)!);
-            if (JobRanks.IsFirst) // the job's other ranks train with it and write nothing
-                folder.CheckWritable();
             string? replay = result.GetValue(config);
-            if (replay is not null)
-                CliOptions.CheckAloneWithConfig(result);
-            var (training, tokenizer, text, configuration) = replay is null ? options.Read(result) : LanguageModelOptions.Replay(replay);
+            var (training, tokenizer, text, configuration) = JobRanks.Together(() =>
+            {
+                if (JobRanks.IsFirst) // the job's other ranks train with it and write nothing
+                    folder.CheckWritable();
+                if (replay is not null)
+                    CliOptions.CheckAloneWithConfig(result);
+                return replay is null ? options.Read(result) : LanguageModelOptions.Replay(replay);
+            });
             if (replay is not null)
                 foreach (string note in RunFile.ReplayNotes(text, configuration.Ran))
                     AnsiConsole.MarkupLine(Markup.Escape(note));

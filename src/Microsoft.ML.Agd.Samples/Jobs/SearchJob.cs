@@ -40,10 +40,13 @@ internal static class SearchJob
         var ml = new MLContext(settings.Search.Seed);
         var search = ml.MulticlassClassification.Trainers.AgdSearch(settings.Search);
         var folder = new ModelFolder(settings.Output);
-        if (Cli.JobRanks.IsFirst) // the job's other ranks search with it and write nothing
-            folder.CheckWritable();
-        var (train, test) = settings.Data.Load();
-        string fingerprint = RunConfiguration.Fingerprint(train, test);
+        var (train, test, fingerprint) = Cli.JobRanks.Together(() =>
+        {
+            if (Cli.JobRanks.IsFirst) // the job's other ranks search with it and write nothing
+                folder.CheckWritable();
+            var (read, held) = settings.Data.Load();
+            return (read, held, RunConfiguration.Fingerprint(read, held));
+        });
         Cli.JobRanks.AgreeOnRun(fingerprint); // the search checks its own options across ranks
         var keys = train.LabelKeys(ml);
         var result = Stopped.NothingWritten(folder.Path, null, "model", () => search.Fit(keys.Transform(train.ToDataView(ml))));

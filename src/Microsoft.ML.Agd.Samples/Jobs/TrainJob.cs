@@ -54,11 +54,14 @@ internal static class TrainJob
         var ml = new MLContext(settings.Trainer.Seed);
         var trainer = ml.MulticlassClassification.Trainers.Agd(settings.Trainer); // checks every option before anything is read
         var folder = new ModelFolder(settings.Output);
-        if (Cli.JobRanks.IsFirst) // the job's other ranks train with it and write nothing
-            folder.CheckWritable();
-        var (train, test) = settings.Data.Load();
-        settings.Trainer.CheckMemory(train.Shape, train.ClassNames.Count, train.Rows.Count); // before the fingerprint decodes every row
-        string fingerprint = RunConfiguration.Fingerprint(train, test);
+        var (train, test, fingerprint) = Cli.JobRanks.Together(() =>
+        {
+            if (Cli.JobRanks.IsFirst) // the job's other ranks train with it and write nothing
+                folder.CheckWritable();
+            var (read, held) = settings.Data.Load();
+            settings.Trainer.CheckMemory(read.Shape, read.ClassNames.Count, read.Rows.Count); // before the fingerprint decodes every row
+            return (read, held, RunConfiguration.Fingerprint(read, held));
+        });
         Cli.JobRanks.AgreeOnRun(fingerprint, RunConfiguration.Of(settings, settings.Data.Folder ?? DataSets.DefaultFolder, fingerprint));
         if (settings.Replaying is { } replayed && replayed.DataFingerprint != fingerprint)
             throw new InvalidDataException($"The data in '{replayed.Data}' is not the data the replayed run trained on (its rows' SHA-256 is {fingerprint}, the run's {replayed.DataFingerprint}): " +

@@ -149,6 +149,19 @@ public class MpiJobTests
     }
 
     [TestMethod]
+    public void AnOutputFolderRankZeroCannotWriteEndsEveryRankByItsErrorWithNothingLeft()
+    {
+        // Only rank 0 checks -o; rank 1 learns that rank 0 failed instead of being killed by its abort.
+        using var data = new TinyData();
+        string[] train = ["train", "--data", data.IdxFolder(perClassTrain: 20), "-e", "1", "-o", "/proc/agd-model"];
+        var (code, output) = MpiJob.RunEach(Directory.CreateDirectory(data.Path("tmp")).FullName, train, train);
+        Assert.AreNotEqual(0, code, output);
+        StringAssert.Contains(output, "error: The output folder (-o) '/proc/agd-model' cannot be written");
+        StringAssert.Contains(output, "error: Rank 0 of the job could not start (its error is printed too), so no rank trains.");
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(data.Path("tmp")), $"Left in TMPDIR by:\n{output}");
+    }
+
+    [TestMethod]
     public void ALibraryThatIsNotMpiIsNamed()
     {
         using var data = new TinyData();
