@@ -25,7 +25,7 @@ internal static class Program
         {
             job = JobRanks.Join(); // first: a rank that ends before it joins leaves the others waiting
             JobRanks.CheckVerb(args);
-            RunTemporaryFolder.Enter();
+            JobRanks.Together(() => { RunTemporaryFolder.Enter(); return 0; });
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
@@ -45,7 +45,8 @@ internal static class Program
     {
         // No response files: an argument that starts with @ is a file's name, as the shell gave it (a photo named @home.png).
         var parsed = Commands().Parse(args, new System.CommandLine.ParserConfiguration { ResponseFileTokenReplacer = null });
-        return parsed.Errors.Count > 0 ? ParseErrors.Print(parsed) : parsed.Invoke();
+        int refused = parsed.Errors.Count > 0 ? ParseErrors.Print(parsed) : 0;
+        return !JobRanks.AllReady(refused == 0) ? Math.Max(refused, 1) : parsed.Invoke();
     }
 
     /// <summary>Every verb and its options.</summary>

@@ -94,14 +94,39 @@ internal static class JobRanks
         {
             failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
         }
-        var failed = new float[job.Size];
-        failed[job.Rank] = failure is null ? 0 : 1;
-        job.AllReduceSum(failed);
-        failure?.Throw();
-        if (Array.IndexOf(failed, 1f) is >= 0 and var rank)
-            throw new InvalidOperationException($"Rank {rank} of the job could not start (its error is printed too), so no rank trains.");
+        if (FailedRank(job, failure is not null) is { } rank)
+        {
+            failure?.Throw();
+            throw new InvalidOperationException(CouldNotStart(rank));
+        }
         return prepared;
     }
+
+    /// <summary>
+    /// Whether every rank of the job is ready to go on (alone: whether this process is); a ready rank that learns of one
+    /// that is not says so. A rank whose command line was refused thus ends every rank by its own error path.
+    /// </summary>
+    public static bool AllReady(bool ready)
+    {
+        if (Current is not { Size: > 1 } job)
+            return ready;
+        if (FailedRank(job, !ready) is not { } rank)
+            return true;
+        if (ready)
+            Console.Error.WriteLine($"error: {CouldNotStart(rank)}");
+        return false;
+    }
+
+    // The first rank that failed, or null: every rank says whether it did, in one sum.
+    private static int? FailedRank(MpiCommunicator job, bool failed)
+    {
+        var flags = new float[job.Size];
+        flags[job.Rank] = failed ? 1 : 0;
+        job.AllReduceSum(flags);
+        return Array.IndexOf(flags, 1f) is >= 0 and var rank ? rank : null;
+    }
+
+    private static string CouldNotStart(int rank) => $"Rank {rank} of the job could not start (its error is printed too), so no rank trains.";
 
     private static long Checksum(string text) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(text)), 0) & ((1L << 60) - 1);
 
