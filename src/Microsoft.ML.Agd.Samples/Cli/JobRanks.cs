@@ -48,9 +48,10 @@ internal static class JobRanks
         if (Current is not { Size: > 1 } job)
             return;
         string[] across = ["train", "search", "lm train"];
-        if (!across.Contains(verb))
-            throw new InvalidOperationException($"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train', 'agd search' and " +
-                "'agd lm train' run across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
+        bool runs = across.Contains(verb);
+        if (FailedRank(job, !runs) is { } failed) // every rank learns of it, so none is left waiting for the others
+            throw new InvalidOperationException(runs ? CouldNotStart(failed) : $"'agd {verb}' runs in one process, and this is rank {job.Rank} of {job.Size}: only 'agd train', " +
+                "'agd search' and 'agd lm train' run across MPI ranks (mpiexec -n 2 agd train ...). Run it without mpiexec.");
         RankShare.Agree(job, ("the verb (1 train, 2 search, 3 lm train)", Array.IndexOf(across, verb) + 1));
     }
 

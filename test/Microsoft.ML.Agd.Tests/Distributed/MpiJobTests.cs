@@ -116,6 +116,7 @@ public class MpiJobTests
         {
             (new[] { Train(), Train("--loss", "crossentropy") }, "Rank 1 has Loss whose checksum (the first 60 bits of the SHA-256 of its run.json value) is "),
             (new[] { Train(), Train("--seed", "1") }, "Rank 1 has Seed 1, rank 0 0: "),
+            (new[] { Train(), ["--version"] }, "error: Rank 1 of the job could not start (its error is printed too), so no rank trains."),
             (new[] { Train(), Train("--bogus") }, "error: Rank 1 of the job could not start (its error is printed too), so no rank trains."),
             (new[] { Lm("a.txt"), Lm("b.txt") }, "Rank 1 has data whose fingerprint"),
             (new[] { Train(), Lm("a.txt") }, "Rank 1 has the verb (1 train, 2 search, 3 lm train) 3, rank 0 1: "),
