@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.ML.Agd.Native;
 
 namespace Microsoft.ML.Agd.Distributed;
 
@@ -7,7 +8,7 @@ namespace Microsoft.ML.Agd.Distributed;
 /// (and Intel MPI's, Cray MPICH's, MVAPICH's) has the same ABI: the same entry points, and handles that are the same
 /// integers. Open MPI's handles are pointers, which MPI.NET cannot pass: it is refused by name.
 /// </summary>
-internal static partial class MpiLibrary
+internal static class MpiLibrary
 {
     /// <summary>The variable that names another MPICH-ABI library (a path or a file name).</summary>
     public const string LibraryVariable = "AGD_MPI_LIBRARY";
@@ -23,8 +24,7 @@ internal static partial class MpiLibrary
     {
         // UCX (MPICH's transport on Debian) replaces the SIGSEGV handler .NET needs for NullReferenceException, unless told
         // not to before it loads; .NET's Environment.SetEnvironmentVariable is not seen by native code on Unix.
-        if (!OperatingSystem.IsWindows())
-            _ = SetEnvironment("UCX_ERROR_SIGNALS", "", 1);
+        NativeEnvironment.Set("UCX_ERROR_SIGNALS", "", replace: true);
         string? named = Environment.GetEnvironmentVariable(LibraryVariable);
         var tried = new List<string>();
         foreach (string name in named is { Length: > 0 } ? [named] : s_candidates)
@@ -47,7 +47,4 @@ internal static partial class MpiLibrary
         throw new InvalidOperationException($"No MPI library could be loaded (tried {string.Join(", ", tried)}). Install MPICH (Debian/Ubuntu: " +
             $"apt-get install mpich), or set {LibraryVariable} to the path of an MPICH-ABI library (MPICH, Intel MPI, MVAPICH, Cray MPICH).");
     }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnvironment(string name, string value, int overwrite);
 }

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Agd.Native;
 /// ONNX Runtime, which scores every trained network (inside ML.NET's ONNX transformer): checked before any training, so
 /// that an application without its native library does not train for nothing; and kept from writing telemetry.
 /// </summary>
-internal static partial class OnnxRuntimeNative
+internal static class OnnxRuntimeNative
 {
     private const string TelemetryVariable = "ORT_DISABLE_TELEMETRY";
 
@@ -24,8 +24,8 @@ internal static partial class OnnxRuntimeNative
     [SuppressMessage("Usage", "CA2255", Justification = "ONNX Runtime reads the variable once, when it loads: before ML.NET's first session, whichever of our types comes first.")]
     internal static void DisableTelemetry()
     {
-        if (!OperatingSystem.IsWindows() && Environment.GetEnvironmentVariable(TelemetryVariable) is null)
-            _ = SetEnvironmentVariable(TelemetryVariable, "1", overwrite: 0);
+        if (Environment.GetEnvironmentVariable(TelemetryVariable) is null)
+            NativeEnvironment.Set(TelemetryVariable, "1", replace: false);
     }
 
     /// <exception cref="InvalidOperationException">The native library is missing; the message names the package to add.</exception>
@@ -37,7 +37,4 @@ internal static partial class OnnxRuntimeNative
                 $"The application (not only a library) must reference the package Microsoft.ML.OnnxRuntime, version {TorchNative.PackageVersion("OnnxRuntimeVersion")} " +
                 "(or Microsoft.ML.OnnxRuntime.Gpu): dotnet add package Microsoft.ML.OnnxRuntime.");
     }
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnvironmentVariable(string name, string value, int overwrite);
 }

@@ -51,6 +51,7 @@ public static class TorchNative
     public static void EnsureLoaded(DeviceType deviceType = DeviceType.CPU)
     {
         Hook();
+        HugePages.Enable(); // read at libtorch's first allocation
         try
         {
             torch.InitializeDeviceType(deviceType);

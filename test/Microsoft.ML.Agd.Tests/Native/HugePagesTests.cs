@@ -1,0 +1,50 @@
+using System.Runtime.InteropServices;
+
+namespace Microsoft.ML.Agd.Tests.Native;
+
+[TestClass]
+public partial class HugePagesTests
+{
+    private const long Megabyte = 1 << 20, Page = 4096;
+
+    // Fields of Linux's /proc/self/stat counted after the command name: the 10th is the process's minor page faults.
+    private static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
+
+    [TestMethod]
+    [DoNotParallelize] // counts the process's page faults, which other tests' training would add to
+    public void ALargeTensorFaultsItsMemoryInByHugePages()
+    {
+        const string setting = "/sys/kernel/mm/transparent_hugepage/enabled";
+        if (!OperatingSystem.IsLinux() || !File.Exists(setting) || File.ReadAllText(setting).Contains("[never]"))
+            Assert.Inconclusive("Linux's transparent huge pages are off here.");
+        TorchNative.EnsureLoaded();
+        const long bytes = 40 * Megabyte; // above the 32 MB that glibc maps afresh from the kernel for every block
+        long before = MinorFaults();
+        using (var block = torch.zeros(bytes / sizeof(float))) // written whole
+        {
+        }
+        long faults = MinorFaults() - before;
+        Assert.IsTrue(faults < bytes / Page / 8, $"a block of {bytes / Page} pages of 4 KB faulted {faults} times");
+    }
+
+    [TestMethod]
+    public void AVariableIsSetForNativeCodeAndAValueAlreadySetIsKeptUnlessReplaced()
+    {
+        if (OperatingSystem.IsWindows())
+            Assert.Inconclusive("On Windows native code reads .NET's own environment.");
+        string name = $"AGD_TEST_{Guid.NewGuid():N}";
+        NativeEnvironment.Set(name, "first", replace: false);
+        Assert.AreEqual("first", NativeValue(name));
+        NativeEnvironment.Set(name, "second", replace: false);
+        Assert.AreEqual("first", NativeValue(name), "a value already set is kept");
+        NativeEnvironment.Set(name, "third", replace: true);
+        Assert.AreEqual("third", NativeValue(name));
+        Assert.IsNull(Environment.GetEnvironmentVariable(name), ".NET's own copy is not what native code reads");
+        Assert.AreEqual("1", NativeValue(HugePages.Variable), "libtorch was asked for huge pages before it loaded");
+    }
+
+    private static string? NativeValue(string name) => Marshal.PtrToStringUTF8(GetEnvironmentVariable(name));
+
+    [LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr GetEnvironmentVariable(string name);
+}
