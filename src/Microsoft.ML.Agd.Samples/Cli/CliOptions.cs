@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Samples.Data;
 namespace Microsoft.ML.Agd.Samples.Cli;
@@ -135,6 +136,10 @@ internal static class CliOptions
     private static string FieldOf(string name)
         => name.StartsWith("--", StringComparison.Ordinal) ? string.Concat(name[2..].Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])) : name;
 
+    /// <summary>A search's text with its lists named by their flags: a failed trial's "Make Depths smaller" says --depths.</summary>
+    public static string SearchListsAsFlags(string text)
+        => Regex.Replace(text, @"\b(Depths|Widths|BaseWidths|BatchSizes)\b", m => s_flags[m.Value]);
+
     /// <summary>
     /// An error's message as a command-line user reads it: a damaged file's own message rather than the wrapper ML.NET
     /// puts around it, an option named by its flag, and without .NET's "(Parameter 'x')" and "Actual value was"
@@ -151,7 +156,7 @@ internal static class CliOptions
                 if (inner is InvalidDataException or IOException)
                     return inner.Message;
         if (e is not ArgumentException { ParamName: { } name } argument)
-            return e.Message;
+            return SearchListsAsFlags(e.Message);
         string text = argument.Message;
         int suffix = text.IndexOf(" (Parameter '", StringComparison.Ordinal);
         if (suffix >= 0)

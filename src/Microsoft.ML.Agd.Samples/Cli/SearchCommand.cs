@@ -39,7 +39,7 @@ internal static class SearchCommand
             };
             CliOptions.SayConvolutionRemedy();
             AnsiConsole.MarkupLine($"Searching for {settings.Search.Budget}; every trial is one AGD run. Ctrl+C stops after the current batch and keeps the best model so far.");
-            var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + t))), cancellation);
+            var outcome = SearchJob.Run(settings, new SynchronousProgress<AgdTrial>(t => AnsiConsole.MarkupLine(Markup.Escape("  " + CliOptions.SearchListsAsFlags(t.ToString())))), cancellation);
             Console.WriteLine();
             Console.Write(outcome.Report);
             return 0;

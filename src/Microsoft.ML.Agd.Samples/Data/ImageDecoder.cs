@@ -24,9 +24,11 @@ internal static class ImageDecoder
     // The file's codec, its header read and its size checked.
     private static SKCodec Open(string path)
     {
+        if (path.Length == 0)
+            throw new FileNotFoundException("An image's path is empty (''); give image files.", path);
+        InputFile.CheckRegular(path); // a link to nothing or round to itself, a pipe, a device: each said as it is
         if (!File.Exists(path))
             throw new FileNotFoundException($"Image '{path}' does not exist.", path);
-        InputFile.CheckRegular(path);
         var codec = SKCodec.Create(path) ?? throw Undecodable(path);
         var info = codec.Info;
         if ((long)info.Width * info.Height > MaxPixels)

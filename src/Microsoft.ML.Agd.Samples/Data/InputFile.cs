@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Samples.Data;
 internal static partial class InputFile
 {
     /// <summary>Checks that <paramref name="path"/> is a regular file, where the system can tell (Linux).</summary>
-    /// <exception cref="FileNotFoundException">It is a link to nothing (File.Exists is true for one); the message says where it points.</exception>
+    /// <exception cref="FileNotFoundException">It is a link to nothing (File.Exists is true for one) or round to itself; the message says where it points.</exception>
     /// <exception cref="InvalidDataException">It is a pipe, a device, a socket or a folder; the message names it.</exception>
     public static void CheckRegular(string path)
     {
@@ -18,7 +18,9 @@ internal static partial class InputFile
         if (KindOf(path) is { } kind)
             throw new InvalidDataException($"'{path}' is {kind}, not a regular file; give a file.");
         if (new FileInfo(path).LinkTarget is { } target && File.ResolveLinkTarget(path, returnFinalTarget: true) is not { Exists: true })
-            throw new FileNotFoundException($"'{path}' does not exist: it is a link to '{target}', which does not.", path);
+            throw new FileNotFoundException(IsLinkLoop(path)
+                ? $"'{path}' is a symbolic link that leads round to itself (too many levels of symbolic links, through '{target}'); point it at a file, or give the file."
+                : $"'{path}' does not exist: it is a link to '{target}', which does not.", path);
     }
 
     /// <summary>Whether a path is a symbolic link that leads round to itself (following it fails with "too many levels of symbolic links").</summary>

@@ -93,7 +93,7 @@ internal static class SearchJob
     {
         var lines = new List<string> { "| rank | configuration | rung | epochs | kept epoch | validation accuracy | seconds |", "|---:|---|---:|---:|---:|---:|---:|" };
         lines.AddRange(result.Leaderboard.Select((t, i) => $"| {i + 1} | {t.Configuration} | {t.Rung} | {t.Epochs:0.##} | {t.BestEpoch:0.##} | {t.ValidationAccuracy:P2} | {t.Seconds:F1} |"));
-        lines.AddRange(result.Trials.Where(t => t.Error is not null).Select(t => $"| - | {t.Configuration} | {t.Rung} | {t.Epochs:0.##} | - | failed: {t.Error} | {t.Seconds:F1} |"));
+        lines.AddRange(result.Trials.Where(t => t.Error is not null).Select(t => $"| - | {t.Configuration} | {t.Rung} | {t.Epochs:0.##} | - | failed: {Cli.CliOptions.SearchListsAsFlags(t.Error!)} | {t.Seconds:F1} |"));
         return string.Join(Environment.NewLine, lines.Append("").Concat(summary)) + Environment.NewLine;
     }
 

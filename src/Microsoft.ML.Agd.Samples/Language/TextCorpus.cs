@@ -30,11 +30,20 @@ internal static class TextCorpus
         return text;
     }
 
+    // Every file of the folder but fortune's indexes (.dat) and hidden ones, each checked as any input is (a link to a
+    // pipe or a device is named, not skipped). A link to a file read already is read once: Debian's fortunes link each
+    // file's .u8 twin to it.
     private static IEnumerable<string> Files(string folder)
     {
-        var files = new DirectoryInfo(folder).EnumerateFiles()
-            .Where(f => f.LinkTarget is null && f.Extension != ".dat" && !f.Name.StartsWith('.'))
-            .Select(f => f.FullName).Order(StringComparer.Ordinal).ToList();
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        var files = new List<string>();
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles().Where(f => f.Extension != ".dat" && !f.Name.StartsWith('.')).OrderBy(f => f.Name, StringComparer.Ordinal))
+        {
+            InputFile.CheckRegular(file.FullName);
+            string target = file.LinkTarget is null ? file.FullName : File.ResolveLinkTarget(file.FullName, returnFinalTarget: true)!.FullName;
+            if (read.Add(target))
+                files.Add(file.FullName);
+        }
         return files.Count > 0 ? files : throw new InvalidDataException($"The folder '{folder}' holds no text files; give --text a UTF-8 file or a folder of them.");
     }
 }

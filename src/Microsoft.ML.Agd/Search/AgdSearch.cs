@@ -3,6 +3,7 @@ using Microsoft.ML.Agd.Models;
 using Microsoft.ML.Agd.Native;
 using Microsoft.ML.Agd.Training;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Agd.Search;
@@ -244,11 +245,31 @@ public sealed partial class AgdSearch
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or System.Runtime.InteropServices.ExternalException)
             {
-                trial = Record(configuration, rung, 0, 0, null, started, e.Message.Split('\n')[0].Trim()); // a native error's first line: its frames follow
+                trial = Record(configuration, rung, 0, 0, null, started, TrialError(e));
             }
             Options.Progress?.Report(trial);
             return trial;
         }
+
+        // Why a trial failed, in the search's words: the trainer's option that a configuration sets is named as the search's
+        // list it came from ("Make Depths smaller"), without .NET's "(Parameter 'x')"; a native error by its first line
+        // (its frames follow).
+        private static string TrialError(Exception e)
+        {
+            string text = e.Message.Split('\n')[0].Trim();
+            if (e is not ArgumentException { ParamName: { } name })
+                return text;
+            text = text.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+            return s_lists.TryGetValue(name, out var list) ? Regex.Replace(text, $@"\b{name}\b", list) : text;
+        }
+
+        private static readonly Dictionary<string, string> s_lists = new()
+        {
+            [nameof(AgdImageClassificationTrainer.Options.Depth)] = nameof(AgdSearchOptions.Depths),
+            [nameof(AgdImageClassificationTrainer.Options.Width)] = nameof(AgdSearchOptions.Widths),
+            [nameof(AgdImageClassificationTrainer.Options.BaseWidth)] = nameof(AgdSearchOptions.BaseWidths),
+            [nameof(AgdImageClassificationTrainer.Options.BatchSize)] = nameof(AgdSearchOptions.BatchSizes),
+        };
 
         /// <summary>Forgets the latest models of the configurations that halving dropped, releasing their networks.</summary>
         public void Drop(Func<AgdConfiguration, bool> dropped)

@@ -53,6 +53,18 @@ public class SearchVerbTests
     }
 
     [TestMethod]
+    public void ATrialRefusedForItsSizeNamesTheSearchsListByItsFlag()
+    {
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("search", "--data", data.IdxFolder(perClassTrain: 10, perClassTest: 5), "--architectures", "fcn", "--depths", "2147483647",
+            "--budget", "00:00:05", "--trials", "1", "-o", data.Path("search"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, "FCN depth 2147483647");
+        StringAssert.Contains(printed, "Make --depths smaller.");
+        Assert.IsFalse(printed.Contains("(Parameter", StringComparison.Ordinal) || printed.Contains("Depth smaller", StringComparison.Ordinal), printed);
+    }
+
+    [TestMethod]
     public void ArchitectureCustomIsNotOfferedOnTheCommandLine()
     {
         var (_, help) = Cli.Run("train", "--help");

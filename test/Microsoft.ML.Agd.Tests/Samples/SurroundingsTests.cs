@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.Agd.Samples.Language;
 
 namespace Microsoft.ML.Agd.Tests.Samples;
 
@@ -97,6 +98,41 @@ public class SurroundingsTests
             Assert.AreEqual(0, left.Length, string.Join(", ", left));
         }
         Assert.IsFalse(Directory.Exists(data.Path("out")));
+    }
+
+    [TestMethod]
+    public void LinkLoopsAnEmptyImagePathAndADeviceInATextFolderAreNamed()
+    {
+        using var data = new TinyData();
+        foreach (var (line, expected) in new[]
+        {
+            ("ln -s lp lp; $A train --config lp -o out", "error: 'lp' is a symbolic link that leads round to itself (too many levels of symbolic links, through 'lp')"),
+            ("ln -s b a; ln -s a b; $A lm train --config a -o out", "error: 'a' is a symbolic link that leads round to itself (too many levels of symbolic links, through 'b')"),
+            // A folder of texts that links one to a device: the device is named, not skipped (the run would train on the rest).
+            ("mkdir tf; echo 'To be, or not to be' > tf/a.txt; ln -s /dev/zero tf/b.txt; $A lm train -t tf -i 2 -o out", "/tf/b.txt' is a character device, not a regular file"),
+        })
+        {
+            var (code, output, left) = Shell(data, line);
+            Assert.AreEqual(1, code, output);
+            StringAssert.Contains(output, expected);
+            Assert.AreEqual(0, left.Length, string.Join(", ", left));
+        }
+        Assert.IsFalse(Directory.Exists(data.Path("out")));
+        var empty = Assert.ThrowsExactly<FileNotFoundException>(() => ImageDecoder.Check(""));
+        Assert.AreEqual("An image's path is empty (''); give image files.", empty.Message);
+    }
+
+    [TestMethod]
+    public void ATextFolderReadsALinkToAFileElsewhereAndALinkToItsOwnFileOnce()
+    {
+        using var data = new TinyData();
+        string folder = data.Path("texts"), elsewhere = data.Path("elsewhere.txt");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "fortunes"), "one");
+        File.CreateSymbolicLink(Path.Combine(folder, "fortunes.u8"), "fortunes"); // as Debian's fortunes link their twins
+        File.WriteAllText(elsewhere, "two");
+        File.CreateSymbolicLink(Path.Combine(folder, "more.txt"), elsewhere);
+        Assert.AreEqual("one\ntwo", TextCorpus.Read(folder));
     }
 
     [TestMethod]
