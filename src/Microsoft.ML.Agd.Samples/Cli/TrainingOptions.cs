@@ -46,6 +46,9 @@ internal sealed class TrainingOptions
             throw new InvalidDataException(Refused("its Device is Cuda, and this machine has no CUDA device (or this agd was built for CPUs only)."));
         if (configuration.ImageShape is { Height: var height, Width: var width } && (height != width || height < 1))
             throw new InvalidDataException(Refused($"its ImageShape has Height {height} and Width {width}, and agd train writes images' size as one positive number (--image-size)."));
+        // A stopped run kept at least its first epoch (one stopped before it writes nothing) and stopped before its last.
+        if (configuration.StoppedAfterEpoch is { } stopped && (stopped < 1 || stopped > configuration.NumberOfEpochs))
+            throw new InvalidDataException(Refused($"its StoppedAfterEpoch is {stopped}, and a run of {configuration.NumberOfEpochs} epoch(s) stops after epoch 1 to {configuration.NumberOfEpochs}."));
         try
         {
             var settings = configuration.ToSettings(output);

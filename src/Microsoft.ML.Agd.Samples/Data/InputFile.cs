@@ -59,6 +59,9 @@ internal static partial class InputFile
         byte[] bytes = ReadAllBytes(path);
         ReadOnlySpan<byte> mark = [0xEF, 0xBB, 0xBF];
         int start = bytes.AsSpan().StartsWith(mark) ? mark.Length : 0;
+        if (bytes is [0xFF, 0xFE, 0, 0, ..] or [0, 0, 0xFE, 0xFF, ..])
+            throw new InvalidDataException($"The text '{path}' is UTF-32 (it starts with UTF-32's byte-order mark), not UTF-8. " +
+                "Convert it first, for example: iconv -f utf-32 -t utf-8 in.txt > out.txt.");
         if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
             throw new InvalidDataException($"The text '{path}' is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. " +
                 "Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");

@@ -1,7 +1,9 @@
+using System.Runtime.InteropServices;
+
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
 /// <summary>Checks, before any data is read, that a verb's output folder can be written: the path is given, names no file, and takes files.</summary>
-internal static class OutputFolder
+internal static unsafe partial class OutputFolder
 {
     // The longest file or folder name, in bytes, that Linux's file systems (and NTFS's 255 characters) take.
     private const int MaxNameBytes = 255;
@@ -51,8 +53,8 @@ internal static class OutputFolder
     {
         if (File.Exists(folder))
             throw Unwritable(folder, option, "is a file; give a folder");
-        string current = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory);
-        if (replaceable && (current == folder || current.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        string current = Path.TrimEndingDirectorySeparator(Environment.CurrentDirectory), physical = Physical(folder);
+        if (replaceable && (current == physical || current.StartsWith(physical + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
             throw Unwritable(folder, option, "is the current folder, or holds it: a new output replaces the whole folder, which would leave this shell " +
                 $"in a deleted folder; give a folder of its own, for example {option} agd-output");
         string existing = Existing(folder) ?? throw Unwritable(folder, option, "is on no existing drive");
@@ -81,21 +83,29 @@ internal static class OutputFolder
 
     /// <summary>
     /// Checks that a folder is new, empty, or holds nothing but a kind's own files and folders (plain ones: a link among
-    /// them is foreign), so that writing the kind's files into it replaces nothing of the user's.
+    /// them is foreign), so that writing the kind's files into it replaces nothing of the user's. The kind's folders are
+    /// console projects it writes: their own are C# files, project files and their build's outputs (bin/, obj/).
     /// </summary>
     /// <exception cref="IOException">The folder holds something else; the message names the option, the path, what it holds and <paramref name="why"/>.</exception>
     public static void CheckHoldsOnly(string folder, string option, IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, string kind, string why)
     {
         if (!Directory.Exists(folder))
             return;
-        var foreign = new DirectoryInfo(folder).EnumerateFileSystemInfos()
+        var entries = new DirectoryInfo(folder).EnumerateFileSystemInfos().ToList();
+        var foreign = entries
             .Where(e => e.LinkTarget is not null || !(e is FileInfo && (files.Contains(e.Name) || e.Name.StartsWith(ProbePrefix, StringComparison.Ordinal))
                                                       || e is DirectoryInfo && folders.Contains(e.Name)))
-            .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name).ToList();
+            .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name)
+            .Concat(entries.OfType<DirectoryInfo>().Where(d => d.LinkTarget is null && folders.Contains(d.Name))
+                .SelectMany(d => d.EnumerateFileSystemInfos().Where(e => !IsProjectsOwn(e)).Select(e => $"{d.Name}/{e.Name}{(e is DirectoryInfo ? "/" : "")}")))
+            .ToList();
         if (foreign.Count > 0)
             throw new IOException($"The output folder ({option}) '{folder}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
                 $"which is not part of a {kind}, and {why}; choose a new or empty folder.");
     }
+
+    private static bool IsProjectsOwn(FileSystemInfo entry)
+        => entry.LinkTarget is null && (entry is FileInfo && entry.Extension is ".cs" or ".csproj" || entry is DirectoryInfo && entry.Name is "bin" or "obj");
 
     /// <summary>
     /// Writes a folder as a whole or not at all: <paramref name="write"/> fills a staging folder beside it, which then
@@ -123,6 +133,29 @@ internal static class OutputFolder
                 Directory.Delete(staging, recursive: true);
         }
     }
+
+    // The folder's path with every symbolic link along it resolved (as the current folder is given: "lnk/real", with lnk a
+    // link to ".", is "real"), through the part that exists.
+    private static string Physical(string folder)
+    {
+        if (OperatingSystem.IsWindows() || Existing(folder) is not { } existing)
+            return folder;
+        IntPtr resolved = RealPath(existing, IntPtr.Zero);
+        if (resolved == IntPtr.Zero)
+            return folder;
+        try
+        {
+            string rest = Path.GetRelativePath(existing, folder);
+            return Path.TrimEndingDirectorySeparator(Path.Join(Marshal.PtrToStringUTF8(resolved), rest == "." ? "" : rest));
+        }
+        finally
+        {
+            NativeMemory.Free((void*)resolved); // realpath's buffer comes from malloc
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr RealPath(string path, IntPtr resolved);
 
     // The folder itself, or the nearest folder above it that exists.
     private static string? Existing(string folder)

@@ -72,11 +72,31 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
             throw Damaged("model.json", "it records no checksum (it was written by an earlier agd, or edited)");
         if (info.ChecksumWith(File("model.bin")) != info.Checksum)
             throw Damaged("model.bin or model.json", "their checksum differs from the one model.json records: the weights, or the shape, tokenizer or characters recorded beside them, were changed after training");
+        // Edited with its checksum made to match: each value is still checked before it is used.
+        if (info.Tokenizer is not ("char" or "gpt2"))
+            throw Damaged("model.json", $"its Tokenizer is '{info.Tokenizer}', and agd writes char or gpt2 there");
+        if (info.Characters.FirstOrDefault(c => c.EnumerateRunes().Count() != 1) is { } notOne)
+            throw Damaged("model.json", $"its Characters holds '{notOne}', which is not one character");
+        if (info.Characters.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw Damaged("model.json", $"its Characters holds '{twice.Key}' twice");
         var tokenizer = TextTokenizer.Restore(info.Tokenizer, info.Characters);
         if (tokenizer.VocabularySize != info.VocabularySize)
             throw Damaged("model.json", $"its tokenizer has {tokenizer.VocabularySize} tokens but it records {info.VocabularySize}");
+        string shape = $"the shape model.json records (Layers {info.Layers}, Heads {info.Heads}, Width {info.Width}, Context {info.Context}, VocabularySize {info.VocabularySize})";
+        // A GPT's weights are about 12 L w^2 + (2 vocabulary + context) w floats: one far larger than model.bin is not built.
+        double weights = 4 * (12.0 * info.Layers * info.Width * info.Width + (2.0 * info.VocabularySize + info.Context) * info.Width);
+        if (weights > 2.0 * new FileInfo(File("model.bin")).Length + (1 << 20))
+            throw Damaged("model.bin", $"it holds {new FileInfo(File("model.bin")).Length:N0} bytes, and the weights of {shape} take about {weights:N0}");
         var model = new Gpt(info.VocabularySize, info.Context, info.Layers, info.Heads, info.Width);
-        model.load(File("model.bin"));
+        try
+        {
+            model.load(File("model.bin"));
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            throw Damaged("model.bin", $"its weights do not have {shape} ({e.Message.Split('.')[0]})");
+        }
         model.eval();
         return (model, tokenizer, info);
     }

@@ -100,6 +100,11 @@ public class HostileInputTests
         var current = Assert.ThrowsExactly<IOException>(() => OutputFolder.CheckWritable(Environment.CurrentDirectory, "-o", replaceable: true));
         StringAssert.Contains(current.Message, "is the current folder, or holds it: a new output replaces the whole folder");
         Assert.ThrowsExactly<IOException>(() => OutputFolder.CheckWritable(Path.GetDirectoryName(Environment.CurrentDirectory)!, "-o", replaceable: true));
+        // The current folder reached through a link on the way ("lnk/here" with lnk a link to its parent) is still it.
+        string link = data.Path("lnk");
+        File.CreateSymbolicLink(link, Path.GetDirectoryName(Environment.CurrentDirectory)!);
+        var throughLink = Assert.ThrowsExactly<IOException>(() => OutputFolder.CheckWritable(Path.Combine(link, Path.GetFileName(Environment.CurrentDirectory)), "-o", replaceable: true));
+        StringAssert.Contains(throughLink.Message, "is the current folder, or holds it");
     }
 
     [TestMethod]

@@ -46,6 +46,36 @@ public class LanguageModelIntegrityTests
     }
 
     [TestMethod]
+    [DataRow("Width", "its weights do not have the shape model.json records")]
+    [DataRow("WidthHuge", "model.bin cannot be used because it holds")]
+    [DataRow("Layers", "its weights do not have the shape model.json records")]
+    [DataRow("Context", "its weights do not have the shape model.json records")]
+    [DataRow("CharacterTwice", "its Characters holds 'b' twice")]
+    [DataRow("CharacterPair", "its Characters holds 'ab', which is not one character")]
+    [DataRow("Tokenizer", "its Tokenizer is 'bpe', and agd writes char or gpt2 there")]
+    public void ValuesEditedWithTheChecksumMadeToMatchAreNamed(string edit, string message)
+    {
+        // What the checksum cannot catch, a forger who recomputed it: each value is named before it is used.
+        var (data, folder) = Copy();
+        using var _ = data;
+        var info = System.Text.Json.JsonSerializer.Deserialize<LanguageModelInfo>(File.ReadAllText(folder.File("model.json")), ModelFolder.Json)!;
+        var forged = edit switch
+        {
+            "Width" => info with { Width = info.Width * 2 },
+            "WidthHuge" => info with { Width = int.MaxValue },
+            "Layers" => info with { Layers = info.Layers + 1 },
+            "Context" => info with { Context = info.Context / 2 },
+            "CharacterTwice" => info with { Characters = [.. info.Characters.Select(c => c == "a" ? "b" : c)] },
+            "CharacterPair" => info with { Characters = [.. info.Characters.Select(c => c == "a" ? "ab" : c)] },
+            _ => info with { Tokenizer = "bpe" },
+        };
+        ModelFolder.WriteJson(folder.File("model.json"), forged with { Checksum = forged.ChecksumWith(folder.File("model.bin")) });
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load());
+        StringAssert.Contains(e.Message, $"The language-model folder '{folder.Path}' is damaged: ");
+        StringAssert.Contains(e.Message, message);
+    }
+
+    [TestMethod]
     public void AFolderWithoutAChecksumIsNamedAsFromAnEarlierAgd()
     {
         var (data, folder) = Copy();

@@ -30,6 +30,21 @@ public class OutputOwnershipTests
     }
 
     [TestMethod]
+    public void AUsersFileInAModelsProjectFolderIsNotReplacedWithIt()
+    {
+        using var data = new TinyData();
+        string model = ModelFolders.TrainTiny(data, data.Path("model"), epochs: 1);
+        Directory.CreateDirectory(Path.Combine(model, "predict", "bin"));
+        File.WriteAllText(Path.Combine(model, "predict", "bin", "Predict.dll"), "a build's output"); // the project's own build: replaced with it
+        File.WriteAllText(Path.Combine(model, "predict", "notes.txt"), "precious");
+        var before = ModelFolders.Snapshot(model);
+        var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "-o", model);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{model}' holds predict/notes.txt, which is not part of a model folder");
+        ModelFolders.AssertUnchanged(before, model);
+    }
+
+    [TestMethod]
     public void CompareWritesAWholeFolderAndReplacesAnEarlierComparison()
     {
         using var data = new TinyData();

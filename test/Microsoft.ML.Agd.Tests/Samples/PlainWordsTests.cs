@@ -156,13 +156,17 @@ public class PlainWordsTests
     }
 
     [TestMethod]
-    public void AUtf16TextIsToldToBeConvertedFromUtf16()
+    [DataRow("utf-16")]
+    [DataRow("utf-32")]
+    public void AUtf16OrUtf32TextIsToldToBeConvertedFromIt(string encoding)
     {
         using var data = new TinyData();
-        File.WriteAllText(data.Path("t.txt"), "To be, or not to be, that is the question.\n", System.Text.Encoding.Unicode);
+        var written = encoding == "utf-16" ? System.Text.Encoding.Unicode : System.Text.Encoding.UTF32; // little-endian, with their byte-order marks
+        File.WriteAllText(data.Path("t.txt"), "To be, or not to be, that is the question.\n", written);
         var (code, printed) = Cli.Run("lm", "train", "-t", data.Path("t.txt"), "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", data.Path("lm"));
         Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(Cli.Unwrapped(printed), "is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");
+        string name = encoding.ToUpperInvariant();
+        StringAssert.Contains(Cli.Unwrapped(printed), $"is {name} (it starts with {name}'s byte-order mark), not UTF-8. Convert it first, for example: iconv -f {encoding} -t utf-8 in.txt > out.txt.");
     }
 
     [TestMethod]

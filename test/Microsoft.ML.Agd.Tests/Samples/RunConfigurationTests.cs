@@ -127,6 +127,7 @@ public class RunConfigurationTests
             (Write("network.json", j => j["Network"] = "vgg99"), "cannot be replayed: its Network: The samples' networks are: vgg16. It was vgg99. Replay an unedited run.json"),
             (Write("custom.json", j => j["Architecture"] = "Custom"), "cannot be replayed: its Architecture is Custom, a network written in C#, which a replay cannot build."),
             (Write("cuda.json", j => j["Device"] = "Cuda"), "cannot be replayed: its Device is Cuda, and this machine has no CUDA device"),
+            (Write("stopped-0.json", j => j["StoppedAfterEpoch"] = 0), $"cannot be replayed: its StoppedAfterEpoch is 0, and a run of {json["NumberOfEpochs"]} epoch(s) stops after epoch 1 to {json["NumberOfEpochs"]}."),
             (Write("text-format.json", j => j["Format"] = "1"), "has a Format of \"1\", not a whole number: it is not a run.json that agd train wrote unedited."),
         };
         foreach (var (file, message) in cases)
