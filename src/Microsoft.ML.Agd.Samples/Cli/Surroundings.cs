@@ -19,6 +19,11 @@ internal static partial class Surroundings
             Console.SetError(TextWriter.Null);
         if (!Writable(1))
             return "agd's standard output is closed (>&-), so what it prints would be lost: send it to a file or to /dev/null instead (> out.txt).";
+        Console.SetOut(TextWriter.Synchronized(new StandardOutput(Console.Out)));
+        _ = Console.Error; // opened now: with no descriptor left later, an error could not even be said
+        if (RaiseOpenFileLimit() is { } limit and < FilesNeeded)
+            return $"agd may open only {limit} files at once (ulimit -n {limit}), and the .NET runtime, libtorch and ONNX Runtime need at least {FilesNeeded}: " +
+                $"raise the limit (ulimit -n 1024) and run agd again.";
         try
         {
             _ = Environment.CurrentDirectory;
@@ -28,6 +33,56 @@ internal static partial class Surroundings
             return "the working folder no longer exists (it was deleted after this shell entered it), so relative paths name nothing: cd to a folder that exists and run agd again.";
         }
         return null;
+    }
+
+    // A small training run opens about 110 files (the runtime's, libtorch's and ONNX Runtime's libraries among them).
+    private const ulong FilesNeeded = 256;
+
+    // Raises the soft limit on open files to the hard one, as the system lets any process; returns the limit now in
+    // force, or null where it cannot be read (not Linux).
+    private static ulong? RaiseOpenFileLimit()
+    {
+        const int openFiles = 7; // RLIMIT_NOFILE
+        if (!OperatingSystem.IsLinux() || GetLimit(openFiles, out var limit) != 0)
+            return null;
+        if (limit.Soft < limit.Hard && SetLimit(openFiles, limit with { Soft = limit.Hard }) == 0)
+            return limit.Hard;
+        return limit.Soft;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private record struct ResourceLimit(ulong Soft, ulong Hard);
+
+    [LibraryImport("libc", EntryPoint = "getrlimit")]
+    private static partial int GetLimit(int resource, out ResourceLimit limit);
+
+    [LibraryImport("libc", EntryPoint = "setrlimit")]
+    private static partial int SetLimit(int resource, in ResourceLimit limit);
+
+    // The standard output, whose write failures (a full disk, /dev/full) say that it is the output that failed.
+    private sealed class StandardOutput(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value) => Guard(() => inner.Write(value));
+
+        public override void Write(char[] buffer, int index, int count) => Guard(() => inner.Write(buffer, index, count));
+
+        public override void Write(string? value) => Guard(() => inner.Write(value));
+
+        public override void Flush() => Guard(inner.Flush);
+
+        private static void Guard(Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (IOException e)
+            {
+                throw new IOException($"agd's standard output cannot be written ({e.Message}), so what it prints would be lost: send it to a file on a disk with room, or to /dev/null.", e);
+            }
+        }
     }
 
     // Whether a descriptor is open for writing (where the system can tell: Linux).

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace Microsoft.ML.Agd.Samples.Jobs;
 
@@ -93,12 +94,12 @@ internal static unsafe partial class OutputFolder
             return;
         var entries = new DirectoryInfo(folder).EnumerateFileSystemInfos().ToList();
         var foreign = entries
-            .Where(e => e.LinkTarget is not null || !(e is FileInfo && (files.Contains(e.Name) || e.Name.StartsWith(ProbePrefix, StringComparison.Ordinal))
+            .Where(e => e.LinkTarget is not null || !(e is FileInfo && (files.Contains(e.Name) || IsProbe(e))
                                                       || e is DirectoryInfo && folders.Contains(e.Name)))
             .Select(e => e is DirectoryInfo ? e.Name + "/" : e.Name)
             .Concat(entries.OfType<DirectoryInfo>().Where(d => d.LinkTarget is null && folders.Contains(d.Name))
                 .SelectMany(d => d.EnumerateFileSystemInfos().Where(e => !IsProjectsOwn(e)).Select(e => $"{d.Name}/{e.Name}{(e is DirectoryInfo ? "/" : "")}")))
-            .ToList();
+            .Order(StringComparer.Ordinal).ToList();
         if (foreign.Count > 0)
             throw new IOException($"The output folder ({option}) '{folder}' holds {string.Join(", ", foreign.Take(5))}{(foreign.Count > 5 ? ", ..." : "")}, " +
                 $"which is not part of a {kind}, and {why}; choose a new or empty folder.");
@@ -177,6 +178,13 @@ internal static unsafe partial class OutputFolder
 
     /// <summary>How the files that test a folder for writing begin: a run killed in the microseconds one exists leaves it behind.</summary>
     public const string ProbePrefix = ".agd-probe-";
+
+    // A probe a killed run left: its name (the prefix, a process id, a GUID) and its one byte.
+    private static bool IsProbe(FileSystemInfo entry)
+        => entry is FileInfo { Length: <= 1 } && ProbeName().IsMatch(entry.Name);
+
+    [GeneratedRegex(@"^\.agd-probe-\d+-[0-9a-f]{32}$")]
+    private static partial Regex ProbeName();
 
     private static void Probe(string folder, string option, string directory)
     {

@@ -19,6 +19,8 @@ internal static partial class RunTemporaryFolder
         string folder = Path.Combine(parent, $"agd-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
+            if (!Directory.Exists(parent)) // making it would make a folder the user did not ask for (and its parents)
+                throw new DirectoryNotFoundException(parent);
             Directory.CreateDirectory(folder);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

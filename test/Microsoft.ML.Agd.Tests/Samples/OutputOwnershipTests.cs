@@ -37,10 +37,11 @@ public class OutputOwnershipTests
         Directory.CreateDirectory(Path.Combine(model, "predict", "bin"));
         File.WriteAllText(Path.Combine(model, "predict", "bin", "Predict.dll"), "a build's output"); // the project's own build: replaced with it
         File.WriteAllText(Path.Combine(model, "predict", "notes.txt"), "precious");
+        File.WriteAllText(Path.Combine(model, ".agd-probe-mine"), "named like a probe that a killed run left, but not one");
         var before = ModelFolders.Snapshot(model);
         var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "-o", model);
         Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{model}' holds predict/notes.txt, which is not part of a model folder");
+        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{model}' holds .agd-probe-mine, predict/notes.txt, which is not part of a model folder");
         ModelFolders.AssertUnchanged(before, model);
     }
 

@@ -123,6 +123,29 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    public void AFullStandardOutputAFewOpenFilesAndAMissingTemporaryFolderAreNamed()
+    {
+        using var data = new TinyData();
+        string idx = data.IdxFolder();
+        foreach (var (line, expected) in new[]
+        {
+            ($"$A train --data '{idx}' -e 1 -o out > /dev/full", "error: agd's standard output cannot be written (No space left on device), so what it prints would be lost"),
+            ($"ulimit -n 64; $A train --data '{idx}' -e 1 -o out", "error: agd may open only 64 files at once (ulimit -n 64), and the .NET runtime, libtorch and ONNX Runtime need at least 256"),
+            ($"TMPDIR=\"$PWD/missing\" $A train --data '{idx}' -e 1 -o out", "/missing/' cannot be written: it does not exist; set TMPDIR to a folder that does."),
+        })
+        {
+            var (code, output, left) = Shell(data, line);
+            Assert.AreEqual(1, code, output);
+            StringAssert.Contains(output, expected);
+            Assert.AreEqual(0, left.Length, string.Join(", ", left));
+        }
+        Assert.IsFalse(Directory.Exists(data.Path("missing")), "a missing temporary folder is not made");
+        // A soft limit below the hard one is raised, as any process may.
+        var (raised, printed, _) = Shell(data, $"ulimit -S -n 64; $A train --data '{idx}' -e 1 --width 8 -o out");
+        Assert.AreEqual(0, raised, printed);
+    }
+
+    [TestMethod]
     public void ATextFolderReadsALinkToAFileElsewhereAndALinkToItsOwnFileOnce()
     {
         using var data = new TinyData();
