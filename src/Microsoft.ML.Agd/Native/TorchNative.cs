@@ -83,6 +83,10 @@ public static class TorchNative
 
     private static ConvolutionCheck CheckConvolutions()
     {
+        // NNPACK, which libtorch tries for a float32 convolution that oneDNN does not take, fails to initialise on the CPUs
+        // measured and says so on stderr at every such convolution; libtorch's own kernels take those instead.
+        if (LibTorchSwitches.Available)
+            LibTorchSwitches.SetNnpack(false);
         var cases = ConvolutionSelfTest.Run();
         var forced = Environment.GetEnvironmentVariable(RemedyVariable)?.Trim().ToLowerInvariant() switch
         {
@@ -98,8 +102,6 @@ public static class TorchNative
                 throw new InvalidOperationException($"libtorch computes wrong float32 convolutions on this CPU ({check}), and this libtorch build does not let " +
                     "the library turn oneDNN off. Use the libtorch version this package was built with.");
             LibTorchSwitches.SetOneDnn(false);
-            // Without oneDNN libtorch tries NNPACK, which fails on these CPUs and says so on stderr for every convolution.
-            LibTorchSwitches.SetNnpack(false);
         }
         return check;
     }
