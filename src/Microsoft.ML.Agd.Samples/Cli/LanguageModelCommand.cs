@@ -31,7 +31,10 @@ internal static class LanguageModelCommand
                     folder.CheckWritable();
                 if (replay is not null)
                     CliOptions.CheckAloneWithConfig(result);
-                return replay is null ? options.Read(result) : LanguageModelOptions.Replay(replay);
+                var read = replay is null ? options.Read(result) : LanguageModelOptions.Replay(replay);
+                if (JobRanks.IsFirst)
+                    OutputFolder.CheckHoldsNoInput(folder.Path, "-o", read.Text, "language-model folder");
+                return read;
             });
             if (replay is not null)
                 foreach (string note in RunFile.ReplayNotes(text, configuration.Ran))
@@ -133,8 +136,9 @@ internal static class LanguageModelCommand
         command.SetAction(result => CliOptions.Guard(() => StopSignals.Stoppable(cancellation =>
         {
             string folder = OutputFolder.Normalize(result.GetValue(output), "-o");
-            CompareJob.CheckOutput(folder);
+            CompareJob.CheckOutput(folder, languageModels: true);
             var (training, tokenizer, text, _) = options.Read(result);
+            OutputFolder.CheckHoldsNoInput(folder, "-o", text, "comparison folder");
             AnsiConsole.MarkupLine(Markup.Escape($"{text}: comparing AGD with AdamW at {LanguageModelComparison.Grid.Count} learning rates, {training.Settings.Iterations} iterations each; " +
                 "Ctrl+C stops and writes nothing."));
             var runs = Stopped.NothingWritten(folder, "Stopped before the comparison ended", "comparison", () =>

@@ -30,7 +30,7 @@ internal sealed record Comparison(OptimizerRun Agd, IReadOnlyList<OptimizerRun> 
         {
             $"Data: {Data} ({TrainImages} training, {TestImages} test images)",
             "",
-            "| run | final test accuracy | best test accuracy | final training loss | wall time (s) |",
+            CompareJob.TableHeader,
             "|---|---:|---:|---:|---:|",
         };
         foreach (var run in Grid.Prepend(Agd))
@@ -72,9 +72,25 @@ internal static class CompareJob
     /// <summary>What a comparison folder holds.</summary>
     public static readonly string[] Files = ["compare.md", "compare.png"];
 
-    /// <summary>Checks, before any work, that the folder is new, empty or an earlier comparison's, and can be replaced whole.</summary>
+    /// <summary>The first row of compare.md's table, by which an image comparison is told from a language model's.</summary>
+    public const string TableHeader = "| run | final test accuracy | best test accuracy | final training loss | wall time (s) |";
+
+    /// <summary>
+    /// Checks, before any work, that the folder is new, empty or an earlier comparison of the same verb's, and can be
+    /// replaced whole: `agd compare` and `agd lm compare` write files of the same names, told apart by compare.md's table.
+    /// </summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="languageModels">Whether `agd lm compare` writes it.</param>
     /// <exception cref="IOException">It cannot; the message names -o, the folder and why.</exception>
-    public static void CheckOutput(string folder) => OutputFolder.CheckReplaceable(folder, "-o", Files, [], "comparison folder");
+    public static void CheckOutput(string folder, bool languageModels = false)
+    {
+        OutputFolder.CheckReplaceable(folder, "-o", Files, [], "comparison folder");
+        string table = Path.Combine(folder, Files[0]);
+        string other = languageModels ? TableHeader : Language.LanguageModelComparison.TableHeader;
+        if (File.Exists(table) && Data.InputFile.ReadAllText(table).Contains(other, StringComparison.Ordinal))
+            throw new IOException($"The output folder (-o) '{folder}' holds the comparison that agd {(languageModels ? "compare" : "lm compare")} wrote, " +
+                $"and a new comparison replaces the whole folder; choose a new or empty folder, or an earlier comparison of agd {(languageModels ? "lm compare" : "compare")}.");
+    }
 
     /// <summary>Writes the folder whole: compare.md (the table) and compare.png (every run's test accuracy per epoch); returns their paths.</summary>
     public static (string Table, string Chart) Write(Comparison comparison, string folder)

@@ -82,6 +82,16 @@ internal static unsafe partial class OutputFolder
         AtomicFolder.CleanLeftovers(folder);
     }
 
+    /// <summary>Checks that an output folder, which a new output replaces whole, does not hold what the run reads.</summary>
+    /// <exception cref="IOException">It does; the message names both and what to do.</exception>
+    public static void CheckHoldsNoInput(string folder, string option, string input, string kind)
+    {
+        string output = Physical(folder), read = Physical(Path.TrimEndingDirectorySeparator(Path.GetFullPath(input)));
+        if (read == output || read.StartsWith(output + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new IOException($"The output folder ({option}) '{folder}' holds '{input}', which this run reads, and a new {kind} replaces the whole folder; " +
+                "copy it elsewhere first, or write to another folder.");
+    }
+
     /// <summary>
     /// Checks that a folder is new, empty, or holds nothing but a kind's own files and folders (plain ones: a link among
     /// them is foreign), so that writing the kind's files into it replaces nothing of the user's. The kind's folders are

@@ -32,12 +32,15 @@ internal static class LanguageModelComparison
         return runs;
     }
 
+    /// <summary>The first row of compare.md's table, by which a language models' comparison is told from an image comparison.</summary>
+    public const string TableHeader = "| optimizer | validation loss | training loss | s per iteration | time / AdamW's |";
+
     /// <summary>A Markdown table: each run's last losses, its seconds per iteration, and that time as a multiple of AdamW's mean.</summary>
     public static string ToMarkdown(IReadOnlyList<LanguageModelRun> runs)
     {
         double adamw = runs.Where(r => r.LearningRate is not null).Select(r => r.SecondsPerIteration).DefaultIfEmpty(double.NaN).Average();
         var best = runs.Where(r => r.LearningRate is not null && !r.Diverged).MinBy(r => r.FinalValidationLoss);
-        var table = new StringBuilder("| optimizer | validation loss | training loss | s per iteration | time / AdamW's |\n|---|---:|---:|---:|---:|\n");
+        var table = new StringBuilder(TableHeader + "\n|---|---:|---:|---:|---:|\n");
         foreach (var run in runs)
         {
             string mark = run == best ? " (best AdamW)" : "";

@@ -1,3 +1,5 @@
+using Microsoft.ML.Agd.Samples.Language;
+
 namespace Microsoft.ML.Agd.Tests.Samples;
 
 /// <summary>Every verb writes only into a folder it owns, named as the user gave it, checked before any work.</summary>
@@ -43,6 +45,40 @@ public class OutputOwnershipTests
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{model}' holds .agd-probe-mine, predict/notes.txt, which is not part of a model folder");
         ModelFolders.AssertUnchanged(before, model);
+    }
+
+    [TestMethod]
+    [DataRow("lm train", "language-model folder")]
+    [DataRow("lm compare", "comparison folder")]
+    public void AnOutputFolderThatHoldsTheTextTheRunReadsIsRefused(string verb, string kind)
+    {
+        // sample.txt is a name a language-model folder holds, compare.md one a comparison folder holds: only what is read tells them apart.
+        using var data = new TinyData();
+        string folder = Directory.CreateDirectory(data.Path("m")).FullName, text = Path.Combine(folder, verb == "lm train" ? "sample.txt" : "compare.md");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("To be, or not to be, that is the question. ", 40)));
+        var before = ModelFolders.Snapshot(folder);
+        var (code, printed) = Cli.Run([.. verb.Split(' '), "-t", text, "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", folder]);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{folder}' holds '{text}', which this run reads, and a new {kind} replaces the whole folder");
+        ModelFolders.AssertUnchanged(before, folder);
+    }
+
+    [TestMethod]
+    [DataRow("compare", "lm compare")]
+    [DataRow("lm compare", "compare")]
+    public void AComparisonOfTheOtherVerbIsNotReplaced(string verb, string other)
+    {
+        // The two verbs write files of the same names; compare.md's table tells whose a folder is.
+        using var data = new TinyData();
+        string folder = Directory.CreateDirectory(data.Path("earlier")).FullName;
+        File.WriteAllText(Path.Combine(folder, "compare.md"), (other == "compare" ? CompareJob.TableHeader : LanguageModelComparison.TableHeader) + "\n");
+        File.WriteAllText(Path.Combine(folder, "compare.png"), "the earlier chart");
+        var before = ModelFolders.Snapshot(folder);
+        string[] input = verb == "compare" ? ["--data", data.Path("no-such-data"), "-e", "1"] : ["--text", data.Path("no-such-text.txt")];
+        var (code, printed) = Cli.Run([.. verb.Split(' '), .. input, "-o", folder]);
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{folder}' holds the comparison that agd {other} wrote");
+        ModelFolders.AssertUnchanged(before, folder);
     }
 
     [TestMethod]
