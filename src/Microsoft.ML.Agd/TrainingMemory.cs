@@ -136,7 +136,7 @@ internal static class TrainingMemory
     private static double BytesPerImage(AgdImageShape shape, NetworkSize network)
         => (2.0 * shape.Size + ActivationCopies * network.OutputsPerImage + UnfoldCopies * network.UnfoldPerImage) * sizeof(float);
 
-    private static string Size(double bytes) => bytes switch
+    internal static string Size(double bytes) => bytes switch
     {
         >= 1e12 => $"{bytes / 1e12:G3} TB",
         >= 1e9 => $"{bytes / 1e9:G3} GB",

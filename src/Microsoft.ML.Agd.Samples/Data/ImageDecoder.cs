@@ -37,8 +37,19 @@ internal static class ImageDecoder
             throw new InvalidDataException($"Image '{path}' claims {info.Width}x{info.Height} pixels, more than the {MaxPixels / 1_000_000} million this reads; " +
                 "it is damaged, or scale it down first.");
         }
+        // Decoded (4 bytes a pixel) an image must fit beside what the process holds, or the system kills the process.
+        double decoded = 4.0 * info.Width * info.Height;
+        if (decoded > LargeImageBytes && decoded > TrainingMemory.Available - TrainingMemory.InUse)
+        {
+            codec.Dispose();
+            throw new InvalidDataException($"Image '{path}' is {info.Width}x{info.Height} pixels, {TrainingMemory.Size(decoded)} decoded, more than is left of " +
+                $"{TrainingMemory.Memory} beside the {TrainingMemory.Size(TrainingMemory.InUse)} this process holds; scale it down first.");
+        }
         return codec;
     }
+
+    // Smaller images are not measured against memory: they fit anywhere agd runs.
+    private const double LargeImageBytes = 64 << 20;
 
     private static InvalidDataException Undecodable(string path)
         => new($"Image '{path}' could not be decoded: it is not a valid {string.Join(", ", Extensions)} file. Remove or replace it.");

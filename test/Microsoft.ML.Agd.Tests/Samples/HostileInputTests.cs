@@ -238,20 +238,45 @@ public class HostileInputTests
     public void ABitmapWhoseHeaderClaimsAHugeImageIsRefusedBeforeItsPixelsAreAllocated()
     {
         using var data = new TinyData();
-        string bmp = data.Path("huge.bmp");
-        // A 54-byte header for a 60000 x 60000 24-bit image, and 2,400 bytes of pixels.
-        var header = new List<byte> { (byte)'B', (byte)'M' };
-        foreach (int value in new[] { 54 + 2400, 0, 54, 40, 60000, 60000 })
-            header.AddRange(BitConverter.GetBytes(value));
-        header.AddRange([1, 0, 24, 0]);
-        header.AddRange(new byte[24]);
-        File.WriteAllBytes(bmp, [.. header, .. new byte[2400]]);
+        string bmp = ClaimingBitmap(data.Path("huge.bmp"), 60000);
 
         long before = Process.GetCurrentProcess().PeakWorkingSet64;
         var e = Assert.ThrowsExactly<InvalidDataException>(() => ImageDecoder.Decode(bmp, new AgdImageShape(1, 8, 8)));
         Assert.AreEqual($"Image '{bmp}' claims 60000x60000 pixels, more than the 100 million this reads; it is damaged, or scale it down first.", e.Message);
         Assert.IsTrue(Process.GetCurrentProcess().PeakWorkingSet64 - before < 1L << 30, "no gigabytes were allocated for it");
         Assert.ThrowsExactly<InvalidDataException>(() => ImageDecoder.Check(bmp));
+    }
+
+    // A 54-byte header for a side x side 24-bit image, and 2,400 bytes of pixels.
+    private static string ClaimingBitmap(string path, int side)
+    {
+        var header = new List<byte> { (byte)'B', (byte)'M' };
+        foreach (int value in new[] { 54 + 2400, 0, 54, 40, side, side })
+            header.AddRange(BitConverter.GetBytes(value));
+        header.AddRange([1, 0, 24, 0]);
+        header.AddRange(new byte[24]);
+        File.WriteAllBytes(path, [.. header, .. new byte[2400]]);
+        return path;
+    }
+
+    [TestMethod]
+    public void AnImageThatWouldNotFitInMemoryDecodedIsRefusedByItsHeader()
+    {
+        // 9000 x 9000 is within the 100 million pixels read, and 324 MB decoded: more than a process of 256 MB has left.
+        using var data = new TinyData();
+        foreach (string label in new[] { "a", "b" })
+            ClaimingBitmap(Path.Combine(Directory.CreateDirectory(data.Path("images", label)).FullName, "big.bmp"), 9000);
+        var start = new ProcessStartInfo("dotnet", [Cli.AgdDll, "train", "--data", data.Path("images"), "--image-size", "8", "-e", "1", "-o", data.Path("out")])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.Environment["DOTNET_GCHeapHardLimit"] = "0x10000000"; // what .NET takes for the machine's memory, as in a container of 256 MB
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.AreEqual(1, process.ExitCode, output + error.Result);
+        StringAssert.Contains(error.Result, $"Image '{data.Path("images", "a", "big.bmp")}' is 9000x9000 pixels, 324 MB decoded, more than is left of this machine's 268 MB of memory");
     }
 
     [TestMethod]
