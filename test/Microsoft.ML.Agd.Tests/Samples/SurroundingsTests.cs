@@ -24,6 +24,18 @@ public class SurroundingsTests
         return (process.ExitCode, output + error.Result, Directory.GetFileSystemEntries(data.Path("tmp")));
     }
 
+    // Each bash line ends with exit code 1, prints its expected error, and leaves nothing in the temporary folder.
+    private static void AssertEachRefusedByName(TinyData data, params (string Line, string Expected)[] cases)
+    {
+        foreach (var (line, expected) in cases)
+        {
+            var (code, output, left) = Shell(data, line);
+            Assert.AreEqual(1, code, output);
+            StringAssert.Contains(output, expected);
+            Assert.AreEqual(0, left.Length, string.Join(", ", left));
+        }
+    }
+
     [TestMethod]
     public void AClosedStandardOutputIsNamedAndAClosedStandardErrorEndsWithTheErrorsCode()
     {
@@ -84,19 +96,11 @@ public class SurroundingsTests
     public void AnEmptyDataPathARelativeLinkLoopAndADecimalCommaAreNamed()
     {
         using var data = new TinyData();
-        foreach (var (line, expected) in new[]
-        {
+        AssertEachRefusedByName(data,
             ("$A train --data '' -e 1 -o out", "error: --data is empty: give a data folder"),
             ("ln -s loop loop; $A train --data loop -e 1 -o out", "error: --data 'loop' is a symbolic link that leads round to itself (too many levels of symbolic links)"),
             ($"$A train --data '{data.IdxFolder()}' --test-fraction 0,5 -e 1 -o out", "error: --test-fraction takes a number such as 0.5, not '0,5'."),
-            ("$A lm generate -m none -p 'The ' --temperature 0,5", "error: --temperature takes a number such as 0.5, not '0,5'."),
-        })
-        {
-            var (code, output, left) = Shell(data, line);
-            Assert.AreEqual(1, code, output);
-            StringAssert.Contains(output, expected);
-            Assert.AreEqual(0, left.Length, string.Join(", ", left));
-        }
+            ("$A lm generate -m none -p 'The ' --temperature 0,5", "error: --temperature takes a number such as 0.5, not '0,5'."));
         Assert.IsFalse(Directory.Exists(data.Path("out")));
     }
 
@@ -104,19 +108,11 @@ public class SurroundingsTests
     public void LinkLoopsAnEmptyImagePathAndADeviceInATextFolderAreNamed()
     {
         using var data = new TinyData();
-        foreach (var (line, expected) in new[]
-        {
+        AssertEachRefusedByName(data,
             ("ln -s lp lp; $A train --config lp -o out", "error: 'lp' is a symbolic link that leads round to itself (too many levels of symbolic links, through 'lp')"),
             ("ln -s b a; ln -s a b; $A lm train --config a -o out", "error: 'a' is a symbolic link that leads round to itself (too many levels of symbolic links, through 'b')"),
             // A folder of texts that links one to a device: the device is named, not skipped (the run would train on the rest).
-            ("mkdir tf; echo 'To be, or not to be' > tf/a.txt; ln -s /dev/zero tf/b.txt; $A lm train -t tf -i 2 -o out", "/tf/b.txt' is a character device, not a regular file"),
-        })
-        {
-            var (code, output, left) = Shell(data, line);
-            Assert.AreEqual(1, code, output);
-            StringAssert.Contains(output, expected);
-            Assert.AreEqual(0, left.Length, string.Join(", ", left));
-        }
+            ("mkdir tf; echo 'To be, or not to be' > tf/a.txt; ln -s /dev/zero tf/b.txt; $A lm train -t tf -i 2 -o out", "/tf/b.txt' is a character device, not a regular file"));
         Assert.IsFalse(Directory.Exists(data.Path("out")));
         var empty = Assert.ThrowsExactly<FileNotFoundException>(() => ImageDecoder.Check(""));
         Assert.AreEqual("An image's path is empty (''); give image files.", empty.Message);
@@ -127,18 +123,10 @@ public class SurroundingsTests
     {
         using var data = new TinyData();
         string idx = data.IdxFolder();
-        foreach (var (line, expected) in new[]
-        {
+        AssertEachRefusedByName(data,
             ($"$A train --data '{idx}' -e 1 -o out > /dev/full", "error: agd's standard output cannot be written (No space left on device), so what it prints would be lost"),
             ($"ulimit -n 64; $A train --data '{idx}' -e 1 -o out", "error: agd may open only 64 files at once (ulimit -n 64), and the .NET runtime, libtorch and ONNX Runtime need at least 256"),
-            ($"TMPDIR=\"$PWD/missing\" $A train --data '{idx}' -e 1 -o out", "/missing/' cannot be written: it does not exist; set TMPDIR to a folder that does."),
-        })
-        {
-            var (code, output, left) = Shell(data, line);
-            Assert.AreEqual(1, code, output);
-            StringAssert.Contains(output, expected);
-            Assert.AreEqual(0, left.Length, string.Join(", ", left));
-        }
+            ($"TMPDIR=\"$PWD/missing\" $A train --data '{idx}' -e 1 -o out", "/missing/' cannot be written: it does not exist; set TMPDIR to a folder that does."));
         Assert.IsFalse(Directory.Exists(data.Path("missing")), "a missing temporary folder is not made");
         // A soft limit below the hard one is raised, as any process may; and libtorch says nothing on stderr (NNPACK's
         // failure to initialise was said at every convolution of the self-test).
