@@ -4,7 +4,7 @@ using Microsoft.ML.Agd.Samples.Data;
 namespace Microsoft.ML.Agd.Samples.Cli;
 
 /// <summary>Options that several verbs share, made once here.</summary>
-internal static class CliOptions
+internal static partial class CliOptions
 {
     public static Option<string?> Data() => new("--data")
     {
@@ -86,6 +86,23 @@ internal static class CliOptions
         result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name} takes a number such as 0.5, not '{token}'.");
         return 0;
     }
+
+    /// <summary>
+    /// A duration as hh:mm:ss or d.hh:mm:ss: .NET's own reading takes "3" for three days and "1:2:3:4" for a day and two
+    /// hours, which no one means by a budget.
+    /// </summary>
+    public static TimeSpan Duration(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string token = result.Tokens[^1].Value;
+        if (DurationForm().IsMatch(token) && TimeSpan.TryParse(token, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return value;
+        result.AddError($"{(result.Parent as System.CommandLine.Parsing.OptionResult)?.Option.Name} takes {ParseErrors.Takes(typeof(TimeSpan).FullName!)}, not '{token}'.");
+        return TimeSpan.Zero;
+    }
+
+    [GeneratedRegex(@"^-?(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$")]
+    private static partial Regex DurationForm();
+
     public static Option<int> Seed() => new("--seed") { Description = "Seed of the split, the weights and the batch order.", DefaultValueFactory = _ => 0 };
     public static Option<string> Output(string value) => new("--output", "-o") { Description = "Output folder.", DefaultValueFactory = _ => value };
     public static Option<string> Model() => new("--model", "-m") { Description = "A model folder written by 'agd train'.", DefaultValueFactory = _ => "agd-output" };

@@ -95,7 +95,7 @@ internal static class LanguageModelCommand
         var prompt = new Option<string>("--prompt", "-p") { Description = "The text to continue.", DefaultValueFactory = _ => "\n" };
         var length = new Option<int>("--length", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => SampleLength };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature: 1 samples the model as it is, lower is more conservative.", DefaultValueFactory = _ => 0.8, CustomParser = CliOptions.Number };
-        var seed = CliOptions.Seed();
+        var seed = new Option<int>("--seed") { Description = "Seed of the sampling: the same seed, prompt and model give the same text.", DefaultValueFactory = _ => 0 };
         var command = new System.CommandLine.Command("generate", "Continue a prompt with a trained language model.") { model, prompt, length, temperature, seed };
         command.SetAction(result => CliOptions.Guard(() =>
         {

@@ -8,7 +8,7 @@ internal static class SearchCommand
     public static System.CommandLine.Command Create()
     {
         var data = new DataOptions();
-        var budget = new Option<TimeSpan>("--budget") { Description = "Wall time of the whole search, as hh:mm:ss.", DefaultValueFactory = _ => TimeSpan.FromMinutes(10) };
+        var budget = new Option<TimeSpan>("--budget") { Description = "Wall time of the whole search, as hh:mm:ss (a day or more as d.hh:mm:ss).", DefaultValueFactory = _ => TimeSpan.FromMinutes(10), CustomParser = CliOptions.Duration };
         var output = CliOptions.Output("agd-search");
         var architectures = CliOptions.NoCustom(CliOptions.NamesOnly<AgdArchitecture, Option<AgdArchitecture[]>>(
             List<AgdArchitecture>("--architectures", "Families to try (fcn, resnet18, ...). Default: fcn and resnet18."), CliOptions.OfferedArchitectures));

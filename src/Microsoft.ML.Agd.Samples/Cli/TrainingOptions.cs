@@ -75,6 +75,8 @@ internal sealed class TrainingOptions
     {
         var data = _data.Read(result);
         string? network = result.GetValue(_network);
+        if (network is not null && result.GetResult(_architecture) is { Implicit: false })
+            throw new ArgumentException("--network and --architecture (-a) each choose the network; give one of them.", "--network");
         int baseWidth = result.GetValue(_baseWidth);
         return new()
         {

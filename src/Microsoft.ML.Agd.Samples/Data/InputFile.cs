@@ -65,6 +65,9 @@ internal static partial class InputFile
         if (bytes is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..])
             throw new InvalidDataException($"The text '{path}' is UTF-16 (it starts with UTF-16's byte-order mark), not UTF-8. " +
                 "Convert it first, for example: iconv -f utf-16 -t utf-8 in.txt > out.txt.");
+        if (bytes.AsSpan().IndexOf((byte)0) is var zero and >= 0) // UTF-8 text has none; UTF-16 without its mark has one every other byte
+            throw new InvalidDataException($"The text '{path}' holds a zero byte at offset {zero}, so it is not UTF-8 text: UTF-16 or UTF-32 without a byte-order mark, or no text at all. " +
+                "Convert it first, for example: iconv -f utf-16le -t utf-8 in.txt > out.txt.");
         try
         {
             return s_strict.GetString(bytes, start, bytes.Length - start);

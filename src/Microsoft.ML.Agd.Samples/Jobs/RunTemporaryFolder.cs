@@ -14,6 +14,8 @@ internal static partial class RunTemporaryFolder
     public static void Enter()
     {
         string parent = Path.GetTempPath();
+        if (parent.Contains('\uFFFD', StringComparison.Ordinal)) // .NET reads the variable as UTF-8: such a path names another folder
+            throw new IOException($"The temporary folder '{parent}' cannot be used: TMPDIR holds bytes that are not UTF-8 (shown as \uFFFD); set TMPDIR to a folder of a UTF-8 name.");
         Leftovers.Delete(parent, OfARun());
         Leftovers.Delete(parent, OfARuntime());
         string folder = Path.Combine(parent, $"agd-{Environment.ProcessId}-{Guid.NewGuid():N}");

@@ -156,6 +156,16 @@ public class PlainWordsTests
     }
 
     [TestMethod]
+    public void AUtf16TextWithoutItsMarkIsNotTrainedOnAsText()
+    {
+        using var data = new TinyData();
+        File.WriteAllText(data.Path("t.txt"), "To be, or not to be, that is the question.\n", new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: false));
+        var (code, printed) = Cli.Run("lm", "train", "-t", data.Path("t.txt"), "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", data.Path("lm"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), "holds a zero byte at offset 1, so it is not UTF-8 text: UTF-16 or UTF-32 without a byte-order mark");
+    }
+
+    [TestMethod]
     [DataRow("utf-16")]
     [DataRow("utf-32")]
     public void AUtf16OrUtf32TextIsToldToBeConvertedFromIt(string encoding)

@@ -65,6 +65,18 @@ public class SearchVerbTests
     }
 
     [TestMethod]
+    [DataRow("3")]
+    [DataRow("1:2:3:4")]
+    public void ABudgetIsADurationAsHoursMinutesAndSeconds(string budget)
+    {
+        // .NET's own reading would take "3" for three days and "1:2:3:4" for a day and two hours.
+        using var data = new TinyData();
+        var (code, printed) = Cli.Run("search", "--data", data.Path("no-such-data"), "--budget", budget, "-o", data.Path("search"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"--budget takes a duration as hh:mm:ss, or d.hh:mm:ss with days (00:10:00 is ten minutes), not '{budget}'.");
+    }
+
+    [TestMethod]
     public void ArchitectureCustomIsNotOfferedOnTheCommandLine()
     {
         var (_, help) = Cli.Run("train", "--help");
@@ -74,5 +86,8 @@ public class SearchVerbTests
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(printed, "--architecture custom needs a network written in C#");
         StringAssert.Contains(printed, "--network vgg16");
+        (code, printed) = Cli.Run("train", "--network", "vgg16", "-a", "resnet18");
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(printed, "--network and --architecture (-a) each choose the network; give one of them.");
     }
 }

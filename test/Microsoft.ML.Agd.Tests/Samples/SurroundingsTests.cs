@@ -126,7 +126,8 @@ public class SurroundingsTests
         AssertEachRefusedByName(data,
             ($"$A train --data '{idx}' -e 1 -o out > /dev/full", "error: agd's standard output cannot be written (No space left on device), so what it prints would be lost"),
             ($"ulimit -n 64; $A train --data '{idx}' -e 1 -o out", "error: agd may open only 64 files at once (ulimit -n 64), and the .NET runtime, libtorch and ONNX Runtime need at least 256"),
-            ($"TMPDIR=\"$PWD/missing\" $A train --data '{idx}' -e 1 -o out", "/missing/' cannot be written: it does not exist; set TMPDIR to a folder that does."));
+            ($"TMPDIR=\"$PWD/missing\" $A train --data '{idx}' -e 1 -o out", "/missing/' cannot be written: it does not exist; set TMPDIR to a folder that does."),
+            ($"TMPDIR=\"$PWD/tmp\"$'\\xff' $A train --data '{idx}' -e 1 -o out", "TMPDIR holds bytes that are not UTF-8 (shown as \uFFFD); set TMPDIR to a folder of a UTF-8 name."));
         Assert.IsFalse(Directory.Exists(data.Path("missing")), "a missing temporary folder is not made");
         // A soft limit below the hard one is raised, as any process may; and libtorch says nothing on stderr (NNPACK's
         // failure to initialise was said at every convolution of the self-test).
