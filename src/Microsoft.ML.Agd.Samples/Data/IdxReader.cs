@@ -78,6 +78,10 @@ internal static class IdxReader
                 memory.Write(buffer, 0, read);
             if (memory.Length < length)
                 throw new InvalidDataException($"'{path}' is truncated: its header promises {promise} ({length} bytes) but the file has {memory.Length} bytes.");
+            // More than the header counts (one byte tells, and a zip bomb is not inflated further): a wrong count, or files
+            // joined; training on a part would be training on a guess.
+            if (stream.Read(buffer, 0, 1) > 0)
+                throw new InvalidDataException($"'{path}' holds more bytes after the {promise} its header counts ({length} bytes): its count is wrong, or files were joined. Give the file as it was published.");
             return memory.ToArray();
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith($"'{path}'", StringComparison.Ordinal))

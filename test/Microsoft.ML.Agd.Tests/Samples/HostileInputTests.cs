@@ -280,6 +280,26 @@ public class HostileInputTests
     }
 
     [TestMethod]
+    public void AnIdxFileLongerThanItsHeaderCountsIsNamed()
+    {
+        // Two files joined, or a count edited down: training on the counted part would train on a guess.
+        using var data = new TinyData();
+        string folder = data.IdxFolder(), images = Path.Combine(folder, "train-images-idx3-ubyte.gz");
+        byte[] content;
+        using (var read = new System.IO.Compression.GZipStream(File.OpenRead(images), System.IO.Compression.CompressionMode.Decompress))
+        using (var copy = new MemoryStream())
+        {
+            read.CopyTo(copy);
+            content = copy.ToArray();
+        }
+        using (var write = new System.IO.Compression.GZipStream(File.Create(images), System.IO.Compression.CompressionLevel.Fastest))
+            write.Write([.. content, .. new byte[5000]]);
+        var (code, printed) = Cli.Run("train", "--data", folder, "-e", "1", "-o", data.Path("out"));
+        AssertNamed(code, Cli.Unwrapped(printed), $"'{images}' holds more bytes after the ");
+        StringAssert.Contains(Cli.Unwrapped(printed), "its count is wrong, or files were joined.");
+    }
+
+    [TestMethod]
     public void IdxTestImagesOfAnotherShapeThanTheTrainingImagesAreNamed()
     {
         using var data = new TinyData();
