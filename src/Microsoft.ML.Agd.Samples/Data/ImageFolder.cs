@@ -72,6 +72,9 @@ internal static class ImageFolder
             test.AddRange(shuffled.Take(held));
             train.AddRange(shuffled.Skip(held));
         }
+        if (test.Count == 0) // a class of one image keeps it for training
+            throw new ArgumentException($"Every class of {all.Description} has one image, so --test-fraction {testFraction} holds none out for validation and testing. " +
+                "Give each class 2 images or more.", "--test-fraction");
         return (all with { Rows = train.OrderBy(_ => random.Next()).ToList(), Description = $"training split of {all.Description}" },
                 all with { Rows = test, Description = $"test split of {all.Description}" });
     }

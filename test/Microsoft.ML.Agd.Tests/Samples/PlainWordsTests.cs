@@ -137,6 +137,12 @@ public class PlainWordsTests
         Assert.AreEqual(1, code, printed);
         StringAssert.Contains(Cli.Unwrapped(printed), "--test-fraction 0.99 holds out all 4 images of class ");
         StringAssert.Contains(Cli.Unwrapped(printed), "leaving none to train on. Give a smaller --test-fraction, or more images.");
+        string single = data.Path("one-each");
+        foreach (string label in new[] { "cat", "dog", "fox" })
+            File.Copy(data.OneImage(), Path.Combine(Directory.CreateDirectory(Path.Combine(single, label)).FullName, "only.png"));
+        (code, printed) = Cli.Run("train", "--data", single, "-e", "1", "-o", data.Path("a"));
+        Assert.AreEqual(1, code, printed);
+        StringAssert.Contains(Cli.Unwrapped(printed), $"Every class of {single} has one image, so --test-fraction 0.2 holds none out for validation and testing. Give each class 2 images or more.");
 
         string cifar = DistributedDataTests.Cifar10(data);
         File.WriteAllBytes(Path.Combine(cifar, "test_batch.bin"), []);
