@@ -172,6 +172,9 @@ internal static partial class CliOptions
             for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
                 if (inner is InvalidDataException or IOException)
                     return inner.Message;
+        const int noSpace = 28; // ENOSPC: .NET's HResult of such an IOException on Unix
+        if (e is IOException { HResult: noSpace } && Jobs.RunTemporaryFolder.Parent is { } temporary && e.Message.Contains(temporary, StringComparison.Ordinal))
+            return $"The temporary folder '{temporary}' is full ({e.Message.Split(':')[0].Trim()}); free space there, or set TMPDIR to a folder on another disk.";
         if (e is not ArgumentException { ParamName: { } name } argument)
             return SearchListsAsFlags(e.Message);
         string text = argument.Message;

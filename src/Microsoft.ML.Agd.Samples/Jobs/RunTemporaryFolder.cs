@@ -36,6 +36,9 @@ internal static partial class RunTemporaryFolder
     }
 
     private static string? s_folder, s_parent;
+
+    /// <summary>The folder the run's temporary folder was made in (TMPDIR), once made.</summary>
+    public static string? Parent => s_parent;
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> s_held = new();
 
     /// <summary>

@@ -105,6 +105,17 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    public void ATemporaryFolderThatFillsDuringTrainingIsNamedWithItsFix()
+    {
+        // The run's folder fits, the network's ONNX copy does not. Needs root, as CI has, for the mount.
+        using var data = new TinyData();
+        var (code, output, _) = Shell(data, $"mkdir full && mount -t tmpfs -o size=1m tmpfs full && dd if=/dev/zero of=full/x bs=4k 2>/dev/null; " +
+            $"TMPDIR=$PWD/full $A train --data '{data.IdxFolder()}' -e 1 --width 16 --depth 2 -o out; rc=$?; umount full; exit $rc");
+        Assert.AreEqual(1, code, output);
+        StringAssert.Contains(Cli.Unwrapped(output), $"error: The temporary folder '{data.Path("full")}/' is full (No space left on device); free space there, or set TMPDIR to a folder on another disk.");
+    }
+
+    [TestMethod]
     public void LinkLoopsAnEmptyImagePathAndADeviceInATextFolderAreNamed()
     {
         using var data = new TinyData();
