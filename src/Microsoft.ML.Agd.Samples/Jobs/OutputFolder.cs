@@ -189,9 +189,8 @@ internal static unsafe partial class OutputFolder
     /// <summary>How the files that test a folder for writing begin: a run killed in the microseconds one exists leaves it behind.</summary>
     public const string ProbePrefix = ".agd-probe-";
 
-    // A probe a killed run left: its name (the prefix, a process id, a GUID) and its one byte.
-    private static bool IsProbe(FileSystemInfo entry)
-        => entry is FileInfo { Length: <= 1 } && ProbeName().IsMatch(entry.Name);
+    // A probe a killed run left, by its whole name: the prefix, a process id and a GUID.
+    private static bool IsProbe(FileSystemInfo entry) => entry is FileInfo && ProbeName().IsMatch(entry.Name);
 
     [GeneratedRegex(@"^\.agd-probe-\d+-[0-9a-f]{32}$")]
     private static partial Regex ProbeName();

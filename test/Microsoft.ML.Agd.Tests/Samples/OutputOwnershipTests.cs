@@ -40,6 +40,7 @@ public class OutputOwnershipTests
         File.WriteAllText(Path.Combine(model, "predict", "bin", "Predict.dll"), "a build's output"); // the project's own build: replaced with it
         File.WriteAllText(Path.Combine(model, "predict", "notes.txt"), "precious");
         File.WriteAllText(Path.Combine(model, ".agd-probe-mine"), "named like a probe that a killed run left, but not one");
+        File.WriteAllText(Path.Combine(model, $".agd-probe-123-{Guid.NewGuid():N}"), "1\n"); // one a killed run left: not the user's
         var before = ModelFolders.Snapshot(model);
         var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "-o", model);
         Assert.AreEqual(1, code, printed);
