@@ -138,23 +138,32 @@ internal sealed class ModelFolder
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>
     /// <exception cref="InvalidDataException">A file is damaged, or the files disagree.</exception>
-    public (ModelInfo Info, ITransformer Model) Open(MLContext ml)
+    public (ModelInfo Info, ITransformer Model) Open(MLContext ml) => ReadWhole(Info, () =>
+    {
+        var info = ReadInfo();
+        return (info, Load(ml, info));
+    });
+
+    /// <summary>
+    /// Runs a read of a folder, and again, whole, when it failed while the folder's <paramref name="info"/> file changed:
+    /// another run replaced the folder meanwhile (a folder is replaced in one step, so the next read sees one whole).
+    /// </summary>
+    internal static T ReadWhole<T>(string info, Func<T> read)
     {
         for (int attempt = 1; ; attempt++)
         {
-            byte[] before = InfoBytes();
+            byte[] before = Bytes(info);
             try
             {
-                var info = ReadInfo();
-                return (info, Load(ml, info));
+                return read();
             }
-            catch (InvalidDataException) when (attempt < 3 && !InfoBytes().AsSpan().SequenceEqual(before))
+            catch (InvalidDataException) when (attempt < 3 && !Bytes(info).AsSpan().SequenceEqual(before))
             {
             }
         }
     }
 
-    private byte[] InfoBytes() => System.IO.File.Exists(Info) ? InputFile.ReadAllBytes(Info) : [];
+    private static byte[] Bytes(string file) => System.IO.File.Exists(file) ? InputFile.ReadAllBytes(file) : [];
 
     /// <summary>
     /// Loads the ML.NET model and checks it against model.json: the image shape it reads, and its classes, by name and

@@ -58,10 +58,15 @@ internal sealed class LanguageModelFolder(string path, string option = "-o")
         });
     }
 
-    /// <summary>Loads the model and its tokenizer, checking the weights against the checksum model.json records.</summary>
+    /// <summary>
+    /// Loads the model and its tokenizer, checking the weights against the checksum model.json records; a folder that
+    /// another run replaced while it was read is read again (<see cref="ModelFolder.ReadWhole"/>).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder is not a language-model folder.</exception>
     /// <exception cref="InvalidDataException">A file is damaged; the message names it.</exception>
-    public (Gpt Model, TextTokenizer Tokenizer, LanguageModelInfo Info) Load()
+    public (Gpt Model, TextTokenizer Tokenizer, LanguageModelInfo Info) Load() => ModelFolder.ReadWhole(File("model.json"), LoadOnce);
+
+    private (Gpt Model, TextTokenizer Tokenizer, LanguageModelInfo Info) LoadOnce()
     {
         if (!System.IO.File.Exists(File("model.json")) || !System.IO.File.Exists(File("model.bin")))
             throw new DirectoryNotFoundException($"'{Path}' is not a language-model folder: it needs model.bin and model.json, as 'agd lm train' writes them.");

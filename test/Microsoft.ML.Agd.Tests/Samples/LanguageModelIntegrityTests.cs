@@ -76,6 +76,33 @@ public class LanguageModelIntegrityTests
     }
 
     [TestMethod]
+    public void AFolderReplacedWhileItIsReadIsReadAgainNotCalledDamaged()
+    {
+        // lm generate while lm train replaces the folder: model.json read before, model.bin after. Simulated by a folder
+        // whose model.json changes (as a replacement brings) between a first read that fails and the next.
+        var (data, folder) = Copy();
+        using var _ = data;
+        string json = folder.File("model.json"), good = File.ReadAllText(json);
+        File.WriteAllText(json, good.Replace("\"TrainedOn\": \"", "\"TrainedOn\": \"edited ", StringComparison.Ordinal)); // checksum no longer matches
+        int reads = 0;
+        var model = ModelFolder.ReadWhole(json, () =>
+        {
+            if (++reads == 1)
+            {
+                var damaged = Assert.ThrowsExactly<InvalidDataException>(() => folder.Load());
+                File.WriteAllText(json, good); // the replacement lands
+                throw damaged;
+            }
+            return folder.Load();
+        });
+        model.Model.Dispose();
+        Assert.AreEqual(2, reads);
+        // A folder that stays damaged is named so, after the one read.
+        File.WriteAllText(json, good.Replace("\"TrainedOn\": \"", "\"TrainedOn\": \"edited ", StringComparison.Ordinal));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => folder.Load()).Message, "their checksum differs");
+    }
+
+    [TestMethod]
     public void AFolderWithoutAChecksumIsNamedAsFromAnEarlierAgd()
     {
         var (data, folder) = Copy();
