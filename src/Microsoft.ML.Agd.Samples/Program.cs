@@ -20,6 +20,8 @@ internal static class Program
                 "Give text (a prompt) in UTF-8, converted for example with iconv; rename a file or folder of such a name, or give its path through a link with a UTF-8 name.");
             return 1;
         }
+        // Before the run's temporary folder is made: a signal in between would leave it.
+        using var signals = StopSignals.Listen();
         IDisposable? job;
         try
         {
@@ -34,9 +36,8 @@ internal static class Program
         }
         using (job)
         {
-            using var signals = StopSignals.Listen();
             int code = Run(args);
-            return code is 0 or 130 or 143 ? code : JobRanks.Failed(code);
+            return code is 0 or 130 or 141 or 143 ? code : JobRanks.Failed(code);
         }
     }
 

@@ -93,7 +93,10 @@ internal static class TrainingMemory
         if (held + weights + batch > Available)
             throw new ArgumentOutOfRangeException(option,
                 $"{images} needs about {Size(batch)} in training (the images and the network's activations), and the network's weights {Size(weights)}, " +
-                $"beside the {Size(held)} this process holds: more than {Memory}. Make {(fewer ? "BatchSize, " : "")}the images or the network smaller.");
+                $"beside the {Size(held)} this process holds: more than {Memory}. " + (held >= weights + batch
+                    // Shrinking a network that is the lesser part cannot make room: the runtime and native libraries are most of it.
+                    ? "Most of that is the process itself (the .NET runtime, libtorch and the data it holds), not the network: give the process more memory (raise the container's or the job's memory limit)."
+                    : $"Make {(fewer ? "BatchSize, " : "")}the images or the network smaller."));
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ for v in 0 -1 00:00:00 -00:00:05 00:00:00.001 10675199.02:48:05.4775807 10675199
 done
 num search --trials '--trials' count "agd search --data \$FX/idx --architectures fcn --depths 2 --widths 16 --budget 00:00:04 @ -o out" 0 2147483647
 for o in --depths --widths --base-widths --batch-sizes; do
-    num search "$o" "$o" count "agd search --data \$FX/idx --architectures fcn resnet18 --budget 00:00:04 --trials 2 @ -o out" 0 2147483647
+    num search "$o" "$o" count "agd search --data \$FX/idx --architectures fcn resnet18 --budget 00:00:10 --trials 2 @ -o out" 0 2147483647
 done
 # lm train: the context and iterations with every value, the rest at 0 and the largest
 LMB='agd lm train -t $FX/text/small.txt'

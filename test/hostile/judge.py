@@ -114,7 +114,7 @@ if read('allowtmp').strip() != '1':
 # Staging and probe files left anywhere in the case's working folder.
 for dirpath, dirnames, filenames in os.walk(os.path.join(C, 'cwd')):
     for n in dirnames + filenames:
-        if re.search(r'\.(staging|old)-\d+-[0-9a-f]{32}$|^\.agd-probe-|^\.(confusion|report)-[0-9a-f]{32}\.', n):
+        if re.search(r'\.(staging|old)-\d+-[0-9a-f]{32}$|^\.agd-probe-\d+-[0-9a-f]{32}$|^\.(confusion|report)-[0-9a-f]{32}\.', n):
             defect(f'left a staging or probe file: {os.path.relpath(os.path.join(dirpath, n), C)}')
 # New entries in the working folder that the command did not name.
 # (names compared as bytes: two names that are not UTF-8 must not read as the same U+FFFD)

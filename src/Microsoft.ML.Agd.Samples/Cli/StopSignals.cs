@@ -61,6 +61,12 @@ internal static class StopSignals
         }
     }
 
+    /// <summary>
+    /// The reader of the standard output has gone (a pipe into head that ended): stops the verb as SIGPIPE, exit 141, would,
+    /// a stoppable verb after its current batch with what it has kept.
+    /// </summary>
+    public static void OutputClosed() => Stop(141);
+
     // The first signal stops a stoppable verb; a second one, or one during any other verb, exits now.
     private static void Stop(int code)
     {

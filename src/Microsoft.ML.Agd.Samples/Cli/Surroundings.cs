@@ -19,7 +19,7 @@ internal static partial class Surroundings
             Console.SetError(TextWriter.Null);
         if (!Writable(1))
             return "agd's standard output is closed (>&-), so what it prints would be lost: send it to a file or to /dev/null instead (> out.txt).";
-        Console.SetOut(TextWriter.Synchronized(new StandardOutput(Console.Out)));
+        Console.SetOut(TextWriter.Synchronized(new StandardOutput(PipeOutput() ?? Console.Out)));
         _ = Console.Error; // opened now: with no descriptor left later, an error could not even be said
         if (RaiseOpenFileLimit() is { } limit and < FilesNeeded)
             return $"agd may open only {limit} files at once (ulimit -n {limit}), and the .NET runtime, libtorch and ONNX Runtime need at least {FilesNeeded}: " +
@@ -59,9 +59,13 @@ internal static partial class Surroundings
     [LibraryImport("libc", EntryPoint = "setrlimit")]
     private static partial int SetLimit(int resource, in ResourceLimit limit);
 
-    // The standard output, whose write failures (a full disk, /dev/full) say that it is the output that failed.
+    // The standard output, whose write failures (a full disk, /dev/full) say that it is the output that failed, and whose
+    // reader going away (agd lm generate | head) stops the verb as SIGPIPE would stop cat.
     private sealed class StandardOutput(TextWriter inner) : TextWriter
     {
+        private const int BrokenPipe = 32; // EPIPE: .NET's HResult of such an IOException on Unix
+        private int _readerGone;
+
         public override System.Text.Encoding Encoding => inner.Encoding;
 
         public override void Write(char value) => Guard(() => inner.Write(value));
@@ -72,17 +76,35 @@ internal static partial class Surroundings
 
         public override void Flush() => Guard(inner.Flush);
 
-        private static void Guard(Action write)
+        private void Guard(Action write)
         {
+            if (Volatile.Read(ref _readerGone) != 0)
+                return;
             try
             {
                 write();
+            }
+            catch (IOException e) when (e.HResult == BrokenPipe)
+            {
+                if (Interlocked.Exchange(ref _readerGone, 1) == 0)
+                    StopSignals.OutputClosed();
             }
             catch (IOException e)
             {
                 throw new IOException($"agd's standard output cannot be written ({e.Message}), so what it prints would be lost: send it to a file on a disk with room, or to /dev/null.", e);
             }
         }
+    }
+
+    // The console ignores a write into a pipe whose reader has gone (EPIPE), so into a pipe or a socket agd writes itself;
+    // elsewhere (a terminal, a file that stderr may share) through the console.
+    private static TextWriter? PipeOutput()
+    {
+        if (!OperatingSystem.IsLinux() || new FileInfo("/proc/self/fd/1").LinkTarget is not { } target
+            || !(target.StartsWith("pipe:", StringComparison.Ordinal) || target.StartsWith("socket:", StringComparison.Ordinal)))
+            return null;
+        var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return new StreamWriter(stream, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true };
     }
 
     // Whether a descriptor is open for writing (where the system can tell: Linux).

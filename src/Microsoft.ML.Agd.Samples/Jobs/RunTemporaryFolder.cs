@@ -19,23 +19,27 @@ internal static partial class RunTemporaryFolder
         Leftovers.Delete(parent, OfARun());
         Leftovers.Delete(parent, OfARuntime());
         string folder = Path.Combine(parent, $"agd-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        try
+        lock (s_gate) // a signal's removal waits for the folder to be made and known
         {
-            if (!Directory.Exists(parent)) // making it would make a folder the user did not ask for (and its parents)
-                throw new DirectoryNotFoundException(parent);
-            Directory.CreateDirectory(folder);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"The temporary folder '{parent}' cannot be written: {WhyUnwritable(parent, e)}.", e);
+            try
+            {
+                if (!Directory.Exists(parent)) // making it would make a folder the user did not ask for (and its parents)
+                    throw new DirectoryNotFoundException(parent);
+                Directory.CreateDirectory(folder);
+                (s_folder, s_parent) = (folder, parent);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"The temporary folder '{parent}' cannot be written: {WhyUnwritable(parent, e)}.", e);
+            }
         }
         foreach (string variable in OperatingSystem.IsWindows() ? ["TMP", "TEMP"] : new[] { "TMPDIR" })
             Environment.SetEnvironmentVariable(variable, folder);
-        (s_folder, s_parent) = (folder, parent);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove();
     }
 
     private static string? s_folder, s_parent;
+    private static readonly Lock s_gate = new();
 
     /// <summary>The folder the run's temporary folder was made in (TMPDIR), once made.</summary>
     public static string? Parent => s_parent;
@@ -58,12 +62,21 @@ internal static partial class RunTemporaryFolder
     public static void Remove(bool endingAtOnce = false)
     {
         foreach (string held in s_held.Keys)
-            Leftovers.TryDelete(held);
-        if (s_folder is { } folder)
-            Leftovers.TryDelete(folder);
+            Delete(held);
+        lock (s_gate)
+            if (s_folder is { } folder)
+                Delete(folder);
         if (endingAtOnce && (s_parent ?? Path.GetTempPath()) is var parent && Directory.Exists(parent))
             foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
                 Leftovers.TryDeleteFile(pipe);
+    }
+
+    // On a signal the verb's own thread runs on, and a file it makes while the folder is deleted keeps the folder: deleted
+    // again until gone (a few tries; what is left then, the next run removes).
+    private static void Delete(string folder)
+    {
+        for (int tries = 0; tries < 5 && Directory.Exists(folder); tries++)
+            Leftovers.TryDelete(folder);
     }
 
     // What keeps a folder from being written, and what to do.

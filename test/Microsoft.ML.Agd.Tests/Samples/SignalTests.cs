@@ -101,4 +101,48 @@ public class SignalTests
         StringAssert.Contains(Cli.Unwrapped(printed), $"Stopped before the first step: no model was written; '{output}' still holds the earlier one.");
         ModelFolders.AssertUnchanged(before, output);
     }
+
+    [TestMethod]
+    [Timeout(120_000)]
+    public void GenerationStopsAtOnceWhenTheReaderOfItsOutputHasGone()
+    {
+        // head ends after 10 bytes; the million characters asked for would take this model many minutes. A reader that has
+        // gone is SIGPIPE's case: exit 141, as cat's, and the run's temporary folder removed.
+        using var data = new TinyData();
+        string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        string command = $"TMPDIR='{temporary}' dotnet '{Cli.AgdDll}' lm generate -m '{TinyLanguageModel.Folder}' -p ab -n 1000000 | head -c 10 > /dev/null; echo ${{PIPESTATUS[0]}}";
+        using var shell = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var error = shell.StandardError.ReadToEndAsync();
+        string status = shell.StandardOutput.ReadToEnd().Trim();
+        shell.WaitForExit();
+        Assert.AreEqual("141", status, error.Result);
+        Assert.AreEqual("", error.Result, "nothing said: the reader asked for no more");
+        CollectionAssert.AreEqual(Array.Empty<string>(), Directory.GetFileSystemEntries(temporary).Select(Path.GetFileName).ToArray());
+    }
+
+    [TestMethod]
+    public void ATermEarlyInAVerbLeavesNoRunFolder()
+    {
+        // Signals at moments from the runtime's start to the verb's work: the handlers are in place before the run's
+        // temporary folder is made, and the folder goes however far the verb got.
+        using var data = new TinyData();
+        string model = ModelFolders.TrainTiny(data, data.Path("model"), epochs: 1), image = data.OneImage();
+        string temporary = Directory.CreateDirectory(data.Path("tmp")).FullName;
+        string[] images = [.. Enumerable.Repeat(image, 400)];
+        foreach (int milliseconds in new[] { 300, 500, 700, 900, 1100, 1400 })
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Cli.AgdDll, "predict", "-m", model, .. images]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["TMPDIR"] = temporary;
+            using var agd = System.Diagnostics.Process.Start(start)!;
+            var printed = Task.WhenAll(agd.StandardOutput.ReadToEndAsync(), agd.StandardError.ReadToEndAsync());
+            Thread.Sleep(milliseconds);
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", $"{agd.Id}"]))
+                kill.WaitForExit();
+            agd.WaitForExit();
+            string said = string.Join("\n", printed.Result);
+            Assert.IsTrue(agd.ExitCode is 0 or 143, $"at {milliseconds} ms: exit {agd.ExitCode}: {said}");
+            var runs = Directory.GetDirectories(temporary).Select(Path.GetFileName).ToArray();
+            CollectionAssert.AreEqual(Array.Empty<string>(), runs, $"at {milliseconds} ms: {said}");
+        }
+    }
 }
