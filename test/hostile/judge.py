@@ -130,6 +130,6 @@ stray = [p for p in new if not named_in_cmd(p)]
 if stray:
     defect(f'wrote outside the folder it owns: {", ".join(ascii(p)[1:-1] for p in stray[:3])}')
 
-why = {0: 'ran', 1: 'named error', 130: 'stopped (130)', 143: 'stopped (143)'}.get(rc, f'exit {rc}')
+why = {0: 'ran', 1: 'named error', 130: 'stopped (130)', 141: 'stopped: its reader had gone (141)', 143: 'stopped (143)'}.get(rc, f'exit {rc}')
 msg = errline.group(0)[7:] if errline else ''
 print(f'CLEAN\t{why}{": " + msg[:150] if msg else ""}')

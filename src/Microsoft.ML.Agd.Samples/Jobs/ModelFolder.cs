@@ -109,10 +109,15 @@ internal sealed class ModelFolder
         return info;
     }
 
-    /// <summary>Reads model.json.</summary>
+    /// <summary>
+    /// Reads model.json and checks the files it records against their checksums; a folder that another run replaced while
+    /// it was read is read again, whole (<see cref="ReadWhole"/>).
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder or its model is missing.</exception>
-    /// <exception cref="InvalidDataException">model.json is damaged.</exception>
-    public ModelInfo ReadInfo()
+    /// <exception cref="InvalidDataException">model.json is damaged, or a file differs from its checksum.</exception>
+    public ModelInfo ReadInfo() => ReadWhole(Info, ReadInfoOnce);
+
+    private ModelInfo ReadInfoOnce()
     {
         if (!System.IO.File.Exists(Info) || !System.IO.File.Exists(Model))
             throw new DirectoryNotFoundException($"'{Path}' is not a model folder: it needs model.zip and model.json, as 'agd train' writes them.");
@@ -140,7 +145,7 @@ internal sealed class ModelFolder
     /// <exception cref="InvalidDataException">A file is damaged, or the files disagree.</exception>
     public (ModelInfo Info, ITransformer Model) Open(MLContext ml) => ReadWhole(Info, () =>
     {
-        var info = ReadInfo();
+        var info = ReadInfoOnce();
         return (info, Load(ml, info));
     });
 

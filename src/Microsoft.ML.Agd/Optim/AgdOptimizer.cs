@@ -89,8 +89,8 @@ public sealed class AgdOptimizer : OptimizerHelper
     private double _signalShare = 1;
 
     /// <summary>
-    /// The ranks that train together, where several do (set by the training step): the polar step's factorisations are
-    /// shared out among them, layer by layer, and exchanged.
+    /// The ranks that train together, where several do (set by the training step): the spectral estimates (shape by shape)
+    /// and the polar step's factorisations (layer by layer) are shared out among them, and exchanged.
     /// </summary>
     internal IStepRanks? Ranks { get; set; }
 
@@ -131,7 +131,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var squares = inPlace ? CpuStep.SquaredNorms(layers) : TensorStep.SquaredNorms(layers);
-        var norms = Norm == AgdStepNorm.Spectral ? _spectral.Of(layers, squares) : LayerFactors.FrobeniusNorms(squares);
+        var norms = Norm == AgdStepNorm.Spectral ? _spectral.Of(layers, squares, Ranks) : LayerFactors.FrobeniusNorms(squares);
         var (eta, factors) = Factors(layers, squares, norms);
         if (inPlace)
             CpuStep.Update(layers, factors);

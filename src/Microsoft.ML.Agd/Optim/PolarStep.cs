@@ -59,21 +59,10 @@ internal sealed class PolarStep
     }
 
     /// <summary>
-    /// The rank that factorises each layer: the costliest layers first, each to the rank with the least work so far, by
-    /// the cost of its Gram matrix's eigendecomposition and products (slices x short side^2 x long side).
+    /// The rank that factorises each layer (<see cref="ShareOfWork"/>), by the cost of its Gram matrix's eigendecomposition
+    /// and products (slices x short side^2 x long side).
     /// </summary>
-    internal static int[] Owners(IReadOnlyList<AgdLayer> layers, int ranks)
-    {
-        var owners = new int[layers.Count];
-        var work = new double[ranks];
-        foreach (int k in Enumerable.Range(0, layers.Count).OrderByDescending(k => Cost(layers[k].Weight)).ThenBy(k => k))
-        {
-            int least = Array.IndexOf(work, work.Min());
-            owners[k] = least;
-            work[least] += Cost(layers[k].Weight);
-        }
-        return owners;
-    }
+    internal static int[] Owners(IReadOnlyList<AgdLayer> layers, int ranks) => ShareOfWork.Owners([.. layers.Select(l => Cost(l.Weight))], ranks);
 
     private static double Cost(Tensor weight)
     {

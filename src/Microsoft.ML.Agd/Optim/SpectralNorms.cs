@@ -10,7 +10,7 @@ namespace Microsoft.ML.Agd.Optim;
 /// (benchmark section 18). Y, orthonormalised, is the next step's block: one step of subspace iteration, so each batch
 /// starts from where the previous step's block ended (a layer's leading singular directions change little from one batch
 /// to the next); the first step starts from random directions and iterates first. Slices of the same shape are iterated
-/// together in one batch. A slice whose smaller side is at most the block is measured exactly. An estimate never exceeds
+/// together in one batch; across ranks, each shape's batch is estimated by one rank. A slice whose smaller side is at most the block is measured exactly. An estimate never exceeds
 /// the true value, and is kept within the bounds every matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
 /// </summary>
 internal sealed class SpectralNorms : IDisposable
@@ -22,22 +22,30 @@ internal sealed class SpectralNorms : IDisposable
     public const int FirstIterations = 8;
 
     private readonly Dictionary<(long Rows, long Columns), Tensor> _blocks = [];
-    private readonly Generator _start = new(0);
 
-    /// <summary>The slices' spectral norms given their squared Frobenius norms; an embedding's rows are vectors, whose two norms agree.</summary>
-    public double[][] Of(IReadOnlyList<AgdLayer> layers, double[][] squares)
+    /// <summary>
+    /// The slices' spectral norms given their squared Frobenius norms; an embedding's rows are vectors, whose two norms agree.
+    /// With <paramref name="ranks"/>, each rank estimates its share of the shapes and one exchange of the estimates gives
+    /// every rank all of them, the same on each.
+    /// </summary>
+    public double[][] Of(IReadOnlyList<AgdLayer> layers, double[][] squares, IStepRanks? ranks = null)
     {
         if (!squares.All(s => s.All(double.IsFinite)))
         {
             Forget(); // a NaN gradient: the step fails on G, and no later step starts from a NaN direction
             return LayerFactors.FrobeniusNorms(squares);
         }
-        var batches = Batches(layers);
-        var sigmas = batches.Select(b => Estimate(b.Shape, b.Slices)).ToList();
-        var all = sigmas.Count == 0 ? [] : cat(sigmas).cpu().to(ScalarType.Float64).data<double>().ToArray();
+        var groups = Groups(layers);
+        var owners = ranks is null ? null : ShareOfWork.Owners([.. groups.Select(g => Cost(layers, g))], ranks.Size);
+        var sigmas = groups.Select((g, i) => owners is null || owners[i] == ranks!.Rank ? Estimate(g.Shape, Gather(layers, g.Layers))
+            : zeros(g.Layers.Sum(k => SliceCount(layers[k])), dtype: layers[g.Layers[0]].Weight.dtype, device: layers[g.Layers[0]].Weight.device)).ToList();
+        var estimates = sigmas.Count == 0 ? null : cat(sigmas);
+        if (estimates is not null && ranks is not null)
+            ranks.Sum(estimates);
+        var all = estimates is null ? [] : estimates.cpu().to(ScalarType.Float64).data<double>().ToArray();
 
         var result = LayerFactors.FrobeniusNorms(squares);
-        Place(result, layers, batches.SelectMany(b => b.Layers), all);
+        Place(result, layers, groups.SelectMany(g => g.Layers), all);
         return result;
     }
 
@@ -64,9 +72,20 @@ internal sealed class SpectralNorms : IDisposable
     /// of one matrix is a view of its gradient; the others are copies.
     /// </summary>
     internal static List<SliceBatch> Batches(IReadOnlyList<AgdLayer> layers)
-        => Enumerable.Range(0, layers.Count).Where(k => !layers[k].IsEmbedding).GroupBy(k => Shape(layers[k]))
-            .Select(g => new SliceBatch(g.Key, g.ToList(), g.Count() == 1 ? Slices(layers[g.Single()]) : cat(g.Select(k => Slices(layers[k])).ToList())))
-            .ToList();
+        => [.. Groups(layers).Select(g => new SliceBatch(g.Shape, g.Layers, Gather(layers, g.Layers)))];
+
+    // The layers (by index) whose slices share a shape, in the order of the shapes' first layers.
+    private static List<((long Rows, long Columns) Shape, IReadOnlyList<int> Layers)> Groups(IReadOnlyList<AgdLayer> layers)
+        => [.. Enumerable.Range(0, layers.Count).Where(k => !layers[k].IsEmbedding).GroupBy(k => Shape(layers[k])).Select(g => (g.Key, (IReadOnlyList<int>)g.ToList()))];
+
+    private static Tensor Gather(IReadOnlyList<AgdLayer> layers, IReadOnlyList<int> group)
+        => group.Count == 1 ? Slices(layers[group[0]]) : cat(group.Select(k => Slices(layers[k])).ToList());
+
+    private static long SliceCount(AgdLayer layer) => layer.Weight.dim() == 4 ? layer.Weight.shape[2] * layer.Weight.shape[3] : 1;
+
+    // A group's estimate costs about its products: slices x rows x columns, times the block.
+    private static double Cost(IReadOnlyList<AgdLayer> layers, ((long Rows, long Columns) Shape, IReadOnlyList<int> Layers) group)
+        => (double)group.Layers.Sum(k => SliceCount(layers[k])) * group.Shape.Rows * group.Shape.Columns;
 
     // A slice's shape with the smaller side second: the block's directions live on that side.
     private static (long Rows, long Columns) Shape(AgdLayer layer)
@@ -90,7 +109,7 @@ internal sealed class SpectralNorms : IDisposable
     {
         long width = Math.Min(Block, shape.Columns), count = slices.shape[0];
         bool started = _blocks.TryGetValue(shape, out var kept) && kept.shape[0] == count;
-        var block = started ? kept! : Orthonormal(randn([count, width, shape.Columns], dtype: slices.dtype, device: slices.device, generator: _start));
+        var block = started ? kept! : Orthonormal(RandomStart(count, width, shape.Columns, slices));
         var image = block.bmm(slices.transpose(1, 2));
         if (width == shape.Columns)
         {
@@ -102,6 +121,14 @@ internal sealed class SpectralNorms : IDisposable
         var next = image.bmm(slices);
         Remember(shape, Orthonormal(next));
         return LargestQuotients(image, next).sqrt().to(slices.dtype);
+    }
+
+    // Random directions to start from, drawn from a seed of the shape alone: the same on every rank, whichever shapes a
+    // rank estimates and in whatever order.
+    private static Tensor RandomStart(long count, long width, long columns, Tensor slices)
+    {
+        using var seeded = new Generator((ulong)(count * 1_000_003 + slices.shape[1] * 1_009 + columns));
+        return randn([count, width, columns], dtype: slices.dtype, device: CPU, generator: seeded).to(slices.device);
     }
 
     // max over a of |Y^T a|^2 / |Z^T a|^2 for rows Z [slices, block, n] and Y, in float64: with Z Z^T = U L U^T, the largest
@@ -125,12 +152,8 @@ internal sealed class SpectralNorms : IDisposable
         _blocks[shape] = kept;
     }
 
-    /// <summary>Releases the blocks and the generator of random starts.</summary>
-    public void Dispose()
-    {
-        Forget();
-        _start.Dispose();
-    }
+    /// <summary>Releases the blocks.</summary>
+    public void Dispose() => Forget();
 
     // Every block dropped: the next estimates start from random directions.
     private void Forget()

@@ -247,6 +247,42 @@ public class AgdOptimizerTests
         }
     }
 
+    [TestMethod]
+    [DataRow(2)]
+    [DataRow(3)]
+    public void RanksShareTheSpectralEstimatesOutShapeByShapeAndGetOneProcesssEstimates(int size)
+    {
+        // Four shapes of slices (a convolution's nine 6 x 2 kernel positions, 96 x 40, 40 x 30, 30 x 4) over three steps of
+        // new gradients: each shape is estimated on one rank, from a random start of its own, and one exchange gives every
+        // rank one process's estimates (a rank that estimated every shape would sum them to several times too large; one
+        // that did not exchange would keep the Frobenius bounds).
+        static double[][][] Estimates(AgdCommunicator? communicator)
+        {
+            using var scope = NewDisposeScope();
+            var generator = new Generator(5);
+            var network = nn.Sequential(nn.Conv2d(2, 6, 3, padding: 1), nn.Flatten(), nn.Linear(6 * 16, 40), nn.ReLU(), nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 4));
+            var layers = AgdPlan.Of(network).Layers;
+            using var share = communicator is null ? null : new Microsoft.ML.Agd.Training.RankShare(communicator, CancellationToken.None);
+            using var norms = new SpectralNorms();
+            var steps = new List<double[][]>();
+            for (int step = 0; step < 3; step++)
+            {
+                foreach (var layer in layers)
+                    layer.Weight.grad = randn(layer.Weight.shape, generator: generator);
+                var squares = layers.Select(l => (l.Weight.dim() == 2 ? [l.Weight.grad!] : KernelSlices(l.Weight.grad!)).Select(g => g.to(float64).square().sum().item<double>()).ToArray()).ToArray();
+                steps.Add(norms.Of(layers, squares, share));
+            }
+            return [.. steps];
+        }
+        var alone = Estimates(null);
+        foreach (var ranks in ThreadRanks.Run(size, Estimates))
+            for (int step = 0; step < alone.Length; step++)
+                for (int k = 0; k < alone[step].Length; k++)
+                    CollectionAssert.AreEqual(alone[step][k], ranks[step][k], new DoubleTolerance(1e-6), $"step {step}, layer {k}");
+        // Costs as the shapes' (slices x rows x columns): the costliest on rank 0, the next on rank 1, the small ones where work is least.
+        CollectionAssert.AreEqual(new[] { 1, 0, 1, 1 }, ShareOfWork.Owners([108, 3840, 1200, 120], 2));
+    }
+
     private sealed class DoubleTolerance(double relative) : System.Collections.IComparer
     {
         public int Compare(object? x, object? y) => Math.Abs((double)x! - (double)y!) <= relative * Math.Abs((double)x!) ? 0 : 1;

@@ -33,6 +33,10 @@ public class ModelFolderReadingTests
         {
             for (int i = 0; i < 60; i++)
                 Assert.IsTrue(expected.Contains(ModelFolders.Predict(live, image)), "a prediction of one of the two models");
+            // What evaluate checks first (its -m a model folder): model.json and the checksums of the files it records.
+            var classes = new ModelFolder(first).ReadInfo().ClassNames;
+            for (int i = 0; i < 300; i++)
+                CollectionAssert.AreEqual(classes.ToList(), new ModelFolder(live).ReadInfo().ClassNames.ToList());
         }
         finally
         {
