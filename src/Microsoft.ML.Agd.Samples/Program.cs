@@ -20,21 +20,22 @@ internal static class Program
                 "Give text (a prompt) in UTF-8, converted for example with iconv; rename a file or folder of such a name, or give its path through a link with a UTF-8 name.");
             return 1;
         }
-        // Before the run's temporary folder is made: a signal in between would leave it.
-        using var signals = StopSignals.Listen();
-        IDisposable? job;
+        IDisposable? job = null, signals = null;
         try
         {
             job = JobRanks.Join(); // first: a rank that ends before it joins leaves the others waiting
+            signals = StopSignals.Listen(); // before the run's temporary folder is made: a signal in between would leave it
             JobRanks.CheckVerb(args);
             JobRanks.Together(() => { RunTemporaryFolder.Enter(); return 0; });
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
+            signals?.Dispose();
             Console.Error.WriteLine($"error: {e.Message}");
             return JobRanks.Failed(1);
         }
         using (job)
+        using (signals)
         {
             int code = Run(args);
             return code is 0 or 130 or 141 or 143 ? code : JobRanks.Failed(code);
