@@ -57,7 +57,7 @@ internal static class SpectralEstimateBenchmark
         var estimators = held.Select(h => ($"ratio held, refreshed every {h.Every} steps", (Func<IReadOnlyList<AgdLayer>, double[][], double[][]>)h.Of))
             .Concat(lagged.Select(l => (l.RitzOnRefined ? "largest value on the refined block (three products; the library's until 2026-12-06)" : l.RefineEvery == 1 ? "largest value on the previous step's block (two products)" : $"largest value on a block refined every {l.RefineEvery} steps",
                 (Func<IReadOnlyList<AgdLayer>, double[][], double[][]>)l.Of)))
-            .Prepend(("the library's: ||S^T z|| / ||z|| on z in S B (two products)", library.Of)).ToList();
+            .Prepend(("the library's: ||S^T z|| / ||z|| on z in S B (two products)", (layers, squares) => library.Of(layers, squares))).ToList();
         var ratios = estimators.Select(e => (e.Item1, new List<double>())).ToList();
         network.train();
         int step = 0;
