@@ -10,8 +10,9 @@ namespace Microsoft.ML.Agd.Optim;
 /// (benchmark section 18). Y, orthonormalised, is the next step's block: one step of subspace iteration, so each batch
 /// starts from where the previous step's block ended (a layer's leading singular directions change little from one batch
 /// to the next); the first step starts from random directions and iterates first. Slices of the same shape are iterated
-/// together in one batch; across ranks, each shape's batch is estimated by one rank. A slice whose smaller side is at most the block is measured exactly. An estimate never exceeds
-/// the true value, and is kept within the bounds every matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
+/// together in one batch; across ranks, each shape's batch is estimated by one rank. A slice whose smaller side is at
+/// most the block is measured exactly. An estimate never exceeds the true value, and is kept within the bounds every
+/// matrix obeys: ||g||_F / sqrt(rank) &lt;= sigma &lt;= ||g||_F.
 /// </summary>
 internal sealed class SpectralNorms : IDisposable
 {
