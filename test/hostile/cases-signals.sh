@@ -39,9 +39,11 @@ for s in train lmtrain compare lmcompare search; do
     [[ $s == compare || $s == lmcompare ]] && CK='[ -s out/compare.md ]'
     for sg in INT TERM; do
         code=$([[ $sg == INT ]] && echo 130 || echo 143)
-        # start-up: before the runtime has handlers, while it loads, and once it runs
+        # start-up: before the runtime has handlers, while it loads, and once it runs (by 1.5 s a fast moment of this
+        # machine has trained whole epochs of the small runs, which a stop then keeps: the folder is old or new, whole)
         for t in 0.05 0.4 1.5; do
-            want "${sg}-startup-${t}" && PRE="cp_model $own out" KEEP=out TO=90 c "G-$s-$sg-startup-$t" signals "rc$code" "sig sleep:$t $sg -- $cmd; r=\$?; $NEXT; exit \$r"
+            if [[ $t == 1.5 ]]; then KS=$K; CS=$CK; else KS=out; CS=''; fi
+            want "${sg}-startup-${t}" && PRE="cp_model $own out" KEEP=$KS CHECK=$CS TO=90 c "G-$s-$sg-startup-$t" signals "rc$code" "sig sleep:$t $sg -- $cmd; r=\$?; $NEXT; exit \$r"
         done
         want "${sg}-early" && PRE="cp_model $own out" KEEP=$K CHECK=$CK TO=120 c "G-$s-$sg-early" signals "rc$code" "sig wait:'Training|tokens in the vocabulary|Searching|[Cc]omparing' sleep:0.3 $sg -- $cmd"
         want "${sg}-mid" && PRE="cp_model $own out" KEEP=$K CHECK=$CK TO=120 c "G-$s-$sg-mid" signals "rc$code" "sig wait:'Training|tokens in the vocabulary|Searching|[Cc]omparing' sleep:3 $sg -- $cmd"
