@@ -41,11 +41,8 @@ public class OutputOwnershipTests
         File.WriteAllText(Path.Combine(model, "predict", "notes.txt"), "precious");
         File.WriteAllText(Path.Combine(model, ".agd-probe-mine"), "named like a probe that a killed run left, but not one");
         File.WriteAllText(Path.Combine(model, $".agd-probe-123-{Guid.NewGuid():N}"), "1\n"); // one a killed run left: not the user's
-        var before = ModelFolders.Snapshot(model);
-        var (code, printed) = Cli.Run("train", "--data", data.IdxFolder(), "-e", "1", "-o", model);
-        Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{model}' holds .agd-probe-mine, predict/notes.txt, which is not part of a model folder");
-        ModelFolders.AssertUnchanged(before, model);
+        AssertRefusedAndUnchanged(model, $"The output folder (-o) '{model}' holds .agd-probe-mine, predict/notes.txt, which is not part of a model folder",
+            "train", "--data", data.IdxFolder(), "-e", "1", "-o", model);
     }
 
     [TestMethod]
@@ -57,11 +54,8 @@ public class OutputOwnershipTests
         using var data = new TinyData();
         string folder = Directory.CreateDirectory(data.Path("m")).FullName, text = Path.Combine(folder, verb == "lm train" ? "sample.txt" : "compare.md");
         File.WriteAllText(text, string.Concat(Enumerable.Repeat("To be, or not to be, that is the question. ", 40)));
-        var before = ModelFolders.Snapshot(folder);
-        var (code, printed) = Cli.Run([.. verb.Split(' '), "-t", text, "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", folder]);
-        Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{folder}' holds '{text}', which this run reads, and a new {kind} replaces the whole folder");
-        ModelFolders.AssertUnchanged(before, folder);
+        AssertRefusedAndUnchanged(folder, $"The output folder (-o) '{folder}' holds '{text}', which this run reads, and a new {kind} replaces the whole folder",
+            [.. verb.Split(' '), "-t", text, "--layers", "1", "--heads", "1", "--width", "16", "--context", "8", "-b", "2", "-i", "2", "-o", folder]);
     }
 
     [TestMethod]
@@ -74,11 +68,17 @@ public class OutputOwnershipTests
         string folder = Directory.CreateDirectory(data.Path("earlier")).FullName;
         File.WriteAllText(Path.Combine(folder, "compare.md"), (other == "compare" ? CompareJob.TableHeader : LanguageModelComparison.TableHeader) + "\n");
         File.WriteAllText(Path.Combine(folder, "compare.png"), "the earlier chart");
-        var before = ModelFolders.Snapshot(folder);
         string[] input = verb == "compare" ? ["--data", data.Path("no-such-data"), "-e", "1"] : ["--text", data.Path("no-such-text.txt")];
-        var (code, printed) = Cli.Run([.. verb.Split(' '), .. input, "-o", folder]);
+        AssertRefusedAndUnchanged(folder, $"The output folder (-o) '{folder}' holds the comparison that agd {other} wrote", [.. verb.Split(' '), .. input, "-o", folder]);
+    }
+
+    // Runs agd, and checks that it refused with the message and left the folder byte for byte as it was.
+    private static void AssertRefusedAndUnchanged(string folder, string message, params string[] args)
+    {
+        var before = ModelFolders.Snapshot(folder);
+        var (code, printed) = Cli.Run(args);
         Assert.AreEqual(1, code, printed);
-        StringAssert.Contains(Cli.Unwrapped(printed), $"The output folder (-o) '{folder}' holds the comparison that agd {other} wrote");
+        StringAssert.Contains(Cli.Unwrapped(printed), message);
         ModelFolders.AssertUnchanged(before, folder);
     }
 
