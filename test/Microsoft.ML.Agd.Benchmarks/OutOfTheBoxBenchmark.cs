@@ -31,7 +31,7 @@ internal static class OutOfTheBoxBenchmark
             $"training images, {FcnEpochs} epochs. ResNet and VGG rows: the first {ConvolutionalRows} training images, {ConvolutionalEpochs} epochs. " +
             "Square loss (the default) for every optimizer; the same initial weights and batches within a cell.");
         var rows = Rows().Where(r => RowFilter.Keep(r.Name)).ToList();
-        var panels = new[] { "AGD, nothing set", "Adam lr 1e-3", "SGD lr 0.1", "Adam, best of 1e-5..1e-1" }.Select(t => (Title: t, Values: Nan(rows.Count))).ToList();
+        var panels = Panels(rows.Count);
         var table = new List<IReadOnlyList<string>>();
         for (int r = 0; r < rows.Count; r++)
             for (int b = 0; b < s_batchSizes.Length; b++)
@@ -58,6 +58,38 @@ internal static class OutOfTheBoxBenchmark
         Verdicts(report, panels, rows);
         report.Line($"Heat maps: {chart}.");
     }
+
+    /// <summary>
+    /// Section 12's heat maps and verdicts drawn again from its printed tables, for a matrix measured in parts (a row at a
+    /// time, with <c>AGD_NETWORKS</c>): the files' table rows in section 12's columns, a later file's cell replacing an
+    /// earlier one's.
+    /// </summary>
+    public static void FromTables(Report report, IReadOnlyList<string> files, string chart)
+    {
+        var rows = Rows().ToList();
+        var panels = Panels(rows.Count);
+        foreach (var line in files.SelectMany(File.ReadLines))
+        {
+            // | architecture | batch | AGD | Adam 1e-3 | SGD 0.1 | Adam, best of grid | ...
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            int r = cells.Length < 8 ? -1 : rows.FindIndex(row => row.Name == cells[1]);
+            int b = r < 0 || !int.TryParse(cells[2], out int batch) ? -1 : Array.IndexOf(s_batchSizes, batch);
+            if (b >= 0)
+                for (int p = 0; p < panels.Count; p++)
+                    panels[p].Values[r, b] = Percent(cells[3 + p]);
+        }
+        report.Section("12. Out of the box, from tables", $"Cells read from {string.Join(", ", files)}.");
+        Plots.HeatMaps(panels, rows.Select(r => r.Name).ToList(), s_batchSizes.Select(b => $"{b}").ToList(), chart);
+        Verdicts(report, panels, rows);
+        report.Line($"Heat maps: {chart}.");
+    }
+
+    // "88.70 %" or "87.82 % (lr 0.0001)"; anything else (diverged, not run) is no number.
+    private static double Percent(string cell)
+        => double.TryParse(cell.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture, out double percent) && cell.Contains('%') ? percent / 100 : double.NaN;
+
+    private static List<(string Title, double[,] Values)> Panels(int rows)
+        => [.. new[] { "AGD, nothing set", "Adam lr 1e-3", "SGD lr 0.1", "Adam, best of 1e-5..1e-1" }.Select(t => (t, Nan(rows)))];
 
     /// <summary>
     /// Section 15: what averaging the weights over the last tenth of the steps (<see cref="IterateAverage"/>, which the
@@ -130,6 +162,10 @@ internal static class OutOfTheBoxBenchmark
         int close = gridCells.Count(c => Value(0, c) >= Value(3, c) - 0.01);
         report.Verdict("AGD within 1 point of the best Adam grid value in at least 80 % of the cells where the grid ran", gridCells.Count == 0 ? null : close >= 0.8 * gridCells.Count,
             $"{close} of {gridCells.Count}");
+        var convolutional = cells.Where(c => !rows[c.r].Grid).ToList();
+        int aheadOfAdam = convolutional.Count(c => Value(0, c) > Value(1, c));
+        report.Verdict("AGD ahead of Adam at 1e-3 in at least 75 % of the convolutional cells", convolutional.Count == 0 ? null : aheadOfAdam >= 0.75 * convolutional.Count,
+            $"{aheadOfAdam} of {convolutional.Count}");
         var failed = cells.Where(c => Failed(Value(1, c)) || Failed(Value(2, c))).ToList();
         int ahead = failed.Count(c => Value(0, c) > (Failed(Value(1, c)) ? Value(1, c) : 0) && Value(0, c) > (Failed(Value(2, c)) ? Value(2, c) : 0));
         report.Verdict("AGD ahead of default Adam and SGD wherever they fail (diverge or stay within 5 points of chance)", ahead == failed.Count, $"{ahead} of {failed.Count} such cells");

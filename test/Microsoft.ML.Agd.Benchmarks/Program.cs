@@ -10,6 +10,7 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// <summary>
 /// Runs every benchmark and writes results.md beside this file's project (or the path given as the first argument);
 /// a second argument such as "1,3" runs only those sections, for quick checks (results.md is then not written).
+/// <c>--section-12-from chart.png tables.md...</c> draws section 12's heat maps from tables measured in parts.
 /// Every figure is a ratio of two things measured side by side in this one run, with the absolute figures beside it.
 /// </summary>
 public static class Program
@@ -22,6 +23,11 @@ public static class Program
             return RanksBenchmark.RunCase(args);
         if (args.Length > 0 && args[0] == RanksSearchBenchmark.CaseArgument)
             return RanksSearchBenchmark.RunCase(args);
+        if (args.Length > 2 && args[0] == "--section-12-from")
+        {
+            OutOfTheBoxBenchmark.FromTables(new Report(), args[2..], Path.GetFullPath(args[1])); // the report prints itself
+            return 0;
+        }
         string output = args.Length > 0 && args[0].Length > 0 ? args[0] : Path.Combine(ProjectFolder(), "results.md");
         var only = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToHashSet() : null;
         bool Run(int section) => only is null || only.Contains(section);

@@ -27,6 +27,10 @@ public sealed class AgdOptimizer : OptimizerHelper
 
     private FirstInputTrace? _firstInput;
 
+    // The network, where the optimizer was made for one: its linear layers' factors are kept for the polar step.
+    private readonly nn.Module? _network;
+    private LinearFactors? _factors;
+
     /// <summary>
     /// Creates the optimizer for a network, by the network's plan (<c>AgdPlan.Of(network)</c>); the network is not changed.
     /// For a module of the user's own kind (neither a <see cref="Models.Block"/> nor a Sequential), such as a transformer or
@@ -38,6 +42,7 @@ public sealed class AgdOptimizer : OptimizerHelper
     /// <exception cref="NotSupportedException">A parameter belongs to no layer or has an unsupported rank; the message names it.</exception>
     public AgdOptimizer(nn.Module network) : this(AgdPlan.Of(network))
     {
+        _network = network;
         if (!Plan.CountedInSeries)
             return;
         if (TracedDepth.Unreadable(network) is { } why)
@@ -112,7 +117,27 @@ public sealed class AgdOptimizer : OptimizerHelper
         ReadTracedDepth();
         var layers = Plan.Layers.Where(l => l.Weight.grad is not null).ToList();
         LastEta = Norm == AgdStepNorm.Polar ? _polar.Take(layers, Plan.Depth, SignalShare, Ranks) : Step(layers, inPlace: CpuStep.CanRun(layers));
+        KeepFactors();
         return loss!;
+    }
+
+    // From the first polar step on, for the next: a forward pass before it ran without the hooks.
+    private void KeepFactors()
+    {
+        if (Norm != AgdStepNorm.Polar || _network is null || _factors is not null)
+            return;
+        _factors = new LinearFactors(_network, Plan.Layers);
+        _polar.Factors = _factors;
+    }
+
+    /// <summary>How many layers the last polar step factorised from their inputs and outputs' gradients rather than from the gradient.</summary>
+    internal int FactoredLayers => _polar.FactoredLayers;
+
+    /// <summary>Sets every parameter's gradient to zero (or none), and lets go of the linear layers' factors kept so far.</summary>
+    public override void zero_grad()
+    {
+        base.zero_grad();
+        _factors?.Clear();
     }
 
     private void ReadTracedDepth()
@@ -158,6 +183,7 @@ public sealed class AgdOptimizer : OptimizerHelper
         {
             _spectral.Dispose();
             _firstInput?.Dispose();
+            _factors?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -23,13 +23,20 @@ internal sealed class PolarStep
 
     private readonly Dictionary<AgdLayer, long> _sketchColumns = [];
 
+    /// <summary>The linear layers' gradients as products of their factors, where the optimizer keeps them (one process only).</summary>
+    internal LinearFactors? Factors { get; set; }
+
+    /// <summary>How many layers the last step factorised from their factors (<see cref="LinearFactors"/>).</summary>
+    internal int FactoredLayers { get; private set; }
+
     /// <summary>Takes one step from the layers' gradients; returns eta.</summary>
     /// <param name="layers">The layers, with their gradients (on several ranks, the same on every rank).</param>
     /// <param name="depth">The plan's depth.</param>
     /// <param name="signalShare">The gradient's expected share of signal.</param>
     /// <param name="ranks">
     /// The ranks that train together, or null: each factorises its share of the layers, and one exchange gives every rank
-    /// every layer's polar factor, so the factorisations, the step's most costly part, are not repeated on every rank.
+    /// every layer's polar factor, so the factorisations, the step's most costly part, are not repeated on every rank. A
+    /// linear layer with <see cref="Factors"/> is factorised on every rank from every rank's rows, gathered.
     /// </param>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
     public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare, IStepRanks? ranks = null)
@@ -40,16 +47,20 @@ internal sealed class PolarStep
         var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
-        var owners = ranks is null ? null : Owners(layers, ranks.Size);
-        var polar = layers.Select((l, k) => owners is null || owners[k] == ranks!.Rank ? Of(l) : (zeros_like(l.Weight.grad!), 0)).ToList();
-        if (ranks is not null)
-            polar = Exchange(polar, ranks);
-        double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
+        var polar = Factored(layers, ranks);
+        var rest = Enumerable.Range(0, layers.Count).Where(k => polar[k] is null).ToList();
+        var owners = ranks is null ? null : Owners([.. rest.Select(k => layers[k])], ranks.Size);
+        var computed = rest.Select((k, i) => owners is null || owners[i] == ranks!.Rank ? Of(layers[k]) : (zeros_like(layers[k].Weight.grad!), 0)).ToList();
+        if (ranks is not null && computed.Count > 0)
+            computed = Exchange(computed, ranks);
+        foreach (var (k, result) in rest.Zip(computed))
+            polar[k] = result;
+        double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k]!.Value.Nuclear).Sum() / depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)
         {
             double rate = eta / depth * layers[k].StepScale;
-            layers[k].Weight.add_(polar[k].Direction, alpha: -rate);
+            layers[k].Weight.add_(polar[k]!.Value.Direction, alpha: -rate);
             // A layer's rank-1 parameters move by its rate over its gradient's Frobenius norm, as in the published step.
             foreach (var (_, p, _) in layers[k].Members)
                 if (p.grad is { } pg && frobenius[k] > 0)
@@ -87,6 +98,74 @@ internal sealed class PolarStep
             offset += direction.numel();
         }
         return shared;
+    }
+
+    // Every linear layer whose gradient is a multiple of the product of its factors (gathered from every rank), factorised from them where
+    // their R rows are at most half its shorter side (where a sketch would be made); null for the others. Alike on every rank.
+    private (Tensor Direction, double Nuclear)?[] Factored(IReadOnlyList<AgdLayer> layers, IStepRanks? ranks)
+    {
+        FactoredLayers = 0;
+        var polar = new (Tensor Direction, double Nuclear)?[layers.Count];
+        if (Factors is null)
+            return polar;
+        var rows = layers.Select(Factors.Rows).ToList();
+        Factors.Clear();
+        if (ranks is not null)
+            rows = Gathered(rows, ranks);
+        for (int k = 0; k < layers.Count; k++)
+            if (rows[k] is var (d, a) && 2 * d.shape[0] <= Math.Min(d.shape[1], a.shape[1]) && LinearFactors.Multiple(layers[k].Weight.grad!, d, a) is { } c)
+            {
+                var (direction, nuclear) = FromFactors(d.to(ScalarType.Float64), a.to(ScalarType.Float64), layers[k].Weight.dtype);
+                polar[k] = (direction, c * nuclear);
+                FactoredLayers++;
+            }
+        return polar;
+    }
+
+    // Every rank's rows of each layer's factors on every rank, in rank order: one exchange of how many each kept, one of the
+    // rows (each value from one rank and zeros from the others, so it arrives as kept). A layer for which a rank kept none
+    // is left out, and steps from its gradient.
+    private static List<(Tensor D, Tensor A)?> Gathered(List<(Tensor D, Tensor A)?> rows, IStepRanks ranks)
+    {
+        var counts = tensor(rows.SelectMany(r => Enumerable.Range(0, ranks.Size).Select(i => i == ranks.Rank ? (float)(r?.D.shape[0] ?? 0) : 0)).ToArray());
+        ranks.Sum(counts);
+        var kept = counts.data<float>().Select(c => (long)c).Chunk(ranks.Size).ToList();
+        var shapes = rows.Select((r, k) => r is var (d, a) && kept[k].All(c => c > 0) ? (Rows: kept[k].Sum(), Columns: d.shape[1] + a.shape[1]) : (Rows: 0L, Columns: 0L)).ToList();
+        var flat = zeros(shapes.Sum(s => s.Rows * s.Columns), device: rows.FirstOrDefault(r => r is not null)?.D.device);
+        var gathered = new List<(Tensor D, Tensor A)?>();
+        long offset = 0;
+        for (int k = 0; k < rows.Count; k++)
+        {
+            if (shapes[k].Rows == 0)
+            {
+                gathered.Add(null);
+                continue;
+            }
+            var all = flat.narrow(0, offset, shapes[k].Rows * shapes[k].Columns).view(shapes[k].Rows, shapes[k].Columns);
+            var (d, a) = rows[k]!.Value;
+            all.narrow(0, kept[k].Take(ranks.Rank).Sum(), d.shape[0]).copy_(cat([d, a], 1));
+            gathered.Add((all.narrow(1, 0, d.shape[1]), all.narrow(1, d.shape[1], a.shape[1])));
+            offset += all.numel();
+        }
+        if (offset > 0)
+            ranks.Sum(flat);
+        return gathered;
+    }
+
+    /// <summary>
+    /// The polar factor and nuclear norm of G = D^T A from its factors, D [R, out] and A [R, in] in float64: with
+    /// D^T = Q_d R_d and A^T = Q_a R_a, G = Q_d (R_d R_a^T) Q_a^T, and for the small R_d R_a^T = U S V^T the polar factor is
+    /// Q_d U V^T Q_a^T and the nuclear norm the sum of S. Two thin QRs and an R x R SVD, then one product of R columns.
+    /// </summary>
+    internal static (Tensor Direction, double Nuclear) FromFactors(Tensor d, Tensor a, ScalarType dtype)
+    {
+        var (qd, rd) = linalg.qr(d.t());
+        var (qa, ra) = linalg.qr(a.t());
+        var (u, s, vh) = linalg.svd(rd.matmul(ra.t()), fullMatrices: false);
+        var kept = s.gt(s.amax().mul(RelativeFloor));
+        double nuclear = s.mul(kept).sum().item<double>();
+        // The direction is used in the weight's dtype: its one large product is made there.
+        return (qd.matmul(u.mul(kept)).to(dtype).matmul(vh.matmul(qa.t()).to(dtype)), nuclear);
     }
 
     private (Tensor Direction, double Nuclear) Of(AgdLayer layer)
