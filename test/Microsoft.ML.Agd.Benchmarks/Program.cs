@@ -59,6 +59,7 @@ public static class Program
         if (only?.Contains(18) == true) SpectralEstimateBenchmark.Run(report, train, test);
         if (only?.Contains(19) == true) RanksBenchmark.Run(report);
         if (only?.Contains(20) == true) RanksSearchBenchmark.Run(report, SearchBudget(), seeds: Seeds("AGD_SEARCH_SEEDS", "1"));
+        if (only?.Contains(21) == true) PolarFactorsBenchmark.Run(report);
         if (only?.Contains(17) == true) EqualWallClockBenchmark.Run(report, train, test, Path.GetFullPath("wall-clock-frontier.png"));
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
         string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";

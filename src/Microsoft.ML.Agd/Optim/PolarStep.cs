@@ -36,7 +36,7 @@ internal sealed class PolarStep
     /// <param name="ranks">
     /// The ranks that train together, or null: each factorises its share of the layers, and one exchange gives every rank
     /// every layer's polar factor, so the factorisations, the step's most costly part, are not repeated on every rank. A
-    /// linear layer with <see cref="Factors"/> is factorised on every rank from every rank's rows, gathered.
+    /// linear layer with <see cref="Factors"/> is factorised from every rank's rows, gathered.
     /// </param>
     /// <exception cref="TrainingDivergedException">A gradient holds NaN or infinity (nothing is moved).</exception>
     public double Take(IReadOnlyList<AgdLayer> layers, double depth, double signalShare, IStepRanks? ranks = null)
@@ -47,20 +47,19 @@ internal sealed class PolarStep
         var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
-        var polar = Factored(layers, ranks);
-        var rest = Enumerable.Range(0, layers.Count).Where(k => polar[k] is null).ToList();
-        var owners = ranks is null ? null : Owners([.. rest.Select(k => layers[k])], ranks.Size);
-        var computed = rest.Select((k, i) => owners is null || owners[i] == ranks!.Rank ? Of(layers[k]) : (zeros_like(layers[k].Weight.grad!), 0)).ToList();
-        if (ranks is not null && computed.Count > 0)
-            computed = Exchange(computed, ranks);
-        foreach (var (k, result) in rest.Zip(computed))
-            polar[k] = result;
-        double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k]!.Value.Nuclear).Sum() / depth;
+        var factors = CheckedFactors(layers, ranks);
+        FactoredLayers = factors.Count(f => f is not null);
+        var owners = ranks is null ? null : Owners(layers, ranks.Size);
+        var polar = layers.Select((l, k) => owners is not null && owners[k] != ranks!.Rank ? (zeros_like(l.Weight.grad!), 0)
+            : factors[k] is var (d, a, c) ? FromFactors(d, a, c, l.Weight.dtype) : Of(l)).ToList();
+        if (ranks is not null)
+            polar = Exchange(polar, ranks);
+        double g = signalShare * layers.Select((l, k) => l.StepScale * polar[k].Nuclear).Sum() / depth;
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
         for (int k = 0; k < layers.Count; k++)
         {
             double rate = eta / depth * layers[k].StepScale;
-            layers[k].Weight.add_(polar[k]!.Value.Direction, alpha: -rate);
+            layers[k].Weight.add_(polar[k].Direction, alpha: -rate);
             // A layer's rank-1 parameters move by its rate over its gradient's Frobenius norm, as in the published step.
             foreach (var (_, p, _) in layers[k].Members)
                 if (p.grad is { } pg && frobenius[k] > 0)
@@ -100,26 +99,21 @@ internal sealed class PolarStep
         return shared;
     }
 
-    // Every linear layer whose gradient is a multiple of the product of its factors (gathered from every rank), factorised from them where
-    // their R rows are at most half its shorter side (where a sketch would be made); null for the others. Alike on every rank.
-    private (Tensor Direction, double Nuclear)?[] Factored(IReadOnlyList<AgdLayer> layers, IStepRanks? ranks)
+    // Each linear layer's factors (every rank's rows, gathered) where its gradient is c D^T A for them and their R rows are
+    // at most half its shorter side (where a sketch would be made); null for the others. Alike on every rank.
+    private (Tensor D, Tensor A, double C)?[] CheckedFactors(IReadOnlyList<AgdLayer> layers, IStepRanks? ranks)
     {
-        FactoredLayers = 0;
-        var polar = new (Tensor Direction, double Nuclear)?[layers.Count];
+        var checkedFactors = new (Tensor D, Tensor A, double C)?[layers.Count];
         if (Factors is null)
-            return polar;
+            return checkedFactors;
         var rows = layers.Select(Factors.Rows).ToList();
         Factors.Clear();
         if (ranks is not null)
             rows = Gathered(rows, ranks);
         for (int k = 0; k < layers.Count; k++)
             if (rows[k] is var (d, a) && 2 * d.shape[0] <= Math.Min(d.shape[1], a.shape[1]) && LinearFactors.Multiple(layers[k].Weight.grad!, d, a) is { } c)
-            {
-                var (direction, nuclear) = FromFactors(d.to(ScalarType.Float64), a.to(ScalarType.Float64), layers[k].Weight.dtype);
-                polar[k] = (direction, c * nuclear);
-                FactoredLayers++;
-            }
-        return polar;
+                checkedFactors[k] = (d, a, c);
+        return checkedFactors;
     }
 
     // Every rank's rows of each layer's factors on every rank, in rank order: one exchange of how many each kept, one of the
@@ -153,18 +147,18 @@ internal sealed class PolarStep
     }
 
     /// <summary>
-    /// The polar factor and nuclear norm of G = D^T A from its factors, D [R, out] and A [R, in] in float64: with
-    /// D^T = Q_d R_d and A^T = Q_a R_a, G = Q_d (R_d R_a^T) Q_a^T, and for the small R_d R_a^T = U S V^T the polar factor is
-    /// Q_d U V^T Q_a^T and the nuclear norm the sum of S. Two thin QRs and an R x R SVD, then one product of R columns.
+    /// The polar factor and nuclear norm of G = c D^T A (c &gt; 0) from its factors, D [R, out] and A [R, in]: with
+    /// D^T = Q_d R_d and A^T = Q_a R_a, G = c Q_d (R_d R_a^T) Q_a^T, and for the small R_d R_a^T = U S V^T the polar factor is
+    /// Q_d U V^T Q_a^T and the nuclear norm c times the sum of S. Two thin QRs and an R x R SVD in float64, then one product
+    /// of R columns in the weight's dtype, where the direction is used.
     /// </summary>
-    internal static (Tensor Direction, double Nuclear) FromFactors(Tensor d, Tensor a, ScalarType dtype)
+    internal static (Tensor Direction, double Nuclear) FromFactors(Tensor d, Tensor a, double c, ScalarType dtype)
     {
-        var (qd, rd) = linalg.qr(d.t());
-        var (qa, ra) = linalg.qr(a.t());
+        var (qd, rd) = linalg.qr(d.t().to(ScalarType.Float64));
+        var (qa, ra) = linalg.qr(a.t().to(ScalarType.Float64));
         var (u, s, vh) = linalg.svd(rd.matmul(ra.t()), fullMatrices: false);
         var kept = s.gt(s.amax().mul(RelativeFloor));
-        double nuclear = s.mul(kept).sum().item<double>();
-        // The direction is used in the weight's dtype: its one large product is made there.
+        double nuclear = c * s.mul(kept).sum().item<double>();
         return (qd.matmul(u.mul(kept)).to(dtype).matmul(vh.matmul(qa.t()).to(dtype)), nuclear);
     }
 

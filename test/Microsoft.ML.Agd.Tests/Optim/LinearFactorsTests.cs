@@ -25,7 +25,7 @@ public class LinearFactorsTests
         var kept = s.gt(s.max().mul(1e-6));
         var expected = u.mul(kept).matmul(vh);
 
-        var (direction, nuclear) = PolarStep.FromFactors(d, a, ScalarType.Float64);
+        var (direction, nuclear) = PolarStep.FromFactors(d, a, 1, ScalarType.Float64);
 
         Assert.AreEqual(repeated ? 3 : rows, kept.sum().item<long>());
         Assert.AreEqual(s.mul(kept).sum().item<double>(), nuclear, 1e-10 * nuclear);
