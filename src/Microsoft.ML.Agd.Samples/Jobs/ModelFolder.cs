@@ -150,25 +150,29 @@ internal sealed class ModelFolder
     });
 
     /// <summary>
-    /// Runs a read of a folder, and again, whole, when it failed while the folder's <paramref name="info"/> file changed:
-    /// another run replaced the folder meanwhile (a folder is replaced in one step, so the next read sees one whole).
+    /// Runs a read of a folder, and again, whole, when it failed while the folder was replaced: its <paramref name="info"/>
+    /// file changed, or the folder itself is another one (a folder is replaced in one step, so a read that sees no
+    /// replacement saw one whole folder; two replacements in a row can bring back the same model.json, not the same folder).
     /// </summary>
     internal static T ReadWhole<T>(string info, Func<T> read)
     {
         for (int attempt = 1; ; attempt++)
         {
-            byte[] before = Bytes(info);
+            var before = Version(info);
             try
             {
                 return read();
             }
-            catch (InvalidDataException) when (attempt < 3 && !Bytes(info).AsSpan().SequenceEqual(before))
+            catch (InvalidDataException) when (attempt < 10 && !Version(info).Equals(before))
             {
             }
         }
     }
 
-    private static byte[] Bytes(string file) => System.IO.File.Exists(file) ? InputFile.ReadAllBytes(file) : [];
+    // What tells one folder from the one that replaced it: when the folder was made, and its info file's bytes.
+    private static (DateTime Made, string Bytes) Version(string info)
+        => (Directory.GetCreationTimeUtc(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(info))!),
+            System.IO.File.Exists(info) ? Convert.ToBase64String(InputFile.ReadAllBytes(info)) : "");
 
     /// <summary>
     /// Loads the ML.NET model and checks it against model.json: the image shape it reads, and its classes, by name and
