@@ -31,10 +31,13 @@ internal static class Plots
         return SideBySide(panels, 600, 450);
     }
 
+    private static readonly string[] s_lineColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
+
     /// <summary>A chart of named lines.</summary>
     public static PlotModel LineChart(string title, string xTitle, string yTitle, IEnumerable<Line> lines)
     {
-        var model = new PlotModel { Title = title, Background = OxyColors.White };
+        // Eight colours told apart at a glance (OxyPlot's own fifth is a second red).
+        var model = new PlotModel { Title = title, Background = OxyColors.White, DefaultColors = [.. s_lineColours.Select(OxyColor.Parse)] };
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = yTitle, MajorGridlineStyle = LineStyle.Dot });
         foreach (var line in lines.Where(l => l.Points.Count > 0))
