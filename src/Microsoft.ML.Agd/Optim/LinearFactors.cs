@@ -76,7 +76,7 @@ internal sealed class LinearFactors : IDisposable
     public static double? Multiple(Tensor gradient, Tensor d, Tensor a)
     {
         using var generator = new Generator(0xFAC7);
-        var v = randn([gradient.shape[1], 1], dtype: gradient.dtype, generator: generator);
+        var v = randn([gradient.shape[1], 1], dtype: gradient.dtype, generator: generator).to(gradient.device);
         var direct = gradient.matmul(v).to(ScalarType.Float64);
         var factored = d.t().to(ScalarType.Float64).matmul(a.to(ScalarType.Float64).matmul(v.to(ScalarType.Float64)));
         double c = direct.mul(factored).sum().item<double>() / factored.square().sum().item<double>();
