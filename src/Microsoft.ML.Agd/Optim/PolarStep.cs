@@ -23,7 +23,7 @@ internal sealed class PolarStep
 
     private readonly Dictionary<AgdLayer, long> _sketchColumns = [];
 
-    /// <summary>The linear layers' gradients as products of their factors, where the optimizer keeps them (one process only).</summary>
+    /// <summary>The linear layers' gradients as products of their factors, where the optimizer keeps them (its network's forward hooks).</summary>
     internal LinearFactors? Factors { get; set; }
 
     /// <summary>How many layers the last step factorised from their factors (<see cref="LinearFactors"/>).</summary>
