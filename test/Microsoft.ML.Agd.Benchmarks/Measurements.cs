@@ -8,6 +8,13 @@ namespace Microsoft.ML.Agd.Benchmarks;
 /// <summary>The benchmarks whose unit is a whole run (training, prediction), timed with a stopwatch side by side.</summary>
 internal static class Measurements
 {
+    /// <summary>The middle value (the mean of the two middle ones for an even count): what a run of noisy timings is read by.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     /// <summary>What the FCN's training measured (the bare loop and the trainer's epochs), reused for the arithmetic efficiency.</summary>
     public sealed record LoopThroughput(long ParametersPerImage, double LoopImagesPerSecond, double TrainerImagesPerSecond, int BatchSize);
 

@@ -66,28 +66,21 @@ internal static class OutOfTheBoxBenchmark
     /// </summary>
     public static void FromTables(Report report, IReadOnlyList<string> files, string chart)
     {
-        var rows = Rows().ToList();
-        var panels = Panels(rows.Count);
+        // | architecture | batch | AGD | Adam 1e-3 | SGD 0.1 | Adam, best of grid | ...
+        var cells = new Dictionary<(string Row, int Batch), string[]>();
         foreach (var line in files.SelectMany(File.ReadLines))
-        {
-            // | architecture | batch | AGD | Adam 1e-3 | SGD 0.1 | Adam, best of grid | ...
-            var cells = line.Split('|', StringSplitOptions.TrimEntries);
-            int r = cells.Length < 8 ? -1 : rows.FindIndex(row => row.Name == cells[1]);
-            int b = r < 0 || !int.TryParse(cells[2], out int batch) ? -1 : Array.IndexOf(s_batchSizes, batch);
-            if (b >= 0)
-                for (int p = 0; p < panels.Count; p++)
-                    panels[p].Values[r, b] = Percent(cells[3 + p]);
-        }
-        // The rows the tables hold, in section 12's order.
-        var held = Enumerable.Range(0, rows.Count).Where(r => Enumerable.Range(0, s_batchSizes.Length).Any(b => !double.IsNaN(panels[0].Values[r, b]))).ToList();
-        var heldPanels = panels.Select(p => (p.Title, Values: Nan(held.Count))).ToList();
-        for (int p = 0; p < panels.Count; p++)
-            for (int i = 0; i < held.Count; i++)
-                for (int b = 0; b < s_batchSizes.Length; b++)
-                    heldPanels[p].Values[i, b] = panels[p].Values[held[i], b];
-        report.Section("12. Out of the box, from tables", $"Cells read from {string.Join(", ", files)}; rows: {string.Join(", ", held.Select(r => rows[r].Name))}.");
-        Plots.HeatMaps(heldPanels, [.. held.Select(r => rows[r].Name)], [.. s_batchSizes.Select(b => $"{b}")], chart);
-        Verdicts(report, heldPanels, [.. held.Select(r => rows[r])]);
+            if (line.Split('|', StringSplitOptions.TrimEntries) is { Length: >= 8 } c && int.TryParse(c[2], out int batch) && s_batchSizes.Contains(batch))
+                cells[(c[1], batch)] = c[3..7];
+        var rows = Rows().Where(r => s_batchSizes.Any(b => cells.ContainsKey((r.Name, b)))).ToList();
+        var panels = Panels(rows.Count);
+        for (int r = 0; r < rows.Count; r++)
+            for (int b = 0; b < s_batchSizes.Length; b++)
+                if (cells.TryGetValue((rows[r].Name, s_batchSizes[b]), out var values))
+                    for (int p = 0; p < panels.Count; p++)
+                        panels[p].Values[r, b] = Percent(values[p]);
+        report.Section("12. Out of the box, from tables", $"Cells read from {string.Join(", ", files)}; rows: {string.Join(", ", rows.Select(r => r.Name))}.");
+        Plots.HeatMaps(panels, [.. rows.Select(r => r.Name)], [.. s_batchSizes.Select(b => $"{b}")], chart);
+        Verdicts(report, panels, rows);
         report.Line($"Heat maps: {chart}.");
     }
 

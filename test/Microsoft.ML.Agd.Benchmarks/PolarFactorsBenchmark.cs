@@ -58,8 +58,6 @@ internal static class PolarFactorsBenchmark
                     times.Add(clock.Elapsed.TotalMilliseconds);
             }
         }
-        return (Median(runs[0].Times), Median(runs[1].Times), factored.FactoredLayers);
+        return (Measurements.Median(runs[0].Times), Measurements.Median(runs[1].Times), factored.FactoredLayers);
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

@@ -37,22 +37,16 @@ internal static class RanksBenchmark
         {
             var repeats = Enumerable.Range(0, Repeats).Select(_ => (One: Measure(network, ranks: 1), Two: Measure(network, ranks: 2), Apart: Apart(network))).ToList();
             var ratios = repeats.Select(r => r.Two.ImagesPerSecond / r.One.ImagesPerSecond).ToList();
-            double ratio = Median(ratios);
-            rows.Add([network.Name, $"{network.RowsPerRank}", $"{Median(repeats.Select(r => r.One.ImagesPerSecond)):F0}", $"{Median(repeats.Select(r => r.Two.ImagesPerSecond)):F0}",
-                $"**{ratio:F2}x** ({string.Join(", ", ratios.Select(x => $"{x:F2}"))})", $"{Median(repeats.Select(r => r.Two.ExchangeShare)):P1}",
-                $"{Median(repeats.Select(r => r.Apart / r.One.ImagesPerSecond)):F2}x", ratio >= 1.6 ? "met" : "missed"]);
+            double ratio = Measurements.Median(ratios);
+            rows.Add([network.Name, $"{network.RowsPerRank}", $"{Measurements.Median(repeats.Select(r => r.One.ImagesPerSecond)):F0}", $"{Measurements.Median(repeats.Select(r => r.Two.ImagesPerSecond)):F0}",
+                $"**{ratio:F2}x** ({string.Join(", ", ratios.Select(x => $"{x:F2}"))})", $"{Measurements.Median(repeats.Select(r => r.Two.ExchangeShare)):P1}",
+                $"{Measurements.Median(repeats.Select(r => r.Apart / r.One.ImagesPerSecond)):F2}x", ratio >= 1.6 ? "met" : "missed"]);
         }
         report.Table(["network", "rows per rank a step", "1 rank images/s", "2 ranks images/s", "2 ranks / 1, median (each repeat)", "all-reduce's share of a step (2 ranks)",
                 "2 lone processes at once / 1 (the machine's ceiling)", "target"], rows,
             $"MPICH {Environment.GetEnvironmentVariable("AGD_MPI_LIBRARY") ?? "(libmpich.so.12)"} on one machine of {Environment.ProcessorCount} cores; the all-reduce's share includes waiting for the other rank. " +
             "The ceiling: two one-rank runs started together, sharing nothing but the machine, their images per second summed. " +
             $"Images per second from each run's median step; medians over {Repeats} repeats, each measuring one rank, two ranks and the ceiling in turn.");
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private sealed record Measured(double ImagesPerSecond, double ExchangeShare);
@@ -109,7 +103,7 @@ internal static class RanksBenchmark
                 steps.Add(clock.Elapsed.TotalSeconds);
         }
         if (job is null || job.Rank == 0)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {rows / Median(steps)} {(timed?.Seconds ?? 0) / steps.Sum()}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {rows / Measurements.Median(steps)} {(timed?.Seconds ?? 0) / steps.Sum()}"));
         return 0;
     }
 

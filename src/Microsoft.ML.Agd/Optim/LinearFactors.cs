@@ -73,7 +73,11 @@ internal sealed class LinearFactors : IDisposable
     /// rows, and what the gradient was scaled by after backward); null where it is not a multiple, as where it was clipped
     /// value by value or a forward pass's rows are missing. G v against D^T (A v) for a fixed random v, one product each.
     /// </summary>
-    public static double? Multiple(Tensor gradient, Tensor d, Tensor a)
+    /// <param name="gradient">The layer's gradient.</param>
+    /// <param name="norm">The gradient's Frobenius norm.</param>
+    /// <param name="d">The rows of the outputs' gradients.</param>
+    /// <param name="a">The rows of the inputs.</param>
+    public static double? Multiple(Tensor gradient, double norm, Tensor d, Tensor a)
     {
         using var generator = new Generator(0xFAC7);
         var v = randn([gradient.shape[1], 1], dtype: gradient.dtype, generator: generator).to(gradient.device);
@@ -81,7 +85,7 @@ internal sealed class LinearFactors : IDisposable
         var factored = d.t().to(ScalarType.Float64).matmul(a.to(ScalarType.Float64).matmul(v.to(ScalarType.Float64)));
         double c = direct.mul(factored).sum().item<double>() / factored.square().sum().item<double>();
         // The float32 gradient's own rounding is about 1e-7 of its norm; a gradient changed otherwise differs by a share of it.
-        double tolerance = 1e-5 * gradient.norm().item<float>() * v.norm().item<float>();
+        double tolerance = 1e-5 * norm * v.norm().item<float>();
         return c > 0 && direct.sub(factored.mul(c)).norm().item<double>() <= tolerance ? c : null;
     }
 

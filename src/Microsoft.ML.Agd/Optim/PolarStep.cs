@@ -47,7 +47,7 @@ internal sealed class PolarStep
         var frobenius = stack(layers.Select(l => l.Weight.grad!.to(ScalarType.Float64).norm()).ToArray()).cpu().data<double>().ToArray();
         if (frobenius.Any(n => !double.IsFinite(n)))
             throw new TrainingDivergedException("AGD step: a gradient holds NaN or infinity; the loss or the data produced it, so no update was made.");
-        var factors = CheckedFactors(layers, ranks);
+        var factors = CheckedFactors(layers, frobenius, ranks);
         FactoredLayers = factors.Count(f => f is not null);
         var owners = ranks is null ? null : Owners(layers, ranks.Size);
         var polar = layers.Select((l, k) => owners is not null && owners[k] != ranks!.Rank ? (zeros_like(l.Weight.grad!), 0)
@@ -101,7 +101,7 @@ internal sealed class PolarStep
 
     // Each linear layer's factors (every rank's rows, gathered) where its gradient is c D^T A for them and their R rows are
     // at most half its shorter side (where a sketch would be made); null for the others. Alike on every rank.
-    private (Tensor D, Tensor A, double C)?[] CheckedFactors(IReadOnlyList<AgdLayer> layers, IStepRanks? ranks)
+    private (Tensor D, Tensor A, double C)?[] CheckedFactors(IReadOnlyList<AgdLayer> layers, double[] frobenius, IStepRanks? ranks)
     {
         var checkedFactors = new (Tensor D, Tensor A, double C)?[layers.Count];
         if (Factors is null)
@@ -111,7 +111,7 @@ internal sealed class PolarStep
         if (ranks is not null)
             rows = Gathered(rows, ranks);
         for (int k = 0; k < layers.Count; k++)
-            if (rows[k] is var (d, a) && 2 * d.shape[0] <= Math.Min(d.shape[1], a.shape[1]) && LinearFactors.Multiple(layers[k].Weight.grad!, d, a) is { } c)
+            if (rows[k] is var (d, a) && 2 * d.shape[0] <= Math.Min(d.shape[1], a.shape[1]) && LinearFactors.Multiple(layers[k].Weight.grad!, frobenius[k], d, a) is { } c)
                 checkedFactors[k] = (d, a, c);
         return checkedFactors;
     }
