@@ -21,6 +21,8 @@ public static class Program
             return DataLoadingBenchmark.RunCase(args);
         if (args.Length > 0 && args[0] == RanksBenchmark.CaseArgument)
             return RanksBenchmark.RunCase(args);
+        if (args.Length > 0 && args[0] == FreedMemoryBenchmark.CaseArgument)
+            return FreedMemoryBenchmark.RunCase(args);
         if (args.Length > 0 && args[0] == RanksSearchBenchmark.CaseArgument)
             return RanksSearchBenchmark.RunCase(args);
         if (args.Length > 2 && args[0] == "--section-12-from")
@@ -60,6 +62,7 @@ public static class Program
         if (only?.Contains(19) == true) RanksBenchmark.Run(report);
         if (only?.Contains(20) == true) RanksSearchBenchmark.Run(report, SearchBudget(), seeds: Seeds("AGD_SEARCH_SEEDS", "1"));
         if (only?.Contains(21) == true) PolarFactorsBenchmark.Run(report);
+        if (only?.Contains(22) == true) FreedMemoryBenchmark.Run(report);
         if (only?.Contains(17) == true) EqualWallClockBenchmark.Run(report, train, test, Path.GetFullPath("wall-clock-frontier.png"));
         // Tiny shakespeare (nanoGPT's text), from AGD_SHAKESPEARE or the team's shared folder; section 16's seeds from AGD_LM_SEEDS.
         string shakespeare = Environment.GetEnvironmentVariable("AGD_SHAKESPEARE") ?? "../shared/data/tiny-shakespeare.txt";

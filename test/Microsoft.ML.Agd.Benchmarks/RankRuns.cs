@@ -15,6 +15,15 @@ internal static class RankRuns
         return Results(ranks == 1 ? new ProcessStartInfo("dotnet", program) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", .. program])).Single();
     }
 
+    /// <summary>Runs the program alone with <paramref name="arguments"/> and these environment variables added.</summary>
+    public static string[] Alone(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(RankRuns).Assembly.Location, .. arguments]);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        return Results(start).Single();
+    }
+
     /// <summary>Runs <paramref name="count"/> lone processes at once, each with <paramref name="arguments"/>; their results.</summary>
     public static IReadOnlyList<string[]> Together(int count, params string[] arguments)
         => Results([.. Enumerable.Range(0, count).Select(_ => new ProcessStartInfo("dotnet", [typeof(RankRuns).Assembly.Location, .. arguments]))]);

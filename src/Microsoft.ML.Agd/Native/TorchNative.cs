@@ -52,6 +52,7 @@ public static class TorchNative
     {
         Hook();
         HugePages.Enable(); // read at libtorch's first allocation
+        FreedMemory.KeepForReuse();
         try
         {
             torch.InitializeDeviceType(deviceType);

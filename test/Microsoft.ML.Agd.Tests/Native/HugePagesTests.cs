@@ -28,6 +28,24 @@ public partial class HugePagesTests
     }
 
     [TestMethod]
+    [DoNotParallelize] // counts the process's page faults
+    public void AFreedBlockIsReusedWithoutFaultingItsMemoryInAgain()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Inconclusive("glibc's allocator is Linux's.");
+        TorchNative.EnsureLoaded();
+        // 16 MB: libtorch aligns it to 2 MB for huge pages, and glibc's adaptive settings handed it back to the kernel when
+        // freed, so each allocation faulted its 8 huge pages (or 4,096 small ones) in again.
+        const long bytes = 16 * Megabyte;
+        torch.zeros(bytes / sizeof(float)).Dispose();
+        long before = MinorFaults();
+        for (int i = 0; i < 4; i++)
+            torch.zeros(bytes / sizeof(float)).Dispose(); // written whole, each time
+        long faults = MinorFaults() - before;
+        Assert.IsTrue(faults < bytes / (2 * Megabyte), $"four blocks of {bytes / Megabyte} MB, each freed before the next, faulted {faults} times");
+    }
+
+    [TestMethod]
     public void AVariableIsSetForNativeCodeAndAValueAlreadySetIsKeptUnlessReplaced()
     {
         if (OperatingSystem.IsWindows())
