@@ -21,6 +21,8 @@ internal static partial class RunTemporaryFolder
         string folder = Path.Combine(parent, $"agd-{Environment.ProcessId}-{Guid.NewGuid():N}");
         lock (s_gate) // a signal's removal waits for the folder to be made and known
         {
+            if (s_ending)
+                return; // a signal came first and the process is ending at once: a folder made now would be left behind
             try
             {
                 if (!Directory.Exists(parent)) // making it would make a folder the user did not ask for (and its parents)
@@ -39,6 +41,7 @@ internal static partial class RunTemporaryFolder
     }
 
     private static string? s_folder, s_parent;
+    private static bool s_ending;
     private static readonly Lock s_gate = new();
 
     /// <summary>The folder the run's temporary folder was made in (TMPDIR), once made.</summary>
@@ -64,8 +67,11 @@ internal static partial class RunTemporaryFolder
         foreach (string held in s_held.Keys)
             Delete(held);
         lock (s_gate)
+        {
+            s_ending |= endingAtOnce;
             if (s_folder is { } folder)
                 Delete(folder);
+        }
         if (endingAtOnce && (s_parent ?? Path.GetTempPath()) is var parent && Directory.Exists(parent))
             foreach (string pipe in Directory.EnumerateFiles(parent).Where(f => OfARuntime().Match(Path.GetFileName(f)) is { Success: true } m && m.Groups["pid"].Value == $"{Environment.ProcessId}"))
                 Leftovers.TryDeleteFile(pipe);

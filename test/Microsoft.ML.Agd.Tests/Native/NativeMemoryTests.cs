@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Microsoft.ML.Agd.Tests.Native;
 
+/// <summary>How libtorch's CPU memory is obtained: huge pages for large blocks, freed blocks kept for reuse, and the variables native code reads.</summary>
 [TestClass]
-public partial class HugePagesTests
+public partial class NativeMemoryTests
 {
     private const long Megabyte = 1 << 20, Page = 4096;
 
