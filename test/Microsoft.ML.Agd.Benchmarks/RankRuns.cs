@@ -10,15 +10,12 @@ internal static class RankRuns
 {
     /// <summary>Runs the program with <paramref name="arguments"/> on <paramref name="ranks"/> ranks (1: alone, without mpiexec).</summary>
     public static string[] Run(int ranks, params string[] arguments)
-    {
-        string[] program = [typeof(RankRuns).Assembly.Location, .. arguments];
-        return Results(ranks == 1 ? new ProcessStartInfo("dotnet", program) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", .. program])).Single();
-    }
+        => Results(ranks == 1 ? Lone(arguments) : new ProcessStartInfo("mpiexec", ["-n", $"{ranks}", "dotnet", typeof(RankRuns).Assembly.Location, .. arguments])).Single();
 
     /// <summary>Runs the program alone with <paramref name="arguments"/> and these environment variables added.</summary>
     public static string[] Alone(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [typeof(RankRuns).Assembly.Location, .. arguments]);
+        var start = Lone(arguments);
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
         return Results(start).Single();
@@ -26,7 +23,10 @@ internal static class RankRuns
 
     /// <summary>Runs <paramref name="count"/> lone processes at once, each with <paramref name="arguments"/>; their results.</summary>
     public static IReadOnlyList<string[]> Together(int count, params string[] arguments)
-        => Results([.. Enumerable.Range(0, count).Select(_ => new ProcessStartInfo("dotnet", [typeof(RankRuns).Assembly.Location, .. arguments]))]);
+        => Results([.. Enumerable.Range(0, count).Select(_ => Lone(arguments))]);
+
+    // This program, run again with these arguments as a process of its own.
+    private static ProcessStartInfo Lone(string[] arguments) => new("dotnet", [typeof(RankRuns).Assembly.Location, .. arguments]);
 
     private static List<string[]> Results(params ProcessStartInfo[] starts)
     {
