@@ -36,12 +36,10 @@ internal static class TensorStep
                 using var alpha = factors[k].Slices[0].ToScalar(); // held to the call's end: an implicit Scalar can be finalized during the call
                 weight.add_(gradient, alpha);
             }
+            using var memberAlpha = factors[k].Members.ToScalar(); // one Scalar for all the layer's rank-1 parameters
             foreach (var (_, p, _) in layers[k].Members)
                 if (p.grad is { } pg)
-                {
-                    using var alpha = factors[k].Members.ToScalar();
-                    p.add_(pg, alpha);
-                }
+                    p.add_(pg, memberAlpha);
         }
     }
 
