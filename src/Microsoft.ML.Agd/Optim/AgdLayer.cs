@@ -20,7 +20,7 @@ public sealed class AgdLayer
     }
 
     /// <summary>The layer stepped with another scale (the paper's plan steps every layer with its own).</summary>
-    internal AgdLayer WithStepScale(double stepScale) => new(Name, Weight, Members, IsEmbedding, IsOutput) { StepScale = stepScale };
+    internal AgdLayer WithStepScale(double stepScale) => new(Name, Weight, Members, IsEmbedding, IsOutput) { StepScale = stepScale, IsNormalised = IsNormalised };
 
     /// <summary>The weight's name, as in <c>named_parameters()</c>.</summary>
     public string Name { get; }
@@ -43,6 +43,17 @@ public sealed class AgdLayer
 
     /// <summary>Whether the layer's output is the network's output (the logits), as the network's description shows.</summary>
     public bool IsOutput { get; }
+
+    /// <summary>
+    /// Whether a batch or instance norm reads the layer's output directly, as the network's description shows: the network
+    /// is then the same function at any scale of the weight. Such a layer's share of G is not reduced by the gradient's
+    /// measured noise (<see cref="AgdOptimizer.SignalShare"/>): a noisy step grows its weight's norm, which shrinks its
+    /// later steps' effect by itself (docs/research/large-batches.md, section 13).
+    /// </summary>
+    public bool IsNormalised { get; internal init; }
+
+    /// <summary>The share of this layer's gradient that its part of G counts, for the gradient's measured signal share.</summary>
+    internal double ShareOf(double signalShare) => IsNormalised ? 1 : signalShare;
 
     /// <summary>
     /// The scale of the layer's step and of its share of G: <see cref="Scale"/>, except on an output layer with more outputs

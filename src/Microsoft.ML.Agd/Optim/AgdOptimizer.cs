@@ -169,7 +169,7 @@ public sealed class AgdOptimizer : OptimizerHelper
     internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares, double[][] norms)
     {
         double depth = Plan.Depth;
-        double g = SignalShare * layers.Select((l, k) => l.StepScale * LayerFactors.Decrease(squares[k], norms[k])).Sum() / depth;
+        double g = layers.Select((l, k) => l.ShareOf(SignalShare) * l.StepScale * LayerFactors.Decrease(squares[k], norms[k])).Sum() / depth;
         if (!double.IsFinite(g))
             throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
         double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);

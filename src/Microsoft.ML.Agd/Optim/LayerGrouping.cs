@@ -73,7 +73,11 @@ internal static class LayerGrouping
                 .Members.Add((name, parameter, isScale));
         // The layer that computes the logits (never an embedding, which reads token ids).
         var output = OutputOps.Of(module);
-        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members, l.IsEmbedding, !l.IsEmbedding && ReferenceEquals(l.Module, output))).ToList();
+        var normalised = NormalisedOps.Of(module);
+        return layers.Select(l => new AgdLayer(l.Name, l.Weight, l.Members, l.IsEmbedding, !l.IsEmbedding && ReferenceEquals(l.Module, output))
+        {
+            IsNormalised = normalised.Contains(l.Module),
+        }).ToList();
     }
 
     private static NotSupportedException NoLayer(string parameter)

@@ -50,8 +50,8 @@ public class AcrossRanksTests
     {
         // 336 rows in batches of 16: 21 steps. Each half-batch's batch norms take the statistics of every rank's rows (one
         // rank's run goes through the same synchronized batch norm).
-        var (alone, weights) = Train(null, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 112);
-        var ranks = ThreadRanks.Run(size, r => Train(r, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 112));
+        var (alone, weights) = Train(null, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 56);
+        var ranks = ThreadRanks.Run(size, r => Train(r, epochs: 1, architecture: AgdArchitecture.ResNet18, perClass: 56));
         CollectionAssert.AreEqual(ranks[0].Weights, ranks[^1].Weights, "Every rank ends with the same weights.");
         for (int e = 0; e < alone.History.Count; e++)
             Assert.AreEqual(alone.History[e].TrainLoss, ranks[0].Model.History[e].TrainLoss, 1e-4, $"epoch {e + 1}'s loss");
