@@ -45,10 +45,10 @@ public sealed class AgdLayer
     public bool IsOutput { get; }
 
     /// <summary>
-    /// Whether a batch or instance norm reads the layer's output directly, as the network's description shows: the network
-    /// is then the same function at any scale of the weight. Such a layer's share of G is not reduced by the gradient's
-    /// measured noise (<see cref="AgdOptimizer.SignalShare"/>): a noisy step grows its weight's norm, which shrinks its
-    /// later steps' effect by itself (docs/research/large-batches.md, section 13).
+    /// Whether a batch or instance norm, and nothing else, reads the layer's output, as the network's description shows:
+    /// the network then computes the same function at any scale of each of the weight's output channels. Such a layer's
+    /// part of G is not reduced by the gradient's measured noise (<see cref="AgdOptimizer.SignalShare"/>): a noisy step
+    /// grows its weight's norm, which shrinks its later steps' effect by itself (docs/research/large-batches.md, section 14).
     /// </summary>
     public bool IsNormalised { get; internal init; }
 
@@ -63,9 +63,9 @@ public sealed class AgdLayer
     /// </summary>
     public double StepScale { get; private init; }
 
-    /// <summary>One line: the weight's name and shape, its scale s_k, and the parameters that move with it.</summary>
+    /// <summary>One line: the weight's name and shape, its kind, its scale s_k, and the parameters that move with it.</summary>
     public override string ToString()
-        => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}]{(IsEmbedding ? " embedding" : "")} s = {Scale:0.####}") +
+        => FormattableString.Invariant($"{Name} [{string.Join(", ", Weight.shape)}]{(IsEmbedding ? " embedding" : "")}{(IsNormalised ? " normalised" : "")} s = {Scale:0.####}") +
            (StepScale != Scale ? FormattableString.Invariant($" (output: steps with {StepScale:0.####})") : "") +
            (Members.Count == 0 ? "" : " with " + string.Join(", ", Members.Select(m => m.IsScale ? $"{m.Name} (scale)" : m.Name)));
 

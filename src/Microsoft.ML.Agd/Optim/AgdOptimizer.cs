@@ -81,8 +81,9 @@ public sealed class AgdOptimizer : OptimizerHelper
     /// <summary>
     /// The share of the batch gradient's expected squared norm that is the true gradient's: |G|^2 / E|g|^2 = B / (B + B_noise)
     /// for a batch of B rows and a gradient noise scale B_noise. The step's first-order decrease, G, is the true gradient's,
-    /// so it is taken times this share. 1, the default, treats the batch's gradient as exact, as the paper's full-batch
-    /// derivation does; a training loop that measures the noise scale sets it before each step.
+    /// so it is taken times this share, except for layers a norm makes scale-invariant (<see cref="AgdLayer.IsNormalised"/>).
+    /// 1, the default, treats the batch's gradient as exact, as the paper's full-batch derivation does; a training loop
+    /// that measures the noise scale sets it before each step.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not in (0, 1].</exception>
     public double SignalShare

@@ -21,6 +21,7 @@ public class NormalisedLayersTests
             ("flatten", nn.Flatten()), ("linear", nn.Linear(4 * 5 * 5, 3)));
         // conv3's output is read by the ReLU first: a bias makes relu(c W x + b) no multiple of relu(W x + b).
         CollectionAssert.AreEqual(new[] { "conv1.weight", "conv2.weight" }, Normalised(network));
+        StringAssert.Contains(AgdPlan.Of(network).Describe(), "conv1.weight [4, 1, 3, 3] normalised s = ");
     }
 
     [TestMethod]
