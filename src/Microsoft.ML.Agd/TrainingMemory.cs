@@ -39,9 +39,17 @@ internal static class TrainingMemory
 
     /// <summary>
     /// What this process holds already (its resident memory): the runtime, the native libraries, and what the application
-    /// keeps, data read into memory included. Measured after <see cref="CollectGarbage"/> it leaves out garbage.
+    /// keeps, data read into memory included. The free memory glibc keeps for reuse is handed back first, so that an earlier
+    /// run's freed batches do not count; measured after <see cref="CollectGarbage"/> it also leaves out garbage.
     /// </summary>
-    public static double InUse => Environment.WorkingSet;
+    public static double InUse
+    {
+        get
+        {
+            Native.FreedMemory.GiveBack();
+            return Environment.WorkingSet;
+        }
+    }
 
     /// <summary>
     /// Frees the managed garbage before memory is measured or training starts. Reading a view can leave as much garbage

@@ -36,6 +36,8 @@ internal static class OutOfTheBoxBenchmark
         for (int r = 0; r < rows.Count; r++)
             for (int b = 0; b < s_batchSizes.Length; b++)
             {
+                if (!RowFilter.KeepBatch(s_batchSizes[b]))
+                    continue;
                 var row = rows[r];
                 row.Options.BatchSize = s_batchSizes[b];
                 using var harness = new BaselineTraining(Data(train, row.Subset), test, row.Options);

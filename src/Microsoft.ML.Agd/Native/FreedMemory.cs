@@ -42,6 +42,28 @@ internal static partial class FreedMemory
         }
     }
 
+    /// <summary>
+    /// Hands the free memory glibc keeps back to the kernel (malloc_trim), so that the process's resident memory is what it
+    /// holds: a large batch's freed blocks in the middle of the heap would otherwise stay resident, and count as used, until
+    /// the next training run reused them. Other C libraries are left alone.
+    /// </summary>
+    public static void GiveBack()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        try
+        {
+            _ = MallocTrim(0);
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // musl and other C libraries without glibc's malloc_trim
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int parameter, int value);
 }
