@@ -165,7 +165,7 @@ public class ModuleExportTests
         var network = nn.Sequential(nn.Conv2d(1, 8, 3, bias: true), nn.BatchNorm2d(8), nn.ReLU(), nn.Flatten(), nn.Linear(288, 4, hasBias: false));
         string expected = string.Join(Environment.NewLine,
             "AGD layers: L = 2",
-            "  1. 0.weight [8, 1, 3, 3] s = 0.9428 with 0.bias, 1.weight (scale), 1.bias",
+            "  1. 0.weight [8, 1, 3, 3] normalised s = 0.9428 with 0.bias, 1.weight (scale), 1.bias", // a batch norm alone reads its output
             "  2. 4.weight [4, 288] s = 0.1179");
         Assert.AreEqual(expected, AgdPlan.Of(network).Describe());
     }

@@ -81,6 +81,7 @@ public class SurroundingsTests
     }
 
     [TestMethod]
+    [DoNotParallelize] // Cli.Run swaps the process's console: another test's progress display would write to this one's
     public void AnArgumentThatStartsWithAnAtSignIsAFileNotAResponseFile()
     {
         using var data = new TinyData();
