@@ -8,6 +8,14 @@ public partial class NativeMemoryTests
 {
     private const long Megabyte = 1 << 20, Page = 4096;
 
+    // glibc's allocator, as libtorch's loading sets it.
+    private static void GlibcLoaded()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Inconclusive("glibc's allocator is Linux's.");
+        TorchNative.EnsureLoaded();
+    }
+
     // Fields of Linux's /proc/self/stat counted after the command name: the 10th is the process's minor page faults.
     private static long MinorFaults() => long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7]);
 
@@ -32,9 +40,7 @@ public partial class NativeMemoryTests
     [DoNotParallelize] // counts the process's page faults
     public void AFreedBlockIsReusedWithoutFaultingItsMemoryInAgain()
     {
-        if (!OperatingSystem.IsLinux())
-            Assert.Inconclusive("glibc's allocator is Linux's.");
-        TorchNative.EnsureLoaded();
+        GlibcLoaded();
         // 16 MB: libtorch aligns it to 2 MB for huge pages, and glibc's adaptive settings handed it back to the kernel when
         // freed, so each allocation faulted its 8 huge pages (or 4,096 small ones) in again.
         const long bytes = 16 * Megabyte;
@@ -50,9 +56,7 @@ public partial class NativeMemoryTests
     [DoNotParallelize] // measures the process's resident memory
     public void FreedMemoryKeptForReuseIsNotCountedAsHeldWhenTheNextRunIsChecked()
     {
-        if (!OperatingSystem.IsLinux())
-            Assert.Inconclusive("glibc's allocator is Linux's.");
-        TorchNative.EnsureLoaded();
+        GlibcLoaded();
         // A large batch's activations: blocks under the 64 MB that glibc maps for themselves come from the heap. Every other
         // one is freed, so each freed block lies between two held ones (as a run's freed batches lie between the weights,
         // the data and the model it keeps), and glibc is told to trim no top, so the freed blocks stay resident.
