@@ -39,11 +39,11 @@ internal static class ImageDecoder
         }
         // Decoded (4 bytes a pixel) an image must fit beside what the process holds, or the system kills the process.
         double decoded = 4.0 * info.Width * info.Height;
-        if (decoded > LargeImageBytes && decoded > TrainingMemory.Available - TrainingMemory.InUse)
+        if (decoded > LargeImageBytes && TrainingMemory.InUse is var held && decoded > TrainingMemory.Available - held)
         {
             codec.Dispose();
             throw new InvalidDataException($"Image '{path}' is {info.Width}x{info.Height} pixels, {TrainingMemory.Size(decoded)} decoded, more than is left of " +
-                $"{TrainingMemory.Memory} beside the {TrainingMemory.Size(TrainingMemory.InUse)} this process holds; scale it down first.");
+                $"{TrainingMemory.Memory} beside the {TrainingMemory.Size(held)} this process holds; scale it down first.");
         }
         return codec;
     }

@@ -170,12 +170,22 @@ public sealed class AgdOptimizer : OptimizerHelper
     internal (double Eta, IReadOnlyList<LayerFactors> Factors) Factors(IReadOnlyList<AgdLayer> layers, double[][] squares, double[][] norms)
     {
         double depth = Plan.Depth;
-        double g = layers.Select((l, k) => l.ShareOf(SignalShare) * l.StepScale * LayerFactors.Decrease(squares[k], norms[k])).Sum() / depth;
+        double g = G(layers, k => LayerFactors.Decrease(squares[k], norms[k]), SignalShare, depth);
         if (!double.IsFinite(g))
             throw new TrainingDivergedException($"AGD step: the gradient norm is {g}; the loss or the data produced NaN or infinity, so no update was made.");
-        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        double eta = Eta(g);
         return (eta, layers.Select((l, k) => LayerFactors.Of(squares[k], norms[k], eta / depth * l.StepScale)).ToList());
     }
+
+    /// <summary>
+    /// G = (1/L) sum_k share_k s_k D_k: each layer's first-order decrease D_k at its step scale, counted for the gradient's
+    /// signal share (<see cref="AgdLayer.ShareOf"/>).
+    /// </summary>
+    internal static double G(IReadOnlyList<AgdLayer> layers, Func<int, double> decrease, double signalShare, double depth)
+        => layers.Select((l, k) => l.ShareOf(signalShare) * l.StepScale * decrease(k)).Sum() / depth;
+
+    /// <summary>AGD's automatic step size for a first-order decrease G: eta = ln((1 + sqrt(1 + 4 G)) / 2).</summary>
+    internal static double Eta(double g) => Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
 
     /// <summary>Frees the spectral norms' blocks of directions (and a first input kept for the trace).</summary>
     protected override void Dispose(bool disposing)

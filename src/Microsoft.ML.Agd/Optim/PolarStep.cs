@@ -54,8 +54,7 @@ internal sealed class PolarStep
             : factors[k] is var (d, a, c) ? FromFactors(d, a, c, l.Weight.dtype) : Of(l)).ToList();
         if (ranks is not null)
             polar = Exchange(polar, ranks);
-        double g = layers.Select((l, k) => l.ShareOf(signalShare) * l.StepScale * polar[k].Nuclear).Sum() / depth;
-        double eta = Math.Log((1 + Math.Sqrt(1 + 4 * g)) / 2);
+        double eta = AgdOptimizer.Eta(AgdOptimizer.G(layers, k => polar[k].Nuclear, signalShare, depth));
         for (int k = 0; k < layers.Count; k++)
         {
             double rate = eta / depth * layers[k].StepScale;
