@@ -51,6 +51,14 @@ internal sealed class RankShare(AgdCommunicator ranks, CancellationToken localSt
             _stop.Cancel();
     }
 
+    /// <summary>The ranks' mean of a value, the same on every rank; every rank must call it at the same point.</summary>
+    public double Mean(double value)
+    {
+        Span<float> sum = [(float)value];
+        ranks.AllReduceSum(sum);
+        return (double)sum[0] / Size;
+    }
+
     /// <summary>Whether this rank is computing its part of a batch (not the whole of one too small to share).</summary>
     public bool IsSharing { get; set; }
 

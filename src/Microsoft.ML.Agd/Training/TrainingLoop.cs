@@ -13,7 +13,8 @@ namespace Microsoft.ML.Agd.Training;
 /// for its weights after every pass (<see cref="BatchNormStatistics"/>), and never a step on a single row. The caller
 /// declares the rest: with <see cref="AverageWeights"/> a run ends with its parameters averaged over its last tenth;
 /// with <see cref="MeasureNoise"/> each step measures the gradient noise scale, AGD's step then counts only the
-/// gradient's expected signal, and an automatic batch (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows.
+/// gradient's expected signal, and an automatic batch (<see cref="AutomaticBatchSize"/>) doubles as the noise scale grows
+/// and the measured step times say a larger batch trains sooner.
 /// </summary>
 /// <param name="network">The network, on <paramref name="device"/>.</param>
 /// <param name="optimizer">AGD (<see cref="Optim.AgdOptimizer"/>) or another optimizer.</param>
@@ -95,7 +96,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         long? rows = train.GetRowCount();
         _step = new TrainingStep(optimizer, MeasureNoise, share);
         if (batchSize is null)
-            _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)));
+            _automatic = new AutomaticBatchSize(FirstBatch, (int)Math.Min(LargestBatch, Math.Max(FirstBatch, (rows ?? long.MaxValue) / 10)), share is null ? null : share.Mean);
         long? runRows = RunRows ?? (rows is { } r ? (r - (r % CurrentBatch == 1 && !TrainsOn(1) ? 1 : 0)) * epochs : null);
         using var average = new TailAverage(network, AverageWeights, runRows, epochs);
         for (int epoch = epochsDone + 1; epoch <= lastEpoch; epoch++)
@@ -158,6 +159,7 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
         using var gradients = enable_grad();
         using var tally = new EpochTally(device, _share);
         using var pending = new PendingRows();
+        var stepClock = Stopwatch.StartNew(); // a step's time runs from the step before's end: its batch's reading is part of it
         void Step(Tensor images, Tensor labels)
         {
             long size = images.shape[0];
@@ -173,7 +175,8 @@ internal sealed class TrainingLoop(nn.Module<Tensor, Tensor> network, optim.Opti
                     $"Training diverged: the loss became {value} in epoch {epoch} at batch {tally.Steps + 1}. No model was produced. " +
                     "Check the features for extreme values.");
             if (size > 1)
-                _automatic?.Observe(_step.Noise!.Value);
+                _automatic?.Observe(_step.Noise!.Value, stepClock.Elapsed.TotalSeconds);
+            stepClock.Restart();
             average.Add(size);
             using var mine = _step.OutputRows.Count == 0 ? null : cat(_step.OutputRows.Select(r => labels.narrow(0, r.Start, r.Count)).ToList());
             tally.Add(value, size, output, mine, (optimizer as AgdOptimizer)?.LastEta ?? double.NaN); // another optimizer has no eta

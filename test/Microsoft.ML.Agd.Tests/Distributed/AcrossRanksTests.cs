@@ -6,10 +6,17 @@ namespace Microsoft.ML.Agd.Tests.Distributed;
 public class AcrossRanksTests
 {
     private static (AgdModel Model, float[] Weights) Train(AgdCommunicator? ranks, int epochs, int? batchSize = 16, CancellationToken stop = default, Action<AgdEpoch>? onEpoch = null,
-        int seed = 3, AgdArchitecture architecture = AgdArchitecture.Fcn, int perClass = 54)
+        int seed = 3, AgdArchitecture architecture = AgdArchitecture.Fcn, int perClass = 54, bool shuffledLabels = false)
     {
         var ml = new MLContext(seed: 1);
-        var data = DataViews.Prepare(ml, SyntheticImages.Vectors(perClass, 8, seed: 2));
+        var rows = SyntheticImages.Vectors(perClass, 8, seed: 2);
+        if (shuffledLabels) // labels drawn apart from the images: a gradient is then mostly noise
+        {
+            var labelOrder = new Random(4);
+            var labels = rows.Select(r => r.Label).OrderBy(_ => labelOrder.Next()).ToList();
+            rows = rows.Select((r, i) => new SyntheticImages.VectorRow { Features = r.Features, Label = labels[i] }).ToList();
+        }
+        var data = DataViews.Prepare(ml, rows);
         var options = new AgdImageClassificationTrainer.Options
         {
             Architecture = architecture, BaseWidth = 2, ImageShape = new AgdImageShape(1, 8, 8), Depth = 3, Width = 32, NumberOfEpochs = epochs, BatchSize = batchSize, Seed = seed,
@@ -40,6 +47,18 @@ public class AcrossRanksTests
             }
         }
         WeightsAssert.Close(weights, ranks[0].Weights, "The ranks'");
+    }
+
+    [TestMethod]
+    public void RanksGrowAnAutomaticBatchTogether()
+    {
+        // 720 rows whose labels say nothing of the images (a noise scale far above 64): the batch grows from 32 to 64 (a
+        // tenth of the rows caps it) once it has measured 25 steps, in the second epoch. The ranks decide on the same steps with their mean step
+        // time (an exchange each rank must make at the same point), so they take the same steps throughout.
+        var ranks = ThreadRanks.Run(2, r => Train(r, epochs: 3, batchSize: null, perClass: 240, shuffledLabels: true));
+        CollectionAssert.AreEqual(new[] { 32, 64, 64 }, ranks[0].Model.History.Select(e => e.BatchSize).ToArray(), "grown in the second epoch (the first has 22 steps)");
+        CollectionAssert.AreEqual(ranks[0].Model.History.Select(e => e.BatchSize).ToArray(), ranks[1].Model.History.Select(e => e.BatchSize).ToArray());
+        CollectionAssert.AreEqual(ranks[0].Weights, ranks[1].Weights, "Every rank ends with the same weights.");
     }
 
     [TestMethod]

@@ -79,23 +79,55 @@ public class GradientNoiseScaleTests
     {
         // Every measurement has g_a . g_b = 1 and |g_a - g_b|^2 = 4 B / batch, so that it measures a noise scale of B exactly:
         // 100 for the first 100 measurements, then 1000. With the smoothing's decay q = 1 - 1/50 = 0.98, at measurement m,
-        // k after the change, the estimate is (1000 (1 - q^k) + 100 (q^k - q^m)) / (1 - q^m). The batch doubles once the
-        // estimate reaches twice it, at least 25 measurements after its last change:
+        // k after the change, the estimate is (1000 (1 - q^k) + 100 (q^k - q^m)) / (1 - q^m). Steps whose fixed cost
+        // dwarfs their rows' (1 s + 1 us a row) never hold the batch back, so it doubles once the estimate reaches twice
+        // it, at least 25 measurements after its last change:
         //   32 -> 64 at 25 (100 >= 64); 64 -> 128 at 102 (140.8 >= 128; at 101, 120.7);
         //   128 -> 256 at 127 (509.9 >= 256); 256 -> 512 at 152 (713.7 >= 512); never 1024 (the estimate stays under 1000).
         var rule = new AutomaticBatchSize(AutomaticBatchSize.Start, AutomaticBatchSize.Largest);
-        var changes = Record(rule, 300);
+        var changes = Record(rule, 300, fixedSeconds: 1, rowSeconds: 1e-6);
         CollectionAssert.AreEqual(new[] { (25, 64), (102, 128), (127, 256), (152, 512) }, changes);
         Assert.AreEqual(512, rule.Current);
 
         // The largest batch caps it; it never shrinks.
         var capped = new AutomaticBatchSize(AutomaticBatchSize.Start, 256);
-        CollectionAssert.AreEqual(new[] { (25, 64), (102, 128), (127, 256) }, Record(capped, 300));
+        CollectionAssert.AreEqual(new[] { (25, 64), (102, 128), (127, 256) }, Record(capped, 300, fixedSeconds: 1, rowSeconds: 1e-6));
         // A run continued from a batch starts there.
         Assert.AreEqual(128, new AutomaticBatchSize(128, 4096).Current);
     }
 
-    private static List<(int Measurement, int Batch)> Record(AutomaticBatchSize rule, int measurements)
+    [TestMethod]
+    public void TheBatchStopsGrowingWhereTheStepTimesSayALargerOneIsSlowerToALoss()
+    {
+        // The same noise, steps of a + b B seconds with a = 30 ms and b = 0.8 ms (VGG-16 on 2 cores). Doubling B shortens
+        // the time to a loss, (a + b B)(1 + B_noise / B), iff 2 b B^2 < a B_noise, so beyond the first doubling (the noise
+        // alone: one size's time fits no line) the batch needs B_noise > 2 b B^2 / a:
+        //   64 -> 128 once the estimate passes 218.5: at 107 (234.1; at 106, 216.4);
+        //   128 -> 256 past 873.8: at 192 (875.7; at 191, 873.2); never 512 (past 3495).
+        var rule = new AutomaticBatchSize(AutomaticBatchSize.Start, AutomaticBatchSize.Largest);
+        CollectionAssert.AreEqual(new[] { (25, 64), (107, 128), (192, 256) }, Record(rule, 400, fixedSeconds: 0.030, rowSeconds: 0.0008));
+
+        // Ranks decide on their agreed time: told that steps have no fixed cost (this one's time less 30 ms), none doubles past the first.
+        var ranks = new AutomaticBatchSize(AutomaticBatchSize.Start, AutomaticBatchSize.Largest, agree: seconds => seconds - 0.030);
+        CollectionAssert.AreEqual(new[] { (25, 64) }, Record(ranks, 400, fixedSeconds: 0.030, rowSeconds: 0.0008));
+    }
+
+    [TestMethod]
+    public void DoublingIsSoonerExactlyBelowTheTimeOptimalBatch()
+    {
+        // (a + b B)(1 + N / B) is least at B* = sqrt(a N / b); doubling from B is sooner iff 2 b B^2 < a N, that is B < B* / sqrt(2).
+        foreach (var (a, b, noise) in new[] { (0.03, 0.0008, 1000.0), (0.002, 1e-6, 5000.0), (1.0, 0.5, 40.0) })
+            foreach (int batch in new[] { 8, 32, 128, 512, 2048 })
+            {
+                bool sooner = AutomaticBatchSize.Sooner((batch / 2, a + b * batch / 2), (batch, a + b * batch), noise);
+                Assert.AreEqual(2 * b * batch * batch < a * noise, sooner, $"a {a}, b {b}, noise {noise}, batch {batch}");
+            }
+        // A larger batch whose step takes no longer is always sooner; one whose step time grows faster than its rows (no fixed cost) never.
+        Assert.IsTrue(AutomaticBatchSize.Sooner((64, 0.1), (128, 0.1), 10));
+        Assert.IsFalse(AutomaticBatchSize.Sooner((64, 0.1), (128, 0.3), 1e6));
+    }
+
+    private static List<(int Measurement, int Batch)> Record(AutomaticBatchSize rule, int measurements, double fixedSeconds, double rowSeconds)
     {
         var changes = new List<(int, int)>();
         var noise = new GradientNoiseScale();
@@ -103,7 +135,7 @@ public class GradientNoiseScaleTests
         {
             double noiseScale = m <= 100 ? 100 : 1000;
             noise.Add(rule.Current, 1, 4 * noiseScale / rule.Current);
-            if (rule.Observe(noise.Value))
+            if (rule.Observe(noise.Value, fixedSeconds + rowSeconds * rule.Current))
                 changes.Add((m, rule.Current));
         }
         return changes;
