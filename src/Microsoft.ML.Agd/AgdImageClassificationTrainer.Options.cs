@@ -42,8 +42,10 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>
         /// Rows per step, or null (the default) for an automatic batch: it starts at 32 and doubles as the gradient noise
         /// scale measured during training grows (the noise scale is the batch beyond which a larger batch no longer makes a
-        /// step more useful), up to a tenth of the training rows and 4,096. Each epoch's <see cref="Training.AgdEpoch.BatchSize"/>
-        /// and <see cref="Training.AgdEpoch.NoiseScale"/> say what it chose. Set a number to train with a fixed batch.
+        /// step more useful), while the measured step times say the doubled batch trains faster, up to a tenth of the
+        /// training rows and 4,096. Each epoch's <see cref="Training.AgdEpoch.BatchSize"/> and
+        /// <see cref="Training.AgdEpoch.NoiseScale"/> say what it chose. The choice follows the machine's speed, so set a
+        /// number to train with a fixed batch and repeat a run to the digit.
         /// </summary>
         public int? BatchSize { get; set; }
 
@@ -53,7 +55,10 @@ public sealed partial class AgdImageClassificationTrainer
         /// <summary>Where training runs. Default <see cref="AgdDevice.Auto"/>.</summary>
         public AgdDevice Device { get; set; } = AgdDevice.Auto;
 
-        /// <summary>Seed of the initial weights and of the batch order; the same seed and data give the same model on a CPU. Default 0.</summary>
+        /// <summary>
+        /// Seed of the initial weights and of the batch order; the same seed, data and batch sizes give the same model on a CPU
+        /// (an automatic batch grows with the measured step times too: set <see cref="BatchSize"/> to repeat a run exactly). Default 0.
+        /// </summary>
         public int Seed { get; set; }
 
         /// <summary>
