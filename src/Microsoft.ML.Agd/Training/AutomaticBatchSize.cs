@@ -45,7 +45,7 @@ internal sealed class AutomaticBatchSize(int start, int largest, Func<double, do
             _seconds.RemoveAt(0);
         if (_seconds.Count < Settle || noiseScale is not { } scale || scale < 2.0 * Current || 2L * Current > largest)
             return false;
-        double seconds = agree?.Invoke(Median()) ?? Median();
+        double median = Median(), seconds = agree?.Invoke(median) ?? median;
         if (_before is { } before && !Sooner(before, (Current, seconds), scale))
             return false;
         _before = (Current, seconds);
