@@ -26,7 +26,7 @@ internal sealed class AutomaticBatchSize(int start, int largest, Func<double, do
     // Measurements between two decisions: the smoothed noise scale has then mostly forgotten the batch before.
     private const int Settle = GradientNoiseScale.Memory / 2;
 
-    private readonly List<double> _seconds = [];
+    private readonly Queue<double> _seconds = new();
     private (int Batch, double Seconds)? _before;
 
     /// <summary>The batch size to use now.</summary>
@@ -40,9 +40,9 @@ internal sealed class AutomaticBatchSize(int start, int largest, Func<double, do
     /// <param name="stepSeconds">The step's time, from the end of the step before (its batch's reading included).</param>
     public bool Observe(double? noiseScale, double stepSeconds)
     {
-        _seconds.Add(stepSeconds);
+        _seconds.Enqueue(stepSeconds);
         if (_seconds.Count > Settle)
-            _seconds.RemoveAt(0);
+            _seconds.Dequeue();
         if (_seconds.Count < Settle || noiseScale is not { } scale || scale < 2.0 * Current || 2L * Current > largest)
             return false;
         double median = Median(), seconds = agree?.Invoke(median) ?? median;
